@@ -1,0 +1,96 @@
+"""Fixtures: an app on SQLite (default) or on PostgreSQL when ``TEST_DATABASE_URL`` is set.
+
+The schema is created once per run; every test starts from empty tables. Time is frozen through
+the app's clock (``TRACKER_NOW``), never by sleeping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from tracker import create_app
+from tracker.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_FILE = ROOT / "seeds" / "anyang-14fyp.yaml"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    app = create_app(_test_config(database_url, tmp_path_factory.mktemp("uploads")))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _test_config(database_url: str, uploads: Path) -> dict[str, object]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "TRACKER_NOW": "2024-06-03T10:00:00+08:00",
+        "UPLOAD_FOLDER": str(uploads),
+        "MAIL_SERVER": None,
+    }
+
+
+@pytest.fixture
+def app(_schema: None, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(_test_config(database_url, tmp_path / "uploads"))
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def seeded(app: Flask) -> Flask:
+    """The app with the real plan loaded from seeds/."""
+    from tracker import clock
+    from tracker.plans.loader import load_plan
+    from tracker.plans.schema import read_plan_file
+
+    load_plan(read_plan_file(SEED_FILE), now=clock.now())
+    return app
+
+
+@pytest.fixture
+def mini_plan(app: Flask) -> Flask:
+    """The app with a small invented plan (tests/data/mini-plan.yaml) loaded."""
+    from tracker import clock
+    from tracker.plans.loader import load_plan
+    from tracker.plans.schema import read_plan_file
+
+    load_plan(read_plan_file(DATA / "mini-plan.yaml"), now=clock.now())
+    return app

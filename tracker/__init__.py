@@ -1,0 +1,49 @@
+"""The tracker: a city government's five-year-plan implementation tracker.
+
+``create_app`` wires configuration → extensions → blueprints → CLI. Nothing here starts the
+scheduler: that runs in its own process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config as config_module
+from .extensions import csrf, db, migrate
+
+PROJECT_ROOT = config_module.PROJECT_ROOT
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_mapping(config_module.from_environment(app.instance_path))
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+        uri = app.config["SQLALCHEMY_DATABASE_URI"]
+        app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(uri)
+    app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from . import models  # noqa: F401  (register the tables with the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+
+    from .web import register_web
+
+    register_web(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app

@@ -1,0 +1,48 @@
+"""The app's one clock.
+
+Every rule that depends on time takes ``now`` as an argument; the callers get it from here.
+``TRACKER_NOW`` (config or environment) freezes the clock, so a demo can run "as of" any date and
+tests never sleep.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+CITY_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse an ISO date or datetime; a naive value is read as city time. Returns aware UTC."""
+    text = text.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"不是有效的日期或时间：{text!r}（应为 ISO 格式，如 2024-06-01 或 2024-06-01T09:00）") from exc
+    if len(text) == 10:  # a bare date means the start of the working day in the city
+        parsed = datetime.combine(parsed.date(), time(9, 0))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=CITY_TZ)
+    return parsed.astimezone(UTC)
+
+
+def now() -> datetime:
+    """The current instant, aware UTC, honouring a frozen clock in the app config."""
+    if has_app_context():
+        frozen = current_app.config.get("TRACKER_NOW")
+        if frozen:
+            return frozen if isinstance(frozen, datetime) else parse_instant(str(frozen))
+    return datetime.now(UTC)
+
+
+def city_date(instant: datetime) -> date:
+    """The calendar date in Asia/Shanghai of an instant."""
+    return instant.astimezone(CITY_TZ).date()
+
+
+def today() -> date:
+    """Today's date in the city."""
+    return city_date(now())

@@ -1,0 +1,49 @@
+"""Configuration: the one place that reads the environment.
+
+Everything else reads ``app.config``. Tests pass a mapping to ``create_app`` instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """Settings taken from the process environment, with embedded defaults."""
+    env = os.environ
+    default_db = "sqlite:///" + str(Path(instance_path) / "tracker.sqlite3")
+    return {
+        "SECRET_KEY": env.get("SECRET_KEY", "dev-only-change-me"),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL") or default_db),
+        # The app's clock: an ISO date or datetime makes the whole app run "as of" that moment.
+        "TRACKER_NOW": env.get("TRACKER_NOW") or None,
+        "TRACKER_TIMEZONE": "Asia/Shanghai",
+        "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
+        "MAX_UPLOAD_MB": int(env.get("MAX_UPLOAD_MB", "20")),
+        "MAIL_SERVER": env.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _bool(env.get("MAIL_USE_SSL")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "tracker@localhost"),
+        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+    }
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common ``postgres://`` / ``postgresql://`` spellings and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,28 @@
+"""Domain errors. Views turn them into form errors or 409 pages, the CLI into a message and exit 1."""
+
+from __future__ import annotations
+
+
+class TrackerError(Exception):
+    """Base of every error the application raises on purpose."""
+
+
+class PlanFileError(TrackerError):
+    """A plan file is invalid. ``problems`` lists each as ``(where, message)``; nothing was written."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        lines = [f"{where}: {message}" for where, message in problems]
+        super().__init__("计划文件有误，未做任何修改：\n" + "\n".join(lines))
+
+
+class NotFound(TrackerError):
+    """The thing asked for does not exist."""
+
+
+class PermissionDenied(TrackerError):
+    """The current user may not do this."""
+
+
+class ConflictError(TrackerError):
+    """Someone else changed the record since it was read (optimistic locking)."""

@@ -1,0 +1,29 @@
+"""Typed SQLAlchemy models, one module per concern. Importing this package registers them all."""
+
+from .audit import AuditLog
+from .links import Contribution, Dependency
+from .notify import CalendarOverride, OutboxMessage
+from .org import Assignment, County, Department, User
+from .plan import Plan, Section, Target, TargetValue, Task
+from .progress import Attachment, CheckIn, ExtensionRequest, Review
+
+__all__ = [
+    "Assignment",
+    "Attachment",
+    "AuditLog",
+    "CalendarOverride",
+    "CheckIn",
+    "Contribution",
+    "County",
+    "Department",
+    "Dependency",
+    "ExtensionRequest",
+    "OutboxMessage",
+    "Plan",
+    "Review",
+    "Section",
+    "Target",
+    "TargetValue",
+    "Task",
+    "User",
+]

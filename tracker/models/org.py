@@ -1,0 +1,103 @@
+"""Who does the work: counties, departments, their assignments to tasks, and user accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, VersionedMixin
+
+if TYPE_CHECKING:
+    from .plan import Task
+
+DEPARTMENT_KINDS = {
+    "bureau": "市直部门",
+    "county": "县（市、区）政府",
+    "outside": "驻安单位",
+    "party": "党群部门",
+}
+COUNTY_KINDS = {"city": "县级市", "county": "县", "district": "区"}
+ROLES = {"lead": "牵头", "support": "配合", "responsible": "负责", "implementing": "落实"}
+ROLE_ORDER = ["lead", "responsible", "support", "implementing"]
+USER_ROLES = {"staff": "部门填报员", "coordinator": "统筹协调", "leader": "领导", "admin": "管理员"}
+
+
+class County(db.Model):
+    """A county, county-level city or district of the city (附件 1 and 3 are per county)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Department(VersionedMixin, db.Model):
+    """A body that can hold a role on a task: bureau, county government, outside body or party organ.
+
+    The directory is shared by every plan: the 15th plan's bureaus are the same bodies.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"))
+    coordinating: Mapped[bool] = mapped_column(default=False)
+    # Comma-separated addresses; reminders go to these and to the department's staff accounts.
+    contact_emails: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    county: Mapped[County | None] = relationship()
+    assignments: Mapped[list[Assignment]] = relationship(back_populates="department")
+
+    @property
+    def kind_label(self) -> str:
+        return DEPARTMENT_KINDS.get(self.kind, self.kind)
+
+    @property
+    def emails(self) -> list[str]:
+        return [e.strip() for e in self.contact_emails.split(",") if e.strip()]
+
+
+class Assignment(VersionedMixin, db.Model):
+    """A department's role on a task, with the plan's literal wording for it."""
+
+    __table_args__ = (UniqueConstraint("task_id", "department_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    role_text: Mapped[str] = mapped_column(String(32), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    task: Mapped[Task] = relationship(back_populates="assignments")
+    department: Mapped[Department] = relationship(back_populates="assignments")
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+
+class User(db.Model):
+    """An account: it belongs to one department and has one role."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    department: Mapped[Department | None] = relationship()

@@ -1,0 +1,169 @@
+"""The plan itself: plans, their sections, tasks (measures), and quantitative targets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import UTCDateTime, VersionedMixin
+
+if TYPE_CHECKING:
+    from .org import Assignment, County
+
+TASK_STATUSES = {
+    "not_started": "未启动",
+    "in_progress": "推进中",
+    "done": "已完成",
+    "lagging": "滞后",
+    "blocked": "受阻",
+}
+REPORTING_CYCLES = {"month": "月报", "quarter": "季报", "year": "年报"}
+TARGET_GROUPS = {
+    "city": "全市主要目标",
+    "sector": "主要行业节能指标",
+    "county_energy": "各县（市、区）能耗强度降低目标",
+    "county_pollutant": "各县（市、区）主要污染物减排量",
+    "task": "任务目标",
+}
+COMPARISONS = {
+    ">=": "不低于",
+    ">": "高于",
+    "<=": "不高于",
+    "<": "低于",
+    "=": "达到",
+    "~": "左右",
+    "range": "区间",
+}
+
+
+class Plan(db.Model):
+    """One plan document; several live side by side (the 15th FYP follows the 14th)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    basis: Mapped[str] = mapped_column(Text, default="")
+    loaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    sections: Mapped[list[Section]] = relationship(
+        back_populates="plan", order_by="Section.number", cascade="all, delete-orphan"
+    )
+
+
+class Section(db.Model):
+    """A part of the plan: 三 key projects, 四 policy mechanisms, 五 organisation."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    label: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+
+    plan: Mapped[Plan] = relationship(back_populates="sections")
+
+
+class Task(VersionedMixin, db.Model):
+    """One numbered measure (措施), e.g. 三（一） with code ``3.1``; sub-tasks hang off a parent."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("section.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+    responsibility: Mapped[str] = mapped_column(Text, default="")
+    # Parties the plan names without naming a department (各有关部门): what they mean, for coordinators.
+    open_parties: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    start: Mapped[date] = mapped_column(Date)
+    due: Mapped[date] = mapped_column(Date)
+    # The deadline as first set: extensions move ``due``, assessment judges against this.
+    original_due: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="not_started")
+    progress: Mapped[int] = mapped_column(default=0)
+    reporting_cycle: Mapped[str] = mapped_column(String(8), default="quarter")
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    position: Mapped[int] = mapped_column(default=0)
+
+    plan: Mapped[Plan] = relationship()
+    section: Mapped[Section] = relationship()
+    parent: Mapped[Task | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Task]] = relationship(back_populates="parent", order_by="Task.position")
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="task", order_by="Assignment.position", cascade="all, delete-orphan"
+    )
+    targets: Mapped[list[Target]] = relationship(
+        back_populates="task", order_by="Target.position", foreign_keys="Target.task_id"
+    )
+
+    @property
+    def status_label(self) -> str:
+        return TASK_STATUSES.get(self.status, self.status)
+
+
+class Target(VersionedMixin, db.Model):
+    """A quantitative goal or dated milestone, of the plan itself or of one task, maybe per county."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    group: Mapped[str] = mapped_column(String(24))
+    category: Mapped[str] = mapped_column(String(32), default="")
+    name: Mapped[str] = mapped_column(String(200))
+    metric: Mapped[str] = mapped_column(String(64), default="")
+    value: Mapped[float | None] = mapped_column(Float)
+    value_min: Mapped[float | None] = mapped_column(Float)
+    value_max: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    comparison: Mapped[str | None] = mapped_column(String(8))
+    baseline: Mapped[float | None] = mapped_column(Float)
+    baseline_year: Mapped[int | None]
+    change: Mapped[float | None] = mapped_column(Float)
+    due: Mapped[date] = mapped_column(Date)
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"))
+    source: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    task: Mapped[Task | None] = relationship(back_populates="targets", foreign_keys=[task_id])
+    county: Mapped[County | None] = relationship()
+
+    @property
+    def comparison_label(self) -> str:
+        return COMPARISONS.get(self.comparison or "", "里程碑")
+
+    @property
+    def is_milestone(self) -> bool:
+        return self.comparison is None
+
+
+class TargetValue(db.Model):
+    """A reported actual for a target and a period. Appended, never overwritten."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("target.id"), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    period_end: Mapped[date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(Text, default="")
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("check_in.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    target: Mapped[Target] = relationship()

@@ -1,0 +1,92 @@
+"""Reading plans and tasks for pages, with eager loading so list pages run a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.orm import selectinload
+
+from ..errors import NotFound
+from ..extensions import db
+from ..models import Assignment, Plan, Section, Target, Task
+from ..models.org import ROLE_ORDER
+
+
+def current_plan(today: date) -> Plan:
+    """The plan whose period contains ``today``; else the most recent one that started; else the first."""
+    plans = db.session.scalars(db.select(Plan).order_by(Plan.start)).all()
+    if not plans:
+        raise NotFound("尚未导入任何计划。请先运行 flask --app wsgi plan load。")
+    running = [p for p in plans if p.start <= today <= p.end]
+    if running:
+        return running[-1]
+    started = [p for p in plans if p.start <= today]
+    return started[-1] if started else plans[0]
+
+
+def get_plan(key: str) -> Plan:
+    plan = db.session.scalar(db.select(Plan).filter_by(key=key))
+    if plan is None:
+        raise NotFound(f"没有编号为 {key} 的计划")
+    return plan
+
+
+@dataclass
+class SectionTasks:
+    section: Section
+    tasks: list[Task]
+
+
+def tasks_by_section(plan: Plan) -> list[SectionTasks]:
+    """Every task of the plan grouped by section, parents before their sub-tasks."""
+    tasks = db.session.scalars(
+        db.select(Task)
+        .filter_by(plan_id=plan.id)
+        .options(selectinload(Task.assignments).selectinload(Assignment.department))
+        .order_by(Task.position, Task.id)
+    ).all()
+    sections = db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)).all()
+    by_section: dict[int, list[Task]] = {s.id: [] for s in sections}
+    for task in _depth_first(list(tasks)):
+        by_section[task.section_id].append(task)
+    return [SectionTasks(s, by_section[s.id]) for s in sections]
+
+
+def _depth_first(tasks: list[Task]) -> list[Task]:
+    children: dict[int | None, list[Task]] = {}
+    ids = {t.id for t in tasks}
+    for t in tasks:
+        children.setdefault(t.parent_id if t.parent_id in ids else None, []).append(t)
+    out: list[Task] = []
+
+    def walk(parent: int | None) -> None:
+        for t in children.get(parent, []):
+            out.append(t)
+            walk(t.id)
+
+    walk(None)
+    return out
+
+
+def get_task(plan: Plan, code: str) -> Task:
+    task = db.session.scalar(
+        db.select(Task)
+        .filter_by(plan_id=plan.id, code=code)
+        .options(
+            selectinload(Task.assignments).selectinload(Assignment.department),
+            selectinload(Task.targets).selectinload(Target.county),
+            selectinload(Task.children),
+        )
+    )
+    if task is None:
+        raise NotFound(f"没有编号为 {code} 的任务")
+    return task
+
+
+def assignments_by_role(task: Task) -> list[tuple[str, list[Assignment]]]:
+    """The task's departments grouped by role, in the order 牵头, 负责, 配合, 落实."""
+    groups: dict[str, list[Assignment]] = {}
+    for a in task.assignments:
+        groups.setdefault(a.role, []).append(a)
+    return [(role, groups[role]) for role in ROLE_ORDER if role in groups]

@@ -1,0 +1,356 @@
+"""Validation of a plan file (YAML or JSON) into plain, checked Python values.
+
+Pure: no database. Every problem is collected with the entry and field it concerns, so a bad
+file is reported whole and loading writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import PlanFileError
+from ..models.org import COUNTY_KINDS, DEPARTMENT_KINDS, ROLES
+from ..models.plan import COMPARISONS, REPORTING_CYCLES, TARGET_GROUPS
+
+PLAN_GROUPS = {"city", "sector", "county_energy", "county_pollutant"}
+
+
+@dataclass
+class PlanData:
+    """A validated plan file."""
+
+    plan: dict[str, Any]
+    counties: list[dict[str, Any]]
+    departments: list[dict[str, Any]]
+    sections: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+    targets: list[dict[str, Any]]
+    dependencies: list[dict[str, Any]] = field(default_factory=list)
+    contributions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def read_plan_file(path: str | Path) -> PlanData:
+    """Read and validate a plan file; raise ``PlanFileError`` naming every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanFileError([(str(path), f"无法读取文件：{exc}")]) from exc
+    try:
+        raw = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise PlanFileError([(str(path), f"格式错误：{exc}")]) from exc
+    return validate(raw)
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str]] = []
+
+    def fail(self, where: str, message: str) -> None:
+        self.problems.append((where, message))
+
+    def text(self, entry: dict[str, Any], key: str, where: str, *, required: bool = True) -> str:
+        value = entry.get(key)
+        if value is None or value == "":
+            if required:
+                self.fail(f"{where}.{key}", "必填")
+            return ""
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            self.fail(f"{where}.{key}", f"应为文本，而不是 {type(value).__name__}")
+            return ""
+        return str(value).strip()
+
+    def number(self, entry: dict[str, Any], key: str, where: str) -> float | None:
+        value = entry.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(f"{where}.{key}", f"应为数字，而不是 {value!r}")
+            return None
+        return float(value)
+
+    def integer(self, entry: dict[str, Any], key: str, where: str, default: int | None = None) -> int | None:
+        value = entry.get(key, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(f"{where}.{key}", f"应为整数，而不是 {value!r}")
+            return None
+        return value
+
+    def day(self, entry: dict[str, Any], key: str, where: str, default: date | None = None) -> date | None:
+        value = entry.get(key)
+        if value is None:
+            if default is None:
+                self.fail(f"{where}.{key}", "必填（日期，如 2025-12-31）")
+            return default
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{where}.{key}", f"不是有效日期：{value!r}（应为 YYYY-MM-DD）")
+            return default
+
+    def choice(self, entry: dict[str, Any], key: str, where: str, allowed: dict[str, str] | set[str]) -> str:
+        value = entry.get(key)
+        if value not in allowed:
+            self.fail(f"{where}.{key}", f"应为 {' / '.join(sorted(allowed))} 之一，而不是 {value!r}")
+            return ""
+        return str(value)
+
+    def entries(self, raw: dict[str, Any], key: str, *, required: bool = True) -> list[dict[str, Any]]:
+        value = raw.get(key)
+        if value is None:
+            if required:
+                self.fail(key, "必填（列表）")
+            return []
+        if not isinstance(value, list):
+            self.fail(key, "应为列表")
+            return []
+        good = []
+        for i, entry in enumerate(value):
+            if isinstance(entry, dict):
+                good.append(entry)
+            else:
+                self.fail(f"{key}[{i}]", "应为键值对象")
+        return good
+
+
+def validate(raw: Any) -> PlanData:
+    """Check a parsed plan document; return it normalised or raise ``PlanFileError``."""
+    c = _Checker()
+    if not isinstance(raw, dict):
+        raise PlanFileError([("(file)", "顶层应为对象，包含 plan、departments、tasks 等")])
+    plan_raw = raw.get("plan")
+    if not isinstance(plan_raw, dict):
+        c.fail("plan", "必填（对象）")
+        plan_raw = {}
+    plan = {
+        "key": c.text(plan_raw, "key", "plan"),
+        "title": c.text(plan_raw, "title", "plan"),
+        "start": c.day(plan_raw, "start", "plan"),
+        "end": c.day(plan_raw, "end", "plan"),
+        "source": c.text(plan_raw, "source", "plan", required=False),
+        "basis": c.text(plan_raw, "basis", "plan", required=False),
+    }
+    if plan["start"] and plan["end"] and plan["start"] >= plan["end"]:
+        c.fail("plan.end", "结束日期应晚于开始日期")
+    plan_end: date | None = plan["end"]
+
+    counties = []
+    for i, entry in enumerate(c.entries(raw, "counties", required=False)):
+        where = f"counties[{i}]"
+        counties.append({"name": c.text(entry, "name", where), "kind": c.choice(entry, "kind", where, COUNTY_KINDS)})
+    county_names = _unique(c, counties, "name", "counties")
+
+    departments = []
+    for i, entry in enumerate(c.entries(raw, "departments")):
+        where = f"departments[{i}]"
+        name = c.text(entry, "name", where)
+        where = f"departments[{i}]（{name}）"
+        county = c.text(entry, "county", where, required=False) or None
+        if county and county not in county_names:
+            c.fail(f"{where}.county", f"未在 counties 中定义：{county}")
+        emails = entry.get("emails") or []
+        if not isinstance(emails, list) or not all(isinstance(e, str) and "@" in e for e in emails):
+            c.fail(f"{where}.emails", "应为电子邮件地址列表")
+            emails = []
+        departments.append(
+            {
+                "name": name,
+                "kind": c.choice(entry, "kind", where, DEPARTMENT_KINDS),
+                "county": county,
+                "coordinating": bool(entry.get("coordinating", False)),
+                "emails": emails,
+            }
+        )
+    department_names = _unique(c, departments, "name", "departments")
+
+    sections = []
+    for i, entry in enumerate(c.entries(raw, "sections")):
+        where = f"sections[{i}]"
+        sections.append(
+            {
+                "number": c.integer(entry, "number", where),
+                "label": c.text(entry, "label", where),
+                "title": c.text(entry, "title", where),
+            }
+        )
+    section_numbers = _unique(c, sections, "number", "sections")
+
+    tasks = []
+    targets_seen: dict[str, str] = {}
+    for i, entry in enumerate(c.entries(raw, "tasks")):
+        code = c.text(entry, "code", f"tasks[{i}]")
+        where = f"tasks[{i}]（{code}）"
+        section = c.integer(entry, "section", where)
+        if section is not None and section not in section_numbers:
+            c.fail(f"{where}.section", f"未在 sections 中定义：{section}")
+        assignments = []
+        for j, a in enumerate(c.entries(entry, "departments")):
+            awhere = f"{where}.departments[{j}]"
+            name = c.text(a, "name", awhere)
+            if name and name not in department_names:
+                c.fail(f"{awhere}.name", f"未在 departments 中定义：{name}")
+            assignments.append(
+                {
+                    "name": name,
+                    "role": c.choice(a, "role", awhere, ROLES),
+                    "role_text": c.text(a, "role_text", awhere, required=False),
+                    "note": c.text(a, "note", awhere, required=False),
+                }
+            )
+        _unique(c, assignments, "name", f"{where}.departments")
+        task_targets = [
+            _target(c, t, f"{where}.targets[{j}]", plan_end, county_names, group="task", seen=targets_seen)
+            for j, t in enumerate(c.entries(entry, "targets", required=False))
+        ]
+        open_parties = entry.get("open_parties") or []
+        if not isinstance(open_parties, list):
+            c.fail(f"{where}.open_parties", "应为列表")
+            open_parties = []
+        cycle = entry.get("reporting_cycle", "quarter")
+        if cycle not in REPORTING_CYCLES:
+            c.fail(f"{where}.reporting_cycle", f"应为 {' / '.join(REPORTING_CYCLES)} 之一")
+        start = c.day(entry, "start", where, default=plan["start"])
+        due = c.day(entry, "due", where, default=plan_end)
+        if start and due and start > due:
+            c.fail(f"{where}.due", "截止日期早于开始日期")
+        tasks.append(
+            {
+                "code": code,
+                "label": c.text(entry, "label", where),
+                "section": section,
+                "parent": c.text(entry, "parent", where, required=False) or None,
+                "title": c.text(entry, "title", where),
+                "text": c.text(entry, "text", where, required=False),
+                "responsibility": c.text(entry, "responsibility", where, required=False),
+                "open_parties": open_parties,
+                "start": start,
+                "due": due,
+                "reporting_cycle": cycle,
+                "departments": assignments,
+                "targets": task_targets,
+            }
+        )
+    task_codes = _unique(c, tasks, "code", "tasks")
+    for t in tasks:
+        if t["parent"] and t["parent"] not in task_codes:
+            c.fail(f"tasks（{t['code']}）.parent", f"未定义的上级任务：{t['parent']}")
+        if t["parent"] == t["code"]:
+            c.fail(f"tasks（{t['code']}）.parent", "任务不能是自己的上级")
+
+    targets = [
+        _target(c, t, f"targets[{i}]", plan_end, county_names, group=None, seen=targets_seen)
+        for i, t in enumerate(c.entries(raw, "targets", required=False))
+    ]
+    target_keys = set(targets_seen)
+
+    dependencies = []
+    for i, entry in enumerate(c.entries(raw, "dependencies", required=False)):
+        where = f"dependencies[{i}]"
+        d = {
+            "task": c.text(entry, "task", where),
+            "depends_on": c.text(entry, "depends_on", where),
+            "lag_days": c.integer(entry, "lag_days", where, default=0) or 0,
+            "rationale": c.text(entry, "rationale", where),
+        }
+        for key in ("task", "depends_on"):
+            if d[key] and d[key] not in task_codes:
+                c.fail(f"{where}.{key}", f"未定义的任务：{d[key]}")
+        if d["task"] and d["task"] == d["depends_on"]:
+            c.fail(where, "任务不能依赖自己")
+        dependencies.append(d)
+    contributions = []
+    for i, entry in enumerate(c.entries(raw, "contributions", required=False)):
+        where = f"contributions[{i}]"
+        d = {
+            "task": c.text(entry, "task", where),
+            "target": c.text(entry, "target", where),
+            "rationale": c.text(entry, "rationale", where),
+        }
+        if d["task"] and d["task"] not in task_codes:
+            c.fail(f"{where}.task", f"未定义的任务：{d['task']}")
+        if d["target"] and d["target"] not in target_keys:
+            c.fail(f"{where}.target", f"未定义的目标：{d['target']}")
+        contributions.append(d)
+
+    if c.problems:
+        raise PlanFileError(c.problems)
+    return PlanData(plan, counties, departments, sections, tasks, targets, dependencies, contributions)
+
+
+def _unique(c: _Checker, entries: list[dict[str, Any]], key: str, where: str) -> set[Any]:
+    seen: set[Any] = set()
+    for entry in entries:
+        value = entry[key]
+        if value in seen:
+            c.fail(where, f"重复：{value}")
+        seen.add(value)
+    return seen
+
+
+def _target(
+    c: _Checker,
+    entry: dict[str, Any],
+    where: str,
+    plan_end: date | None,
+    county_names: set[str],
+    *,
+    group: str | None,
+    seen: dict[str, str],
+) -> dict[str, Any]:
+    key = c.text(entry, "key", where)
+    where = f"{where}（{key}）"
+    if key in seen:
+        c.fail(f"{where}.key", f"目标编号重复，已用于 {seen[key]}")
+    seen[key] = where
+    if group is None:
+        group = c.choice(entry, "group", where, PLAN_GROUPS)
+    elif entry.get("group", group) != group:
+        c.fail(f"{where}.group", "任务内的目标不能指定 group")
+    comparison = entry.get("comparison")
+    if comparison is not None and comparison not in COMPARISONS:
+        c.fail(f"{where}.comparison", f"应为 {' / '.join(COMPARISONS)} 之一或留空（里程碑）")
+    value = c.number(entry, "value", where)
+    value_min = c.number(entry, "value_min", where)
+    value_max = c.number(entry, "value_max", where)
+    if comparison == "range":
+        if value_min is None or value_max is None:
+            c.fail(f"{where}.comparison", "区间目标需要 value_min 和 value_max")
+        elif value_min > value_max:
+            c.fail(f"{where}.value_min", "区间下限大于上限")
+    elif comparison is not None and value is None:
+        c.fail(f"{where}.value", f"比较方式为 {comparison} 时必须给出目标值")
+    county = c.text(entry, "county", where, required=False) or None
+    if county and county not in county_names:
+        c.fail(f"{where}.county", f"未在 counties 中定义：{county}")
+    if group in TARGET_GROUPS and group.startswith("county") and not county:
+        c.fail(f"{where}.county", "县级目标必须指定 county")
+    return {
+        "key": key,
+        "group": group,
+        "category": c.text(entry, "category", where, required=False),
+        "name": c.text(entry, "name", where),
+        "metric": c.text(entry, "metric", where, required=False),
+        "value": value,
+        "value_min": value_min,
+        "value_max": value_max,
+        "unit": c.text(entry, "unit", where, required=False),
+        "comparison": comparison,
+        "baseline": c.number(entry, "baseline", where),
+        "baseline_year": c.integer(entry, "baseline_year", where),
+        "change": c.number(entry, "change", where),
+        "due": c.day(entry, "due", where, default=plan_end),
+        "county": county,
+        "source": c.text(entry, "source", where, required=False),
+        "note": c.text(entry, "note", where, required=False),
+    }

@@ -1,0 +1,50 @@
+"""The web layer: one blueprint per audience, error pages, template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+
+from .. import clock
+from ..errors import ConflictError, NotFound, PermissionDenied
+from ..models.org import ROLES
+from ..models.plan import TASK_STATUSES
+
+
+def register_web(app: Flask) -> None:
+    from .tasks import bp as tasks_bp
+
+    app.register_blueprint(tasks_bp)
+
+    @app.context_processor
+    def inject() -> dict[str, object]:
+        return {"ROLES": ROLES, "TASK_STATUSES": TASK_STATUSES, "today": clock.today()}
+
+    @app.errorhandler(NotFound)
+    @app.errorhandler(404)
+    def not_found(exc: Exception) -> tuple[str, int]:
+        message = str(exc) if isinstance(exc, NotFound) else "页面不存在。"
+        return render_template("error.html", title="未找到", message=message), 404
+
+    @app.errorhandler(PermissionDenied)
+    @app.errorhandler(403)
+    def forbidden(exc: Exception) -> tuple[str, int]:
+        message = str(exc) if isinstance(exc, PermissionDenied) else "您没有权限执行此操作。"
+        return render_template("error.html", title="无权操作", message=message), 403
+
+    @app.errorhandler(ConflictError)
+    def conflict(exc: ConflictError) -> tuple[str, int]:
+        return render_template("error.html", title="数据已被他人修改", message=str(exc)), 409
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> tuple[str, int]:
+        return render_template("error.html", title="页面已过期", message="表单已过期，请刷新页面后重新提交。"), 400
+
+    @app.errorhandler(413)
+    def too_large(exc: Exception) -> tuple[str, int]:
+        limit = app.config["MAX_UPLOAD_MB"]
+        return render_template("error.html", title="文件过大", message=f"上传内容超过 {limit} MB 上限。"), 413
+
+    @app.errorhandler(500)
+    def server_error(exc: Exception) -> tuple[str, int]:
+        return render_template("error.html", title="系统错误", message="系统出现错误，已记录。请稍后重试。"), 500

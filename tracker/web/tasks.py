@@ -1,0 +1,29 @@
+"""Task pages: the list of all measures by section, and one measure's page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from .. import clock
+from ..plans.queries import assignments_by_role, current_plan, get_task, tasks_by_section
+
+bp = Blueprint("tasks", __name__)
+
+
+@bp.get("/")
+def home() -> Response:
+    return redirect(url_for("tasks.index"))
+
+
+@bp.get("/tasks")
+def index() -> str:
+    plan = current_plan(clock.today())
+    return render_template("tasks/index.html", plan=plan, sections=tasks_by_section(plan))
+
+
+@bp.get("/tasks/<code>")
+def detail(code: str) -> str:
+    plan = current_plan(clock.today())
+    task = get_task(plan, code)
+    return render_template("tasks/detail.html", plan=plan, task=task, by_role=assignments_by_role(task))
