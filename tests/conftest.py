@@ -94,3 +94,34 @@ def mini_plan(app: Flask) -> Flask:
 
     load_plan(read_plan_file(DATA / "mini-plan.yaml"), now=clock.now())
     return app
+
+
+PASSWORD = "password-123"
+
+
+@pytest.fixture
+def make_user(app: Flask):  # type: ignore[no-untyped-def]
+    """Factory: ``make_user("staff", "市发展改革委")`` creates an account with ``PASSWORD``."""
+    from tracker import clock
+    from tracker.accounts.service import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "leader", department: str | None = None, email: str | None = None):  # type: ignore[no-untyped-def]
+        email = email or f"{role}{next(counter)}@test.local"
+        return create_user(email=email, password=PASSWORD, role=role, department_name=department, now=clock.now())
+
+    return make
+
+
+@pytest.fixture
+def login(client: FlaskClient, make_user):  # type: ignore[no-untyped-def]
+    """Log the test client in as a new account of the given role and department."""
+
+    def do(role: str = "leader", department: str | None = None):  # type: ignore[no-untyped-def]
+        user = make_user(role, department)
+        response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return do

@@ -14,8 +14,10 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from . import clock
+from .accounts.service import DEMO_PASSWORD, create_user, ensure_demo_accounts
 from .config import PROJECT_ROOT
 from .errors import TrackerError
+from .models.org import USER_ROLES
 from .plans.export import export_plan
 from .plans.loader import load_plan
 from .plans.queries import current_plan, get_plan
@@ -49,5 +51,38 @@ def plan_export(plan_key: str | None) -> None:
     click.echo(json.dumps(export_plan(plan), ensure_ascii=False, indent=2))
 
 
+users_cli = AppGroup("users", help="管理账号。")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(sorted(USER_ROLES)), help="角色")
+@click.option("--department", "department", help="所属单位全称，如 市发展改革委")
+@click.option("--password", required=True, help="初始密码（至少 8 位）")
+@click.option("--name", default="", help="姓名")
+def users_create(email: str, role: str, department: str | None, password: str, name: str) -> None:
+    """创建账号。"""
+    try:
+        user = create_user(
+            email=email, password=password, role=role, department_name=department, name=name, now=clock.now()
+        )
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"已创建账号 {user.email}（{user.role_label}）")
+
+
+@users_cli.command("demo")
+def users_demo() -> None:
+    """创建演示账号（已存在的不变）并打印。"""
+    try:
+        accounts = ensure_demo_accounts(clock.now())
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+    for email, role, department in accounts:
+        click.echo(f"  {email:<24} {USER_ROLES[role]:<8} {department}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(plan_cli)
+    app.cli.add_command(users_cli)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -85,7 +86,7 @@ class Assignment(VersionedMixin, db.Model):
         return ROLES.get(self.role, self.role)
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     """An account: it belongs to one department and has one role."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,3 +102,11 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     department: Mapped[Department | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # flask-login asks this
+        return self.active
+
+    @property
+    def role_label(self) -> str:
+        return USER_ROLES.get(self.role, self.role)

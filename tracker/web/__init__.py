@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from .. import clock
@@ -12,13 +13,29 @@ from ..models.plan import TASK_STATUSES
 
 
 def register_web(app: Flask) -> None:
+    from .auth import bp as auth_bp
     from .tasks import bp as tasks_bp
 
+    app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
+
+    # An intranet system: every page but the login form and static files needs an account.
+    public_endpoints = {"auth.login", "static"}
+
+    @app.before_request
+    def require_login():  # type: ignore[no-untyped-def]
+        if request.endpoint in public_endpoints or current_user.is_authenticated:
+            return None
+        if request.endpoint is None:  # unknown URL: let the 404 handler answer
+            return None
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    # Globals, not a context processor: imported macros see globals but not the render context.
+    app.jinja_env.globals.update(ROLES=ROLES, TASK_STATUSES=TASK_STATUSES)
 
     @app.context_processor
     def inject() -> dict[str, object]:
-        return {"ROLES": ROLES, "TASK_STATUSES": TASK_STATUSES, "today": clock.today()}
+        return {"today": clock.today()}
 
     @app.errorhandler(NotFound)
     @app.errorhandler(404)

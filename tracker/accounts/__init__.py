@@ -1,0 +1,1 @@
+"""Accounts: creating users, logging in with throttling, and who may do what."""

@@ -1,0 +1,59 @@
+"""Who may do what: pure rules over a user and the roles their department holds.
+
+Views and services both ask these; every mutating route checks on the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+
+class UserLike(Protocol):
+    role: str
+    department_id: int | None
+
+
+class AssignmentLike(Protocol):
+    department_id: int
+    role: str
+
+
+def is_coordinator(user: UserLike) -> bool:
+    return user.role == "coordinator"
+
+
+def is_admin(user: UserLike) -> bool:
+    return user.role == "admin"
+
+
+def can_read_everything(user: UserLike) -> bool:
+    """Everybody logged in reads every task; leaders read and change nothing."""
+    return user.role in {"staff", "coordinator", "leader", "admin"}
+
+
+def department_role(user: UserLike, assignments: Iterable[AssignmentLike]) -> str | None:
+    """The role the user's department holds on a task, or None."""
+    for a in assignments:
+        if user.department_id is not None and a.department_id == user.department_id:
+            return a.role
+    return None
+
+
+def can_report(user: UserLike, assignments: Iterable[AssignmentLike]) -> bool:
+    """Staff report for their own department, only on tasks where it holds a role."""
+    return user.role == "staff" and department_role(user, assignments) is not None
+
+
+def can_request_extension(user: UserLike, assignments: Iterable[AssignmentLike]) -> bool:
+    """Only the lead (or, where no lead is named, a responsible) department asks for more time."""
+    role = department_role(user, assignments)
+    return user.role == "staff" and role in {"lead", "responsible"}
+
+
+def can_review(user: UserLike) -> bool:
+    return is_coordinator(user)
+
+
+def can_edit_plan(user: UserLike) -> bool:
+    return is_coordinator(user)

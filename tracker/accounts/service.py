@@ -1,0 +1,130 @@
+"""Account services shared by the web and the CLI: create, authenticate (throttled), change password."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .. import audit
+from ..errors import TrackerError
+from ..extensions import db
+from ..models import Department, User
+from ..models.org import USER_ROLES
+
+MIN_PASSWORD = 8
+FREE_ATTEMPTS = 3
+MAX_LOCK = timedelta(minutes=15)
+
+
+class AccountError(TrackerError):
+    """An account cannot be created, or a login or password change is refused."""
+
+
+def hash_password(password: str) -> str:
+    # scrypt is Werkzeug's current default; say so explicitly so a Werkzeug change is a decision.
+    return generate_password_hash(password, method="scrypt")
+
+
+def create_user(
+    *,
+    email: str,
+    password: str,
+    role: str,
+    now: datetime,
+    department_name: str | None = None,
+    name: str = "",
+) -> User:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise AccountError(f"电子邮件地址无效：{email}")
+    if role not in USER_ROLES:
+        raise AccountError(f"角色应为 {' / '.join(USER_ROLES)} 之一，而不是 {role}")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"密码至少 {MIN_PASSWORD} 位")
+    department = None
+    if department_name:
+        department = db.session.scalar(db.select(Department).filter_by(name=department_name))
+        if department is None:
+            raise AccountError(f"没有名为 {department_name} 的单位")
+    if role == "staff" and department is None:
+        raise AccountError("部门填报员必须属于一个单位（--department）")
+    if db.session.scalar(db.select(User).filter_by(email=email)) is not None:
+        raise AccountError(f"账号已存在：{email}")
+    user = User(
+        email=email,
+        name=name,
+        password_hash=hash_password(password),
+        role=role,
+        department_id=department.id if department else None,
+        created_at=now,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record(now=now, action="create", entity="user", entity_id=user.id, new=f"{email}:{role}")
+    db.session.commit()
+    return user
+
+
+def lock_delay(failures: int) -> timedelta:
+    """How long an account waits after ``failures`` consecutive wrong passwords.
+
+    >>> lock_delay(3), lock_delay(4), lock_delay(5)
+    (datetime.timedelta(0), datetime.timedelta(seconds=30), datetime.timedelta(seconds=60))
+    >>> lock_delay(20)
+    datetime.timedelta(seconds=900)
+    """
+    if failures <= FREE_ATTEMPTS:
+        return timedelta(0)
+    return min(timedelta(seconds=30 * 2 ** (failures - FREE_ATTEMPTS - 1)), MAX_LOCK)
+
+
+def authenticate(email: str, password: str, *, now: datetime) -> User:
+    """The user with these credentials, or ``AccountError``. Repeated failures slow the account down."""
+    user = db.session.scalar(db.select(User).filter_by(email=email.strip().lower()))
+    if user is None or not user.active:
+        raise AccountError("邮箱或密码不正确。")
+    if user.locked_until and user.locked_until > now:
+        wait = int((user.locked_until - now).total_seconds()) + 1
+        raise AccountError(f"登录失败次数过多，请 {wait} 秒后再试。")
+    if not check_password_hash(user.password_hash, password):
+        user.failed_logins += 1
+        delay = lock_delay(user.failed_logins)
+        user.locked_until = now + delay if delay else None
+        db.session.commit()
+        raise AccountError("邮箱或密码不正确。")
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, old: str, new: str, *, now: datetime) -> None:
+    if not check_password_hash(user.password_hash, old):
+        raise AccountError("原密码不正确。")
+    if len(new) < MIN_PASSWORD:
+        raise AccountError(f"新密码至少 {MIN_PASSWORD} 位")
+    user.password_hash = hash_password(new)
+    audit.record(now=now, action="update", entity="user", entity_id=user.id, field="password", user_id=user.id)
+    db.session.commit()
+
+
+DEMO_PASSWORD = "demo-2025"
+DEMO_ACCOUNTS = [
+    ("coordinator@demo.local", "coordinator", "市发展改革委", "统筹协调员（市发展改革委）"),
+    ("leader@demo.local", "leader", None, "市领导"),
+    ("admin@demo.local", "admin", None, "系统管理员"),
+    ("fgw@demo.local", "staff", "市发展改革委", "市发展改革委填报员"),
+    ("sthj@demo.local", "staff", "市生态环境局", "市生态环境局填报员"),
+    ("linzhou@demo.local", "staff", "林州市人民政府", "林州市人民政府填报员"),
+]
+
+
+def ensure_demo_accounts(now: datetime) -> list[tuple[str, str, str]]:
+    """Create the demo accounts that do not exist yet; return (email, role, department) of all."""
+    out = []
+    for email, role, department, name in DEMO_ACCOUNTS:
+        if db.session.scalar(db.select(User).filter_by(email=email)) is None:
+            create_user(email=email, password=DEMO_PASSWORD, role=role, department_name=department, name=name, now=now)
+        out.append((email, role, department or ""))
+    return out
