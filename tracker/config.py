@@ -38,6 +38,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "tracker@localhost"),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        # The warning-light thresholds (tracker/lights.py documents the rule).
+        "LIGHT_RULE": {
+            "due_soon_days": int(env.get("LIGHT_DUE_SOON_DAYS", "30")),
+            "yellow_behind": float(env.get("LIGHT_YELLOW_BEHIND", "10")),
+            "red_behind": float(env.get("LIGHT_RED_BEHIND", "25")),
+        },
     }
 
 
