@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -10,6 +10,7 @@ from .. import clock
 from ..errors import ConflictError, NotFound, PermissionDenied
 from ..models.org import ROLES
 from ..models.plan import TASK_STATUSES
+from .grants import grant_for
 
 
 def register_web(app: Flask) -> None:
@@ -19,12 +20,17 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
 
-    # An intranet system: every page but the login form and static files needs an account.
-    public_endpoints = {"auth.login", "static"}
+    # An intranet system: every page but the login form, static files and the signed reminder link
+    # needs an account. A grant from a signed link opens the one report form it names, nothing else.
+    public_endpoints = {"auth.login", "static", "reminders.follow_link"}
+    grant_endpoints = {"reports.form"}
 
     @app.before_request
     def require_login():  # type: ignore[no-untyped-def]
         if request.endpoint in public_endpoints or current_user.is_authenticated:
+            return None
+        code = str((request.view_args or {}).get("code"))
+        if request.endpoint in grant_endpoints and grant_for(session, code, now=clock.now()):
             return None
         if request.endpoint is None:  # unknown URL: let the 404 handler answer
             return None
