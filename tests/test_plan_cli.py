@@ -13,7 +13,7 @@ from .conftest import DATA
 def test_plan_load_prints_what_it_did_then_nothing_on_a_second_run(app, runner: FlaskCliRunner) -> None:
     first = runner.invoke(args=["plan", "load", str(DATA / "mini-plan.yaml")])
     assert first.exit_code == 0, first.output
-    assert "task created 4" in first.output
+    assert "新增任务 4" in first.output
     second = runner.invoke(args=["plan", "load", str(DATA / "mini-plan.yaml")])
     assert second.exit_code == 0
     assert "无变化" in second.output
@@ -50,3 +50,12 @@ def test_plan_export_prints_the_exchange_format(mini_plan, runner: FlaskCliRunne
 def test_plan_export_of_an_unknown_plan_fails_cleanly(mini_plan, runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["plan", "export", "--plan", "nope"])
     assert result.exit_code == 1 and "nope" in result.output
+
+
+def test_plan_load_on_an_unmigrated_database_says_to_migrate(tmp_path: Path) -> None:
+    from tracker import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "empty.sqlite3"), "TESTING": True})
+    result = app.test_cli_runner().invoke(args=["plan", "load", str(DATA / "mini-plan.yaml")])
+    assert result.exit_code == 1
+    assert "db upgrade" in result.output

@@ -25,6 +25,17 @@ from .plans.schema import read_plan_file
 
 DEFAULT_PLAN_FILE = PROJECT_ROOT / "seeds" / "anyang-14fyp.yaml"
 
+
+def _require_schema() -> None:
+    """A clear message instead of a traceback when the database was never migrated."""
+    from sqlalchemy import inspect
+
+    from .extensions import db
+
+    if not inspect(db.engine).has_table("plan"):
+        raise click.ClickException("数据库尚未初始化：请先运行 flask --app wsgi db upgrade（或 make run）。")
+
+
 plan_cli = AppGroup("plan", help="导入、导出计划。")
 
 
@@ -33,6 +44,7 @@ plan_cli = AppGroup("plan", help="导入、导出计划。")
 def plan_load(file: Path | None) -> None:
     """校验并导入计划文件（默认：seeds/anyang-14fyp.yaml）。全部成功或全部不变。"""
     path = file or DEFAULT_PLAN_FILE
+    _require_schema()
     try:
         report = load_plan(read_plan_file(path), now=clock.now())
     except TrackerError as exc:

@@ -51,8 +51,25 @@ class LoadReport:
     def summary(self) -> str:
         if not self.changed:
             return f"计划 {self.plan_key}：无变化。"
-        parts = [f"{k} {v}" for k, v in sorted(self.counts.items())]
-        return f"计划 {self.plan_key}：" + "，".join(parts)
+        parts = []
+        for key, count in sorted(self.counts.items()):
+            entity, verb = key.split(" ")
+            parts.append(f"{_VERBS[verb]}{_ENTITIES.get(entity, entity)} {count}")
+        return f"计划 {self.plan_key}：" + "，".join(parts) + "。"
+
+
+_VERBS = {"created": "新增", "updated": "更新", "removed": "删除"}
+_ENTITIES = {
+    "plan": "计划",
+    "county": "县（市、区）",
+    "department": "单位",
+    "section": "部分",
+    "task": "任务",
+    "assignment": "责任分工",
+    "target": "目标",
+    "dependency": "依赖关系",
+    "contribution": "目标贡献",
+}
 
 
 def load_plan(data: PlanData, *, now: datetime) -> LoadReport:
