@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres lint format clean
+.PHONY: install run test test-sqlite test-postgres test-e2e browser lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,17 +23,26 @@ run: install
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 # The suite runs twice: on SQLite, then on a throw-away PostgreSQL database.
-test: install
+# The end-to-end tests (marked e2e) run once, in the SQLite pass: they start the app as `make run` does.
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
-test-sqlite: install
+test-sqlite: install browser
 	$(BIN)/pytest
 
 test-postgres: install
-	bash .ci/with-postgres $(BIN)/pytest
+	bash .ci/with-postgres $(BIN)/pytest -m "not e2e"
+
+test-e2e: install browser
+	$(BIN)/pytest -m e2e
+
+# Debian's Chromium and CJK fonts for the end-to-end tests (Playwright drives it; it downloads no browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
 
 lint: install
 	$(BIN)/ruff check .
