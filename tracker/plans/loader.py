@@ -9,8 +9,10 @@ by a file; the load is refused instead.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import networkx as nx
@@ -83,20 +85,51 @@ def load_plan(data: PlanData, *, now: datetime) -> LoadReport:
     return report
 
 
+class _Writer:
+    """Creates, updates and deletes rows for one load, recording each change in the history."""
+
+    def __init__(self, now: datetime, counts: Counter[str]):
+        self.now = now
+        self.counts = counts
+
+    def sync(self, obj: Any, values: dict[str, Any], entity: str) -> None:
+        if audit.update_fields(obj, values, now=self.now, entity=entity, actor=ACTOR):
+            self.counts[f"{entity} updated"] += 1
+
+    def create(self, obj: Any, entity: str, label: str | None = None) -> None:
+        db.session.add(obj)
+        db.session.flush()
+        audit.record(now=self.now, action="create", entity=entity, entity_id=obj.id, new=label, actor=ACTOR)
+        self.counts[f"{entity} created"] += 1
+
+    def delete(self, obj: Any, entity: str, label: str | None = None) -> None:
+        audit.record(now=self.now, action="delete", entity=entity, entity_id=obj.id, old=label, actor=ACTOR)
+        db.session.delete(obj)
+        self.counts[f"{entity} removed"] += 1
+
+    def sync_set(
+        self,
+        entity: str,
+        existing: dict[tuple[int, int], Any],
+        wanted: list[tuple[tuple[int, int], dict[str, Any], Callable[[], Any], str]],
+    ) -> None:
+        """Make the rows keyed by id pairs match ``wanted``: (key, values, factory, label) entries."""
+        keep = set()
+        for key, values, factory, label in wanted:
+            keep.add(key)
+            if key in existing:
+                self.sync(existing[key], values, entity)
+            else:
+                self.create(factory(), entity, label)
+        for key, obj in existing.items():
+            if key not in keep:
+                self.delete(obj, entity)
+
+
 def _load(data: PlanData, now: datetime) -> LoadReport:
     _check_acyclic(data)
     report = LoadReport(data.plan["key"])
-    counts = report.counts
-
-    def sync(obj: Any, values: dict[str, Any], entity: str) -> None:
-        if audit.update_fields(obj, values, now=now, entity=entity, actor=ACTOR):
-            counts[f"{entity} updated"] += 1
-
-    def create(obj: Any, entity: str) -> None:
-        db.session.add(obj)
-        db.session.flush()
-        audit.record(now=now, action="create", entity=entity, entity_id=obj.id, actor=ACTOR)
-        counts[f"{entity} created"] += 1
+    w = _Writer(now, report.counts)
 
     # Counties and departments: a directory shared by all plans, matched by name, never deleted here.
     counties = {c.name: c for c in db.session.scalars(db.select(County))}
@@ -105,9 +138,9 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
         values = {"kind": entry["kind"], "position": pos}
         if county is None:
             county = counties[entry["name"]] = County(name=entry["name"], **values)
-            create(county, "county")
+            w.create(county, "county")
         else:
-            sync(county, values, "county")
+            w.sync(county, values, "county")
 
     departments = {d.name: d for d in db.session.scalars(db.select(Department))}
     for pos, entry in enumerate(data.departments):
@@ -123,20 +156,20 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
             dept = departments[entry["name"]] = Department(
                 name=entry["name"], contact_emails=",".join(entry["emails"]), **values
             )
-            create(dept, "department")
+            w.create(dept, "department")
         else:
             # Contact addresses are maintained in the app; a file only adds to them.
             merged = dept.emails + [e for e in entry["emails"] if e not in dept.emails]
             values["contact_emails"] = ",".join(merged)
-            sync(dept, values, "department")
+            w.sync(dept, values, "department")
 
     plan = db.session.scalar(db.select(Plan).filter_by(key=data.plan["key"]))
     plan_values = {k: data.plan[k] for k in ("title", "start", "end", "source", "basis")}
     if plan is None:
         plan = Plan(key=data.plan["key"], **plan_values)
-        create(plan, "plan")
+        w.create(plan, "plan")
     else:
-        sync(plan, plan_values, "plan")
+        w.sync(plan, plan_values, "plan")
 
     sections = {s.number: s for s in db.session.scalars(db.select(Section).filter_by(plan_id=plan.id))}
     for entry in data.sections:
@@ -144,9 +177,9 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
         values = {"label": entry["label"], "title": entry["title"]}
         if section is None:
             section = sections[entry["number"]] = Section(plan_id=plan.id, number=entry["number"], **values)
-            create(section, "section")
+            w.create(section, "section")
         else:
-            sync(section, values, "section")
+            w.sync(section, values, "section")
 
     tasks = {t.code: t for t in db.session.scalars(db.select(Task).filter_by(plan_id=plan.id))}
     for pos, entry in enumerate(data.tasks):
@@ -170,19 +203,44 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
                 reporting_cycle=entry["reporting_cycle"],
                 **values,
             )
-            create(task, "task")
+            w.create(task, "task")
         else:
             # A changed deadline in the file resets it; an approved extension otherwise stands.
             if task.original_due != entry["due"]:
                 values["original_due"] = entry["due"]
                 values["due"] = entry["due"]
-            sync(task, values, "task")
+            w.sync(task, values, "task")
     for entry in data.tasks:
         parent = tasks[entry["parent"]] if entry["parent"] else None
-        sync(tasks[entry["code"]], {"parent_id": parent.id if parent else None}, "task")
-    _remove_missing(tasks, {e["code"] for e in data.tasks}, "task", counts, now)
+        w.sync(tasks[entry["code"]], {"parent_id": parent.id if parent else None}, "task")
+    _remove_missing(w, tasks, {e["code"] for e in data.tasks}, "task")
 
-    _sync_assignments(data, tasks, departments, now, counts, sync, create)
+    task_ids = [t.id for t in tasks.values()]
+    w.sync_set(
+        "assignment",
+        {
+            (a.task_id, a.department_id): a
+            for a in db.session.scalars(db.select(Assignment).where(Assignment.task_id.in_(task_ids)))
+        },
+        [
+            (
+                (tasks[entry["code"]].id, departments[a["name"]].id),
+                {"role": a["role"], "role_text": a["role_text"], "note": a["note"], "position": pos},
+                partial(
+                    Assignment,
+                    task_id=tasks[entry["code"]].id,
+                    department_id=departments[a["name"]].id,
+                    role=a["role"],
+                    role_text=a["role_text"],
+                    note=a["note"],
+                    position=pos,
+                ),
+                f"{entry['code']}:{a['name']}:{a['role']}",
+            )
+            for entry in data.tasks
+            for pos, a in enumerate(entry["departments"])
+        ],
+    )
 
     targets = {t.key: t for t in db.session.scalars(db.select(Target).filter_by(plan_id=plan.id))}
     wanted: list[tuple[dict[str, Any], Task | None]] = [(t, None) for t in data.targets]
@@ -196,12 +254,55 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
         values["position"] = pos
         if target is None:
             target = targets[entry["key"]] = Target(plan_id=plan.id, key=entry["key"], **values)
-            create(target, "target")
+            w.create(target, "target")
         else:
-            sync(target, values, "target")
-    _remove_missing(targets, {e["key"] for e, _ in wanted}, "target", counts, now)
+            w.sync(target, values, "target")
+    _remove_missing(w, targets, {e["key"] for e, _ in wanted}, "target")
 
-    _sync_links(data, plan, tasks, targets, now, counts)
+    w.sync_set(
+        "dependency",
+        {
+            (d.task_id, d.depends_on_id): d
+            for d in db.session.scalars(db.select(Dependency).where(Dependency.task_id.in_(task_ids)))
+        },
+        [
+            (
+                (tasks[d["task"]].id, tasks[d["depends_on"]].id),
+                {"lag_days": d["lag_days"], "rationale": d["rationale"]},
+                partial(
+                    Dependency,
+                    task_id=tasks[d["task"]].id,
+                    depends_on_id=tasks[d["depends_on"]].id,
+                    lag_days=d["lag_days"],
+                    rationale=d["rationale"],
+                ),
+                f"{d['task']}←{d['depends_on']}",
+            )
+            for d in data.dependencies
+        ],
+    )
+    w.sync_set(
+        "contribution",
+        {
+            (c.task_id, c.target_id): c
+            for c in db.session.scalars(db.select(Contribution).where(Contribution.task_id.in_(task_ids)))
+        },
+        [
+            (
+                (tasks[c["task"]].id, targets[c["target"]].id),
+                {"rationale": c["rationale"]},
+                partial(
+                    Contribution,
+                    task_id=tasks[c["task"]].id,
+                    target_id=targets[c["target"]].id,
+                    rationale=c["rationale"],
+                ),
+                f"{c['task']}→{c['target']}",
+            )
+            for c in data.contributions
+        ],
+    )
+
     if report.changed or plan.loaded_at is None:
         plan.loaded_at = now
     db.session.flush()
@@ -237,125 +338,15 @@ def _check_acyclic(data: PlanData) -> None:
     raise PlanFileError([("dependencies", f"依赖关系形成循环：{names}")])
 
 
-def _sync_assignments(data, tasks, departments, now, counts, sync, create) -> None:  # type: ignore[no-untyped-def]
-    existing: dict[tuple[int, int], Assignment] = {
-        (a.task_id, a.department_id): a
-        for a in db.session.scalars(db.select(Assignment).where(Assignment.task_id.in_([t.id for t in tasks.values()])))
-    }
-    keep: set[tuple[int, int]] = set()
-    for entry in data.tasks:
-        task = tasks[entry["code"]]
-        for pos, a in enumerate(entry["departments"]):
-            dept = departments[a["name"]]
-            key = (task.id, dept.id)
-            keep.add(key)
-            values = {"role": a["role"], "role_text": a["role_text"], "note": a["note"], "position": pos}
-            if key in existing:
-                sync(existing[key], values, "assignment")
-            else:
-                create(Assignment(task_id=task.id, department_id=dept.id, **values), "assignment")
-    for key, assignment in existing.items():
-        if key not in keep:
-            audit.record(
-                now=now,
-                action="delete",
-                entity="assignment",
-                entity_id=assignment.id,
-                old=f"{assignment.department.name}:{assignment.role}",
-                actor=ACTOR,
-            )
-            db.session.delete(assignment)
-            counts["assignment removed"] += 1
-
-
-def _remove_missing(
-    existing: dict[str, Any], wanted: set[str], entity: str, counts: Counter[str], now: datetime
-) -> None:
-    gone = [obj for key, obj in existing.items() if key not in wanted]
-    for obj in gone:
+def _remove_missing(w: _Writer, existing: dict[str, Any], wanted: set[str], entity: str) -> None:
+    """Delete tasks or targets the file no longer has; refuse when reports already refer to them."""
+    for key, obj in existing.items():
+        if key in wanted:
+            continue
         if entity == "task":
             used = db.session.scalar(db.select(func.count()).select_from(CheckIn).filter_by(task_id=obj.id))
         else:
             used = db.session.scalar(db.select(func.count()).select_from(TargetValue).filter_by(target_id=obj.id))
         if used:
-            raise PlanFileError(
-                [(f"{entity} {obj.key if entity == 'target' else obj.code}", "已有报送数据，不能通过计划文件删除")]
-            )
-        audit.record(
-            now=now,
-            action="delete",
-            entity=entity,
-            entity_id=obj.id,
-            old=getattr(obj, "title", None) or getattr(obj, "name", ""),
-            actor=ACTOR,
-        )
-        db.session.delete(obj)
-        counts[f"{entity} removed"] += 1
-
-
-def _sync_links(
-    data: PlanData, plan: Plan, tasks: dict[str, Task], targets: dict[str, Target], now: datetime, counts: Counter[str]
-) -> None:
-    task_ids = [t.id for t in tasks.values()]
-    deps = {
-        (d.task_id, d.depends_on_id): d
-        for d in db.session.scalars(db.select(Dependency).where(Dependency.task_id.in_(task_ids)))
-    }
-    keep: set[tuple[int, int]] = set()
-    for entry in data.dependencies:
-        key = (tasks[entry["task"]].id, tasks[entry["depends_on"]].id)
-        keep.add(key)
-        values = {"lag_days": entry["lag_days"], "rationale": entry["rationale"]}
-        if key in deps:
-            if audit.update_fields(deps[key], values, now=now, entity="dependency", actor=ACTOR):
-                counts["dependency updated"] += 1
-        else:
-            dep = Dependency(task_id=key[0], depends_on_id=key[1], **values)
-            db.session.add(dep)
-            db.session.flush()
-            audit.record(
-                now=now,
-                action="create",
-                entity="dependency",
-                entity_id=dep.id,
-                new=f"{entry['task']}←{entry['depends_on']}",
-                actor=ACTOR,
-            )
-            counts["dependency created"] += 1
-    for key, dep in deps.items():
-        if key not in keep:
-            audit.record(now=now, action="delete", entity="dependency", entity_id=dep.id, actor=ACTOR)
-            db.session.delete(dep)
-            counts["dependency removed"] += 1
-
-    contribs = {
-        (c.task_id, c.target_id): c
-        for c in db.session.scalars(db.select(Contribution).where(Contribution.task_id.in_(task_ids)))
-    }
-    keep = set()
-    for entry in data.contributions:
-        key = (tasks[entry["task"]].id, targets[entry["target"]].id)
-        keep.add(key)
-        if key in contribs:
-            if audit.update_fields(
-                contribs[key], {"rationale": entry["rationale"]}, now=now, entity="contribution", actor=ACTOR
-            ):
-                counts["contribution updated"] += 1
-        else:
-            contrib = Contribution(task_id=key[0], target_id=key[1], rationale=entry["rationale"])
-            db.session.add(contrib)
-            db.session.flush()
-            audit.record(
-                now=now,
-                action="create",
-                entity="contribution",
-                entity_id=contrib.id,
-                new=f"{entry['task']}→{entry['target']}",
-                actor=ACTOR,
-            )
-            counts["contribution created"] += 1
-    for key, contrib in contribs.items():
-        if key not in keep:
-            audit.record(now=now, action="delete", entity="contribution", entity_id=contrib.id, actor=ACTOR)
-            db.session.delete(contrib)
-            counts["contribution removed"] += 1
+            raise PlanFileError([(f"{entity} {key}", "已有报送数据，不能通过计划文件删除")])
+        w.delete(obj, entity, getattr(obj, "title", None) or getattr(obj, "name", ""))
