@@ -11,10 +11,11 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import clock
 from .accounts.service import DEMO_PASSWORD, create_user, ensure_demo_accounts
+from .backup import backup_sqlite
 from .config import PROJECT_ROOT
 from .errors import TrackerError
 from .models.org import USER_ROLES
@@ -95,6 +96,21 @@ def users_demo() -> None:
         click.echo(f"  {email:<24} {USER_ROLES[role]:<8} {department}")
 
 
+@click.command("backup")
+@with_appcontext
+@click.option("--output", "output", type=click.Path(dir_okay=False, path_type=Path), help="备份文件路径")
+def backup_command(output: Path | None) -> None:
+    """在线备份 SQLite 数据库（PostgreSQL 请用 pg_dump）。"""
+    from flask import current_app
+
+    try:
+        path = backup_sqlite(current_app.config["SQLALCHEMY_DATABASE_URI"], output, now=clock.now())
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"已备份到 {path}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(plan_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(backup_command)
