@@ -17,7 +17,7 @@ install: $(STAMP)
 
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) plan load
+	$(FLASK) plan load --if-missing
 	$(FLASK) users demo
 	@echo "打开 http://127.0.0.1:5000 ，用上面的演示账号登录。"
 	$(FLASK) run --host 127.0.0.1 --port 5000

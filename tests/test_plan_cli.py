@@ -59,3 +59,14 @@ def test_plan_load_on_an_unmigrated_database_says_to_migrate(tmp_path: Path) -> 
     result = app.test_cli_runner().invoke(args=["plan", "load", str(DATA / "mini-plan.yaml")])
     assert result.exit_code == 1
     assert "db upgrade" in result.output
+
+
+def test_plan_load_if_missing_leaves_a_loaded_plan_alone(mini_plan, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    edited = tmp_path / "edited.yaml"
+    edited.write_text((DATA / "mini-plan.yaml").read_text(encoding="utf-8").replace("交通减排工程", "改过的标题"))
+    result = runner.invoke(args=["plan", "load", "--if-missing", str(edited)])
+    assert result.exit_code == 0 and "已导入" in result.output
+    from tracker.extensions import db
+    from tracker.models import Task
+
+    assert db.session.scalar(db.select(Task.title).filter_by(code="3.1")) == "交通减排工程"

@@ -21,7 +21,7 @@ from .errors import TrackerError
 from .models.org import USER_ROLES
 from .plans.export import export_plan
 from .plans.loader import load_plan
-from .plans.queries import current_plan, get_plan
+from .plans.queries import current_plan, get_plan, plan_exists
 from .plans.schema import read_plan_file
 
 DEFAULT_PLAN_FILE = PROJECT_ROOT / "seeds" / "anyang-14fyp.yaml"
@@ -42,12 +42,24 @@ plan_cli = AppGroup("plan", help="导入、导出计划。")
 
 @plan_cli.command("load")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-def plan_load(file: Path | None) -> None:
-    """校验并导入计划文件（默认：seeds/anyang-14fyp.yaml）。全部成功或全部不变。"""
+@click.option(
+    "--if-missing",
+    is_flag=True,
+    help="计划已导入时不做任何事（make run 用它：应用内的修改不被文件覆盖）。",
+)
+def plan_load(file: Path | None, if_missing: bool) -> None:
+    """校验并导入计划文件（默认：seeds/anyang-14fyp.yaml）。全部成功或全部不变。
+
+    文件是权威来源：再次导入会把任务、分工、目标和关联改回文件中的样子（历史中有记录）。
+    """
     path = file or DEFAULT_PLAN_FILE
     _require_schema()
     try:
-        report = load_plan(read_plan_file(path), now=clock.now())
+        data = read_plan_file(path)
+        if if_missing and plan_exists(data.plan["key"]):
+            click.echo(f"计划 {data.plan['key']} 已导入，未重新导入。")
+            return
+        report = load_plan(data, now=clock.now())
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(report.summary())

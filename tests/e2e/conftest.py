@@ -64,7 +64,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = Server("", env)
     # The same steps as `make run`.
     server.flask("db", "upgrade")
-    server.flask("plan", "load")
+    server.flask("plan", "load", "--if-missing")
     server.flask("users", "demo")
     port = _free_port()
     proc = subprocess.Popen(

@@ -25,6 +25,10 @@ def current_plan(today: date) -> Plan:
     return started[-1] if started else plans[0]
 
 
+def plan_exists(key: str) -> bool:
+    return db.session.scalar(db.select(Plan.id).filter_by(key=key)) is not None
+
+
 def get_plan(key: str) -> Plan:
     plan = db.session.scalar(db.select(Plan).filter_by(key=key))
     if plan is None:
