@@ -1,0 +1,891 @@
+"""The plan as a graph: build it from plain rows, analyse it, export it. Pure networkx.
+
+No Flask, no database session: :mod:`tracker.graphs.service` queries the rows and hands them in.
+Every function here takes a graph (and plain values) and returns plain values, so each is tested
+by the doctests in its docstring and by ``tests/test_graph_analytics.py``.
+
+Nodes are prefixed strings so that one graph holds every kind of thing:
+
+============  ==========================  ==========================================
+prefix        kind                        attributes
+============  ==========================  ==========================================
+``task:``     ``task``                    code, label, title, section, due, status, parent
+``target:``   ``target``                  key, name, group, due, county
+``dept:``     ``department``              name, dept_kind, county
+``county:``   ``county``                  name
+============  ==========================  ==========================================
+
+Edges carry ``kind``:
+
+- ``depends``: prerequisite task → dependent task (``lag_days`` in working days, ``rationale``);
+  downstream therefore follows the edge direction.
+- ``contributes``: task → target it delivers (``rationale``); ``has_target``: task → a target written
+  inside the measure itself.
+- ``owns``: department → task (``role``: lead / responsible / support / implementing).
+- ``allocated``: county → a target allocated to it; ``governs``: county government → its county.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import combinations
+from typing import Any
+
+import networkx as nx
+
+from .errors import DependencyCycleError, NotFound
+
+__all__ = [
+    "CO_OWNERSHIP_ROLES",
+    "OWNER_ROLES",
+    "ROLE_WEIGHTS",
+    "AssignmentRow",
+    "Checks",
+    "ContributionRow",
+    "CountyRow",
+    "CriticalChain",
+    "DepartmentRow",
+    "DependencyRow",
+    "DueConflict",
+    "Hub",
+    "Impact",
+    "PlanRows",
+    "TargetRow",
+    "TaskRow",
+    "Workload",
+    "at_risk_impact",
+    "build_graph",
+    "check_new_dependency",
+    "co_ownership_network",
+    "coordination_hubs",
+    "critical_chain",
+    "delay_impact",
+    "department_workload",
+    "dependency_dag",
+    "downstream_tasks",
+    "due_conflicts",
+    "export_copy",
+    "graph_checks",
+    "natural_key",
+    "owners",
+    "select_tasks",
+    "targets_at_risk",
+    "top_shared_pairs",
+    "topological_order",
+    "upstream_tasks",
+    "working_days_after",
+]
+
+# How much a role weighs in a department's workload: the one place to change it.
+ROLE_WEIGHTS: dict[str, float] = {"lead": 3.0, "responsible": 2.0, "support": 1.0, "implementing": 1.0}
+# Roles that make a department answerable for a task (a task without one is flagged).
+OWNER_ROLES = frozenset({"lead", "responsible"})
+# Roles that count in the co-ownership network. The nine county governments implement every measure
+# (三（一）: 以下均需各县（市、区）政府落实), so counting ``implementing`` would link everyone to everyone.
+CO_OWNERSHIP_ROLES = frozenset({"lead", "responsible", "support"})
+
+
+# ── rows: what the service hands in ──────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    code: str
+    title: str
+    due: date
+    label: str = ""
+    section: int = 0
+    status: str = "not_started"
+    parent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRow:
+    key: str
+    name: str
+    group: str
+    due: date
+    county: str | None = None
+    task: str | None = None  # the measure the target is written in, if any
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentRow:
+    name: str
+    kind: str
+    county: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CountyRow:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentRow:
+    task: str
+    department: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyRow:
+    task: str
+    depends_on: str
+    lag_days: int = 0
+    rationale: str = ""
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContributionRow:
+    task: str
+    target: str
+    rationale: str = ""
+    id: int | None = None
+
+
+@dataclass
+class PlanRows:
+    """Everything :func:`build_graph` needs, as plain rows."""
+
+    tasks: list[TaskRow] = field(default_factory=list)
+    targets: list[TargetRow] = field(default_factory=list)
+    departments: list[DepartmentRow] = field(default_factory=list)
+    counties: list[CountyRow] = field(default_factory=list)
+    assignments: list[AssignmentRow] = field(default_factory=list)
+    dependencies: list[DependencyRow] = field(default_factory=list)
+    contributions: list[ContributionRow] = field(default_factory=list)
+
+
+def T(code: str) -> str:  # noqa: N802 - a node-id constructor reads best short
+    return f"task:{code}"
+
+
+def _G(key: str) -> str:  # noqa: N802
+    return f"target:{key}"
+
+
+def D(name: str) -> str:  # noqa: N802
+    return f"dept:{name}"
+
+
+def C(name: str) -> str:  # noqa: N802
+    return f"county:{name}"
+
+
+def natural_key(code: str) -> tuple[Any, ...]:
+    """Sort key that puts ``3.2`` before ``3.10``.
+
+    Examples
+    --------
+    >>> sorted(["3.10", "4.1", "3.2"], key=natural_key)
+    ['3.2', '3.10', '4.1']
+    """
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", code) if p)
+
+
+# ── building ─────────────────────────────────────────────────────────────────────────────────────
+
+
+def build_graph(rows: PlanRows) -> nx.DiGraph:
+    """Build the one graph of tasks, targets, departments and counties from plain rows.
+
+    Rows that name an unknown task, target, department or county are skipped (the database's
+    foreign keys make that impossible; a hand-built row list might not).
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(
+    ...     tasks=[TaskRow("3.1", "工业升级", d), TaskRow("4.1", "能耗双控", d)],
+    ...     targets=[TargetRow("city-ei", "能耗强度", "city", d)],
+    ...     departments=[DepartmentRow("市发展改革委", "bureau")],
+    ...     assignments=[AssignmentRow("4.1", "市发展改革委", "lead")],
+    ...     dependencies=[DependencyRow("3.1", "4.1", lag_days=5, rationale="双控引导升级")],
+    ...     contributions=[ContributionRow("3.1", "city-ei")],
+    ... ))
+    >>> g.edges["task:4.1", "task:3.1"]["kind"], g.edges["task:4.1", "task:3.1"]["lag_days"]
+    ('depends', 5)
+    >>> g.edges["dept:市发展改革委", "task:4.1"]["role"]
+    'lead'
+    >>> sorted(g.successors("task:3.1"))
+    ['target:city-ei']
+    """
+    g = nx.DiGraph()
+    for c in rows.counties:
+        g.add_node(C(c.name), kind="county", name=c.name, label=c.name)
+    for t in rows.tasks:
+        g.add_node(
+            T(t.code),
+            kind="task",
+            code=t.code,
+            label=t.label or t.code,
+            title=t.title,
+            section=t.section,
+            due=t.due,
+            status=t.status,
+            parent=t.parent or "",
+        )
+    for t in rows.targets:
+        g.add_node(
+            _G(t.key),
+            kind="target",
+            key=t.key,
+            name=t.name,
+            label=t.name,
+            group=t.group,
+            due=t.due,
+            county=t.county or "",
+        )
+        if t.task and T(t.task) in g:
+            g.add_edge(T(t.task), _G(t.key), kind="has_target")
+        if t.county and C(t.county) in g:
+            g.add_edge(C(t.county), _G(t.key), kind="allocated")
+    for d in rows.departments:
+        g.add_node(D(d.name), kind="department", name=d.name, label=d.name, dept_kind=d.kind, county=d.county or "")
+        if d.county and C(d.county) in g:
+            g.add_edge(D(d.name), C(d.county), kind="governs")
+    for a in rows.assignments:
+        if T(a.task) in g and D(a.department) in g:
+            g.add_edge(D(a.department), T(a.task), kind="owns", role=a.role)
+    for dep in rows.dependencies:
+        if T(dep.task) in g and T(dep.depends_on) in g:
+            g.add_edge(
+                T(dep.depends_on),
+                T(dep.task),
+                kind="depends",
+                lag_days=dep.lag_days,
+                rationale=dep.rationale,
+                id=dep.id if dep.id is not None else -1,
+            )
+    for con in rows.contributions:
+        if T(con.task) in g and _G(con.target) in g:
+            g.add_edge(
+                T(con.task),
+                _G(con.target),
+                kind="contributes",
+                rationale=con.rationale,
+                id=con.id if con.id is not None else -1,
+            )
+    return g
+
+
+def dependency_dag(g: nx.DiGraph) -> nx.DiGraph:
+    """The tasks alone, keyed by code, with an edge prerequisite → dependent for each dependency.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", d), TaskRow("b", "B", d)],
+    ...                          dependencies=[DependencyRow("b", "a")]))
+    >>> list(dependency_dag(g).edges)
+    [('a', 'b')]
+    """
+    dag = nx.DiGraph()
+    nodes = g.nodes
+    dag.add_nodes_from(data["code"] for _, data in g.nodes(data=True) if data["kind"] == "task")
+    dag.add_edges_from(
+        (nodes[u]["code"], nodes[v]["code"], {"lag_days": data["lag_days"]})
+        for u, v, data in g.edges(data=True)
+        if data["kind"] == "depends"
+    )
+    return dag
+
+
+def _task(g: nx.DiGraph, code: str) -> dict[str, Any]:
+    node = T(code)
+    if node not in g:
+        raise NotFound(f"没有编号为 {code} 的任务。")
+    return g.nodes[node]
+
+
+# ── dependencies: cycles, order, chain, conflicts ────────────────────────────────────────────────
+
+
+def check_new_dependency(g: nx.DiGraph, task: str, depends_on: str) -> None:
+    """Refuse a dependency "``task`` depends on ``depends_on``" that would close a cycle.
+
+    Raises :class:`~tracker.errors.DependencyCycleError` naming the cycle in "depends on" order
+    (each code depends on the next), or :class:`~tracker.errors.NotFound` for an unknown task.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow(c, c, d) for c in "abc"],
+    ...                          dependencies=[DependencyRow("b", "a"), DependencyRow("c", "b")]))
+    >>> check_new_dependency(g, "c", "a")  # c → a is fine: no path from c back to a
+    >>> check_new_dependency(g, "a", "c")
+    Traceback (most recent call last):
+    ...
+    tracker.errors.DependencyCycleError: 依赖关系将形成循环，已拒绝：a → c → b → a
+    >>> check_new_dependency(g, "a", "a")
+    Traceback (most recent call last):
+    ...
+    tracker.errors.DependencyCycleError: 依赖关系将形成循环，已拒绝：a → a
+    """
+    _task(g, task)
+    _task(g, depends_on)
+    if task == depends_on:
+        raise DependencyCycleError([task, task])
+    dag = dependency_dag(g)
+    try:
+        path = nx.shortest_path(dag, task, depends_on)  # depends_on already (transitively) depends on task
+    except nx.NetworkXNoPath:
+        return
+    raise DependencyCycleError([task, *reversed(path)])
+
+
+def topological_order(g: nx.DiGraph) -> list[str]:
+    """Task codes with every prerequisite before its dependents; ties in plan order of codes.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow(c, c, d) for c in ["3.1", "3.10", "3.2", "4.1"]],
+    ...                          dependencies=[DependencyRow("3.1", "4.1")]))
+    >>> topological_order(g)
+    ['3.2', '3.10', '4.1', '3.1']
+    """
+    return list(nx.lexicographical_topological_sort(dependency_dag(g), key=natural_key))
+
+
+def working_days_after(day: date, n: int) -> date:
+    """``day`` moved ``n`` working days (Monday to Friday) later.
+
+    The statutory calendar (调休) lives with the reminders; a lag is a planning margin, so
+    weekdays are precise enough here, and callers may pass their own ``add_days``.
+
+    Examples
+    --------
+    >>> working_days_after(date(2025, 12, 26), 1)  # a Friday
+    datetime.date(2025, 12, 29)
+    >>> working_days_after(date(2025, 12, 31), 0)
+    datetime.date(2025, 12, 31)
+    """
+    weeks, rest = divmod(n, 5)
+    day += timedelta(weeks=weeks)
+    while rest:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            rest -= 1
+    return day
+
+
+AddDays = Callable[[date, int], date]
+
+
+@dataclass(frozen=True)
+class CriticalChain:
+    """The chain of tasks that sets the latest projected finish, prerequisites first."""
+
+    tasks: list[str]
+    finish: date | None
+
+
+def critical_chain(g: nx.DiGraph, add_days: AddDays = working_days_after) -> CriticalChain:
+    """The critical chain by due dates and lags.
+
+    A task's projected finish is the later of its own due date and, for each prerequisite, the
+    prerequisite's projected finish plus the lag. The chain ends at the task with the latest
+    projected finish and walks back through the prerequisites that set it; ties go to the longer
+    chain, so with equal due dates and no lags it is the longest chain of dependencies.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(
+    ...     tasks=[TaskRow("a", "A", d), TaskRow("b", "B", d), TaskRow("c", "C", d), TaskRow("x", "X", d)],
+    ...     dependencies=[DependencyRow("b", "a"), DependencyRow("c", "b", lag_days=5)]))
+    >>> chain = critical_chain(g)
+    >>> chain.tasks, chain.finish
+    (['a', 'b', 'c'], datetime.date(2026, 1, 7))
+
+    A prerequisite due well before its dependent does not bind it:
+
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", date(2024, 6, 30)), TaskRow("b", "B", d)],
+    ...                          dependencies=[DependencyRow("b", "a")]))
+    >>> critical_chain(g).tasks
+    ['b']
+    >>> critical_chain(build_graph(PlanRows())).tasks
+    []
+    """
+    dag = dependency_dag(g)
+    nodes = g.nodes
+    finish: dict[str, date] = {}
+    length: dict[str, int] = {}
+    via: dict[str, str | None] = {}
+    for code in nx.topological_sort(dag):
+        best, best_len, best_via = nodes[T(code)]["due"], 1, None
+        for pred in dag.predecessors(code):
+            cand = add_days(finish[pred], dag.edges[pred, code]["lag_days"])
+            if cand > best or (cand == best and length[pred] + 1 > best_len):
+                best, best_len, best_via = cand, length[pred] + 1, pred
+        finish[code], length[code], via[code] = best, best_len, best_via
+    if not finish:
+        return CriticalChain([], None)
+    end = max(sorted(finish, key=natural_key), key=lambda c: (finish[c], length[c]))
+    chain: list[str] = []
+    cursor: str | None = end
+    while cursor is not None:
+        chain.append(cursor)
+        cursor = via[cursor]
+    return CriticalChain(chain[::-1], finish[end])
+
+
+@dataclass(frozen=True)
+class DueConflict:
+    """``task`` is due before ``depends_on`` (plus the lag) can be finished."""
+
+    task: str
+    depends_on: str
+    task_due: date
+    required: date
+
+
+def due_conflicts(g: nx.DiGraph, add_days: AddDays = working_days_after) -> list[DueConflict]:
+    """Dependencies whose dependent task is due before its prerequisite's due date plus the lag.
+
+    Examples
+    --------
+    >>> g = build_graph(PlanRows(
+    ...     tasks=[TaskRow("a", "A", date(2025, 12, 31)), TaskRow("b", "B", date(2024, 12, 31))],
+    ...     dependencies=[DependencyRow("b", "a")]))
+    >>> [(c.task, c.depends_on, c.required.isoformat()) for c in due_conflicts(g)]
+    [('b', 'a', '2025-12-31')]
+    """
+    nodes = g.nodes
+    found = []
+    for u, v, data in g.edges(data=True):
+        if data["kind"] != "depends":
+            continue
+        required = add_days(nodes[u]["due"], data["lag_days"])
+        if nodes[v]["due"] < required:
+            found.append(DueConflict(nodes[v]["code"], nodes[u]["code"], nodes[v]["due"], required))
+    return sorted(found, key=lambda c: (natural_key(c.task), natural_key(c.depends_on)))
+
+
+# ── neighbourhood and delay impact ───────────────────────────────────────────────────────────────
+
+
+def upstream_tasks(g: nx.DiGraph, code: str) -> list[str]:
+    """Every task ``code`` depends on, directly or not, in code order.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow(c, c, d) for c in "abc"],
+    ...                          dependencies=[DependencyRow("b", "a"), DependencyRow("c", "b")]))
+    >>> upstream_tasks(g, "c"), downstream_tasks(g, "a")
+    (['a', 'b'], ['b', 'c'])
+    """
+    _task(g, code)
+    return sorted((g.nodes[n]["code"] for n in _ancestors_of_kind(g, T(code), backwards=True)), key=natural_key)
+
+
+def downstream_tasks(g: nx.DiGraph, code: str) -> list[str]:
+    """Every task that depends on ``code``, directly or not, in code order (see :func:`upstream_tasks`)."""
+    _task(g, code)
+    return sorted((g.nodes[n]["code"] for n in _ancestors_of_kind(g, T(code), backwards=False)), key=natural_key)
+
+
+def _ancestors_of_kind(g: nx.DiGraph, start: str, *, backwards: bool) -> set[str]:
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        edges = g.in_edges(node, data="kind") if backwards else g.out_edges(node, data="kind")
+        for u, v, kind in edges:
+            other = u if backwards else v
+            if kind == "depends" and other not in seen:
+                seen.add(other)
+                stack.append(other)
+    seen.discard(start)
+    return seen
+
+
+def owners(g: nx.DiGraph, code: str) -> list[tuple[str, str]]:
+    """``(department, role)`` pairs holding a role on task ``code``, leads first.
+
+    Examples
+    --------
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", date(2025, 12, 31))],
+    ...     departments=[DepartmentRow("乙局", "bureau"), DepartmentRow("甲局", "bureau")],
+    ...     assignments=[AssignmentRow("a", "乙局", "support"), AssignmentRow("a", "甲局", "lead")]))
+    >>> owners(g, "a")
+    [('甲局', 'lead'), ('乙局', 'support')]
+    """
+    order = {role: i for i, role in enumerate(ROLE_WEIGHTS)}
+    pairs = [
+        (g.nodes[u]["name"], data["role"]) for u, _, data in g.in_edges(T(code), data=True) if data["kind"] == "owns"
+    ]
+    return sorted(pairs, key=lambda p: (order.get(p[1], 99), p[0]))
+
+
+@dataclass
+class ImpactedTarget:
+    key: str
+    name: str
+    group: str
+    via: list[str]  # the impacted tasks that feed it
+    owners: list[str]  # lead / responsible departments of those tasks, and the county government
+
+
+@dataclass
+class Impact:
+    """What a late task puts at risk: its downstream tasks and the targets they all feed."""
+
+    task: str
+    light: str
+    tasks: list[str]
+    targets: list[ImpactedTarget]
+    owners: dict[str, list[tuple[str, str]]]  # task code → (department, role)
+    labels: dict[str, str] = field(default_factory=dict)  # task code → "三（一） 标题"
+
+    @property
+    def departments(self) -> list[str]:
+        """Every department owning an impacted task or target, by name."""
+        names = {name for pairs in self.owners.values() for name, _ in pairs}
+        names.update(name for t in self.targets for name in t.owners)
+        return sorted(names)
+
+
+def delay_impact(g: nx.DiGraph, code: str, light: str = "red") -> Impact:
+    """Every task downstream of ``code`` and every target ``code`` or those tasks feed, with owners.
+
+    A target counts when a task contributes to it or when it is written inside the task.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(
+    ...     tasks=[TaskRow("4.7", "统计监测", d), TaskRow("4.2", "总量控制", d), TaskRow("3.5", "农业", d)],
+    ...     targets=[TargetRow("city-cod", "COD 减排量", "city", d)],
+    ...     departments=[DepartmentRow("市生态环境局", "bureau")],
+    ...     assignments=[AssignmentRow("4.2", "市生态环境局", "responsible")],
+    ...     dependencies=[DependencyRow("4.2", "4.7")],
+    ...     contributions=[ContributionRow("4.2", "city-cod")]))
+    >>> impact = delay_impact(g, "4.7")
+    >>> impact.tasks, [(t.key, t.via, t.owners) for t in impact.targets], impact.departments
+    (['4.2'], [('city-cod', ['4.2'], ['市生态环境局'])], ['市生态环境局'])
+    """
+    _task(g, code)
+    hit = [code, *downstream_tasks(g, code)]
+    feeds: dict[str, list[str]] = defaultdict(list)
+    for c in hit:
+        for _, target, kind in g.out_edges(T(c), data="kind"):
+            if kind in {"contributes", "has_target"}:
+                feeds[target].append(c)
+    task_owners = {c: owners(g, c) for c in hit}
+    targets = []
+    for node, via in feeds.items():
+        data = g.nodes[node]
+        names = {name for c in via for name, role in task_owners[c] if role in OWNER_ROLES}
+        names.update(g.nodes[u]["name"] for u in _county_governments(g, node))
+        targets.append(
+            ImpactedTarget(data["key"], data["name"], data["group"], sorted(via, key=natural_key), sorted(names))
+        )
+    targets.sort(key=lambda t: (_GROUP_ORDER.get(t.group, 9), t.key))
+    labels = {c: f"{g.nodes[T(c)]['label']} {g.nodes[T(c)]['title']}".strip() for c in hit}
+    return Impact(code, light, hit[1:], targets, task_owners, labels)
+
+
+_GROUP_ORDER = {"city": 0, "sector": 1, "county_energy": 2, "county_pollutant": 3, "task": 4}
+
+
+def _county_governments(g: nx.DiGraph, target: str) -> Iterable[str]:
+    for county, _, kind in g.in_edges(target, data="kind"):
+        if kind == "allocated":
+            for dept, _, k in g.in_edges(county, data="kind"):
+                if k == "governs":
+                    yield dept
+
+
+def at_risk_impact(g: nx.DiGraph, lights: Mapping[str, str]) -> list[Impact]:
+    """The :func:`delay_impact` of each red or yellow task, red first, then in code order.
+
+    ``lights`` maps task code → ``"red"`` / ``"yellow"`` / ``"green"`` (codes not in the graph are ignored).
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow(c, c, d) for c in "abc"],
+    ...                          dependencies=[DependencyRow("b", "a")]))
+    >>> [(i.task, i.light, i.tasks) for i in at_risk_impact(g, {"a": "yellow", "b": "green", "c": "red"})]
+    [('c', 'red', []), ('a', 'yellow', ['b'])]
+    """
+    late = [
+        (0 if light == "red" else 1, natural_key(code), code, light)
+        for code, light in lights.items()
+        if light in {"red", "yellow"} and T(code) in g
+    ]
+    return [delay_impact(g, code, light) for _, _, code, light in sorted(late)]
+
+
+def targets_at_risk(impacts: Iterable[Impact]) -> dict[str, list[str]]:
+    """Target key → the late or at-risk tasks that threaten it, from :func:`at_risk_impact`.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", d)], targets=[TargetRow("t", "T", "city", d)],
+    ...                          contributions=[ContributionRow("a", "t")]))
+    >>> targets_at_risk(at_risk_impact(g, {"a": "red"}))
+    {'t': ['a']}
+    """
+    found: dict[str, list[str]] = defaultdict(list)
+    for impact in impacts:
+        for t in impact.targets:
+            found[t.key].append(impact.task)
+    return dict(found)
+
+
+# ── departments ──────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Workload:
+    department: str
+    dept_kind: str
+    score: float
+    roles: dict[str, int]
+
+    @property
+    def tasks(self) -> int:
+        return sum(self.roles.values())
+
+
+def department_workload(g: nx.DiGraph, weights: Mapping[str, float] = ROLE_WEIGHTS) -> list[Workload]:
+    """Each department's load: tasks by role, and a score weighing each role by ``weights``.
+
+    Departments without tasks are listed with score 0; heaviest first, then by name.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", d), TaskRow("b", "B", d)],
+    ...     departments=[DepartmentRow("甲", "bureau"), DepartmentRow("乙", "bureau"), DepartmentRow("丙", "bureau")],
+    ...     assignments=[AssignmentRow("a", "甲", "lead"), AssignmentRow("a", "乙", "support"),
+    ...                  AssignmentRow("b", "乙", "support")]))
+    >>> [(w.department, w.score, w.tasks) for w in department_workload(g)]
+    [('甲', 3.0, 1), ('乙', 2.0, 2), ('丙', 0.0, 0)]
+    """
+    result = []
+    for node, data in g.nodes(data=True):
+        if data["kind"] != "department":
+            continue
+        roles = Counter(role for _, _, role in g.out_edges(node, data="role") if role)
+        score = sum(weights.get(role, 0.0) * n for role, n in roles.items())
+        result.append(Workload(data["name"], data["dept_kind"], float(score), dict(roles)))
+    result.sort(key=lambda w: (-w.score, -w.tasks, w.department))
+    return result
+
+
+def co_ownership_network(g: nx.DiGraph, roles: Iterable[str] = CO_OWNERSHIP_ROLES) -> nx.Graph:
+    """Departments linked by the tasks they share (in ``roles``); ``weight`` = number of shared tasks.
+
+    Every department is a node, linked or not. Each edge keeps the shared task codes in ``tasks``.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", d), TaskRow("b", "B", d)],
+    ...     departments=[DepartmentRow(n, "bureau") for n in "甲乙丙"],
+    ...     assignments=[AssignmentRow("a", "甲", "lead"), AssignmentRow("a", "乙", "support"),
+    ...                  AssignmentRow("b", "甲", "lead"), AssignmentRow("b", "乙", "support"),
+    ...                  AssignmentRow("b", "丙", "implementing")]))
+    >>> net = co_ownership_network(g)
+    >>> net.edges["甲", "乙"]["weight"], net.edges["甲", "乙"]["tasks"], net.has_edge("甲", "丙")
+    (2, ['a', 'b'], False)
+    """
+    wanted = set(roles)
+    net = nx.Graph()
+    net.add_nodes_from(data["name"] for _, data in g.nodes(data=True) if data["kind"] == "department")
+    per_task: dict[str, list[str]] = defaultdict(list)
+    for u, v, data in g.edges(data=True):
+        if data["kind"] == "owns" and data["role"] in wanted:
+            per_task[g.nodes[v]["code"]].append(g.nodes[u]["name"])
+    adj = net.adj
+    for code in sorted(per_task, key=natural_key):
+        for a, b in combinations(sorted(per_task[code]), 2):
+            if b in adj[a]:
+                edge = adj[a][b]
+                edge["weight"] += 1
+                edge["tasks"].append(code)
+            else:
+                net.add_edge(a, b, weight=1, tasks=[code])
+    return net
+
+
+@dataclass(frozen=True)
+class Hub:
+    department: str
+    betweenness: float
+    degree: int
+    strength: int  # shared tasks summed over partners
+
+
+def coordination_hubs(net: nx.Graph, top: int = 10, sample_above: int = 300) -> list[Hub]:
+    """The departments that tie the network together, by betweenness centrality.
+
+    Betweenness is exact up to ``sample_above`` departments and estimated from that many sampled
+    sources beyond (seeded, so stable). Ties go to the larger degree, then strength.
+
+    Examples
+    --------
+    >>> net = nx.Graph([("甲", "乙"), ("乙", "丙"), ("乙", "丁")])
+    >>> [(h.department, h.degree) for h in coordination_hubs(net, top=2)]
+    [('乙', 3), ('丁', 1)]
+    """
+    if net.number_of_nodes() == 0:
+        return []
+    k = sample_above if net.number_of_nodes() > sample_above else None
+    between = nx.betweenness_centrality(net, k=k, seed=0 if k else None)
+    hubs = [Hub(n, round(between[n], 4), net.degree(n), int(net.degree(n, weight="weight"))) for n in net.nodes]
+    hubs.sort(key=lambda h: (-h.betweenness, -h.degree, -h.strength, h.department))
+    return hubs[:top]
+
+
+def top_shared_pairs(net: nx.Graph, top: int = 10) -> list[tuple[str, str, int, list[str]]]:
+    """The pairs of departments that share the most tasks: ``(a, b, shared, task codes)``.
+
+    Examples
+    --------
+    >>> net = nx.Graph()
+    >>> net.add_edge("甲", "乙", weight=3, tasks=["a", "b", "c"])
+    >>> net.add_edge("甲", "丙", weight=1, tasks=["a"])
+    >>> top_shared_pairs(net, top=1)
+    [('乙', '甲', 3, ['a', 'b', 'c'])]
+    """
+    pairs = [(*sorted((a, b)), data["weight"], list(data.get("tasks", []))) for a, b, data in net.edges(data=True)]
+    pairs.sort(key=lambda p: (-p[2], p[0], p[1]))
+    return [(a, b, w, t) for a, b, w, t in pairs[:top]]
+
+
+# ── checks ───────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Checks:
+    """Gaps in the plan's structure, each a list of codes / keys / names."""
+
+    tasks_without_owner: list[str]
+    targets_without_contribution: list[str]
+    departments_without_task: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.tasks_without_owner or self.targets_without_contribution or self.departments_without_task)
+
+
+def graph_checks(g: nx.DiGraph) -> Checks:
+    """A task with no lead or responsible department, a target nothing delivers, an idle department.
+
+    A target is delivered when a task contributes to it or when it is written inside a task.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", d), TaskRow("b", "B", d)],
+    ...     targets=[TargetRow("t1", "T1", "city", d), TargetRow("t2", "T2", "task", d, task="b")],
+    ...     departments=[DepartmentRow("甲", "bureau"), DepartmentRow("乙", "bureau")],
+    ...     assignments=[AssignmentRow("a", "甲", "lead"), AssignmentRow("b", "甲", "support")]))
+    >>> graph_checks(g)
+    Checks(tasks_without_owner=['b'], targets_without_contribution=['t1'], departments_without_task=['乙'])
+    """
+    no_owner, no_contribution, idle = [], [], []
+    for node, data in g.nodes(data=True):
+        kind = data["kind"]
+        if kind == "task":
+            if not any(k == "owns" and role in OWNER_ROLES for _, _, k, role in _in_kind_role(g, node)):
+                no_owner.append(data["code"])
+        elif kind == "target":
+            if not any(k in {"contributes", "has_target"} for _, _, k in g.in_edges(node, data="kind")):
+                no_contribution.append(data["key"])
+        elif kind == "department" and not any(k == "owns" for _, _, k in g.out_edges(node, data="kind")):
+            idle.append(data["name"])
+    return Checks(sorted(no_owner, key=natural_key), sorted(no_contribution), sorted(idle))
+
+
+def _in_kind_role(g: nx.DiGraph, node: str) -> Iterable[tuple[str, str, str, str | None]]:
+    for u, v, data in g.in_edges(node, data=True):
+        yield u, v, data["kind"], data.get("role")
+
+
+# ── selecting what to draw ───────────────────────────────────────────────────────────────────────
+
+
+def select_tasks(
+    g: nx.DiGraph, *, section: int | None = None, department: str | None = None, around: str | None = None
+) -> list[str]:
+    """Task codes matching every filter given: a section, a department's tasks, one task's neighbourhood.
+
+    The neighbourhood of a task is the task, everything upstream and everything downstream.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("3.1", "", d, section=3), TaskRow("4.1", "", d, section=4),
+    ...                                 TaskRow("4.2", "", d, section=4)],
+    ...                          departments=[DepartmentRow("甲", "bureau")],
+    ...                          assignments=[AssignmentRow("4.2", "甲", "lead")],
+    ...                          dependencies=[DependencyRow("3.1", "4.1")]))
+    >>> select_tasks(g, section=4), select_tasks(g, department="甲"), select_tasks(g, around="3.1")
+    (['4.1', '4.2'], ['4.2'], ['3.1', '4.1'])
+    """
+    codes = {data["code"] for _, data in g.nodes(data=True) if data["kind"] == "task"}
+    if section is not None:
+        codes &= {c for c in codes if g.nodes[T(c)]["section"] == section}
+    if department is not None:
+        node = D(department)
+        mine = {g.nodes[v]["code"] for _, v, k in g.out_edges(node, data="kind") if k == "owns"} if node in g else set()
+        codes &= mine
+    if around is not None:
+        codes &= {around, *upstream_tasks(g, around), *downstream_tasks(g, around)}
+    return sorted(codes, key=natural_key)
+
+
+# ── export ───────────────────────────────────────────────────────────────────────────────────────
+
+
+def _plain(value: Any) -> str | int | float | bool | None:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "；".join(str(v) for v in value)
+    return str(value)
+
+
+def export_copy(g: nx.DiGraph) -> nx.DiGraph:
+    """A copy whose every attribute is a str, int, float or bool (GraphML and GEXF need that).
+
+    Dates become ISO strings, lists are joined, and ``None`` values are dropped, so the file
+    round-trips through ``networkx.read_graphml`` with every attribute intact.
+
+    Examples
+    --------
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", date(2025, 12, 31))]))
+    >>> export_copy(g).nodes["task:a"]["due"]
+    '2025-12-31'
+    """
+    out = nx.DiGraph()
+    out.graph.update(_plain_attrs(g.graph))
+    for node, data in g.nodes(data=True):
+        out.add_node(node, **_plain_attrs(data))
+    for u, v, data in g.edges(data=True):
+        out.add_edge(u, v, **_plain_attrs(data))
+    return out
+
+
+def _plain_attrs(data: Mapping[str, Any]) -> dict[str, Any]:
+    plain = {key: _plain(value) for key, value in data.items()}
+    return {key: value for key, value in plain.items() if value is not None}
