@@ -14,10 +14,12 @@ from ..models.plan import TASK_STATUSES
 
 def register_web(app: Flask) -> None:
     from .auth import bp as auth_bp
+    from .graph import bp as graph_bp
     from .tasks import bp as tasks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
+    app.register_blueprint(graph_bp)
 
     # An intranet system: every page but the login form and static files needs an account.
     public_endpoints = {"auth.login", "static"}
