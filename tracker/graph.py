@@ -27,8 +27,10 @@ Edges carry ``kind``:
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -218,66 +220,97 @@ def build_graph(rows: PlanRows) -> nx.DiGraph:
     ['target:city-ei']
     """
     g = nx.DiGraph()
-    for c in rows.counties:
-        g.add_node(C(c.name), kind="county", name=c.name, label=c.name)
-    for t in rows.tasks:
-        g.add_node(
+    # Bulk adds: networkx's add_*_from is several times faster than one call per node or edge.
+    g.add_nodes_from((C(c.name), {"kind": "county", "name": c.name, "label": c.name}) for c in rows.counties)
+    g.add_nodes_from(
+        (
             T(t.code),
-            kind="task",
-            code=t.code,
-            label=t.label or t.code,
-            title=t.title,
-            section=t.section,
-            due=t.due,
-            status=t.status,
-            parent=t.parent or "",
+            {
+                "kind": "task",
+                "code": t.code,
+                "label": t.label or t.code,
+                "title": t.title,
+                "section": t.section,
+                "due": t.due,
+                "status": t.status,
+                "parent": t.parent or "",
+            },
         )
-    for t in rows.targets:
-        g.add_node(
+        for t in rows.tasks
+    )
+    g.add_nodes_from(
+        (
             _G(t.key),
-            kind="target",
-            key=t.key,
-            name=t.name,
-            label=t.name,
-            group=t.group,
-            due=t.due,
-            county=t.county or "",
+            {
+                "kind": "target",
+                "key": t.key,
+                "name": t.name,
+                "label": t.name,
+                "group": t.group,
+                "due": t.due,
+                "county": t.county or "",
+            },
         )
-        if t.task and T(t.task) in g:
-            g.add_edge(T(t.task), _G(t.key), kind="has_target")
-        if t.county and C(t.county) in g:
-            g.add_edge(C(t.county), _G(t.key), kind="allocated")
-    for d in rows.departments:
-        g.add_node(D(d.name), kind="department", name=d.name, label=d.name, dept_kind=d.kind, county=d.county or "")
-        if d.county and C(d.county) in g:
-            g.add_edge(D(d.name), C(d.county), kind="governs")
-    for a in rows.assignments:
-        if T(a.task) in g and D(a.department) in g:
-            g.add_edge(D(a.department), T(a.task), kind="owns", role=a.role)
-    for dep in rows.dependencies:
-        if T(dep.task) in g and T(dep.depends_on) in g:
-            g.add_edge(
-                T(dep.depends_on),
-                T(dep.task),
-                kind="depends",
-                lag_days=dep.lag_days,
-                rationale=dep.rationale,
-                id=dep.id if dep.id is not None else -1,
-            )
-    for con in rows.contributions:
-        if T(con.task) in g and _G(con.target) in g:
-            g.add_edge(
-                T(con.task),
-                _G(con.target),
-                kind="contributes",
-                rationale=con.rationale,
-                id=con.id if con.id is not None else -1,
-            )
+        for t in rows.targets
+    )
+    g.add_nodes_from(
+        (
+            D(d.name),
+            {"kind": "department", "name": d.name, "label": d.name, "dept_kind": d.kind, "county": d.county or ""},
+        )
+        for d in rows.departments
+    )
+    nodes = g._node  # membership tests on the plain dict: the hot loop of the build
+    g.add_edges_from(
+        (T(t.task), _G(t.key), {"kind": "has_target"}) for t in rows.targets if t.task and T(t.task) in nodes
+    )
+    g.add_edges_from(
+        (C(t.county), _G(t.key), {"kind": "allocated"}) for t in rows.targets if t.county and C(t.county) in nodes
+    )
+    g.add_edges_from(
+        (D(d.name), C(d.county), {"kind": "governs"}) for d in rows.departments if d.county and C(d.county) in nodes
+    )
+    g.add_edges_from(
+        (D(a.department), T(a.task), {"kind": "owns", "role": a.role})
+        for a in rows.assignments
+        if T(a.task) in nodes and D(a.department) in nodes
+    )
+    g.add_edges_from(
+        (
+            T(dep.depends_on),
+            T(dep.task),
+            {
+                "kind": "depends",
+                "lag_days": dep.lag_days,
+                "rationale": dep.rationale,
+                "id": dep.id if dep.id is not None else -1,
+            },
+        )
+        for dep in rows.dependencies
+        if T(dep.task) in nodes and T(dep.depends_on) in nodes
+    )
+    g.add_edges_from(
+        (
+            T(con.task),
+            _G(con.target),
+            {"kind": "contributes", "rationale": con.rationale, "id": con.id if con.id is not None else -1},
+        )
+        for con in rows.contributions
+        if T(con.task) in nodes and _G(con.target) in nodes
+    )
     return g
+
+
+# The dependency structure derived from each graph object, shared by the analyses instead of each
+# rebuilding it; dropped with the graph, and rebuilt if the graph gains or loses a node or an edge.
+_LINKS: weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[int, int], _Links]] = weakref.WeakKeyDictionary()
 
 
 def dependency_dag(g: nx.DiGraph) -> nx.DiGraph:
     """The tasks alone, keyed by code, with an edge prerequisite → dependent for each dependency.
+
+    For drawing and for callers who want networkx algorithms; the analyses here walk the same
+    structure as plain dicts, derived once per graph.
 
     Examples
     --------
@@ -287,15 +320,55 @@ def dependency_dag(g: nx.DiGraph) -> nx.DiGraph:
     >>> list(dependency_dag(g).edges)
     [('a', 'b')]
     """
+    links = _links(g)
     dag = nx.DiGraph()
-    nodes = g.nodes
-    dag.add_nodes_from(data["code"] for _, data in g.nodes(data=True) if data["kind"] == "task")
-    dag.add_edges_from(
-        (nodes[u]["code"], nodes[v]["code"], {"lag_days": data["lag_days"]})
-        for u, v, data in g.edges(data=True)
-        if data["kind"] == "depends"
-    )
+    dag.add_nodes_from(links.order)
+    dag.add_edges_from((u, v, {"lag_days": lag}) for u in links.order for v, lag in links.succ[u])
     return dag
+
+
+@dataclass(frozen=True)
+class _Links:
+    """The dependency structure as plain dicts: what the analyses walk (much cheaper than networkx)."""
+
+    order: list[str]  # task codes in plan order
+    succ: dict[str, list[tuple[str, int]]]  # prerequisite → [(dependent, lag)]
+    pred: dict[str, list[tuple[str, int]]]  # dependent → [(prerequisite, lag)]
+    topo: list[str]  # prerequisites first, ties in plan order
+
+
+def _links(g: nx.DiGraph) -> _Links:
+    size = (g.number_of_nodes(), g.number_of_edges())
+    cached = _LINKS.get(g)
+    if cached is not None and cached[0] == size:
+        return cached[1]
+    order = [node[5:] for node, kind in g.nodes(data="kind") if kind == "task"]
+    succ: dict[str, list[tuple[str, int]]] = {code: [] for code in order}
+    pred: dict[str, list[tuple[str, int]]] = {code: [] for code in order}
+    adjacency = g._succ
+    for code in order:
+        for other, edge in adjacency["task:" + code].items():
+            if edge["kind"] == "depends":
+                succ[code].append((other[5:], edge["lag_days"]))
+                pred[other[5:]].append((code, edge["lag_days"]))
+    # Kahn's algorithm with a heap on plan position: the order is stable and reads like the plan.
+    position = {code: i for i, code in enumerate(order)}
+    waiting = {code: len(pred[code]) for code in order}
+    heap = [position[code] for code in order if not waiting[code]]
+    heapq.heapify(heap)
+    topo = []
+    while heap:
+        code = order[heapq.heappop(heap)]
+        topo.append(code)
+        for other, _ in succ[code]:
+            waiting[other] -= 1
+            if not waiting[other]:
+                heapq.heappush(heap, position[other])
+    if len(topo) != len(order):
+        raise nx.NetworkXUnfeasible("依赖关系中存在循环")
+    links = _Links(order, succ, pred, topo)
+    _LINKS[g] = (size, links)
+    return links
 
 
 def _task(g: nx.DiGraph, code: str) -> dict[str, Any]:
@@ -333,26 +406,47 @@ def check_new_dependency(g: nx.DiGraph, task: str, depends_on: str) -> None:
     _task(g, depends_on)
     if task == depends_on:
         raise DependencyCycleError([task, task])
-    dag = dependency_dag(g)
-    try:
-        path = nx.shortest_path(dag, task, depends_on)  # depends_on already (transitively) depends on task
-    except nx.NetworkXNoPath:
-        return
-    raise DependencyCycleError([task, *reversed(path)])
+    path = _dependency_path(g, T(task), T(depends_on))  # does depends_on already (transitively) depend on task?
+    if path is not None:
+        raise DependencyCycleError([task, *(g.nodes[n]["code"] for n in reversed(path))])
+
+
+def _dependency_path(g: nx.DiGraph, source: str, target: str) -> list[str] | None:
+    """Shortest path along ``depends`` edges (breadth first, only what is reachable from ``source``)."""
+    parent: dict[str, str | None] = {source: None}
+    frontier = [source]
+    succ = g._succ
+    while frontier:
+        nxt = []
+        for node in frontier:
+            for other, data in succ[node].items():
+                if data["kind"] == "depends" and other not in parent:
+                    parent[other] = node
+                    if other == target:
+                        path = [other]
+                        while (step := parent[path[-1]]) is not None:
+                            path.append(step)
+                        return path[::-1]
+                    nxt.append(other)
+        frontier = nxt
+    return None
 
 
 def topological_order(g: nx.DiGraph) -> list[str]:
-    """Task codes with every prerequisite before its dependents; ties in plan order of codes.
+    """Task codes with every prerequisite before its dependents; otherwise in plan order.
+
+    Plan order is the order the tasks were given to :func:`build_graph` (the service gives them
+    in the plan's own order).
 
     Examples
     --------
     >>> d = date(2025, 12, 31)
-    >>> g = build_graph(PlanRows(tasks=[TaskRow(c, c, d) for c in ["3.1", "3.10", "3.2", "4.1"]],
+    >>> g = build_graph(PlanRows(tasks=[TaskRow(c, c, d) for c in ["3.1", "3.2", "3.10", "4.1"]],
     ...                          dependencies=[DependencyRow("3.1", "4.1")]))
     >>> topological_order(g)
     ['3.2', '3.10', '4.1', '3.1']
     """
-    return list(nx.lexicographical_topological_sort(dependency_dag(g), key=natural_key))
+    return list(_links(g).topo)
 
 
 def working_days_after(day: date, n: int) -> date:
@@ -415,21 +509,21 @@ def critical_chain(g: nx.DiGraph, add_days: AddDays = working_days_after) -> Cri
     >>> critical_chain(build_graph(PlanRows())).tasks
     []
     """
-    dag = dependency_dag(g)
-    nodes = g.nodes
+    links = _links(g)
+    nodes = g._node
     finish: dict[str, date] = {}
     length: dict[str, int] = {}
     via: dict[str, str | None] = {}
-    for code in nx.topological_sort(dag):
-        best, best_len, best_via = nodes[T(code)]["due"], 1, None
-        for pred in dag.predecessors(code):
-            cand = add_days(finish[pred], dag.edges[pred, code]["lag_days"])
+    for code in links.topo:
+        best, best_len, best_via = nodes["task:" + code]["due"], 1, None
+        for pred, lag in links.pred[code]:
+            cand = add_days(finish[pred], lag) if lag else finish[pred]
             if cand > best or (cand == best and length[pred] + 1 > best_len):
                 best, best_len, best_via = cand, length[pred] + 1, pred
         finish[code], length[code], via[code] = best, best_len, best_via
     if not finish:
         return CriticalChain([], None)
-    end = max(sorted(finish, key=natural_key), key=lambda c: (finish[c], length[c]))
+    end = max(links.order, key=lambda c: (finish[c], length[c]))  # the first in plan order on a tie
     chain: list[str] = []
     cursor: str | None = end
     while cursor is not None:
@@ -459,15 +553,18 @@ def due_conflicts(g: nx.DiGraph, add_days: AddDays = working_days_after) -> list
     >>> [(c.task, c.depends_on, c.required.isoformat()) for c in due_conflicts(g)]
     [('b', 'a', '2025-12-31')]
     """
-    nodes = g.nodes
+    nodes = g._node
     found = []
-    for u, v, data in g.edges(data=True):
-        if data["kind"] != "depends":
-            continue
-        required = add_days(nodes[u]["due"], data["lag_days"])
-        if nodes[v]["due"] < required:
-            found.append(DueConflict(nodes[v]["code"], nodes[u]["code"], nodes[v]["due"], required))
-    return sorted(found, key=lambda c: (natural_key(c.task), natural_key(c.depends_on)))
+    links = _links(g)
+    for u in links.order:
+        due_u = nodes["task:" + u]["due"]
+        for v, lag in links.succ[u]:
+            due_v = nodes["task:" + v]["due"]
+            if due_v < due_u:  # a conflict whatever the lag; skip the date arithmetic
+                found.append(DueConflict(v, u, due_v, add_days(due_u, lag)))
+            elif lag and due_v < (required := add_days(due_u, lag)):
+                found.append(DueConflict(v, u, due_v, required))
+    return found  # in plan order of the prerequisites
 
 
 # ── neighbourhood and delay impact ───────────────────────────────────────────────────────────────
@@ -485,24 +582,22 @@ def upstream_tasks(g: nx.DiGraph, code: str) -> list[str]:
     (['a', 'b'], ['b', 'c'])
     """
     _task(g, code)
-    return sorted((g.nodes[n]["code"] for n in _ancestors_of_kind(g, T(code), backwards=True)), key=natural_key)
+    return sorted((n[5:] for n in _ancestors_of_kind(g, T(code), backwards=True)), key=natural_key)
 
 
 def downstream_tasks(g: nx.DiGraph, code: str) -> list[str]:
     """Every task that depends on ``code``, directly or not, in code order (see :func:`upstream_tasks`)."""
     _task(g, code)
-    return sorted((g.nodes[n]["code"] for n in _ancestors_of_kind(g, T(code), backwards=False)), key=natural_key)
+    return sorted((n[5:] for n in _ancestors_of_kind(g, T(code), backwards=False)), key=natural_key)
 
 
 def _ancestors_of_kind(g: nx.DiGraph, start: str, *, backwards: bool) -> set[str]:
+    adjacency = g._pred if backwards else g._succ
     seen: set[str] = set()
     stack = [start]
     while stack:
-        node = stack.pop()
-        edges = g.in_edges(node, data="kind") if backwards else g.out_edges(node, data="kind")
-        for u, v, kind in edges:
-            other = u if backwards else v
-            if kind == "depends" and other not in seen:
+        for other, edge in adjacency[stack.pop()].items():
+            if edge["kind"] == "depends" and other not in seen:
                 seen.add(other)
                 stack.append(other)
     seen.discard(start)
@@ -520,11 +615,11 @@ def owners(g: nx.DiGraph, code: str) -> list[tuple[str, str]]:
     >>> owners(g, "a")
     [('甲局', 'lead'), ('乙局', 'support')]
     """
-    order = {role: i for i, role in enumerate(ROLE_WEIGHTS)}
-    pairs = [
-        (g.nodes[u]["name"], data["role"]) for u, _, data in g.in_edges(T(code), data=True) if data["kind"] == "owns"
-    ]
-    return sorted(pairs, key=lambda p: (order.get(p[1], 99), p[0]))
+    pairs = [(u[5:], e["role"]) for u, e in g._pred[T(code)].items() if e["kind"] == "owns"]
+    return sorted(pairs, key=lambda p: (_ROLE_ORDER.get(p[1], 99), p[0]))
+
+
+_ROLE_ORDER = {role: i for i, role in enumerate(ROLE_WEIGHTS)}
 
 
 @dataclass
@@ -706,19 +801,16 @@ def co_ownership_network(g: nx.DiGraph, roles: Iterable[str] = CO_OWNERSHIP_ROLE
     wanted = set(roles)
     net = nx.Graph()
     net.add_nodes_from(data["name"] for _, data in g.nodes(data=True) if data["kind"] == "department")
-    per_task: dict[str, list[str]] = defaultdict(list)
-    for u, v, data in g.edges(data=True):
-        if data["kind"] == "owns" and data["role"] in wanted:
-            per_task[g.nodes[v]["code"]].append(g.nodes[u]["name"])
-    adj = net.adj
-    for code in sorted(per_task, key=natural_key):
-        for a, b in combinations(sorted(per_task[code]), 2):
-            if b in adj[a]:
-                edge = adj[a][b]
-                edge["weight"] += 1
-                edge["tasks"].append(code)
-            else:
-                net.add_edge(a, b, weight=1, tasks=[code])
+    # Count in a plain dict first: one networkx edge update per pair, not per shared task.
+    shared: dict[tuple[str, str], list[str]] = defaultdict(list)
+    pred = g._pred
+    for node, kind in g.nodes(data="kind"):  # tasks in plan order
+        if kind != "task":
+            continue
+        names = sorted(u[5:] for u, e in pred[node].items() if e["kind"] == "owns" and e["role"] in wanted)
+        for pair in combinations(names, 2):
+            shared[pair].append(node[5:])
+    net.add_edges_from((a, b, {"weight": len(codes), "tasks": codes}) for (a, b), codes in shared.items())
     return net
 
 
@@ -730,11 +822,16 @@ class Hub:
     strength: int  # shared tasks summed over partners
 
 
-def coordination_hubs(net: nx.Graph, top: int = 10, sample_above: int = 300) -> list[Hub]:
+def coordination_hubs(
+    net: nx.Graph, top: int = 10, sample_above: int = 300, sample: int = 64, backbone: int = 12
+) -> list[Hub]:
     """The departments that tie the network together, by betweenness centrality.
 
-    Betweenness is exact up to ``sample_above`` departments and estimated from that many sampled
-    sources beyond (seeded, so stable). Ties go to the larger degree, then strength.
+    Up to ``sample_above`` departments the betweenness is exact, on every tie. Beyond, a dense
+    network (400 departments share tens of thousands of pairs) is first reduced to its backbone —
+    each department's ``backbone`` strongest ties — and betweenness is estimated from ``sample``
+    seeded source departments, so the ranking is stable and takes a fraction of a second.
+    Ties go to the larger degree, then strength (shared tasks summed over partners).
 
     Examples
     --------
@@ -742,11 +839,21 @@ def coordination_hubs(net: nx.Graph, top: int = 10, sample_above: int = 300) -> 
     >>> [(h.department, h.degree) for h in coordination_hubs(net, top=2)]
     [('乙', 3), ('丁', 1)]
     """
-    if net.number_of_nodes() == 0:
+    n = net.number_of_nodes()
+    if n == 0:
         return []
-    k = sample_above if net.number_of_nodes() > sample_above else None
-    between = nx.betweenness_centrality(net, k=k, seed=0 if k else None)
-    hubs = [Hub(n, round(between[n], 4), net.degree(n), int(net.degree(n, weight="weight"))) for n in net.nodes]
+    if n <= sample_above:
+        between = nx.betweenness_centrality(net)
+    else:
+        core = nx.Graph()
+        core.add_nodes_from(net)
+        for node, ties in net.adj.items():
+            strongest = sorted(ties.items(), key=lambda t: (-t[1].get("weight", 1), t[0]))[:backbone]
+            core.add_edges_from((node, other) for other, _ in strongest)
+        between = nx.betweenness_centrality(core, k=min(sample, n), seed=0)
+    degree = dict(net.degree())
+    strength = dict(net.degree(weight="weight"))
+    hubs = [Hub(node, round(between[node], 4), degree[node], int(strength[node])) for node in net]
     hubs.sort(key=lambda h: (-h.betweenness, -h.degree, -h.strength, h.department))
     return hubs[:top]
 
@@ -762,9 +869,9 @@ def top_shared_pairs(net: nx.Graph, top: int = 10) -> list[tuple[str, str, int, 
     >>> top_shared_pairs(net, top=1)
     [('乙', '甲', 3, ['a', 'b', 'c'])]
     """
-    pairs = [(*sorted((a, b)), data["weight"], list(data.get("tasks", []))) for a, b, data in net.edges(data=True)]
-    pairs.sort(key=lambda p: (-p[2], p[0], p[1]))
-    return [(a, b, w, t) for a, b, w, t in pairs[:top]]
+    pairs = ((*sorted((a, b)), data) for a, b, data in net.edges(data=True))
+    best = heapq.nsmallest(top, pairs, key=lambda p: (-p[2]["weight"], p[0], p[1]))
+    return [(a, b, data["weight"], list(data.get("tasks", []))) for a, b, data in best]
 
 
 # ── checks ───────────────────────────────────────────────────────────────────────────────────────
@@ -799,22 +906,18 @@ def graph_checks(g: nx.DiGraph) -> Checks:
     Checks(tasks_without_owner=['b'], targets_without_contribution=['t1'], departments_without_task=['乙'])
     """
     no_owner, no_contribution, idle = [], [], []
+    pred, succ = g._pred, g._succ
     for node, data in g.nodes(data=True):
         kind = data["kind"]
         if kind == "task":
-            if not any(k == "owns" and role in OWNER_ROLES for _, _, k, role in _in_kind_role(g, node)):
+            if not any(e["kind"] == "owns" and e["role"] in OWNER_ROLES for e in pred[node].values()):
                 no_owner.append(data["code"])
         elif kind == "target":
-            if not any(k in {"contributes", "has_target"} for _, _, k in g.in_edges(node, data="kind")):
+            if not any(e["kind"] in {"contributes", "has_target"} for e in pred[node].values()):
                 no_contribution.append(data["key"])
-        elif kind == "department" and not any(k == "owns" for _, _, k in g.out_edges(node, data="kind")):
+        elif kind == "department" and not any(e["kind"] == "owns" for e in succ[node].values()):
             idle.append(data["name"])
     return Checks(sorted(no_owner, key=natural_key), sorted(no_contribution), sorted(idle))
-
-
-def _in_kind_role(g: nx.DiGraph, node: str) -> Iterable[tuple[str, str, str, str | None]]:
-    for u, v, data in g.in_edges(node, data=True):
-        yield u, v, data["kind"], data.get("role")
 
 
 # ── selecting what to draw ───────────────────────────────────────────────────────────────────────
