@@ -8,7 +8,7 @@ data always draws the same picture) and linear in the number of nodes drawn.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,8 +42,14 @@ def task_scene(
     lights: Mapping[str, str],
     target_groups: Collection[str],
     max_nodes: int = MAX_TASK_NODES,
+    at_risk: Collection[str] = (),
 ) -> Scene:
-    """Tasks in layers by dependency depth (prerequisites left), the targets they feed in the last column."""
+    """Tasks in layers by dependency depth (prerequisites left), the targets they feed in the last column.
+
+    Within a layer, tasks are ordered by the mean row of their prerequisites (one barycentre pass,
+    which removes most crossings), and the first layer by the mean row of its dependents.
+    ``at_risk`` holds node ids (``task:…``, ``target:…``) to outline as threatened by a late task.
+    """
     selected = set(codes)
     dag = gx.dependency_dag(g).subgraph(selected)
     targets: dict[str, list[str]] = {}
@@ -57,7 +63,8 @@ def task_scene(
 
     scene = Scene()
     pos: dict[str, tuple[int, int]] = {}
-    layers = [sorted(layer, key=gx.natural_key) for layer in nx.topological_generations(dag)]
+    layers = _ordered_layers(dag)
+    risky = set(at_risk)
     tallest = 0
     for col, layer in enumerate(layers):
         x = MARGIN + col * (TASK_W + COL_GAP)
@@ -76,6 +83,7 @@ def task_scene(
                     "text": _short(f"{data['label']} {data['title']}", 13),
                     "title": f"{data['label']} {data['title']}（截止 {data['due'].isoformat()}）",
                     "light": lights.get(code, "green"),
+                    "at_risk": gx.T(code) in risky,
                 }
             )
         tallest = max(tallest, len(layer))
@@ -97,6 +105,7 @@ def task_scene(
                 "group": data["group"],
                 "text": _short(name, 15),
                 "title": f"{name}（{data['key']}）",
+                "at_risk": node in risky,
             }
         )
     tallest = max(tallest, len(targets))
@@ -118,6 +127,24 @@ def task_scene(
     return scene
 
 
+def _ordered_layers(dag: nx.DiGraph) -> list[list[str]]:
+    layers = [sorted(layer, key=gx.natural_key) for layer in nx.topological_generations(dag)]
+    row: dict[str, float] = {}
+    for depth, layer in enumerate(layers):
+        if depth:
+            layer.sort(key=lambda c: (_mean(row[p] for p in dag.predecessors(c)), gx.natural_key(c)))
+        row.update((code, i) for i, code in enumerate(layer))
+    if len(layers) > 1:  # the first layer follows its dependents, isolated tasks last
+        first = layers[0]
+        first.sort(key=lambda c: (_mean(row[s] for s in dag.successors(c)), gx.natural_key(c)))
+    return layers
+
+
+def _mean(values: Iterable[float]) -> float:
+    items = list(values)
+    return sum(items) / len(items) if items else math.inf
+
+
 def department_scene(
     net: nx.Graph, workloads: list[gx.Workload], max_edges: int = MAX_DEPARTMENT_EDGES, min_weight: int = 1
 ) -> Scene:
@@ -125,8 +152,8 @@ def department_scene(
     names = [w.department for w in workloads if w.department in net]
     load = {w.department: w for w in workloads}
     n = len(names)
-    radius = max(180, int(n * 30 / (2 * math.pi)))
-    label_room = 150
+    radius = max(240, int(n * 36 / (2 * math.pi)))
+    label_room = 170
     cx = cy = radius + label_room
     scene = Scene(width=2 * cx, height=2 * cy)
     pos: dict[str, tuple[float, float]] = {}
@@ -134,16 +161,21 @@ def department_scene(
         angle = 2 * math.pi * i / max(n, 1) - math.pi / 2
         x, y = cx + radius * math.cos(angle), cy + radius * math.sin(angle)
         pos[name] = (x, y)
+        r = min(16.0, 3 + 1.5 * math.sqrt(load[name].score))
+        # Radial labels never overlap their neighbours; the left half is turned to read left to right.
+        degrees = math.degrees(angle)
         right = math.cos(angle) >= 0
+        lx, ly = cx + (radius + r + 6) * math.cos(angle), cy + (radius + r + 6) * math.sin(angle)
         scene.nodes.append(
             {
                 "name": name,
                 "x": round(x, 1),
                 "y": round(y, 1),
-                "r": round(4 + 2 * math.sqrt(load[name].score), 1),
+                "r": round(r, 1),
                 "kind": load[name].dept_kind,
-                "lx": round(x + (10 if right else -10) * 1.0 + math.cos(angle) * 8, 1),
-                "ly": round(y + math.sin(angle) * 8 + 4, 1),
+                "lx": round(lx, 1),
+                "ly": round(ly, 1),
+                "rotate": round(degrees if right else degrees + 180, 1),
                 "anchor": "start" if right else "end",
                 "title": f"{name}：加权任务量 {load[name].score:g}，共 {load[name].tasks} 项",
             }

@@ -424,8 +424,10 @@ def dependency_overview(plan: Plan, filters: GraphFilters, today: date) -> dict[
     codes = gx.select_tasks(graph, section=filters.section, department=filters.department, around=filters.around)
     groups = TARGET_VIEWS.get(filters.targets, TARGET_VIEWS["city"])[1]
     nodes = graph.nodes
+    impacts = gx.at_risk_impact(graph, {c: lights[c] for c in codes if c in lights})
+    threatened = {gx.T(c) for i in impacts for c in i.tasks} | {f"target:{t.key}" for i in impacts for t in i.targets}
     return {
-        "scene": task_scene(graph, codes, lights, groups),
+        "scene": task_scene(graph, codes, lights, groups, at_risk=threatened),
         "shown": len(codes),
         "total": sum(1 for _, d in graph.nodes(data=True) if d["kind"] == "task"),
         "light_counts": {light: sum(1 for c in codes if lights.get(c) == light) for light in LIGHTS},
@@ -437,7 +439,7 @@ def dependency_overview(plan: Plan, filters: GraphFilters, today: date) -> dict[
         "task_titles": {
             d["code"]: f"{d['label']} {d['title']}" for _, d in graph.nodes(data=True) if d["kind"] == "task"
         },
-        "at_risk": gx.at_risk_impact(graph, {c: lights[c] for c in codes if c in lights}),
+        "at_risk": impacts,
     }
 
 
