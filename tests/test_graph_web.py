@@ -141,7 +141,9 @@ class TestGraphPages:
         assert page.count('class="node-task light-') == 21
         assert page.count('class="node-task light-red"') == 1
         assert 'href="/tasks/3.8" class="node-task light-red"' in page
-        assert page.count('class="node-target"') == 6  # the city targets by default
+        assert page.count('class="node-target') == 6  # the city targets by default
+        # the two city targets 三（八） feeds are outlined as threatened
+        assert page.count('class="node-target at-risk"') == 2
         assert "关键链" in page and "推进顺序" in page
 
     def test_the_graph_filters_by_section_department_and_neighbourhood(
@@ -151,7 +153,7 @@ class TestGraphPages:
         assert client.get("/graph?section=4").get_data(as_text=True).count('class="node-task') == 8
         page = client.get("/graph?task=4.4&targets=none").get_data(as_text=True)
         assert page.count('class="node-task') == 5  # 4.8 → 4.4 → 4.2, 3.9 and 5.2
-        assert page.count('class="node-target"') == 0
+        assert page.count('class="node-target') == 0
         page = client.get("/graph?department=市统计局").get_data(as_text=True)
         assert page.count('class="node-task') == 3  # 4.1 (配合), 4.7 and 5.1 (负责)
         assert 'href="/tasks/4.7" class="node-task' in page and 'href="/tasks/3.1" class="node-task' not in page
