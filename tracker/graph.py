@@ -52,10 +52,12 @@ __all__ = [
     "CountyRow",
     "CriticalChain",
     "DepartmentRow",
+    "DependencyCycleError",
     "DependencyRow",
     "DueConflict",
     "Hub",
     "Impact",
+    "ImpactedTarget",
     "PlanRows",
     "TargetRow",
     "TaskRow",
@@ -65,8 +67,10 @@ __all__ = [
     "check_new_dependency",
     "co_ownership_network",
     "coordination_hubs",
+    "county_node",
     "critical_chain",
     "delay_impact",
+    "department_node",
     "department_workload",
     "dependency_dag",
     "downstream_tasks",
@@ -76,7 +80,9 @@ __all__ = [
     "natural_key",
     "owners",
     "select_tasks",
+    "target_node",
     "targets_at_risk",
+    "task_node",
     "top_shared_pairs",
     "topological_order",
     "upstream_tasks",
@@ -165,19 +171,20 @@ class PlanRows:
     contributions: list[ContributionRow] = field(default_factory=list)
 
 
-def T(code: str) -> str:  # noqa: N802 - a node-id constructor reads best short
+def task_node(code: str) -> str:
+    """The node id of a task: ``task:3.1``."""
     return f"task:{code}"
 
 
-def _G(key: str) -> str:  # noqa: N802
+def target_node(key: str) -> str:
     return f"target:{key}"
 
 
-def D(name: str) -> str:  # noqa: N802
+def department_node(name: str) -> str:
     return f"dept:{name}"
 
 
-def C(name: str) -> str:  # noqa: N802
+def county_node(name: str) -> str:
     return f"county:{name}"
 
 
@@ -221,10 +228,10 @@ def build_graph(rows: PlanRows) -> nx.DiGraph:
     """
     g = nx.DiGraph()
     # Bulk adds: networkx's add_*_from is several times faster than one call per node or edge.
-    g.add_nodes_from((C(c.name), {"kind": "county", "name": c.name, "label": c.name}) for c in rows.counties)
+    g.add_nodes_from((county_node(c.name), {"kind": "county", "name": c.name, "label": c.name}) for c in rows.counties)
     g.add_nodes_from(
         (
-            T(t.code),
+            task_node(t.code),
             {
                 "kind": "task",
                 "code": t.code,
@@ -240,7 +247,7 @@ def build_graph(rows: PlanRows) -> nx.DiGraph:
     )
     g.add_nodes_from(
         (
-            _G(t.key),
+            target_node(t.key),
             {
                 "kind": "target",
                 "key": t.key,
@@ -255,30 +262,36 @@ def build_graph(rows: PlanRows) -> nx.DiGraph:
     )
     g.add_nodes_from(
         (
-            D(d.name),
+            department_node(d.name),
             {"kind": "department", "name": d.name, "label": d.name, "dept_kind": d.kind, "county": d.county or ""},
         )
         for d in rows.departments
     )
     nodes = g._node  # membership tests on the plain dict: the hot loop of the build
     g.add_edges_from(
-        (T(t.task), _G(t.key), {"kind": "has_target"}) for t in rows.targets if t.task and T(t.task) in nodes
+        (task_node(t.task), target_node(t.key), {"kind": "has_target"})
+        for t in rows.targets
+        if t.task and task_node(t.task) in nodes
     )
     g.add_edges_from(
-        (C(t.county), _G(t.key), {"kind": "allocated"}) for t in rows.targets if t.county and C(t.county) in nodes
+        (county_node(t.county), target_node(t.key), {"kind": "allocated"})
+        for t in rows.targets
+        if t.county and county_node(t.county) in nodes
     )
     g.add_edges_from(
-        (D(d.name), C(d.county), {"kind": "governs"}) for d in rows.departments if d.county and C(d.county) in nodes
+        (department_node(d.name), county_node(d.county), {"kind": "governs"})
+        for d in rows.departments
+        if d.county and county_node(d.county) in nodes
     )
     g.add_edges_from(
-        (D(a.department), T(a.task), {"kind": "owns", "role": a.role})
+        (department_node(a.department), task_node(a.task), {"kind": "owns", "role": a.role})
         for a in rows.assignments
-        if T(a.task) in nodes and D(a.department) in nodes
+        if task_node(a.task) in nodes and department_node(a.department) in nodes
     )
     g.add_edges_from(
         (
-            T(dep.depends_on),
-            T(dep.task),
+            task_node(dep.depends_on),
+            task_node(dep.task),
             {
                 "kind": "depends",
                 "lag_days": dep.lag_days,
@@ -287,16 +300,16 @@ def build_graph(rows: PlanRows) -> nx.DiGraph:
             },
         )
         for dep in rows.dependencies
-        if T(dep.task) in nodes and T(dep.depends_on) in nodes
+        if task_node(dep.task) in nodes and task_node(dep.depends_on) in nodes
     )
     g.add_edges_from(
         (
-            T(con.task),
-            _G(con.target),
+            task_node(con.task),
+            target_node(con.target),
             {"kind": "contributes", "rationale": con.rationale, "id": con.id if con.id is not None else -1},
         )
         for con in rows.contributions
-        if T(con.task) in nodes and _G(con.target) in nodes
+        if task_node(con.task) in nodes and target_node(con.target) in nodes
     )
     return g
 
@@ -372,7 +385,7 @@ def _links(g: nx.DiGraph) -> _Links:
 
 
 def _task(g: nx.DiGraph, code: str) -> dict[str, Any]:
-    node = T(code)
+    node = task_node(code)
     if node not in g:
         raise NotFound(f"没有编号为 {code} 的任务。")
     return g.nodes[node]
@@ -406,7 +419,9 @@ def check_new_dependency(g: nx.DiGraph, task: str, depends_on: str) -> None:
     _task(g, depends_on)
     if task == depends_on:
         raise DependencyCycleError([task, task])
-    path = _dependency_path(g, T(task), T(depends_on))  # does depends_on already (transitively) depend on task?
+    path = _dependency_path(
+        g, task_node(task), task_node(depends_on)
+    )  # does depends_on already (transitively) depend on task?
     if path is not None:
         raise DependencyCycleError([task, *(g.nodes[n]["code"] for n in reversed(path))])
 
@@ -582,13 +597,13 @@ def upstream_tasks(g: nx.DiGraph, code: str) -> list[str]:
     (['a', 'b'], ['b', 'c'])
     """
     _task(g, code)
-    return sorted((n[5:] for n in _ancestors_of_kind(g, T(code), backwards=True)), key=natural_key)
+    return sorted((n[5:] for n in _ancestors_of_kind(g, task_node(code), backwards=True)), key=natural_key)
 
 
 def downstream_tasks(g: nx.DiGraph, code: str) -> list[str]:
     """Every task that depends on ``code``, directly or not, in code order (see :func:`upstream_tasks`)."""
     _task(g, code)
-    return sorted((n[5:] for n in _ancestors_of_kind(g, T(code), backwards=False)), key=natural_key)
+    return sorted((n[5:] for n in _ancestors_of_kind(g, task_node(code), backwards=False)), key=natural_key)
 
 
 def _ancestors_of_kind(g: nx.DiGraph, start: str, *, backwards: bool) -> set[str]:
@@ -615,7 +630,7 @@ def owners(g: nx.DiGraph, code: str) -> list[tuple[str, str]]:
     >>> owners(g, "a")
     [('甲局', 'lead'), ('乙局', 'support')]
     """
-    pairs = [(u[5:], e["role"]) for u, e in g._pred[T(code)].items() if e["kind"] == "owns"]
+    pairs = [(u[5:], e["role"]) for u, e in g._pred[task_node(code)].items() if e["kind"] == "owns"]
     return sorted(pairs, key=lambda p: (_ROLE_ORDER.get(p[1], 99), p[0]))
 
 
@@ -673,7 +688,7 @@ def delay_impact(g: nx.DiGraph, code: str, light: str = "red") -> Impact:
     hit = [code, *downstream_tasks(g, code)]
     feeds: dict[str, list[str]] = defaultdict(list)
     for c in hit:
-        for _, target, kind in g.out_edges(T(c), data="kind"):
+        for _, target, kind in g.out_edges(task_node(c), data="kind"):
             if kind in {"contributes", "has_target"}:
                 feeds[target].append(c)
     task_owners = {c: owners(g, c) for c in hit}
@@ -686,7 +701,7 @@ def delay_impact(g: nx.DiGraph, code: str, light: str = "red") -> Impact:
             ImpactedTarget(data["key"], data["name"], data["group"], sorted(via, key=natural_key), sorted(names))
         )
     targets.sort(key=lambda t: (_GROUP_ORDER.get(t.group, 9), t.key))
-    labels = {c: f"{g.nodes[T(c)]['label']} {g.nodes[T(c)]['title']}".strip() for c in hit}
+    labels = {c: f"{g.nodes[task_node(c)]['label']} {g.nodes[task_node(c)]['title']}".strip() for c in hit}
     return Impact(code, light, hit[1:], targets, task_owners, labels)
 
 
@@ -717,7 +732,7 @@ def at_risk_impact(g: nx.DiGraph, lights: Mapping[str, str]) -> list[Impact]:
     late = [
         (0 if light == "red" else 1, natural_key(code), code, light)
         for code, light in lights.items()
-        if light in {"red", "yellow"} and T(code) in g
+        if light in {"red", "yellow"} and task_node(code) in g
     ]
     return [delay_impact(g, code, light) for _, _, code, light in sorted(late)]
 
@@ -943,9 +958,9 @@ def select_tasks(
     """
     codes = {data["code"] for _, data in g.nodes(data=True) if data["kind"] == "task"}
     if section is not None:
-        codes &= {c for c in codes if g.nodes[T(c)]["section"] == section}
+        codes &= {c for c in codes if g.nodes[task_node(c)]["section"] == section}
     if department is not None:
-        node = D(department)
+        node = department_node(department)
         mine = {g.nodes[v]["code"] for _, v, k in g.out_edges(node, data="kind") if k == "owns"} if node in g else set()
         codes &= mine
     if around is not None:

@@ -54,7 +54,7 @@ def task_scene(
     dag = gx.dependency_dag(g).subgraph(selected)
     targets: dict[str, list[str]] = {}
     for code in selected:
-        for _, node, kind in g.out_edges(gx.T(code), data="kind"):
+        for _, node, kind in g.out_edges(gx.task_node(code), data="kind"):
             if kind in {"contributes", "has_target"} and g.nodes[node]["group"] in target_groups:
                 targets.setdefault(node, []).append(code)
     total = len(selected) + len(targets)
@@ -70,8 +70,8 @@ def task_scene(
         x = MARGIN + col * (TASK_W + COL_GAP)
         for row, code in enumerate(layer):
             y = MARGIN + row * (TASK_H + ROW_GAP)
-            data = g.nodes[gx.T(code)]
-            pos[gx.T(code)] = (x, y)
+            data = g.nodes[gx.task_node(code)]
+            pos[gx.task_node(code)] = (x, y)
             scene.nodes.append(
                 {
                     "kind": "task",
@@ -83,7 +83,7 @@ def task_scene(
                     "text": _short(f"{data['label']} {data['title']}", 13),
                     "title": f"{data['label']} {data['title']}（截止 {data['due'].isoformat()}）",
                     "light": lights.get(code, "green"),
-                    "at_risk": gx.T(code) in risky,
+                    "at_risk": gx.task_node(code) in risky,
                 }
             )
         tallest = max(tallest, len(layer))

@@ -23,6 +23,7 @@ from .. import graph as gx
 from ..errors import NotFound, TrackerError
 from ..extensions import db
 from ..models import Assignment, AuditLog, Contribution, County, Department, Dependency, Plan, Section, Target, Task
+from .render import department_scene, task_scene
 
 EXPORT_FORMATS = {
     "graphml": "application/graphml+xml",
@@ -337,7 +338,7 @@ def task_neighbourhood(plan: Plan, code: str, today: date) -> Neighbourhood:
     """Upstream and downstream of one task and what its delay puts at risk."""
     graph = plan_graph(plan)
     light = plan_lights(plan, today).get(code, "green")
-    node = gx.T(code)
+    node = gx.task_node(code)
 
     def link(other: str, data: Mapping[str, Any]) -> dict[str, Any]:
         o = graph.nodes[other]
@@ -390,7 +391,7 @@ def link_lists(plan: Plan) -> dict[str, Any]:
             cons.append({"id": d["id"], "task": nodes[u], "target": nodes[v], **d})
     deps.sort(key=lambda x: (gx.natural_key(x["task"]["code"]), gx.natural_key(x["depends_on"]["code"])))
     cons.sort(key=lambda x: (gx.natural_key(x["task"]["code"]), x["target"]["key"]))
-    tasks = [nodes[gx.T(c)] for c in gx.select_tasks(graph)]
+    tasks = [nodes[gx.task_node(c)] for c in gx.select_tasks(graph)]
     targets = [d for _, d in graph.nodes(data=True) if d["kind"] == "target"]
     return {"dependencies": deps, "contributions": cons, "tasks": tasks, "targets": targets}
 
@@ -415,23 +416,23 @@ class GraphFilters:
 
 def dependency_overview(plan: Plan, filters: GraphFilters, today: date) -> dict[str, Any]:
     """Everything ``/graph`` shows: the drawing, the order, the critical chain, the conflicts."""
-    from .render import task_scene
-
     graph = plan_graph(plan)
     lights = plan_lights(plan, today)
-    if filters.around is not None and gx.T(filters.around) not in graph:
+    if filters.around is not None and gx.task_node(filters.around) not in graph:
         raise NotFound(f"没有编号为 {filters.around} 的任务。")
     codes = gx.select_tasks(graph, section=filters.section, department=filters.department, around=filters.around)
     groups = TARGET_VIEWS.get(filters.targets, TARGET_VIEWS["city"])[1]
     nodes = graph.nodes
     impacts = gx.at_risk_impact(graph, {c: lights[c] for c in codes if c in lights})
-    threatened = {gx.T(c) for i in impacts for c in i.tasks} | {f"target:{t.key}" for i in impacts for t in i.targets}
+    threatened = {gx.task_node(c) for i in impacts for c in i.tasks} | {
+        gx.target_node(t.key) for i in impacts for t in i.targets
+    }
     return {
         "scene": task_scene(graph, codes, lights, groups, at_risk=threatened),
         "shown": len(codes),
         "total": sum(1 for _, d in graph.nodes(data=True) if d["kind"] == "task"),
         "light_counts": {light: sum(1 for c in codes if lights.get(c) == light) for light in LIGHTS},
-        "order": [nodes[gx.T(c)] for c in gx.topological_order(graph)],
+        "order": [nodes[gx.task_node(c)] for c in gx.topological_order(graph)],
         "chain": gx.critical_chain(graph),
         "conflicts": gx.due_conflicts(graph),
         "sections": sorted({d["section"] for _, d in graph.nodes(data=True) if d["kind"] == "task"}),
@@ -445,8 +446,6 @@ def dependency_overview(plan: Plan, filters: GraphFilters, today: date) -> dict[
 
 def department_overview(plan: Plan, *, include_implementing: bool = False, min_weight: int = 1) -> dict[str, Any]:
     """Everything ``/graph/departments`` shows: workload, the co-ownership network, hubs, top pairs."""
-    from .render import department_scene
-
     graph = plan_graph(plan)
     roles = set(gx.CO_OWNERSHIP_ROLES) | ({"implementing"} if include_implementing else set())
     net = gx.co_ownership_network(graph, roles)
