@@ -219,6 +219,9 @@ def add_dependency(
     if lag_days < 0:
         raise LinkError("滞后天数不能为负数。")
     task_id, depends_on_id = _task_id(plan, task), _task_id(plan, depends_on)
+    # Serialise dependency edits per plan (PostgreSQL row lock; SQLite has one writer anyway), so two
+    # coordinators cannot each add half of a cycle: the check below then sees every committed edge.
+    db.session.execute(select(Plan.id).where(Plan.id == plan.id).with_for_update())
     gx.check_new_dependency(plan_graph(plan), task, depends_on)
     if db.session.scalar(select(Dependency.id).filter_by(task_id=task_id, depends_on_id=depends_on_id)):
         raise LinkError(f"依赖关系已存在：{task} 依赖 {depends_on}。")
