@@ -107,6 +107,18 @@ class TestService:
         keys = {t.key for t in impacts[0].targets}
         assert {"city-cod-reduction", "city-energy-intensity", "city-energy-consumption-total"} <= keys
 
+    def test_the_graph_page_spells_out_the_widest_reaching_late_tasks_first_and_caps_the_list(
+        self, seeded: Flask
+    ) -> None:
+        for task in db.session.scalars(select(Task)):
+            task.status = "lagging"
+        db.session.commit()
+        view = service.dependency_overview(get_plan(PLAN), service.GraphFilters(), clock.today())
+        assert view["at_risk_total"] == 21
+        assert len(view["at_risk"]) == service.IMPACT_LIMIT == 20
+        assert view["at_risk"][0].task == "4.7"  # seven tasks downstream, the most of any
+        assert view["light_counts"] == {"red": 21, "yellow": 0, "green": 0}
+
 
 class TestTaskPage:
     def test_a_lagging_task_page_shows_the_downstream_tasks_and_targets_at_risk(

@@ -171,6 +171,7 @@ class PlanRows:
     contributions: list[ContributionRow] = field(default_factory=list)
 
 
+# "task:" and "dept:" are both five characters: the hot loops slice ``node[5:]`` to get the code or name.
 def task_node(code: str) -> str:
     """The node id of a task: ``task:3.1``."""
     return f"task:{code}"
@@ -597,16 +598,16 @@ def upstream_tasks(g: nx.DiGraph, code: str) -> list[str]:
     (['a', 'b'], ['b', 'c'])
     """
     _task(g, code)
-    return sorted((n[5:] for n in _ancestors_of_kind(g, task_node(code), backwards=True)), key=natural_key)
+    return sorted((n[5:] for n in _reachable_by_dependency(g, task_node(code), backwards=True)), key=natural_key)
 
 
 def downstream_tasks(g: nx.DiGraph, code: str) -> list[str]:
     """Every task that depends on ``code``, directly or not, in code order (see :func:`upstream_tasks`)."""
     _task(g, code)
-    return sorted((n[5:] for n in _ancestors_of_kind(g, task_node(code), backwards=False)), key=natural_key)
+    return sorted((n[5:] for n in _reachable_by_dependency(g, task_node(code), backwards=False)), key=natural_key)
 
 
-def _ancestors_of_kind(g: nx.DiGraph, start: str, *, backwards: bool) -> set[str]:
+def _reachable_by_dependency(g: nx.DiGraph, start: str, *, backwards: bool) -> set[str]:
     adjacency = g._pred if backwards else g._succ
     seen: set[str] = set()
     stack = [start]

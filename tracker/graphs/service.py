@@ -31,6 +31,8 @@ EXPORT_FORMATS = {
     "json": "application/json",
 }
 YELLOW_WITHIN = timedelta(days=30)
+IMPACT_LIMIT = 20  # late tasks whose impact /graph spells out
+LIST_LIMIT = 200  # rows of the order and conflict lists on /graph
 LIGHTS = ("red", "yellow", "green")
 
 
@@ -430,20 +432,29 @@ def dependency_overview(plan: Plan, filters: GraphFilters, today: date) -> dict[
     threatened = {gx.task_node(c) for i in impacts for c in i.tasks} | {
         gx.target_node(t.key) for i in impacts for t in i.targets
     }
+    # Lists are capped so that a 2,000-task plan still gives a page one can read: the widest-reaching
+    # late tasks first, the order and conflicts of the tasks selected.
+    widest = sorted(impacts, key=lambda i: (i.light != "red", -(len(i.tasks) + len(i.targets))))
+    selected = set(codes)
+    order = [c for c in gx.topological_order(graph) if c in selected]
+    conflicts = [c for c in gx.due_conflicts(graph) if c.task in selected or c.depends_on in selected]
     return {
         "scene": task_scene(graph, codes, lights, groups, at_risk=threatened),
         "shown": len(codes),
         "total": sum(1 for _, d in graph.nodes(data=True) if d["kind"] == "task"),
         "light_counts": {light: sum(1 for c in codes if lights.get(c) == light) for light in LIGHTS},
-        "order": [nodes[gx.task_node(c)] for c in gx.topological_order(graph)],
+        "order": [nodes[gx.task_node(c)] for c in order[:LIST_LIMIT]],
+        "order_total": len(order),
         "chain": gx.critical_chain(graph),
-        "conflicts": gx.due_conflicts(graph),
+        "conflicts": conflicts[:LIST_LIMIT],
+        "conflicts_total": len(conflicts),
         "sections": sorted({d["section"] for _, d in graph.nodes(data=True) if d["kind"] == "task"}),
         "departments": [d["name"] for _, d in graph.nodes(data=True) if d["kind"] == "department"],
         "task_titles": {
             d["code"]: f"{d['label']} {d['title']}" for _, d in graph.nodes(data=True) if d["kind"] == "task"
         },
-        "at_risk": impacts,
+        "at_risk": widest[:IMPACT_LIMIT],
+        "at_risk_total": len(impacts),
     }
 
 
