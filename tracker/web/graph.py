@@ -3,6 +3,8 @@ page for dependencies and contributions. Views parse the request, call one servi
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -74,7 +76,7 @@ def _refused(plan_error: TrackerError) -> tuple[str, int]:
     return render_template("graph/links.html", plan=plan, error=str(plan_error), **service.link_lists(plan)), status
 
 
-def _who() -> dict[str, object]:
+def _who() -> dict[str, Any]:
     return {"now": clock.now(), "user_id": current_user.id, "actor": current_user.email}
 
 
