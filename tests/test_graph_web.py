@@ -180,6 +180,17 @@ class TestGraphPages:
         assert page.count('<circle class="dept-') == 36
         assert "没有任何任务支撑的目标：无" in page
 
+    def test_counting_implementing_links_the_county_governments_into_the_network(
+        self, seeded: Flask, client: FlaskClient, login
+    ) -> None:
+        login("leader")
+        without = service.department_overview(get_plan(PLAN))
+        with_counties = service.department_overview(get_plan(PLAN), include_implementing=True)
+        assert all("人民政府" not in a + b for a, b, _, _ in without["pairs"])
+        assert with_counties["pairs"][0][2] == 20  # two county governments share the 20 measures they implement
+        page = client.get("/graph/departments?implementing=1&min=5").get_data(as_text=True)
+        assert "林州市人民政府 — 安阳县人民政府：共同承担 20 项任务" in page
+
     def test_the_nav_links_to_the_graph(self, seeded: Flask, client: FlaskClient, login) -> None:
         login("leader")
         assert '<a href="/graph">关系图</a>' in client.get("/tasks").get_data(as_text=True)
