@@ -311,6 +311,14 @@ class TestCli:
         assert result.exit_code == 1
         assert "4.8 → 5.2 → 4.2 → 4.4 → 4.8" in result.output
 
+    def test_a_lag_counts_city_working_days_and_flags_the_date_conflict(
+        self, seeded: Flask, runner: FlaskCliRunner
+    ) -> None:
+        runner.invoke(args=["graph", "add-dependency", "3.9", "4.7", "--lag", "5", "--rationale", "监测支撑"])
+        result = runner.invoke(args=["graph", "check"])
+        # 元旦 2026 is 1–3 January and Sunday 4 January is worked: five working days end on the 8th
+        assert "截止日期早于所依赖任务的任务（1）：3.9（2025-12-31）依赖 4.7（需 2026-01-08）" in result.output
+
     def test_graph_check_prints_each_check(self, seeded: Flask, runner: FlaskCliRunner) -> None:
         result = runner.invoke(args=["graph", "check"])
         assert result.exit_code == 0, result.output

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+import chinese_calendar
 import networkx as nx
 from flask import current_app
 from sqlalchemy import func, select
@@ -78,6 +79,31 @@ def plan_lights(plan: Plan, today: date) -> dict[str, str]:
     """The warning light of every task of ``plan`` (one query)."""
     rows = db.session.execute(select(Task.code, Task.status, Task.due).where(Task.plan_id == plan.id)).all()
     return task_lights(rows, today)
+
+
+def city_working_days_after(day: date, n: int) -> date:
+    """``day`` moved ``n`` working days later on the city's calendar: statutory holidays and 调休
+    make-up days respected (chinese-calendar); plain weekdays for years it does not cover yet.
+
+    The local overrides kept for reminders are not consulted: a lag is a planning margin.
+
+    >>> city_working_days_after(date(2025, 9, 30), 3)  # 国庆 1–8 October; Saturday 11 October is worked
+    datetime.date(2025, 10, 11)
+    >>> city_working_days_after(date(2031, 1, 3), 1)  # beyond the calendar's data: Friday → Monday
+    datetime.date(2031, 1, 6)
+    """
+    while n > 0:
+        day += timedelta(days=1)
+        if _is_workday(day):
+            n -= 1
+    return day
+
+
+def _is_workday(day: date) -> bool:
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return day.weekday() < 5
 
 
 # ── reading and caching ──────────────────────────────────────────────────────────────────────────
@@ -437,7 +463,9 @@ def dependency_overview(plan: Plan, filters: GraphFilters, today: date) -> dict[
     widest = sorted(impacts, key=lambda i: (i.light != "red", -(len(i.tasks) + len(i.targets))))
     selected = set(codes)
     order = [c for c in gx.topological_order(graph) if c in selected]
-    conflicts = [c for c in gx.due_conflicts(graph) if c.task in selected or c.depends_on in selected]
+    conflicts = [
+        c for c in gx.due_conflicts(graph, city_working_days_after) if c.task in selected or c.depends_on in selected
+    ]
     return {
         "scene": task_scene(graph, codes, lights, groups, at_risk=threatened),
         "shown": len(codes),
@@ -445,7 +473,7 @@ def dependency_overview(plan: Plan, filters: GraphFilters, today: date) -> dict[
         "light_counts": {light: sum(1 for c in codes if lights.get(c) == light) for light in LIGHTS},
         "order": [nodes[gx.task_node(c)] for c in order[:LIST_LIMIT]],
         "order_total": len(order),
-        "chain": gx.critical_chain(graph),
+        "chain": gx.critical_chain(graph, city_working_days_after),
         "conflicts": conflicts[:LIST_LIMIT],
         "conflicts_total": len(conflicts),
         "sections": sorted({d["section"] for _, d in graph.nodes(data=True) if d["kind"] == "task"}),
@@ -478,7 +506,7 @@ def check_report(plan: Plan) -> str:
     """The structural checks and date conflicts as text, for ``flask graph check``."""
     graph = plan_graph(plan)
     result = gx.graph_checks(graph)
-    conflicts = gx.due_conflicts(graph)
+    conflicts = gx.due_conflicts(graph, city_working_days_after)
 
     def line(title: str, items: list[str]) -> str:
         return f"{title}（{len(items)}）：" + ("、".join(items) if items else "无")
