@@ -1,4 +1,4 @@
-"""Command-line interface, grouped by noun: ``flask --app wsgi plan load|export``.
+"""Command-line interface, grouped by noun: ``flask --app wsgi plan load|export``, ``graph …``.
 
 Each command parses its arguments, calls one service and prints the result; domain errors end
 in a clear message and a non-zero exit.
@@ -18,6 +18,7 @@ from .accounts.service import DEMO_PASSWORD, create_user, ensure_demo_accounts
 from .backup import backup_sqlite
 from .config import PROJECT_ROOT
 from .errors import TrackerError
+from .graphs import service as graph_service
 from .models.org import USER_ROLES
 from .plans.export import export_plan
 from .plans.loader import load_plan
@@ -122,7 +123,50 @@ def backup_command(output: Path | None) -> None:
     click.echo(f"已备份到 {path}")
 
 
+graph_cli = AppGroup("graph", help="任务依赖与部门关系图：导出、添加依赖、结构检查。")
+
+
+@graph_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf", "json"]), default="graphml", show_default=True)
+@click.option("--plan", "plan_key", help="计划编号（默认：当前计划）")
+def graph_export(fmt: str, plan_key: str | None) -> None:
+    """把关系图输出到标准输出（GraphML / GEXF / node-link JSON），可用 Gephi、yEd 或 networkx 打开。"""
+    try:
+        plan = get_plan(plan_key) if plan_key else current_plan(clock.today())
+        click.echo(graph_service.export(plan, fmt), nl=False)
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@graph_cli.command("add-dependency")
+@click.argument("task")
+@click.argument("depends_on")
+@click.option("--lag", default=0, type=click.IntRange(min=0), help="滞后（工作日）")
+@click.option("--rationale", required=True, help="依据（引用计划原文）")
+def graph_add_dependency(task: str, depends_on: str, lag: int, rationale: str) -> None:
+    """记录“TASK 依赖 DEPENDS_ON”；形成循环时拒绝并指出循环。"""
+    try:
+        plan = current_plan(clock.today())
+        graph_service.add_dependency(
+            plan, task, depends_on, rationale=rationale, lag_days=lag, now=clock.now(), actor="命令行"
+        )
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"已添加依赖：{task} 依赖 {depends_on}（滞后 {lag} 个工作日）")
+
+
+@graph_cli.command("check")
+def graph_check() -> None:
+    """结构检查：无牵头/负责单位的任务、无任务支撑的目标、无任务的单位、截止日期冲突。"""
+    try:
+        report = graph_service.check_report(current_plan(clock.today()))
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(report)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(plan_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(backup_command)
+    app.cli.add_command(graph_cli)

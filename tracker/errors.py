@@ -26,3 +26,11 @@ class PermissionDenied(TrackerError):
 
 class ConflictError(TrackerError):
     """Someone else changed the record since it was read (optimistic locking)."""
+
+
+class DependencyCycleError(TrackerError):
+    """A new dependency would close a cycle. ``cycle`` lists the task codes, first repeated last."""
+
+    def __init__(self, cycle: list[str]):
+        self.cycle = cycle
+        super().__init__("依赖关系将形成循环，已拒绝：" + " → ".join(cycle))

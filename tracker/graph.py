@@ -1,0 +1,1010 @@
+"""The plan as a graph: build it from plain rows, analyse it, export it. Pure networkx.
+
+No Flask, no database session: :mod:`tracker.graphs.service` queries the rows and hands them in.
+Every function here takes a graph (and plain values) and returns plain values, so each is tested
+by the doctests in its docstring and by ``tests/test_graph_analytics.py``.
+
+Nodes are prefixed strings so that one graph holds every kind of thing:
+
+============  ==========================  ==========================================
+prefix        kind                        attributes
+============  ==========================  ==========================================
+``task:``     ``task``                    code, label, title, section, due, status, parent
+``target:``   ``target``                  key, name, group, due, county
+``dept:``     ``department``              name, dept_kind, county
+``county:``   ``county``                  name
+============  ==========================  ==========================================
+
+Edges carry ``kind``:
+
+- ``depends``: prerequisite task → dependent task (``lag_days`` in working days, ``rationale``);
+  downstream therefore follows the edge direction.
+- ``contributes``: task → target it delivers (``rationale``); ``has_target``: task → a target written
+  inside the measure itself.
+- ``owns``: department → task (``role``: lead / responsible / support / implementing).
+- ``allocated``: county → a target allocated to it; ``governs``: county government → its county.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import weakref
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import combinations
+from typing import Any
+
+import networkx as nx
+
+from .errors import DependencyCycleError, NotFound
+
+__all__ = [
+    "CO_OWNERSHIP_ROLES",
+    "OWNER_ROLES",
+    "ROLE_WEIGHTS",
+    "AssignmentRow",
+    "Checks",
+    "ContributionRow",
+    "CountyRow",
+    "CriticalChain",
+    "DepartmentRow",
+    "DependencyCycleError",
+    "DependencyRow",
+    "DueConflict",
+    "Hub",
+    "Impact",
+    "ImpactedTarget",
+    "PlanRows",
+    "TargetRow",
+    "TaskRow",
+    "Workload",
+    "at_risk_impact",
+    "build_graph",
+    "check_new_dependency",
+    "co_ownership_network",
+    "coordination_hubs",
+    "county_node",
+    "critical_chain",
+    "delay_impact",
+    "department_node",
+    "department_workload",
+    "dependency_dag",
+    "downstream_tasks",
+    "due_conflicts",
+    "export_copy",
+    "graph_checks",
+    "natural_key",
+    "owners",
+    "select_tasks",
+    "target_node",
+    "targets_at_risk",
+    "task_node",
+    "top_shared_pairs",
+    "topological_order",
+    "upstream_tasks",
+    "working_days_after",
+]
+
+# How much a role weighs in a department's workload: the one place to change it.
+ROLE_WEIGHTS: dict[str, float] = {"lead": 3.0, "responsible": 2.0, "support": 1.0, "implementing": 1.0}
+# Roles that make a department answerable for a task (a task without one is flagged).
+OWNER_ROLES = frozenset({"lead", "responsible"})
+# Roles that count in the co-ownership network. The nine county governments implement every measure
+# (三（一）: 以下均需各县（市、区）政府落实), so counting ``implementing`` would link everyone to everyone.
+CO_OWNERSHIP_ROLES = frozenset({"lead", "responsible", "support"})
+
+
+# ── rows: what the service hands in ──────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    code: str
+    title: str
+    due: date
+    label: str = ""
+    section: int = 0
+    status: str = "not_started"
+    parent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRow:
+    key: str
+    name: str
+    group: str
+    due: date
+    county: str | None = None
+    task: str | None = None  # the measure the target is written in, if any
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentRow:
+    name: str
+    kind: str
+    county: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CountyRow:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentRow:
+    task: str
+    department: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class DependencyRow:
+    task: str
+    depends_on: str
+    lag_days: int = 0
+    rationale: str = ""
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContributionRow:
+    task: str
+    target: str
+    rationale: str = ""
+    id: int | None = None
+
+
+@dataclass
+class PlanRows:
+    """Everything :func:`build_graph` needs, as plain rows."""
+
+    tasks: list[TaskRow] = field(default_factory=list)
+    targets: list[TargetRow] = field(default_factory=list)
+    departments: list[DepartmentRow] = field(default_factory=list)
+    counties: list[CountyRow] = field(default_factory=list)
+    assignments: list[AssignmentRow] = field(default_factory=list)
+    dependencies: list[DependencyRow] = field(default_factory=list)
+    contributions: list[ContributionRow] = field(default_factory=list)
+
+
+# "task:" and "dept:" are both five characters: the hot loops slice ``node[5:]`` to get the code or name.
+def task_node(code: str) -> str:
+    """The node id of a task: ``task:3.1``."""
+    return f"task:{code}"
+
+
+def target_node(key: str) -> str:
+    return f"target:{key}"
+
+
+def department_node(name: str) -> str:
+    return f"dept:{name}"
+
+
+def county_node(name: str) -> str:
+    return f"county:{name}"
+
+
+def natural_key(code: str) -> tuple[Any, ...]:
+    """Sort key that puts ``3.2`` before ``3.10``.
+
+    Examples
+    --------
+    >>> sorted(["3.10", "4.1", "3.2"], key=natural_key)
+    ['3.2', '3.10', '4.1']
+    """
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", code) if p)
+
+
+# ── building ─────────────────────────────────────────────────────────────────────────────────────
+
+
+def build_graph(rows: PlanRows) -> nx.DiGraph:
+    """Build the one graph of tasks, targets, departments and counties from plain rows.
+
+    Rows that name an unknown task, target, department or county are skipped (the database's
+    foreign keys make that impossible; a hand-built row list might not).
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(
+    ...     tasks=[TaskRow("3.1", "工业升级", d), TaskRow("4.1", "能耗双控", d)],
+    ...     targets=[TargetRow("city-ei", "能耗强度", "city", d)],
+    ...     departments=[DepartmentRow("市发展改革委", "bureau")],
+    ...     assignments=[AssignmentRow("4.1", "市发展改革委", "lead")],
+    ...     dependencies=[DependencyRow("3.1", "4.1", lag_days=5, rationale="双控引导升级")],
+    ...     contributions=[ContributionRow("3.1", "city-ei")],
+    ... ))
+    >>> g.edges["task:4.1", "task:3.1"]["kind"], g.edges["task:4.1", "task:3.1"]["lag_days"]
+    ('depends', 5)
+    >>> g.edges["dept:市发展改革委", "task:4.1"]["role"]
+    'lead'
+    >>> sorted(g.successors("task:3.1"))
+    ['target:city-ei']
+    """
+    g = nx.DiGraph()
+    # Bulk adds: networkx's add_*_from is several times faster than one call per node or edge.
+    g.add_nodes_from((county_node(c.name), {"kind": "county", "name": c.name, "label": c.name}) for c in rows.counties)
+    g.add_nodes_from(
+        (
+            task_node(t.code),
+            {
+                "kind": "task",
+                "code": t.code,
+                "label": t.label or t.code,
+                "title": t.title,
+                "section": t.section,
+                "due": t.due,
+                "status": t.status,
+                "parent": t.parent or "",
+            },
+        )
+        for t in rows.tasks
+    )
+    g.add_nodes_from(
+        (
+            target_node(t.key),
+            {
+                "kind": "target",
+                "key": t.key,
+                "name": t.name,
+                "label": t.name,
+                "group": t.group,
+                "due": t.due,
+                "county": t.county or "",
+            },
+        )
+        for t in rows.targets
+    )
+    g.add_nodes_from(
+        (
+            department_node(d.name),
+            {"kind": "department", "name": d.name, "label": d.name, "dept_kind": d.kind, "county": d.county or ""},
+        )
+        for d in rows.departments
+    )
+    nodes = g._node  # membership tests on the plain dict: the hot loop of the build
+    g.add_edges_from(
+        (task_node(t.task), target_node(t.key), {"kind": "has_target"})
+        for t in rows.targets
+        if t.task and task_node(t.task) in nodes
+    )
+    g.add_edges_from(
+        (county_node(t.county), target_node(t.key), {"kind": "allocated"})
+        for t in rows.targets
+        if t.county and county_node(t.county) in nodes
+    )
+    g.add_edges_from(
+        (department_node(d.name), county_node(d.county), {"kind": "governs"})
+        for d in rows.departments
+        if d.county and county_node(d.county) in nodes
+    )
+    g.add_edges_from(
+        (department_node(a.department), task_node(a.task), {"kind": "owns", "role": a.role})
+        for a in rows.assignments
+        if task_node(a.task) in nodes and department_node(a.department) in nodes
+    )
+    g.add_edges_from(
+        (
+            task_node(dep.depends_on),
+            task_node(dep.task),
+            {
+                "kind": "depends",
+                "lag_days": dep.lag_days,
+                "rationale": dep.rationale,
+                "id": dep.id if dep.id is not None else -1,
+            },
+        )
+        for dep in rows.dependencies
+        if task_node(dep.task) in nodes and task_node(dep.depends_on) in nodes
+    )
+    g.add_edges_from(
+        (
+            task_node(con.task),
+            target_node(con.target),
+            {"kind": "contributes", "rationale": con.rationale, "id": con.id if con.id is not None else -1},
+        )
+        for con in rows.contributions
+        if task_node(con.task) in nodes and target_node(con.target) in nodes
+    )
+    return g
+
+
+# The dependency structure derived from each graph object, shared by the analyses instead of each
+# rebuilding it; dropped with the graph, and rebuilt if the graph gains or loses a node or an edge.
+_LINKS: weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[int, int], _Links]] = weakref.WeakKeyDictionary()
+
+
+def dependency_dag(g: nx.DiGraph) -> nx.DiGraph:
+    """The tasks alone, keyed by code, with an edge prerequisite → dependent for each dependency.
+
+    For drawing and for callers who want networkx algorithms; the analyses here walk the same
+    structure as plain dicts, derived once per graph.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", d), TaskRow("b", "B", d)],
+    ...                          dependencies=[DependencyRow("b", "a")]))
+    >>> list(dependency_dag(g).edges)
+    [('a', 'b')]
+    """
+    links = _links(g)
+    dag = nx.DiGraph()
+    dag.add_nodes_from(links.order)
+    dag.add_edges_from((u, v, {"lag_days": lag}) for u in links.order for v, lag in links.succ[u])
+    return dag
+
+
+@dataclass(frozen=True)
+class _Links:
+    """The dependency structure as plain dicts: what the analyses walk (much cheaper than networkx)."""
+
+    order: list[str]  # task codes in plan order
+    succ: dict[str, list[tuple[str, int]]]  # prerequisite → [(dependent, lag)]
+    pred: dict[str, list[tuple[str, int]]]  # dependent → [(prerequisite, lag)]
+    topo: list[str]  # prerequisites first, ties in plan order
+
+
+def _links(g: nx.DiGraph) -> _Links:
+    size = (g.number_of_nodes(), g.number_of_edges())
+    cached = _LINKS.get(g)
+    if cached is not None and cached[0] == size:
+        return cached[1]
+    order = [node[5:] for node, kind in g.nodes(data="kind") if kind == "task"]
+    succ: dict[str, list[tuple[str, int]]] = {code: [] for code in order}
+    pred: dict[str, list[tuple[str, int]]] = {code: [] for code in order}
+    adjacency = g._succ
+    for code in order:
+        for other, edge in adjacency["task:" + code].items():
+            if edge["kind"] == "depends":
+                succ[code].append((other[5:], edge["lag_days"]))
+                pred[other[5:]].append((code, edge["lag_days"]))
+    # Kahn's algorithm with a heap on plan position: the order is stable and reads like the plan.
+    position = {code: i for i, code in enumerate(order)}
+    waiting = {code: len(pred[code]) for code in order}
+    heap = [position[code] for code in order if not waiting[code]]
+    heapq.heapify(heap)
+    topo = []
+    while heap:
+        code = order[heapq.heappop(heap)]
+        topo.append(code)
+        for other, _ in succ[code]:
+            waiting[other] -= 1
+            if not waiting[other]:
+                heapq.heappush(heap, position[other])
+    if len(topo) != len(order):
+        raise nx.NetworkXUnfeasible("依赖关系中存在循环")
+    links = _Links(order, succ, pred, topo)
+    _LINKS[g] = (size, links)
+    return links
+
+
+def _task(g: nx.DiGraph, code: str) -> dict[str, Any]:
+    node = task_node(code)
+    if node not in g:
+        raise NotFound(f"没有编号为 {code} 的任务。")
+    return g.nodes[node]
+
+
+# ── dependencies: cycles, order, chain, conflicts ────────────────────────────────────────────────
+
+
+def check_new_dependency(g: nx.DiGraph, task: str, depends_on: str) -> None:
+    """Refuse a dependency "``task`` depends on ``depends_on``" that would close a cycle.
+
+    Raises :class:`~tracker.errors.DependencyCycleError` naming the cycle in "depends on" order
+    (each code depends on the next), or :class:`~tracker.errors.NotFound` for an unknown task.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow(c, c, d) for c in "abc"],
+    ...                          dependencies=[DependencyRow("b", "a"), DependencyRow("c", "b")]))
+    >>> check_new_dependency(g, "c", "a")  # c → a is fine: no path from c back to a
+    >>> check_new_dependency(g, "a", "c")
+    Traceback (most recent call last):
+    ...
+    tracker.errors.DependencyCycleError: 依赖关系将形成循环，已拒绝：a → c → b → a
+    >>> check_new_dependency(g, "a", "a")
+    Traceback (most recent call last):
+    ...
+    tracker.errors.DependencyCycleError: 依赖关系将形成循环，已拒绝：a → a
+    """
+    _task(g, task)
+    _task(g, depends_on)
+    if task == depends_on:
+        raise DependencyCycleError([task, task])
+    path = _dependency_path(
+        g, task_node(task), task_node(depends_on)
+    )  # does depends_on already (transitively) depend on task?
+    if path is not None:
+        raise DependencyCycleError([task, *(g.nodes[n]["code"] for n in reversed(path))])
+
+
+def _dependency_path(g: nx.DiGraph, source: str, target: str) -> list[str] | None:
+    """Shortest path along ``depends`` edges (breadth first, only what is reachable from ``source``)."""
+    parent: dict[str, str | None] = {source: None}
+    frontier = [source]
+    succ = g._succ
+    while frontier:
+        nxt = []
+        for node in frontier:
+            for other, data in succ[node].items():
+                if data["kind"] == "depends" and other not in parent:
+                    parent[other] = node
+                    if other == target:
+                        path = [other]
+                        while (step := parent[path[-1]]) is not None:
+                            path.append(step)
+                        return path[::-1]
+                    nxt.append(other)
+        frontier = nxt
+    return None
+
+
+def topological_order(g: nx.DiGraph) -> list[str]:
+    """Task codes with every prerequisite before its dependents; otherwise in plan order.
+
+    Plan order is the order the tasks were given to :func:`build_graph` (the service gives them
+    in the plan's own order).
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow(c, c, d) for c in ["3.1", "3.2", "3.10", "4.1"]],
+    ...                          dependencies=[DependencyRow("3.1", "4.1")]))
+    >>> topological_order(g)
+    ['3.2', '3.10', '4.1', '3.1']
+    """
+    return list(_links(g).topo)
+
+
+def working_days_after(day: date, n: int) -> date:
+    """``day`` moved ``n`` working days (Monday to Friday) later.
+
+    The statutory calendar (调休) lives with the reminders; a lag is a planning margin, so
+    weekdays are precise enough here, and callers may pass their own ``add_days``.
+
+    Examples
+    --------
+    >>> working_days_after(date(2025, 12, 26), 1)  # a Friday
+    datetime.date(2025, 12, 29)
+    >>> working_days_after(date(2025, 12, 31), 0)
+    datetime.date(2025, 12, 31)
+    """
+    weeks, rest = divmod(n, 5)
+    day += timedelta(weeks=weeks)
+    while rest:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            rest -= 1
+    return day
+
+
+AddDays = Callable[[date, int], date]
+
+
+@dataclass(frozen=True)
+class CriticalChain:
+    """The chain of tasks that sets the latest projected finish, prerequisites first."""
+
+    tasks: list[str]
+    finish: date | None
+
+
+def critical_chain(g: nx.DiGraph, add_days: AddDays = working_days_after) -> CriticalChain:
+    """The critical chain by due dates and lags.
+
+    A task's projected finish is the later of its own due date and, for each prerequisite, the
+    prerequisite's projected finish plus the lag. The chain ends at the task with the latest
+    projected finish and walks back through the prerequisites that set it; ties go to the longer
+    chain, so with equal due dates and no lags it is the longest chain of dependencies.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(
+    ...     tasks=[TaskRow("a", "A", d), TaskRow("b", "B", d), TaskRow("c", "C", d), TaskRow("x", "X", d)],
+    ...     dependencies=[DependencyRow("b", "a"), DependencyRow("c", "b", lag_days=5)]))
+    >>> chain = critical_chain(g)
+    >>> chain.tasks, chain.finish
+    (['a', 'b', 'c'], datetime.date(2026, 1, 7))
+
+    A prerequisite due well before its dependent does not bind it:
+
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", date(2024, 6, 30)), TaskRow("b", "B", d)],
+    ...                          dependencies=[DependencyRow("b", "a")]))
+    >>> critical_chain(g).tasks
+    ['b']
+    >>> critical_chain(build_graph(PlanRows())).tasks
+    []
+    """
+    links = _links(g)
+    nodes = g._node
+    finish: dict[str, date] = {}
+    length: dict[str, int] = {}
+    via: dict[str, str | None] = {}
+    for code in links.topo:
+        best, best_len, best_via = nodes["task:" + code]["due"], 1, None
+        for pred, lag in links.pred[code]:
+            cand = add_days(finish[pred], lag) if lag else finish[pred]
+            if cand > best or (cand == best and length[pred] + 1 > best_len):
+                best, best_len, best_via = cand, length[pred] + 1, pred
+        finish[code], length[code], via[code] = best, best_len, best_via
+    if not finish:
+        return CriticalChain([], None)
+    end = max(links.order, key=lambda c: (finish[c], length[c]))  # the first in plan order on a tie
+    chain: list[str] = []
+    cursor: str | None = end
+    while cursor is not None:
+        chain.append(cursor)
+        cursor = via[cursor]
+    return CriticalChain(chain[::-1], finish[end])
+
+
+@dataclass(frozen=True)
+class DueConflict:
+    """``task`` is due before ``depends_on`` (plus the lag) can be finished."""
+
+    task: str
+    depends_on: str
+    task_due: date
+    required: date
+
+
+def due_conflicts(g: nx.DiGraph, add_days: AddDays = working_days_after) -> list[DueConflict]:
+    """Dependencies whose dependent task is due before its prerequisite's due date plus the lag.
+
+    Examples
+    --------
+    >>> g = build_graph(PlanRows(
+    ...     tasks=[TaskRow("a", "A", date(2025, 12, 31)), TaskRow("b", "B", date(2024, 12, 31))],
+    ...     dependencies=[DependencyRow("b", "a")]))
+    >>> [(c.task, c.depends_on, c.required.isoformat()) for c in due_conflicts(g)]
+    [('b', 'a', '2025-12-31')]
+    """
+    nodes = g._node
+    found = []
+    links = _links(g)
+    for u in links.order:
+        due_u = nodes["task:" + u]["due"]
+        for v, lag in links.succ[u]:
+            due_v = nodes["task:" + v]["due"]
+            if due_v < due_u:  # a conflict whatever the lag; skip the date arithmetic
+                found.append(DueConflict(v, u, due_v, add_days(due_u, lag)))
+            elif lag and due_v < (required := add_days(due_u, lag)):
+                found.append(DueConflict(v, u, due_v, required))
+    return found  # in plan order of the prerequisites
+
+
+# ── neighbourhood and delay impact ───────────────────────────────────────────────────────────────
+
+
+def upstream_tasks(g: nx.DiGraph, code: str) -> list[str]:
+    """Every task ``code`` depends on, directly or not, in code order.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow(c, c, d) for c in "abc"],
+    ...                          dependencies=[DependencyRow("b", "a"), DependencyRow("c", "b")]))
+    >>> upstream_tasks(g, "c"), downstream_tasks(g, "a")
+    (['a', 'b'], ['b', 'c'])
+    """
+    _task(g, code)
+    return sorted((n[5:] for n in _reachable_by_dependency(g, task_node(code), backwards=True)), key=natural_key)
+
+
+def downstream_tasks(g: nx.DiGraph, code: str) -> list[str]:
+    """Every task that depends on ``code``, directly or not, in code order (see :func:`upstream_tasks`)."""
+    _task(g, code)
+    return sorted((n[5:] for n in _reachable_by_dependency(g, task_node(code), backwards=False)), key=natural_key)
+
+
+def _reachable_by_dependency(g: nx.DiGraph, start: str, *, backwards: bool) -> set[str]:
+    adjacency = g._pred if backwards else g._succ
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        for other, edge in adjacency[stack.pop()].items():
+            if edge["kind"] == "depends" and other not in seen:
+                seen.add(other)
+                stack.append(other)
+    seen.discard(start)
+    return seen
+
+
+def owners(g: nx.DiGraph, code: str) -> list[tuple[str, str]]:
+    """``(department, role)`` pairs holding a role on task ``code``, leads first.
+
+    Examples
+    --------
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", date(2025, 12, 31))],
+    ...     departments=[DepartmentRow("乙局", "bureau"), DepartmentRow("甲局", "bureau")],
+    ...     assignments=[AssignmentRow("a", "乙局", "support"), AssignmentRow("a", "甲局", "lead")]))
+    >>> owners(g, "a")
+    [('甲局', 'lead'), ('乙局', 'support')]
+    """
+    pairs = [(u[5:], e["role"]) for u, e in g._pred[task_node(code)].items() if e["kind"] == "owns"]
+    return sorted(pairs, key=lambda p: (_ROLE_ORDER.get(p[1], 99), p[0]))
+
+
+_ROLE_ORDER = {role: i for i, role in enumerate(ROLE_WEIGHTS)}
+
+
+@dataclass
+class ImpactedTarget:
+    key: str
+    name: str
+    group: str
+    via: list[str]  # the impacted tasks that feed it
+    owners: list[str]  # lead / responsible departments of those tasks, and the county government
+
+
+@dataclass
+class Impact:
+    """What a late task puts at risk: its downstream tasks and the targets they all feed."""
+
+    task: str
+    light: str
+    tasks: list[str]
+    targets: list[ImpactedTarget]
+    owners: dict[str, list[tuple[str, str]]]  # task code → (department, role)
+    labels: dict[str, str] = field(default_factory=dict)  # task code → "三（一） 标题"
+
+    @property
+    def departments(self) -> list[str]:
+        """Every department owning an impacted task or target, by name."""
+        names = {name for pairs in self.owners.values() for name, _ in pairs}
+        names.update(name for t in self.targets for name in t.owners)
+        return sorted(names)
+
+
+def delay_impact(g: nx.DiGraph, code: str, light: str = "red") -> Impact:
+    """Every task downstream of ``code`` and every target ``code`` or those tasks feed, with owners.
+
+    A target counts when a task contributes to it or when it is written inside the task.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(
+    ...     tasks=[TaskRow("4.7", "统计监测", d), TaskRow("4.2", "总量控制", d), TaskRow("3.5", "农业", d)],
+    ...     targets=[TargetRow("city-cod", "COD 减排量", "city", d)],
+    ...     departments=[DepartmentRow("市生态环境局", "bureau")],
+    ...     assignments=[AssignmentRow("4.2", "市生态环境局", "responsible")],
+    ...     dependencies=[DependencyRow("4.2", "4.7")],
+    ...     contributions=[ContributionRow("4.2", "city-cod")]))
+    >>> impact = delay_impact(g, "4.7")
+    >>> impact.tasks, [(t.key, t.via, t.owners) for t in impact.targets], impact.departments
+    (['4.2'], [('city-cod', ['4.2'], ['市生态环境局'])], ['市生态环境局'])
+    """
+    _task(g, code)
+    hit = [code, *downstream_tasks(g, code)]
+    feeds: dict[str, list[str]] = defaultdict(list)
+    for c in hit:
+        for _, target, kind in g.out_edges(task_node(c), data="kind"):
+            if kind in {"contributes", "has_target"}:
+                feeds[target].append(c)
+    task_owners = {c: owners(g, c) for c in hit}
+    targets = []
+    for node, via in feeds.items():
+        data = g.nodes[node]
+        names = {name for c in via for name, role in task_owners[c] if role in OWNER_ROLES}
+        names.update(g.nodes[u]["name"] for u in _county_governments(g, node))
+        targets.append(
+            ImpactedTarget(data["key"], data["name"], data["group"], sorted(via, key=natural_key), sorted(names))
+        )
+    targets.sort(key=lambda t: (_GROUP_ORDER.get(t.group, 9), t.key))
+    labels = {c: f"{g.nodes[task_node(c)]['label']} {g.nodes[task_node(c)]['title']}".strip() for c in hit}
+    return Impact(code, light, hit[1:], targets, task_owners, labels)
+
+
+_GROUP_ORDER = {"city": 0, "sector": 1, "county_energy": 2, "county_pollutant": 3, "task": 4}
+
+
+def _county_governments(g: nx.DiGraph, target: str) -> Iterable[str]:
+    for county, _, kind in g.in_edges(target, data="kind"):
+        if kind == "allocated":
+            for dept, _, k in g.in_edges(county, data="kind"):
+                if k == "governs":
+                    yield dept
+
+
+def at_risk_impact(g: nx.DiGraph, lights: Mapping[str, str]) -> list[Impact]:
+    """The :func:`delay_impact` of each red or yellow task, red first, then in code order.
+
+    ``lights`` maps task code → ``"red"`` / ``"yellow"`` / ``"green"`` (codes not in the graph are ignored).
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow(c, c, d) for c in "abc"],
+    ...                          dependencies=[DependencyRow("b", "a")]))
+    >>> [(i.task, i.light, i.tasks) for i in at_risk_impact(g, {"a": "yellow", "b": "green", "c": "red"})]
+    [('c', 'red', []), ('a', 'yellow', ['b'])]
+    """
+    late = [
+        (0 if light == "red" else 1, natural_key(code), code, light)
+        for code, light in lights.items()
+        if light in {"red", "yellow"} and task_node(code) in g
+    ]
+    return [delay_impact(g, code, light) for _, _, code, light in sorted(late)]
+
+
+def targets_at_risk(impacts: Iterable[Impact]) -> dict[str, list[str]]:
+    """Target key → the late or at-risk tasks that threaten it, from :func:`at_risk_impact`.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", d)], targets=[TargetRow("t", "T", "city", d)],
+    ...                          contributions=[ContributionRow("a", "t")]))
+    >>> targets_at_risk(at_risk_impact(g, {"a": "red"}))
+    {'t': ['a']}
+    """
+    found: dict[str, list[str]] = defaultdict(list)
+    for impact in impacts:
+        for t in impact.targets:
+            found[t.key].append(impact.task)
+    return dict(found)
+
+
+# ── departments ──────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Workload:
+    department: str
+    dept_kind: str
+    score: float
+    roles: dict[str, int]
+
+    @property
+    def tasks(self) -> int:
+        return sum(self.roles.values())
+
+
+def department_workload(g: nx.DiGraph, weights: Mapping[str, float] = ROLE_WEIGHTS) -> list[Workload]:
+    """Each department's load: tasks by role, and a score weighing each role by ``weights``.
+
+    Departments without tasks are listed with score 0; heaviest first, then by name.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", d), TaskRow("b", "B", d)],
+    ...     departments=[DepartmentRow("甲", "bureau"), DepartmentRow("乙", "bureau"), DepartmentRow("丙", "bureau")],
+    ...     assignments=[AssignmentRow("a", "甲", "lead"), AssignmentRow("a", "乙", "support"),
+    ...                  AssignmentRow("b", "乙", "support")]))
+    >>> [(w.department, w.score, w.tasks) for w in department_workload(g)]
+    [('甲', 3.0, 1), ('乙', 2.0, 2), ('丙', 0.0, 0)]
+    """
+    result = []
+    for node, data in g.nodes(data=True):
+        if data["kind"] != "department":
+            continue
+        roles = Counter(role for _, _, role in g.out_edges(node, data="role") if role)
+        score = sum(weights.get(role, 0.0) * n for role, n in roles.items())
+        result.append(Workload(data["name"], data["dept_kind"], float(score), dict(roles)))
+    result.sort(key=lambda w: (-w.score, -w.tasks, w.department))
+    return result
+
+
+def co_ownership_network(g: nx.DiGraph, roles: Iterable[str] = CO_OWNERSHIP_ROLES) -> nx.Graph:
+    """Departments linked by the tasks they share (in ``roles``); ``weight`` = number of shared tasks.
+
+    Every department is a node, linked or not. Each edge keeps the shared task codes in ``tasks``.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", d), TaskRow("b", "B", d)],
+    ...     departments=[DepartmentRow(n, "bureau") for n in "甲乙丙"],
+    ...     assignments=[AssignmentRow("a", "甲", "lead"), AssignmentRow("a", "乙", "support"),
+    ...                  AssignmentRow("b", "甲", "lead"), AssignmentRow("b", "乙", "support"),
+    ...                  AssignmentRow("b", "丙", "implementing")]))
+    >>> net = co_ownership_network(g)
+    >>> net.edges["甲", "乙"]["weight"], net.edges["甲", "乙"]["tasks"], net.has_edge("甲", "丙")
+    (2, ['a', 'b'], False)
+    """
+    wanted = set(roles)
+    net = nx.Graph()
+    net.add_nodes_from(data["name"] for _, data in g.nodes(data=True) if data["kind"] == "department")
+    # Count in a plain dict first: one networkx edge update per pair, not per shared task.
+    shared: dict[tuple[str, str], list[str]] = defaultdict(list)
+    pred = g._pred
+    for node, kind in g.nodes(data="kind"):  # tasks in plan order
+        if kind != "task":
+            continue
+        names = sorted(u[5:] for u, e in pred[node].items() if e["kind"] == "owns" and e["role"] in wanted)
+        for pair in combinations(names, 2):
+            shared[pair].append(node[5:])
+    net.add_edges_from((a, b, {"weight": len(codes), "tasks": codes}) for (a, b), codes in shared.items())
+    return net
+
+
+@dataclass(frozen=True)
+class Hub:
+    department: str
+    betweenness: float
+    degree: int
+    strength: int  # shared tasks summed over partners
+
+
+def coordination_hubs(
+    net: nx.Graph, top: int = 10, sample_above: int = 300, sample: int = 64, backbone: int = 12
+) -> list[Hub]:
+    """The departments that tie the network together, by betweenness centrality.
+
+    Up to ``sample_above`` departments the betweenness is exact, on every tie. Beyond, a dense
+    network (400 departments share tens of thousands of pairs) is first reduced to its backbone —
+    each department's ``backbone`` strongest ties — and betweenness is estimated from ``sample``
+    seeded source departments, so the ranking is stable and takes a fraction of a second.
+    Ties go to the larger degree, then strength (shared tasks summed over partners).
+
+    Examples
+    --------
+    >>> net = nx.Graph([("甲", "乙"), ("乙", "丙"), ("乙", "丁")])
+    >>> [(h.department, h.degree) for h in coordination_hubs(net, top=2)]
+    [('乙', 3), ('丁', 1)]
+    """
+    n = net.number_of_nodes()
+    if n == 0:
+        return []
+    if n <= sample_above:
+        between = nx.betweenness_centrality(net)
+    else:
+        core = nx.Graph()
+        core.add_nodes_from(net)
+        for node, ties in net.adj.items():
+            strongest = sorted(ties.items(), key=lambda t: (-t[1].get("weight", 1), t[0]))[:backbone]
+            core.add_edges_from((node, other) for other, _ in strongest)
+        between = nx.betweenness_centrality(core, k=min(sample, n), seed=0)
+    degree = dict(net.degree())
+    strength = dict(net.degree(weight="weight"))
+    hubs = [Hub(node, round(between[node], 4), degree[node], int(strength[node])) for node in net]
+    hubs.sort(key=lambda h: (-h.betweenness, -h.degree, -h.strength, h.department))
+    return hubs[:top]
+
+
+def top_shared_pairs(net: nx.Graph, top: int = 10) -> list[tuple[str, str, int, list[str]]]:
+    """The pairs of departments that share the most tasks: ``(a, b, shared, task codes)``.
+
+    Examples
+    --------
+    >>> net = nx.Graph()
+    >>> net.add_edge("甲", "乙", weight=3, tasks=["a", "b", "c"])
+    >>> net.add_edge("甲", "丙", weight=1, tasks=["a"])
+    >>> top_shared_pairs(net, top=1)
+    [('乙', '甲', 3, ['a', 'b', 'c'])]
+    """
+    pairs = ((*sorted((a, b)), data) for a, b, data in net.edges(data=True))
+    best = heapq.nsmallest(top, pairs, key=lambda p: (-p[2]["weight"], p[0], p[1]))
+    return [(a, b, data["weight"], list(data.get("tasks", []))) for a, b, data in best]
+
+
+# ── checks ───────────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Checks:
+    """Gaps in the plan's structure, each a list of codes / keys / names."""
+
+    tasks_without_owner: list[str]
+    targets_without_contribution: list[str]
+    departments_without_task: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not (self.tasks_without_owner or self.targets_without_contribution or self.departments_without_task)
+
+
+def graph_checks(g: nx.DiGraph) -> Checks:
+    """A task with no lead or responsible department, a target nothing delivers, an idle department.
+
+    A target is delivered when a task contributes to it or when it is written inside a task.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", d), TaskRow("b", "B", d)],
+    ...     targets=[TargetRow("t1", "T1", "city", d), TargetRow("t2", "T2", "task", d, task="b")],
+    ...     departments=[DepartmentRow("甲", "bureau"), DepartmentRow("乙", "bureau")],
+    ...     assignments=[AssignmentRow("a", "甲", "lead"), AssignmentRow("b", "甲", "support")]))
+    >>> graph_checks(g)
+    Checks(tasks_without_owner=['b'], targets_without_contribution=['t1'], departments_without_task=['乙'])
+    """
+    no_owner, no_contribution, idle = [], [], []
+    pred, succ = g._pred, g._succ
+    for node, data in g.nodes(data=True):
+        kind = data["kind"]
+        if kind == "task":
+            if not any(e["kind"] == "owns" and e["role"] in OWNER_ROLES for e in pred[node].values()):
+                no_owner.append(data["code"])
+        elif kind == "target":
+            if not any(e["kind"] in {"contributes", "has_target"} for e in pred[node].values()):
+                no_contribution.append(data["key"])
+        elif kind == "department" and not any(e["kind"] == "owns" for e in succ[node].values()):
+            idle.append(data["name"])
+    return Checks(sorted(no_owner, key=natural_key), sorted(no_contribution), sorted(idle))
+
+
+# ── selecting what to draw ───────────────────────────────────────────────────────────────────────
+
+
+def select_tasks(
+    g: nx.DiGraph, *, section: int | None = None, department: str | None = None, around: str | None = None
+) -> list[str]:
+    """Task codes matching every filter given: a section, a department's tasks, one task's neighbourhood.
+
+    The neighbourhood of a task is the task, everything upstream and everything downstream.
+
+    Examples
+    --------
+    >>> d = date(2025, 12, 31)
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("3.1", "", d, section=3), TaskRow("4.1", "", d, section=4),
+    ...                                 TaskRow("4.2", "", d, section=4)],
+    ...                          departments=[DepartmentRow("甲", "bureau")],
+    ...                          assignments=[AssignmentRow("4.2", "甲", "lead")],
+    ...                          dependencies=[DependencyRow("3.1", "4.1")]))
+    >>> select_tasks(g, section=4), select_tasks(g, department="甲"), select_tasks(g, around="3.1")
+    (['4.1', '4.2'], ['4.2'], ['3.1', '4.1'])
+    """
+    codes = {data["code"] for _, data in g.nodes(data=True) if data["kind"] == "task"}
+    if section is not None:
+        codes &= {c for c in codes if g.nodes[task_node(c)]["section"] == section}
+    if department is not None:
+        node = department_node(department)
+        mine = {g.nodes[v]["code"] for _, v, k in g.out_edges(node, data="kind") if k == "owns"} if node in g else set()
+        codes &= mine
+    if around is not None:
+        codes &= {around, *upstream_tasks(g, around), *downstream_tasks(g, around)}
+    return sorted(codes, key=natural_key)
+
+
+# ── export ───────────────────────────────────────────────────────────────────────────────────────
+
+
+def _plain(value: Any) -> str | int | float | bool | None:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "；".join(str(v) for v in value)
+    return str(value)
+
+
+def export_copy(g: nx.DiGraph) -> nx.DiGraph:
+    """A copy whose every attribute is a str, int, float or bool (GraphML and GEXF need that).
+
+    Dates become ISO strings, lists are joined, and ``None`` values are dropped, so the file
+    round-trips through ``networkx.read_graphml`` with every attribute intact.
+
+    Examples
+    --------
+    >>> g = build_graph(PlanRows(tasks=[TaskRow("a", "A", date(2025, 12, 31))]))
+    >>> export_copy(g).nodes["task:a"]["due"]
+    '2025-12-31'
+    """
+    out = nx.DiGraph()
+    out.graph.update(_plain_attrs(g.graph))
+    for node, data in g.nodes(data=True):
+        out.add_node(node, **_plain_attrs(data))
+    for u, v, data in g.edges(data=True):
+        out.add_edge(u, v, **_plain_attrs(data))
+    return out
+
+
+def _plain_attrs(data: Mapping[str, Any]) -> dict[str, Any]:
+    plain = {key: _plain(value) for key, value in data.items()}
+    return {key: value for key, value in plain.items() if value is not None}

@@ -1,0 +1,143 @@
+"""Graph pages: the task dependency graph, the department network, exports, and the coordinators'
+page for dependencies and contributions. Views parse the request, call one service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
+
+from .. import clock
+from ..accounts.permissions import can_edit_plan
+from ..errors import DependencyCycleError, TrackerError
+from ..graphs import service
+from ..models import Plan, Task
+from ..plans.queries import current_plan
+
+bp = Blueprint("graph", __name__)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/graph")
+def index() -> str:
+    filters = service.GraphFilters(
+        section=_int_arg("section"),
+        department=request.args.get("department") or None,
+        around=request.args.get("task") or None,
+        targets=request.args.get("targets", "city"),
+    )
+    plan = current_plan(clock.today())
+    view = service.dependency_overview(plan, filters, clock.today())
+    return render_template("graph/index.html", plan=plan, filters=filters, target_views=service.TARGET_VIEWS, **view)
+
+
+@bp.get("/graph/departments")
+def departments() -> str:
+    include_implementing = request.args.get("implementing") == "1"
+    min_weight = _int_arg("min") or 1
+    plan = current_plan(clock.today())
+    view = service.department_overview(plan, include_implementing=include_implementing, min_weight=min_weight)
+    return render_template(
+        "graph/departments.html", plan=plan, include_implementing=include_implementing, min_weight=min_weight, **view
+    )
+
+
+@bp.get("/graph.<fmt>")
+def export(fmt: str) -> Response:
+    if fmt not in service.EXPORT_FORMATS:
+        abort(404)
+    plan = current_plan(clock.today())
+    body = service.export(plan, fmt)
+    response = Response(body, mimetype=service.EXPORT_FORMATS[fmt])
+    response.headers["Content-Disposition"] = f"attachment; filename={plan.key}-graph.{fmt}"
+    return response
+
+
+@bp.get("/graph/links")
+def links() -> str:
+    plan = current_plan(clock.today())
+    return render_template("graph/links.html", plan=plan, **service.link_lists(plan))
+
+
+def _require_coordinator() -> None:
+    if not can_edit_plan(current_user):
+        abort(403)
+
+
+def _refused(plan_error: TrackerError) -> tuple[str, int]:
+    plan = current_plan(clock.today())
+    status = 409 if isinstance(plan_error, DependencyCycleError) else 400
+    return render_template("graph/links.html", plan=plan, error=str(plan_error), **service.link_lists(plan)), status
+
+
+def _who() -> dict[str, Any]:
+    return {"now": clock.now(), "user_id": current_user.id, "actor": current_user.email}
+
+
+@bp.post("/graph/dependencies")
+def add_dependency() -> BaseResponse | tuple[str, int]:
+    _require_coordinator()
+    form = request.form
+    try:
+        lag = int(form.get("lag_days") or 0)
+        plan = current_plan(clock.today())
+        service.add_dependency(
+            plan,
+            form.get("task", ""),
+            form.get("depends_on", ""),
+            rationale=form.get("rationale", ""),
+            lag_days=lag,
+            **_who(),
+        )
+    except ValueError:
+        return _refused(service.LinkError("滞后天数应为整数。"))
+    except (DependencyCycleError, service.LinkError) as exc:
+        return _refused(exc)
+    flash("已添加依赖关系。", "success")
+    return redirect(url_for("graph.links"))
+
+
+@bp.post("/graph/dependencies/<int:dependency_id>/delete")
+def remove_dependency(dependency_id: int) -> BaseResponse:
+    _require_coordinator()
+    service.remove_dependency(current_plan(clock.today()), dependency_id, **_who())
+    flash("已删除依赖关系（历史记录已保留）。", "success")
+    return redirect(url_for("graph.links"))
+
+
+@bp.post("/graph/contributions")
+def add_contribution() -> BaseResponse | tuple[str, int]:
+    _require_coordinator()
+    form = request.form
+    try:
+        service.add_contribution(
+            current_plan(clock.today()),
+            form.get("task", ""),
+            form.get("target", ""),
+            rationale=form.get("rationale", ""),
+            **_who(),
+        )
+    except service.LinkError as exc:
+        return _refused(exc)
+    flash("已添加贡献关系。", "success")
+    return redirect(url_for("graph.links"))
+
+
+@bp.post("/graph/contributions/<int:contribution_id>/delete")
+def remove_contribution(contribution_id: int) -> BaseResponse:
+    _require_coordinator()
+    service.remove_contribution(current_plan(clock.today()), contribution_id, **_who())
+    flash("已删除贡献关系（历史记录已保留）。", "success")
+    return redirect(url_for("graph.links"))
+
+
+@bp.app_template_global()
+def graph_neighbourhood(plan: Plan, task: Task) -> service.Neighbourhood:
+    """For ``templates/graph/_neighbourhood.html``, included in the task page."""
+    return service.task_neighbourhood(plan, task.code, clock.today())
