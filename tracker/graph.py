@@ -645,6 +645,7 @@ class ImpactedTarget:
     group: str
     via: list[str]  # the impacted tasks that feed it
     owners: list[str]  # lead / responsible departments of those tasks, and the county government
+    county: str | None = None
 
 
 @dataclass
@@ -699,7 +700,14 @@ def delay_impact(g: nx.DiGraph, code: str, light: str = "red") -> Impact:
         names = {name for c in via for name, role in task_owners[c] if role in OWNER_ROLES}
         names.update(g.nodes[u]["name"] for u in _county_governments(g, node))
         targets.append(
-            ImpactedTarget(data["key"], data["name"], data["group"], sorted(via, key=natural_key), sorted(names))
+            ImpactedTarget(
+                data["key"],
+                data["name"],
+                data["group"],
+                sorted(via, key=natural_key),
+                sorted(names),
+                data.get("county") or None,
+            )
         )
     targets.sort(key=lambda t: (_GROUP_ORDER.get(t.group, 9), t.key))
     labels = {c: f"{g.nodes[task_node(c)]['label']} {g.nodes[task_node(c)]['title']}".strip() for c in hit}

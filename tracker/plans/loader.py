@@ -91,16 +91,24 @@ class _Writer:
     def __init__(self, now: datetime, counts: Counter[str]):
         self.now = now
         self.counts = counts
+        self._created: list[tuple[Any, str, str | None]] = []
 
     def sync(self, obj: Any, values: dict[str, Any], entity: str) -> None:
         if audit.update_fields(obj, values, now=self.now, entity=entity, actor=ACTOR):
             self.counts[f"{entity} updated"] += 1
 
     def create(self, obj: Any, entity: str, label: str | None = None) -> None:
+        """Add a row; its history entry is written at the next ``flush`` (one round trip for many rows)."""
         db.session.add(obj)
-        db.session.flush()
-        audit.record(now=self.now, action="create", entity=entity, entity_id=obj.id, new=label, actor=ACTOR)
+        self._created.append((obj, entity, label))
         self.counts[f"{entity} created"] += 1
+
+    def flush(self) -> None:
+        """Give the rows created so far their ids and record their creation."""
+        db.session.flush()
+        for obj, entity, label in self._created:
+            audit.record(now=self.now, action="create", entity=entity, entity_id=obj.id, new=label, actor=ACTOR)
+        self._created.clear()
 
     def delete(self, obj: Any, entity: str, label: str | None = None) -> None:
         audit.record(now=self.now, action="delete", entity=entity, entity_id=obj.id, old=label, actor=ACTOR)
@@ -124,6 +132,7 @@ class _Writer:
         for key, obj in existing.items():
             if key not in keep:
                 self.delete(obj, entity)
+        self.flush()
 
 
 def _load(data: PlanData, now: datetime) -> LoadReport:
@@ -141,6 +150,7 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
             w.create(county, "county")
         else:
             w.sync(county, values, "county")
+    w.flush()
 
     departments = {d.name: d for d in db.session.scalars(db.select(Department))}
     for pos, entry in enumerate(data.departments):
@@ -162,6 +172,7 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
             merged = dept.emails + [e for e in entry["emails"] if e not in dept.emails]
             values["contact_emails"] = ",".join(merged)
             w.sync(dept, values, "department")
+    w.flush()
 
     plan = db.session.scalar(db.select(Plan).filter_by(key=data.plan["key"]))
     plan_values = {k: data.plan[k] for k in ("title", "start", "end", "source", "basis")}
@@ -170,6 +181,7 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
         w.create(plan, "plan")
     else:
         w.sync(plan, plan_values, "plan")
+    w.flush()
 
     sections = {s.number: s for s in db.session.scalars(db.select(Section).filter_by(plan_id=plan.id))}
     for entry in data.sections:
@@ -180,6 +192,7 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
             w.create(section, "section")
         else:
             w.sync(section, values, "section")
+    w.flush()
 
     tasks = {t.code: t for t in db.session.scalars(db.select(Task).filter_by(plan_id=plan.id))}
     for pos, entry in enumerate(data.tasks):
@@ -210,6 +223,7 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
                 values["original_due"] = entry["due"]
                 values["due"] = entry["due"]
             w.sync(task, values, "task")
+    w.flush()
     for entry in data.tasks:
         parent = tasks[entry["parent"]] if entry["parent"] else None
         w.sync(tasks[entry["code"]], {"parent_id": parent.id if parent else None}, "task")
@@ -257,6 +271,7 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
             w.create(target, "target")
         else:
             w.sync(target, values, "target")
+    w.flush()
     _remove_missing(w, targets, {e["key"] for e, _ in wanted}, "target")
 
     w.sync_set(
