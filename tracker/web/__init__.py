@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 
 from .. import clock
 from ..errors import ConflictError, NotFound, PermissionDenied
+from ..lights import LIGHT_LABELS
 from ..models.org import ROLES
 from ..models.plan import TASK_STATUSES
 from .grants import grant_for
@@ -15,10 +16,12 @@ from .grants import grant_for
 
 def register_web(app: Flask) -> None:
     from .auth import bp as auth_bp
+    from .leadership import bp as leadership_bp
     from .tasks import bp as tasks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
+    app.register_blueprint(leadership_bp)
 
     # An intranet system: every page but the login form, static files and the signed reminder link
     # needs an account. A grant from a signed link opens the one report form it names, nothing else.
@@ -37,7 +40,7 @@ def register_web(app: Flask) -> None:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     # Globals, not a context processor: imported macros see globals but not the render context.
-    app.jinja_env.globals.update(ROLES=ROLES, TASK_STATUSES=TASK_STATUSES)
+    app.jinja_env.globals.update(ROLES=ROLES, TASK_STATUSES=TASK_STATUSES, LIGHT_LABELS=LIGHT_LABELS)
 
     @app.context_processor
     def inject() -> dict[str, object]:

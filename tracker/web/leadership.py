@@ -1,0 +1,65 @@
+"""Leadership pages: dashboard, responsibility matrix (and its exports), targets, counties."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from .. import clock
+from ..extensions import db
+from ..leadership import export, snapshot
+from ..leadership.matrix import Filters, build_matrix
+from ..models import County
+from ..models.plan import Plan
+from ..plans.queries import current_plan
+
+bp = Blueprint("leadership", __name__)
+
+
+def _snapshot() -> tuple[Plan, snapshot.Snapshot]:
+    today = clock.today()
+    plan = current_plan(today)
+    rule = snapshot.light_rule(current_app.config["LIGHT_RULE"])
+    return plan, snapshot.load(plan, today=today, rule=rule)
+
+
+def _county_names() -> dict[int, str]:
+    return {c.id: c.name for c in db.session.scalars(db.select(County).order_by(County.position, County.id))}
+
+
+def _matrix():  # type: ignore[no-untyped-def]
+    plan, snap = _snapshot()
+    return plan, snap, build_matrix(snap, Filters.from_args(request.args), _county_names())
+
+
+@bp.get("/matrix")
+def matrix() -> str:
+    plan, snap, m = _matrix()
+    highlight_row = request.args.get("row", "")
+    highlight_col = request.args.get("col", "") or (str(m.filters.department) if m.filters.department else "")
+    return render_template(
+        "leadership/matrix.html",
+        plan=plan,
+        snap=snap,
+        m=m,
+        highlight_row=highlight_row,
+        highlight_col=highlight_col,
+    )
+
+
+@bp.get("/matrix.xlsx")
+def matrix_xlsx() -> Response:
+    plan, _, m = _matrix()
+    data = export.matrix_xlsx(m, f"{plan.title} · 责任矩阵（{clock.today().isoformat()}）")
+    return _download(data, "matrix.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/matrix.csv")
+def matrix_csv() -> Response:
+    _, _, m = _matrix()
+    return _download(export.matrix_csv(m), "matrix.csv", "text/csv; charset=utf-8")
+
+
+def _download(data: bytes, filename: str, mimetype: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    return response
