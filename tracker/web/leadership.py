@@ -6,10 +6,12 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from .. import clock
 from ..extensions import db
-from ..leadership import export, snapshot
+from ..leadership import export, snapshot, svg
+from ..leadership.dashboard import LIGHT_COLOURS, STATUS_COLOURS, build_dashboard
 from ..leadership.matrix import Filters, build_matrix
+from ..lights import LIGHT_LABELS
 from ..models import County
-from ..models.plan import Plan
+from ..models.plan import TASK_STATUSES, Plan
 from ..plans.queries import current_plan
 
 bp = Blueprint("leadership", __name__)
@@ -29,6 +31,18 @@ def _county_names() -> dict[int, str]:
 def _matrix():  # type: ignore[no-untyped-def]
     plan, snap = _snapshot()
     return plan, snap, build_matrix(snap, Filters.from_args(request.args), _county_names())
+
+
+@bp.get("/dashboard")
+def dashboard() -> str:
+    _, snap = _snapshot()
+    d = build_dashboard(snap)
+    status_chart = svg.bars(
+        [(TASK_STATUSES[k], v, STATUS_COLOURS[k]) for k, v in d.status_counts.items() if k in STATUS_COLOURS],
+        title="按状态",
+    )
+    light_chart = svg.donut([(LIGHT_LABELS[k], v, LIGHT_COLOURS[k]) for k, v in d.light_counts.items()], title="按预警")
+    return render_template("leadership/dashboard.html", d=d, status_chart=status_chart, light_chart=light_chart)
 
 
 @bp.get("/matrix")
