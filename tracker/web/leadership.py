@@ -9,6 +9,7 @@ from ..extensions import db
 from ..leadership import export, snapshot, svg
 from ..leadership.dashboard import LIGHT_COLOURS, STATUS_COLOURS, build_dashboard
 from ..leadership.matrix import Filters, build_matrix
+from ..leadership.targets import by_county, grouped, load_targets
 from ..lights import LIGHT_LABELS
 from ..models import County
 from ..models.plan import TASK_STATUSES, Plan
@@ -77,3 +78,20 @@ def _download(data: bytes, filename: str, mimetype: str) -> Response:
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f"attachment; filename={filename}"
     return response
+
+
+@bp.get("/targets")
+def targets() -> str:
+    plan = current_plan(clock.today())
+    rows = load_targets(plan)
+    groups = grouped(rows, ["city", "sector", "task"])
+    return render_template("leadership/targets.html", plan=plan, groups=groups, sparkline=svg.sparkline)
+
+
+@bp.get("/counties")
+def counties() -> str:
+    plan = current_plan(clock.today())
+    rows = load_targets(plan)
+    county_list = list(db.session.scalars(db.select(County).order_by(County.position, County.id)))
+    county_rows, sums, metrics = by_county(rows, county_list)
+    return render_template("leadership/counties.html", plan=plan, counties=county_rows, sums=sums, metrics=metrics)
