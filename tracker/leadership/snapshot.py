@@ -18,13 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy.orm import selectinload
-
 from ..extensions import db
 from ..lights import LightRule, light_reasons
 from ..models import Assignment, CheckIn, Department, Plan, Section, Task
 from ..periods import Period
-from ..plans.queries import _depth_first
+from ..plans.queries import _depth_first, plan_tasks
 from .rules import REPORTING_ROLES, report_period
 
 __all__ = ["CheckInRow", "Snapshot", "TaskState", "load"]
@@ -86,18 +84,9 @@ def light_rule(config: dict[str, object]) -> LightRule:
 
 
 def load(plan: Plan, *, today: date, rule: LightRule) -> Snapshot:
-    tasks = _depth_first(
-        list(
-            db.session.scalars(
-                db.select(Task)
-                .filter_by(plan_id=plan.id)
-                .options(selectinload(Task.assignments))
-                .order_by(Task.position, Task.id)
-            ).all()
-        )
-    )
-    sections = list(db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)))
     departments = list(db.session.scalars(db.select(Department).order_by(Department.position, Department.id)))
+    tasks = _depth_first(plan_tasks(plan))
+    sections = list(db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)))
     by_id = {d.id: d for d in departments}
     rows = [
         CheckInRow(*r)
