@@ -84,3 +84,31 @@ def test_leadership_pages_make_sense_before_and_after_the_plan(seeded, app, clie
         app.config["TRACKER_NOW"] = now
         for url in ("/dashboard", "/matrix", "/targets", "/counties"):
             assert client.get(url).status_code == 200, (now, url)
+
+
+def test_department_page_shows_its_tasks_by_role_reports_and_lights(seeded, client: FlaskClient, login) -> None:
+    from tracker.models import Department
+
+    login("leader")
+    dept = db.session.scalar(db.select(Department).filter_by(name="市工业和信息化局"))
+    task = db.session.scalar(db.select(Task).filter_by(code="3.1"))
+    db.session.add(
+        CheckIn(
+            task_id=task.id,
+            department_id=dept.id,
+            period="2024Q1",
+            period_start=date(2024, 1, 1),
+            period_end=date(2024, 3, 31),
+            state="approved",
+            status="lagging",
+            percent=30,
+            created_at=clock.now(),
+        )
+    )
+    db.session.commit()
+    page = client.get(f"/departments/{dept.id}").get_data(as_text=True)
+    assert "市工业和信息化局" in page
+    assert "<h2>牵头（" in page and "<h2>负责（" in page
+    assert "报送记录（1）" in page and "2024Q1" in page
+    assert "红灯" in page
+    assert client.get("/departments/999999").status_code == 404

@@ -8,6 +8,7 @@ from .. import clock
 from ..extensions import db
 from ..leadership import export, snapshot, svg
 from ..leadership.dashboard import LIGHT_COLOURS, STATUS_COLOURS, build_dashboard
+from ..leadership.departments import department_view
 from ..leadership.matrix import Filters, build_matrix
 from ..leadership.targets import by_county, grouped, load_targets
 from ..lights import LIGHT_LABELS
@@ -95,3 +96,9 @@ def counties() -> str:
     county_list = list(db.session.scalars(db.select(County).order_by(County.position, County.id)))
     county_rows, sums, metrics = by_county(rows, county_list)
     return render_template("leadership/counties.html", plan=plan, counties=county_rows, sums=sums, metrics=metrics)
+
+
+@bp.get("/departments/<int:department_id>")
+def department(department_id: int) -> str:
+    plan, snap = _snapshot()
+    return render_template("leadership/department.html", plan=plan, v=department_view(snap, department_id))
