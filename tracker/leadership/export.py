@@ -125,3 +125,44 @@ def matrix_xlsx(matrix: Matrix, title: str) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def assessment_xlsx(rankings: list, rule: object, title: str) -> bytes:  # type: ignore[type-arg]
+    """One sheet per assessment window that has started (ranked counties, then departments), and the rule."""
+    from .scoring import COMPONENT_LABELS
+
+    wb = Workbook()
+    info = wb.active
+    assert info is not None
+    info.title = "评分规则"
+    info.append([title])
+    info.append(["项目", "权重"])
+    for key, label in COMPONENT_LABELS.items():
+        info.append([label, getattr(rule, key)])
+    info.append(["报送宽限（天）", getattr(rule, "grace_days", None)])
+    info.column_dimensions["A"].width = 40
+    bold = Font(bold=True)
+    for ranking in rankings:
+        if ranking.state == "future":
+            continue
+        ws = wb.create_sheet(_safe_title(ranking.window.label))
+        ws.append([ranking.window.label, f"{ranking.window.start.isoformat()} 至 {ranking.window.end.isoformat()}"])
+        for group, units in (("县（市、区）", ranking.counties), ("市直部门及其他单位", ranking.departments)):
+            ws.append([])
+            ws.append([group])
+            ws.cell(row=ws.max_row, column=1).font = bold
+            ws.append(["排名", "单位", *COMPONENT_LABELS.values(), "得分"])
+            for u in units:
+                ws.append(
+                    [
+                        u.rank,
+                        u.department.name,
+                        *[None if u.components[k] is None else round(u.components[k], 3) for k in COMPONENT_LABELS],
+                        u.score,
+                    ]
+                )
+        ws.column_dimensions["B"].width = 24
+        ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -7,9 +7,11 @@ from flask import Blueprint, Response, current_app, render_template, request
 from .. import clock
 from ..extensions import db
 from ..leadership import export, snapshot, svg
+from ..leadership.assessment import assess
 from ..leadership.dashboard import LIGHT_COLOURS, STATUS_COLOURS, build_dashboard
 from ..leadership.departments import department_view
 from ..leadership.matrix import Filters, build_matrix
+from ..leadership.scoring import COMPONENT_LABELS, ScoringRule
 from ..leadership.targets import by_county, grouped, load_targets
 from ..lights import LIGHT_LABELS
 from ..models import County
@@ -102,3 +104,41 @@ def counties() -> str:
 def department(department_id: int) -> str:
     plan, snap = _snapshot()
     return render_template("leadership/department.html", plan=plan, v=department_view(snap, department_id))
+
+
+def _rankings():  # type: ignore[no-untyped-def]
+    plan, snap = _snapshot()
+    rule = ScoringRule()
+    return plan, snap, rule, assess(snap, load_targets(plan), rule)
+
+
+@bp.get("/assessment")
+def assessment() -> str:
+    plan, _, rule, rankings = _rankings()
+    chosen = request.args.get("window")
+    current = next((r for r in rankings if r.window.key == chosen), None) or _default_window(rankings)
+    return render_template(
+        "leadership/assessment.html",
+        plan=plan,
+        rankings=rankings,
+        current=current,
+        rule=rule,
+        weights=rule.weights(),
+        labels=COMPONENT_LABELS,
+    )
+
+
+def _default_window(rankings):  # type: ignore[no-untyped-def]
+    """After the plan: the five-year assessment; during it: this year's; before it: the first year's."""
+    final = rankings[-1]
+    if final.state == "closed":
+        return final
+    open_years = [r for r in rankings if r.state == "open" and r.window.key.isdigit()]
+    return open_years[0] if open_years else rankings[0]
+
+
+@bp.get("/assessment.xlsx")
+def assessment_xlsx() -> Response:
+    plan, _, rule, rankings = _rankings()
+    data = export.assessment_xlsx(rankings, rule, f"{plan.title} · 考核（{clock.today().isoformat()}）")
+    return _download(data, "assessment.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
