@@ -83,6 +83,25 @@ def users_demo() -> None:
         click.echo(f"  {email:<24} {USER_ROLES[role]:<8} {department}")
 
 
+demo_cli = AppGroup("demo", help="演示数据（只写入 instance/demo.sqlite3）。")
+
+
+@demo_cli.command("generate")
+@click.option("--seed", default=20240620, show_default=True, help="随机数种子（同一种子结果相同）")
+def demo_generate(seed: int) -> None:
+    """生成带【演示数据】标记的进展、审核和目标实际值；只在演示库上运行。"""
+    from flask import current_app
+
+    from .leadership.demo import generate
+
+    try:
+        counts = generate(url=current_app.config["SQLALCHEMY_DATABASE_URI"], now=clock.now(), seed=seed)
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("已生成演示数据：" + "，".join(f"{k} {v}" for k, v in counts.items()))
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(plan_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
