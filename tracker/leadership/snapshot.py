@@ -134,7 +134,10 @@ def load(plan: Plan, *, today: date, rule: LightRule) -> Snapshot:
             progress=task.progress,
             report_missing=bool(missing),
         )
-        leads = [by_id[a.department_id] for a in task.assignments if a.role == "lead"]
+        # who answers for the task: its leads, or where the plan names none, its responsible departments
+        leads = [by_id[a.department_id] for a in task.assignments if a.role == "lead"] or [
+            by_id[a.department_id] for a in task.assignments if a.role == "responsible"
+        ]
         states.append(TaskState(task, colour, reasons, period, missing, latest.get(task.id, {}), leads))
     return Snapshot(plan, today, sections, states, departments, rows)
 
