@@ -125,3 +125,11 @@ def test_cell_colour_is_the_departments_latest_approved_status(seeded, client: F
     db.session.commit()
     page = client.get(f"/matrix?department={dept.id}&role=responsible").get_data(as_text=True)
     assert 'class="cell st-lagging r-responsible hl"' in page
+
+
+def test_sub_tasks_sit_under_their_task_and_rows_can_be_highlighted(mini_plan, client: FlaskClient, login) -> None:
+    login("leader")
+    page = client.get("/matrix?row=3.1.1").get_data(as_text=True)
+    assert page.index('id="t3.1"') < page.index('id="t3.1.1"') < page.index('id="t3.2"')
+    assert '<tr id="t3.1.1" class="subtask hl">' in page
+    assert "甲县人民政府" in page and "人行测试市中心支行" in page
