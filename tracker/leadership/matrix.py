@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..lights import LIGHT_LABELS
 from ..models import Department, Section
 from ..models.org import DEPARTMENT_KINDS, ROLES
+from ..models.plan import TASK_STATUSES
 from .snapshot import Snapshot, TaskState
 
 __all__ = ["KIND_ORDER", "Filters", "Matrix", "build_matrix"]
@@ -44,8 +46,6 @@ class Filters:
         def as_choice(name: str, choices: set[str]) -> str | None:
             value = (args.get(name) or "").strip()
             return value if value in choices else None
-
-        from ..models.plan import TASK_STATUSES
 
         return cls(
             section=as_int("section"),
@@ -178,8 +178,6 @@ def _row_matches(st: TaskState, f: Filters) -> bool:
 
 def table(matrix: Matrix) -> tuple[list[str], list[list[str]]]:
     """The matrix as plain text rows (CSV and the workbook's 'all' sheet share it)."""
-    from ..lights import LIGHT_LABELS
-
     header = ["部分", "序号", "措施", "状态", "进度", "预警"] + [c.department.name for c in matrix.columns]
     body: list[list[str]] = []
     for section, rows in matrix.sections:

@@ -8,7 +8,6 @@ from flask_wtf.csrf import CSRFError
 
 from .. import clock
 from ..errors import ConflictError, NotFound, PermissionDenied
-from ..lights import LIGHT_LABELS
 from ..models.org import ROLES
 from ..models.plan import TASK_STATUSES
 from .grants import grant_for
@@ -40,7 +39,7 @@ def register_web(app: Flask) -> None:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     # Globals, not a context processor: imported macros see globals but not the render context.
-    app.jinja_env.globals.update(ROLES=ROLES, TASK_STATUSES=TASK_STATUSES, LIGHT_LABELS=LIGHT_LABELS)
+    app.jinja_env.globals.update(ROLES=ROLES, TASK_STATUSES=TASK_STATUSES)
 
     @app.context_processor
     def inject() -> dict[str, object]:

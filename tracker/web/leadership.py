@@ -1,4 +1,7 @@
-"""Leadership pages: dashboard, responsibility matrix (and its exports), targets, counties."""
+"""Leadership pages: dashboard, matrix and its exports, targets, counties, departments, assessment.
+
+Read-only GETs: each parses its query string, calls the services in ``tracker.leadership`` and renders.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +22,12 @@ from ..models.plan import TASK_STATUSES, Plan
 from ..plans.queries import current_plan
 
 bp = Blueprint("leadership", __name__)
+
+
+@bp.record_once
+def _template_globals(state) -> None:  # type: ignore[no-untyped-def]
+    # globals, not a context processor: imported macros (leadership/macros.html) see only globals
+    state.app.jinja_env.globals.update(LIGHT_LABELS=LIGHT_LABELS)
 
 
 def _snapshot() -> tuple[Plan, snapshot.Snapshot]:
