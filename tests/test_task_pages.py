@@ -35,9 +35,9 @@ def test_unknown_task_gets_a_chinese_404_page(mini_plan, client: FlaskClient, lo
     assert "没有编号为 9.9 的任务" in response.get_data(as_text=True)
 
 
-def test_home_redirects_to_the_task_list(mini_plan, client: FlaskClient, login) -> None:
-    login()
-    assert client.get("/").headers["Location"].endswith("/tasks")
+def test_home_redirects_staff_to_the_task_list(mini_plan, client: FlaskClient, login) -> None:
+    login("staff", "市交通运输局")
+    assert client.get("/").headers["Location"].endswith(("/tasks", "/my"))
 
 
 def test_pages_explain_when_no_plan_is_loaded(app, client: FlaskClient, login) -> None:

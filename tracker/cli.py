@@ -165,8 +165,33 @@ def graph_check() -> None:
     click.echo(report)
 
 
+demo_cli = AppGroup("demo", help="演示数据（只写入 instance/demo.sqlite3）。")
+
+
+@demo_cli.command("generate")
+@click.option("--seed", default=20240620, show_default=True, help="随机数种子（同一种子结果相同）")
+@click.option("--if-empty", is_flag=True, help="演示库已有数据时不做任何事（make demo 用它）")
+def demo_generate(seed: int, if_empty: bool) -> None:
+    """生成带【演示数据】标记的进展、审核和目标实际值；只在演示库上运行。"""
+    from flask import current_app
+
+    from .leadership.demo import DemoAlreadyGenerated, generate
+
+    try:
+        counts = generate(url=current_app.config["SQLALCHEMY_DATABASE_URI"], now=clock.now(), seed=seed)
+    except DemoAlreadyGenerated as exc:
+        if not if_empty:
+            raise click.ClickException(str(exc)) from exc
+        click.echo("演示库已有演示数据，未重复生成。")
+        return
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("已生成演示数据：" + "，".join(f"{k} {v}" for k, v in counts.items()))
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(plan_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(graph_cli)
+    app.cli.add_command(demo_cli)

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Assignment, Plan, Section, Target, Task
+from ..models import Assignment, Department, Plan, Section, Target, Task
 from ..models.org import ROLE_ORDER
 
 
@@ -42,14 +43,32 @@ class SectionTasks:
     tasks: list[Task]
 
 
+def plan_tasks(plan: Plan) -> list[Task]:
+    """The plan's tasks with their assignments and departments, in three queries whatever their number.
+
+    ``selectinload`` would split the IN list into chunks of 500 (one more query per 500 tasks), so
+    assignments are read in one joined query and attached; their departments come from the
+    one query over the (small) department directory.
+    """
+    tasks = list(db.session.scalars(db.select(Task).filter_by(plan_id=plan.id).order_by(Task.position, Task.id)).all())
+    departments = {d.id: d for d in db.session.scalars(db.select(Department))}
+    assignments: dict[int, list[Assignment]] = {t.id: [] for t in tasks}
+    for a in db.session.scalars(
+        db.select(Assignment)
+        .join(Task, Task.id == Assignment.task_id)
+        .where(Task.plan_id == plan.id)
+        .order_by(Assignment.position, Assignment.id)
+    ):
+        assignments[a.task_id].append(a)
+        set_committed_value(a, "department", departments[a.department_id])
+    for t in tasks:
+        set_committed_value(t, "assignments", assignments[t.id])
+    return tasks
+
+
 def tasks_by_section(plan: Plan) -> list[SectionTasks]:
     """Every task of the plan grouped by section, parents before their sub-tasks."""
-    tasks = db.session.scalars(
-        db.select(Task)
-        .filter_by(plan_id=plan.id)
-        .options(selectinload(Task.assignments).selectinload(Assignment.department))
-        .order_by(Task.position, Task.id)
-    ).all()
+    tasks = plan_tasks(plan)
     sections = db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)).all()
     by_section: dict[int, list[Task]] = {s.id: [] for s in sections}
     for task in _depth_first(list(tasks)):

@@ -1,0 +1,66 @@
+"""Demo data: labelled, deterministic, and never written to a database that is not the demo file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskCliRunner
+
+from tracker import create_app
+from tracker.extensions import db
+from tracker.leadership.demo import DEMO_MARK, NotADemoDatabase, check_demo_database
+from tracker.models import CheckIn
+
+from .conftest import SEED_FILE
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///instance/tracker.sqlite3",
+        "postgresql+psycopg://u@h/demo.sqlite3",
+        "sqlite://",
+        "sqlite:///tmp/demo.sqlite3.bak",
+    ],
+)
+def test_generator_refuses_any_database_but_the_demo_file(url: str) -> None:
+    with pytest.raises(NotADemoDatabase):
+        check_demo_database(url)
+
+
+def test_generate_command_refuses_the_test_database(seeded, runner: FlaskCliRunner) -> None:
+    result = runner.invoke(args=["demo", "generate"])
+    assert result.exit_code != 0
+    assert "拒绝生成演示数据" in result.output
+    assert db.session.scalar(db.select(db.func.count()).select_from(CheckIn)) == 0
+
+
+def _generate(path: Path) -> list[tuple[str, str, int, str]]:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TRACKER_NOW": "2024-06-20", "TESTING": True})
+    with app.app_context():
+        db.create_all()
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["plan", "load", str(SEED_FILE)]).exit_code == 0
+        result = runner.invoke(args=["demo", "generate"])
+        assert result.exit_code == 0, result.output
+        again = runner.invoke(args=["demo", "generate"])
+        assert again.exit_code != 0 and "已有进展报送" in again.output
+        rows = db.session.execute(
+            db.select(CheckIn.period, CheckIn.state, CheckIn.percent, CheckIn.narrative).order_by(CheckIn.id)
+        ).all()
+        db.session.remove()
+        db.engine.dispose()
+    return [tuple(r) for r in rows]
+
+
+def test_demo_data_is_labelled_and_the_same_on_every_run(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = _generate(tmp_path / "a" / "demo.sqlite3")
+    second = _generate(tmp_path / "b" / "demo.sqlite3")
+    assert first and first == second
+    assert all(narrative.startswith(DEMO_MARK) for *_, narrative in first)
+    periods = {period for period, *_ in first}
+    assert "2021Q1" in periods and "2024Q2" in periods and "2024Q3" not in periods
+    assert {"approved", "submitted"} <= {state for _, state, *_ in first}

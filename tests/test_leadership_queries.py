@@ -1,0 +1,55 @@
+"""The matrix, the dashboard, the targets page and the task list run a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from tracker.extensions import db
+from tracker.leadership.synthetic import make_plan
+from tracker.models import Plan
+
+PAGES = ["/matrix", "/dashboard", "/tasks", "/targets", "/matrix.xlsx?section=3", "/matrix.csv"]
+
+
+@contextmanager
+def counting() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def _queries_per_page(client: FlaskClient) -> dict[str, int]:
+    out = {}
+    for url in PAGES:
+        with counting() as statements:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        out[url] = len(statements)
+    return out
+
+
+def test_query_counts_do_not_grow_with_tasks_and_departments(app, client: FlaskClient, login) -> None:
+    login("leader")
+    make_plan(20, 5, key="small")
+    small = _queries_per_page(client)
+    # the same pages on a plan 100 times larger, made the current plan
+    big_plan = make_plan(2000, 100, key="big")
+    small_plan = db.session.scalar(db.select(Plan).filter_by(key="small"))
+    small_plan.start = small_plan.start.replace(year=2020)  # the big one is now the current plan
+    db.session.commit()
+    assert big_plan.start > small_plan.start
+    big = _queries_per_page(client)
+    page = client.get("/matrix").get_data(as_text=True)
+    assert page.count('<tr id="t') == 2000
+    assert big == small, (small, big)

@@ -1,0 +1,143 @@
+"""Assessment (考核) of counties and departments per window, from a snapshot and the targets.
+
+The rule and its weights are in :mod:`tracker.leadership.scoring`; this module only gathers each
+unit's components. A report whose submission time is unknown (imported) counts as punctual;
+milestones (targets without a number) are not part of target completion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from ..clock import city_date
+from ..models import Department, Task
+from ..periods import periods_between
+from .rules import REPORTING_ROLES, TargetSpec, expected_share, path_start, target_share
+from .scoring import ScoringRule, Window, score, target_component, windows
+from .snapshot import Snapshot
+from .targets import TargetRow
+
+__all__ = ["Ranking", "UnitScore", "assess"]
+
+
+@dataclass
+class UnitScore:
+    department: Department
+    components: dict[str, float | None]
+    detail: dict[str, str] = field(default_factory=dict)
+    score: float | None = None
+    rank: int | None = None
+
+
+@dataclass
+class Ranking:
+    window: Window
+    state: str
+    counties: list[UnitScore]
+    departments: list[UnitScore]
+
+
+def _rank(units: list[UnitScore]) -> list[UnitScore]:
+    ordered = sorted(units, key=lambda u: (u.score is None, -(u.score or 0), u.department.position))
+    for i, u in enumerate(ordered, start=1):
+        u.rank = i if u.score is not None else None
+    return ordered
+
+
+def assess(snap: Snapshot, targets: list[TargetRow], rule: ScoringRule) -> list[Ranking]:
+    today = snap.today
+    plan = snap.plan
+    # every submission of a (task, department, period) report; None = submission time unknown (imported)
+    submitted: dict[tuple[int, int, str], list[date | None]] = {}
+    for c in snap.checkins:
+        when = city_date(c.submitted_at) if c.submitted_at else None
+        submitted.setdefault((c.task_id, c.department_id, c.period), []).append(when)
+    lead_tasks: dict[int, list[int]] = {}
+    owed: dict[int, list[Task]] = {}
+    held: set[int] = set()
+    for st in snap.states:
+        for a in st.task.assignments:
+            held.add(a.department_id)
+            if a.role == "lead":
+                lead_tasks.setdefault(a.department_id, []).append(st.task.id)
+            if a.role in REPORTING_ROLES:
+                owed.setdefault(a.department_id, []).append(st.task)
+    tasks = {st.task.id: st.task for st in snap.states}
+    county_targets: dict[int, list[TargetRow]] = {}
+    task_targets: dict[int, list[TargetRow]] = {}
+    for r in targets:
+        if r.target.county_id is not None and r.target.group.startswith("county"):
+            county_targets.setdefault(r.target.county_id, []).append(r)
+        if r.target.task_id is not None:
+            task_targets.setdefault(r.target.task_id, []).append(r)
+
+    def targets_of(d: Department) -> list[TargetRow]:
+        if d.kind == "county" and d.county_id is not None:
+            return county_targets.get(d.county_id, [])
+        return [r for tid in lead_tasks.get(d.id, []) for r in task_targets.get(tid, [])]
+
+    out: list[Ranking] = []
+    for w in windows(plan.start, plan.end):
+        state = w.state(today)
+        if state == "future":
+            out.append(Ranking(w, state, [], []))
+            continue
+        until = min(w.end, today)
+        units: list[UnitScore] = []
+        for d in snap.departments:
+            if d.id not in held and d.kind != "county":
+                continue
+            comps: dict[str, float | None] = {}
+            detail: dict[str, str] = {}
+            # targets
+            parts = []
+            for r in targets_of(d):
+                t = r.target
+                if t.is_milestone:
+                    continue
+                values = [v for v in r.values if v.period_end <= until]
+                share = target_share(
+                    TargetSpec(t.comparison, t.value, t.value_min, t.baseline), values[-1].value if values else None
+                )
+                expected = expected_share(until, path_start(t.baseline_year, plan.start), t.due)
+                if values or expected > 0:
+                    parts.append(target_component(share, expected) or 0.0)
+            comps["targets"] = sum(parts) / len(parts) if parts else None
+            detail["targets"] = f"{len(parts)} 项目标" if parts else "—"
+            # punctuality
+            due_reports = punctual = 0
+            for task in owed.get(d.id, []):
+                begin, end = max(task.start, w.start), min(task.due, w.end)
+                if begin > end:
+                    continue
+                for p in periods_between(begin, end, task.reporting_cycle):
+                    deadline = p.end + timedelta(days=rule.grace_days)
+                    if p.end > w.end or deadline >= today:
+                        continue
+                    if task.closed_on is not None and task.closed_on < p.start:
+                        continue
+                    due_reports += 1
+                    if any(s is None or s <= deadline for s in submitted.get((task.id, d.id, p.key), [])):
+                        punctual += 1
+            comps["punctuality"] = punctual / due_reports if due_reports else None
+            detail["punctuality"] = f"{punctual}/{due_reports}" if due_reports else "—"
+            # tasks done on time
+            due_tasks = [
+                tasks[tid]
+                for tid in lead_tasks.get(d.id, [])
+                if w.start <= tasks[tid].original_due <= min(w.end, today)
+            ]
+            on_time = sum(1 for t in due_tasks if t.closed_on is not None and t.closed_on <= t.original_due)
+            comps["on_time"] = on_time / len(due_tasks) if due_tasks else None
+            detail["on_time"] = f"{on_time}/{len(due_tasks)}" if due_tasks else "—"
+            units.append(UnitScore(d, comps, detail, score(comps, rule)))
+        out.append(
+            Ranking(
+                w,
+                state,
+                _rank([u for u in units if u.department.kind == "county"]),
+                _rank([u for u in units if u.department.kind != "county"]),
+            )
+        )
+    return out

@@ -1,0 +1,180 @@
+"""Demo progress (演示数据) for ``make demo``: deterministic, clearly labelled, demo database only.
+
+``generate(now=...)`` writes, for the current plan, quarterly check-ins of every lead and
+responsible department from the plan start up to the period expected by ``now`` (all narratives
+start with 【演示数据】), coordinator reviews, each task's status and progress from its lead's
+latest approved report, and yearly target values from 2021 to mid-2024. A seeded random number
+generator makes every run identical. A few tasks lag, a few reports arrive late, a few of the
+current period are missing, some wait for review.
+
+It refuses to run unless the database is the demo SQLite file (``DEMO_DB_NAME``): demo data must
+never reach a real database.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from ..clock import CITY_TZ, city_date
+from ..errors import TrackerError
+from ..extensions import db
+from ..models import CheckIn, Department, Review, TargetValue, User
+from ..periods import periods_between
+from ..plans.queries import current_plan, plan_tasks
+from .rules import REPORTING_ROLES, report_period
+from .targets import load_targets
+
+__all__ = ["DEMO_DB_NAME", "DEMO_MARK", "check_demo_database", "generate"]
+
+DEMO_DB_NAME = "demo.sqlite3"
+DEMO_MARK = "【演示数据】"
+
+
+class NotADemoDatabase(TrackerError):
+    pass
+
+
+def check_demo_database(url: str) -> None:
+    """Raise unless ``url`` is a SQLite file named ``demo.sqlite3``."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or Path(parsed.database).name != DEMO_DB_NAME:
+        raise NotADemoDatabase(
+            f"拒绝生成演示数据：当前数据库不是演示库（{parsed.render_as_string(hide_password=True)}）。"
+            f"演示数据只能写入名为 {DEMO_DB_NAME} 的 SQLite 文件，请用 make demo。"
+        )
+
+
+def _at(day: date, rng: random.Random) -> datetime:
+    return datetime.combine(day, time(9 + rng.randrange(8), rng.randrange(60)), tzinfo=CITY_TZ).astimezone(UTC)
+
+
+class DemoAlreadyGenerated(TrackerError):
+    """The demo database already holds progress reports."""
+
+
+def generate(*, url: str, now: datetime, seed: int = 20240620) -> dict[str, int]:
+    check_demo_database(url)
+    if db.session.scalar(db.select(db.func.count()).select_from(CheckIn)):
+        raise DemoAlreadyGenerated(
+            "演示库中已有进展报送，未重复生成。如需重来，请删除 instance/demo.sqlite3 后重新运行 make demo。"
+        )
+    rng = random.Random(seed)
+    today = city_date(now)
+    plan = current_plan(today)
+    tasks = plan_tasks(plan)
+    names = {d.id: d.name for d in db.session.scalars(db.select(Department))}
+    reviewer = db.session.scalar(db.select(User).filter_by(role="coordinator").order_by(User.id))
+    counts = {"checkins": 0, "reviews": 0, "target_values": 0, "lagging": 0, "missing": 0, "pending": 0}
+
+    lagging_tasks = set(rng.sample([t.id for t in tasks], min(3, len(tasks))))  # a few tasks fall behind
+    for task in tasks:
+        last = report_period(today, task.reporting_cycle, task.start, task.due)
+        if last is None:
+            continue
+        periods = periods_between(task.start, last.end, task.reporting_cycle)
+        pace = rng.choice([0.7, 0.9, 1.0, 1.0, 1.1, 1.2, 1.3])  # <1: behind the linear schedule
+        lagging = task.id in lagging_tasks
+        span = (task.due - task.start).days
+        lead_latest: tuple[str, int] | None = None
+        other_latest: tuple[str, int] | None = None
+        for i, period in enumerate(periods):
+            current = i == len(periods) - 1
+            base = min(100, round(100 * pace * (period.end - task.start).days / span))
+            for a in task.assignments:
+                if a.role not in REPORTING_ROLES:
+                    continue
+                if current and rng.random() < 0.08:
+                    counts["missing"] += 1
+                    continue
+                percent = max(0, min(100, base + rng.randint(-5, 5)))
+                status = (
+                    "done" if percent >= 100 else ("lagging" if lagging and i >= len(periods) - 3 else "in_progress")
+                )
+                late = rng.random() < 0.1
+                submitted = period.end + timedelta(days=rng.randint(15, 40) if late else rng.randint(1, 9))
+                submitted = min(submitted, today)
+                pending = current and rng.random() < 0.4
+                checkin = CheckIn(
+                    task_id=task.id,
+                    department_id=a.department_id,
+                    period=period.key,
+                    period_start=period.start,
+                    period_end=period.end,
+                    state="submitted" if pending else "approved",
+                    status=status,
+                    percent=percent,
+                    narrative=(
+                        f"{DEMO_MARK}{names[a.department_id]}{period.label}推进“{task.title}”，完成约 {percent}%。"
+                    ),
+                    problems=f"{DEMO_MARK}资金和项目审批进度偏慢。" if status == "lagging" else "",
+                    next_steps=f"{DEMO_MARK}按计划继续推进。",
+                    author_id=None,
+                    created_at=_at(submitted, rng),
+                    submitted_at=_at(submitted, rng),
+                )
+                db.session.add(checkin)
+                counts["checkins"] += 1
+                if pending:
+                    counts["pending"] += 1
+                    continue
+                db.session.flush()
+                db.session.add(
+                    Review(
+                        checkin_id=checkin.id,
+                        reviewer_id=reviewer.id if reviewer else None,
+                        decision="approve",
+                        comment=f"{DEMO_MARK}同意。",
+                        created_at=_at(min(submitted + timedelta(days=2), today), rng),
+                    )
+                )
+                counts["reviews"] += 1
+                if a.role == "lead":
+                    lead_latest = (status, percent)
+                else:
+                    other_latest = (status, percent)
+        # the task's status and progress follow its lead's latest approved report (else a responsible one's)
+        latest = lead_latest or other_latest
+        if latest:
+            task.status, task.progress = latest
+            if task.status == "done":
+                task.closed_on = min(today, task.due)
+            counts["lagging"] += task.status == "lagging"
+
+    for row in load_targets(plan):
+        t = row.target
+        goal = t.value_min if t.comparison == "range" else t.value
+        points = [(str(y), date(y, 12, 31)) for y in range(plan.start.year, today.year) if date(y, 12, 31) < today]
+        points.append((f"{today.year}-05", date(today.year, 5, 31)))
+        if t.comparison is None:
+            done = rng.random() < 0.4
+            db.session.add(_value(t.id, points[-1], 1.0 if done else 0.0, now))
+            counts["target_values"] += 1
+            continue
+        if goal is None:
+            continue
+        start = t.baseline if t.baseline is not None else 0.0
+        pace = rng.choice([0.6, 0.85, 1.0, 1.1, 1.25])
+        for key, end in points:
+            if end >= today:
+                continue
+            fraction = min(1.2, pace * max(0, (end - plan.start).days) / max(1, (t.due - plan.start).days))
+            value = round(start + (goal - start) * fraction * rng.uniform(0.9, 1.1), 2)
+            db.session.add(_value(t.id, (key, end), value, now))
+            counts["target_values"] += 1
+    db.session.commit()
+    return counts
+
+
+def _value(target_id: int, point: tuple[str, date], value: float, now: datetime) -> TargetValue:
+    return TargetValue(
+        target_id=target_id,
+        period=point[0],
+        period_end=point[1],
+        value=value,
+        source=f"{DEMO_MARK}协调单位录入",
+        created_at=now,
+    )

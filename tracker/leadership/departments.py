@@ -1,0 +1,48 @@
+"""One department's view: its tasks by role with their lights, its reports, its reporting record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import NotFound
+from ..extensions import db
+from ..models import CheckIn, Department, Task
+from ..models.org import ROLE_ORDER
+from .snapshot import Snapshot, TaskState
+
+__all__ = ["DepartmentView", "department_view"]
+
+
+@dataclass
+class DepartmentView:
+    department: Department
+    by_role: list[tuple[str, list[TaskState]]]
+    light_counts: dict[str, int]
+    reports: list[tuple[CheckIn, str, str]]  # check-in, task label, task code
+    missing: list[TaskState]
+
+
+def department_view(snap: Snapshot, department_id: int) -> DepartmentView:
+    department = next((d for d in snap.departments if d.id == department_id), None)
+    if department is None:
+        raise NotFound(f"没有编号为 {department_id} 的单位")
+    groups: dict[str, list[TaskState]] = {}
+    counts = {"red": 0, "yellow": 0, "green": 0}
+    for st in snap.states:
+        role = next((a.role for a in st.task.assignments if a.department_id == department_id), None)
+        if role is None:
+            continue
+        groups.setdefault(role, []).append(st)
+        counts[st.light] += 1
+    reports = [
+        (c, label, code)
+        for c, label, code in db.session.execute(
+            db.select(CheckIn, Task.label, Task.code)
+            .join(Task, Task.id == CheckIn.task_id)
+            .where(CheckIn.department_id == department_id, Task.plan_id == snap.plan.id, CheckIn.state != "draft")
+            .order_by(CheckIn.period_end.desc(), CheckIn.id.desc())
+        )
+    ]
+    missing = [st for st in snap.states if any(d.id == department_id for d in st.missing)]
+    by_role = [(r, groups[r]) for r in ROLE_ORDER if r in groups]
+    return DepartmentView(department, by_role, counts, reports, missing)

@@ -1,0 +1,168 @@
+"""The responsibility matrix as an Excel workbook (openpyxl) and as CSV (UTF-8 with BOM).
+
+Workbook layout: sheet 责任矩阵 with every shown row; one sheet per section with that section's
+rows; sheet 图例 explaining roles, fill colours and lights. On the matrix sheets row 1 carries the
+department groups (merged cells), row 2 the departments, data from row 3; panes are frozen below
+the headers and right of the task columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..lights import LIGHT_LABELS
+from ..models.org import ROLES
+from ..models.plan import TASK_STATUSES
+from .matrix import Matrix, Row, table
+
+__all__ = ["STATUS_FILLS", "matrix_csv", "matrix_xlsx"]
+
+# Fill colour of a role cell by the department's latest approved status ("none": no approved report).
+STATUS_FILLS = {
+    "none": "EEEEEE",
+    "not_started": "D9D9D9",
+    "in_progress": "BDD7EE",
+    "done": "C6EFCE",
+    "lagging": "FFC7CE",
+    "blocked": "FF8A80",
+}
+LIGHT_FILLS = {"red": "FF8A80", "yellow": "FFE699", "green": "C6EFCE"}
+FIXED = ["部分", "序号", "措施", "状态", "进度", "预警"]
+
+
+def matrix_csv(matrix: Matrix) -> bytes:
+    header, body = table(matrix)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(body)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _write_matrix_sheet(ws: Worksheet, matrix: Matrix, rows: list[tuple[str, Row]]) -> None:
+    bold = Font(bold=True)
+    centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for i, name in enumerate(FIXED, start=1):
+        ws.cell(row=1, column=i, value=name).font = bold
+        ws.merge_cells(start_row=1, start_column=i, end_row=2, end_column=i)
+    col = len(FIXED) + 1
+    for group in matrix.groups:
+        ws.cell(row=1, column=col, value=group.label).font = bold
+        ws.cell(row=1, column=col).alignment = centre
+        if len(group.columns) > 1:
+            ws.merge_cells(start_row=1, start_column=col, end_row=1, end_column=col + len(group.columns) - 1)
+        for c in group.columns:
+            cell = ws.cell(row=2, column=col, value=c.department.name)
+            cell.font = bold
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            ws.column_dimensions[get_column_letter(col)].width = 6
+            col += 1
+    r = 3
+    for section_label, row in rows:
+        task = row.state.task
+        values = [
+            section_label,
+            task.label,
+            task.title,
+            task.status_label,
+            f"{task.progress}%",
+            LIGHT_LABELS[row.state.light],
+        ]
+        for i, v in enumerate(values, start=1):
+            ws.cell(row=r, column=i, value=v)
+        ws.cell(row=r, column=6).fill = PatternFill("solid", fgColor=LIGHT_FILLS[row.state.light])
+        for j, cell in enumerate(row.cells, start=len(FIXED) + 1):
+            if cell.role:
+                xl = ws.cell(row=r, column=j, value=cell.label)
+                xl.fill = PatternFill("solid", fgColor=STATUS_FILLS.get(cell.status, "FFFFFF"))
+                xl.alignment = centre
+        r += 1
+    ws.column_dimensions["C"].width = 36
+    ws.row_dimensions[2].height = 90
+    ws.freeze_panes = ws.cell(row=3, column=len(FIXED) + 1)
+
+
+def _safe_title(text: str) -> str:
+    for ch in "[]:*?/\\":
+        text = text.replace(ch, "")
+    return text[:31]
+
+
+def matrix_xlsx(matrix: Matrix, title: str) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "责任矩阵"
+    _write_matrix_sheet(ws, matrix, [(s.label, row) for s, rows in matrix.sections for row in rows])
+    for section, rows in matrix.sections:
+        sheet = wb.create_sheet(_safe_title(f"{section.label}、{section.title}"))
+        _write_matrix_sheet(sheet, matrix, [(section.label, row) for row in rows])
+    legend = wb.create_sheet("图例")
+    legend.append([title])
+    legend.append([])
+    legend.append(["单元格文字", "角色"])
+    for key, label in ROLES.items():
+        legend.append([label, key])
+    legend.append([])
+    legend.append(["填充颜色", "该单位最近一次审核通过的报送状态"])
+    for key, fill in STATUS_FILLS.items():
+        legend.append([TASK_STATUSES.get(key, "尚无审核通过的报送"), key])
+        legend.cell(row=legend.max_row, column=1).fill = PatternFill("solid", fgColor=fill)
+    legend.append([])
+    legend.append(["预警", "含义"])
+    meanings = {"red": "逾期、报送滞后/受阻或进度明显落后", "yellow": "临近截止、进度落后或本期未报送", "green": "正常"}
+    for key, label in LIGHT_LABELS.items():
+        legend.append([label, meanings[key]])
+        legend.cell(row=legend.max_row, column=1).fill = PatternFill("solid", fgColor=LIGHT_FILLS[key])
+    legend.column_dimensions["A"].width = 24
+    legend.column_dimensions["B"].width = 40
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def assessment_xlsx(rankings: list, rule: object, title: str) -> bytes:  # type: ignore[type-arg]
+    """One sheet per assessment window that has started (ranked counties, then departments), and the rule."""
+    from .scoring import COMPONENT_LABELS
+
+    wb = Workbook()
+    info = wb.active
+    assert info is not None
+    info.title = "评分规则"
+    info.append([title])
+    info.append(["项目", "权重"])
+    for key, label in COMPONENT_LABELS.items():
+        info.append([label, getattr(rule, key)])
+    info.append(["报送宽限（天）", getattr(rule, "grace_days", None)])
+    info.column_dimensions["A"].width = 40
+    bold = Font(bold=True)
+    for ranking in rankings:
+        if ranking.state == "future":
+            continue
+        ws = wb.create_sheet(_safe_title(ranking.window.label))
+        ws.append([ranking.window.label, f"{ranking.window.start.isoformat()} 至 {ranking.window.end.isoformat()}"])
+        for group, units in (("县（市、区）", ranking.counties), ("市直部门及其他单位", ranking.departments)):
+            ws.append([])
+            ws.append([group])
+            ws.cell(row=ws.max_row, column=1).font = bold
+            ws.append(["排名", "单位", *COMPONENT_LABELS.values(), "得分"])
+            for u in units:
+                ws.append(
+                    [
+                        u.rank,
+                        u.department.name,
+                        *[None if u.components[k] is None else round(u.components[k], 3) for k in COMPONENT_LABELS],
+                        u.score,
+                    ]
+                )
+        ws.column_dimensions["B"].width = 24
+        ws.freeze_panes = "A2"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -1,0 +1,197 @@
+"""The responsibility matrix (责任矩阵): tasks × departments, each cell a role coloured by status.
+
+Rows are the plan's tasks grouped by section (sub-tasks under their task); columns are the
+departments grouped by kind (市直部门, 县（市、区）政府, 驻安单位, 党群部门), each with its
+count of 牵头 / 配合 / 负责 tasks over the whole plan. A cell holds the department's role on the
+task and that department's latest approved status on it (``none`` when it has no approved
+report yet). Every row carries the task's warning light.
+
+Filters (all optional, from the query string): ``section`` (number), ``department`` (id: rows
+where it holds a role), ``role`` (rows where that role is held — by the filtered department if
+one is given — and only cells of that role), ``status`` (the task's status), ``light``, ``county``
+(id: county-government columns narrowed to that county).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ..lights import LIGHT_LABELS
+from ..models import Department, Section
+from ..models.org import DEPARTMENT_KINDS, ROLES
+from ..models.plan import TASK_STATUSES
+from .snapshot import Snapshot, TaskState
+
+__all__ = ["KIND_ORDER", "Filters", "Matrix", "build_matrix"]
+
+KIND_ORDER = ["bureau", "county", "outside", "party"]
+
+
+@dataclass(frozen=True)
+class Filters:
+    section: int | None = None
+    department: int | None = None
+    role: str | None = None
+    status: str | None = None
+    light: str | None = None
+    county: int | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> Filters:
+        def as_int(name: str) -> int | None:
+            value = (args.get(name) or "").strip()
+            return int(value) if value.isdigit() else None
+
+        def as_choice(name: str, choices: set[str]) -> str | None:
+            value = (args.get(name) or "").strip()
+            return value if value in choices else None
+
+        return cls(
+            section=as_int("section"),
+            department=as_int("department"),
+            role=as_choice("role", set(ROLES)),
+            status=as_choice("status", set(TASK_STATUSES)),
+            light=as_choice("light", {"red", "yellow", "green"}),
+            county=as_int("county"),
+        )
+
+    def query(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class Column:
+    department: Department
+    counts: dict[str, int]
+
+
+@dataclass
+class ColumnGroup:
+    kind: str
+    label: str
+    columns: list[Column]
+
+
+@dataclass
+class Cell:
+    role: str | None
+    role_text: str
+    status: str  # the department's latest approved status, or "none"
+    percent: int | None
+
+    @property
+    def label(self) -> str:
+        return ROLES.get(self.role, "") if self.role else ""
+
+
+@dataclass
+class Row:
+    state: TaskState
+    cells: list[Cell]
+
+
+@dataclass
+class Matrix:
+    groups: list[ColumnGroup]
+    sections: list[tuple[Section, list[Row]]]
+    filters: Filters
+    total_rows: int = 0
+    counties: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[Column]:
+        return [c for g in self.groups for c in g.columns]
+
+    @property
+    def rows(self) -> list[Row]:
+        return [r for _, rows in self.sections for r in rows]
+
+
+def _role_counts(snapshot: Snapshot) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {d.id: dict.fromkeys(ROLES, 0) for d in snapshot.departments}
+    for st in snapshot.states:
+        for a in st.task.assignments:
+            counts.setdefault(a.department_id, dict.fromkeys(ROLES, 0))[a.role] += 1
+    return counts
+
+
+def build_matrix(snapshot: Snapshot, filters: Filters, county_names: Mapping[int, str]) -> Matrix:
+    counts = _role_counts(snapshot)
+    groups: list[ColumnGroup] = []
+    for kind in KIND_ORDER + sorted({d.kind for d in snapshot.departments} - set(KIND_ORDER)):
+        departments = [d for d in snapshot.departments if d.kind == kind]
+        if kind == "county" and filters.county is not None:
+            departments = [d for d in departments if d.county_id == filters.county]
+        if departments:
+            columns = [Column(d, counts[d.id]) for d in departments]
+            groups.append(ColumnGroup(kind, DEPARTMENT_KINDS.get(kind, kind), columns))
+    columns = [c for g in groups for c in g.columns]
+
+    sections: list[tuple[Section, list[Row]]] = []
+    total = 0
+    for section, states in snapshot.by_section():
+        if filters.section is not None and section.number != filters.section:
+            continue
+        rows: list[Row] = []
+        for st in states:
+            if not _row_matches(st, filters):
+                continue
+            roles = {a.department_id: a for a in st.task.assignments}
+            cells = []
+            for col in columns:
+                a = roles.get(col.department.id)
+                if a is None or (filters.role is not None and a.role != filters.role):
+                    cells.append(Cell(None, "", "none", None))
+                    continue
+                latest = st.latest.get(col.department.id)
+                cells.append(
+                    Cell(
+                        a.role,
+                        a.role_text,
+                        latest.status if latest else "none",
+                        latest.percent if latest else None,
+                    )
+                )
+            rows.append(Row(st, cells))
+        total += len(rows)
+        sections.append((section, rows))
+    counties = sorted(county_names.items(), key=lambda kv: kv[0])
+    return Matrix(groups, sections, filters, total, counties)
+
+
+def _row_matches(st: TaskState, f: Filters) -> bool:
+    task = st.task
+    if f.status is not None and task.status != f.status:
+        return False
+    if f.light is not None and st.light != f.light:
+        return False
+    held = {a.department_id: a.role for a in task.assignments}
+    if f.department is not None and f.department not in held:
+        return False
+    if f.role is not None:
+        if f.department is not None:
+            return held.get(f.department) == f.role
+        return f.role in held.values()
+    return True
+
+
+def table(matrix: Matrix) -> tuple[list[str], list[list[str]]]:
+    """The matrix as plain text rows (CSV and the workbook's 'all' sheet share it)."""
+    header = ["部分", "序号", "措施", "状态", "进度", "预警"] + [c.department.name for c in matrix.columns]
+    body: list[list[str]] = []
+    for section, rows in matrix.sections:
+        for row in rows:
+            task = row.state.task
+            body.append(
+                [
+                    section.label,
+                    task.label,
+                    task.title,
+                    task.status_label,
+                    f"{task.progress}%",
+                    LIGHT_LABELS[row.state.light],
+                ]
+                + [cell.label for cell in row.cells]
+            )
+    return header, body

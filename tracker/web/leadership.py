@@ -1,0 +1,153 @@
+"""Leadership pages: dashboard, matrix and its exports, targets, counties, departments, assessment.
+
+Read-only GETs: each parses its query string, calls the services in ``tracker.leadership`` and renders.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from .. import clock
+from ..extensions import db
+from ..leadership import export, snapshot, svg
+from ..leadership.assessment import assess
+from ..leadership.dashboard import LIGHT_COLOURS, STATUS_COLOURS, build_dashboard
+from ..leadership.departments import department_view
+from ..leadership.matrix import Filters, build_matrix
+from ..leadership.scoring import COMPONENT_LABELS, ScoringRule
+from ..leadership.targets import by_county, grouped, load_targets
+from ..lights import LIGHT_LABELS
+from ..models import County
+from ..models.plan import TASK_STATUSES, Plan
+from ..plans.queries import current_plan
+
+bp = Blueprint("leadership", __name__)
+
+
+@bp.record_once
+def _template_globals(state) -> None:  # type: ignore[no-untyped-def]
+    # globals, not a context processor: imported macros (leadership/macros.html) see only globals
+    state.app.jinja_env.globals.update(LIGHT_LABELS=LIGHT_LABELS)
+
+
+def _snapshot() -> tuple[Plan, snapshot.Snapshot]:
+    today = clock.today()
+    plan = current_plan(today)
+    rule = snapshot.light_rule(current_app.config["LIGHT_RULE"])
+    return plan, snapshot.load(plan, today=today, rule=rule)
+
+
+def _county_names() -> dict[int, str]:
+    return {c.id: c.name for c in db.session.scalars(db.select(County).order_by(County.position, County.id))}
+
+
+def _matrix():  # type: ignore[no-untyped-def]
+    plan, snap = _snapshot()
+    return plan, snap, build_matrix(snap, Filters.from_args(request.args), _county_names())
+
+
+@bp.get("/dashboard")
+def dashboard() -> str:
+    _, snap = _snapshot()
+    d = build_dashboard(snap)
+    status_chart = svg.bars(
+        [(TASK_STATUSES[k], v, STATUS_COLOURS[k]) for k, v in d.status_counts.items() if k in STATUS_COLOURS],
+        title="按状态",
+    )
+    light_chart = svg.donut([(LIGHT_LABELS[k], v, LIGHT_COLOURS[k]) for k, v in d.light_counts.items()], title="按预警")
+    return render_template("leadership/dashboard.html", d=d, status_chart=status_chart, light_chart=light_chart)
+
+
+@bp.get("/matrix")
+def matrix() -> str:
+    plan, snap, m = _matrix()
+    highlight_row = request.args.get("row", "")
+    highlight_col = request.args.get("col", "") or (str(m.filters.department) if m.filters.department else "")
+    return render_template(
+        "leadership/matrix.html",
+        plan=plan,
+        snap=snap,
+        m=m,
+        highlight_row=highlight_row,
+        highlight_col=highlight_col,
+    )
+
+
+@bp.get("/matrix.xlsx")
+def matrix_xlsx() -> Response:
+    plan, _, m = _matrix()
+    data = export.matrix_xlsx(m, f"{plan.title} · 责任矩阵（{clock.today().isoformat()}）")
+    return _download(data, "matrix.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/matrix.csv")
+def matrix_csv() -> Response:
+    _, _, m = _matrix()
+    return _download(export.matrix_csv(m), "matrix.csv", "text/csv; charset=utf-8")
+
+
+def _download(data: bytes, filename: str, mimetype: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    return response
+
+
+@bp.get("/targets")
+def targets() -> str:
+    plan = current_plan(clock.today())
+    rows = load_targets(plan)
+    groups = grouped(rows, ["city", "sector", "task"])
+    return render_template("leadership/targets.html", plan=plan, groups=groups, sparkline=svg.sparkline)
+
+
+@bp.get("/counties")
+def counties() -> str:
+    plan = current_plan(clock.today())
+    rows = load_targets(plan)
+    county_list = list(db.session.scalars(db.select(County).order_by(County.position, County.id)))
+    county_rows, sums, metrics = by_county(rows, county_list)
+    return render_template("leadership/counties.html", plan=plan, counties=county_rows, sums=sums, metrics=metrics)
+
+
+@bp.get("/departments/<int:department_id>")
+def department(department_id: int) -> str:
+    plan, snap = _snapshot()
+    return render_template("leadership/department.html", plan=plan, v=department_view(snap, department_id))
+
+
+def _rankings():  # type: ignore[no-untyped-def]
+    plan, snap = _snapshot()
+    rule = ScoringRule()
+    return plan, snap, rule, assess(snap, load_targets(plan), rule)
+
+
+@bp.get("/assessment")
+def assessment() -> str:
+    plan, _, rule, rankings = _rankings()
+    chosen = request.args.get("window")
+    current = next((r for r in rankings if r.window.key == chosen), None) or _default_window(rankings)
+    return render_template(
+        "leadership/assessment.html",
+        plan=plan,
+        rankings=rankings,
+        current=current,
+        rule=rule,
+        weights=rule.weights(),
+        labels=COMPONENT_LABELS,
+    )
+
+
+def _default_window(rankings):  # type: ignore[no-untyped-def]
+    """After the plan: the five-year assessment; during it: this year's; before it: the first year's."""
+    final = rankings[-1]
+    if final.state == "closed":
+        return final
+    open_years = [r for r in rankings if r.state == "open" and r.window.key.isdigit()]
+    return open_years[0] if open_years else rankings[0]
+
+
+@bp.get("/assessment.xlsx")
+def assessment_xlsx() -> Response:
+    plan, _, rule, rankings = _rankings()
+    data = export.assessment_xlsx(rankings, rule, f"{plan.title} · 考核（{clock.today().isoformat()}）")
+    return _download(data, "assessment.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
