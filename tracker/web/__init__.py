@@ -15,16 +15,18 @@ from .grants import grant_for
 
 def register_web(app: Flask) -> None:
     from .auth import bp as auth_bp
+    from .calendar import bp as calendar_bp
     from .exchange import bp as exchange_bp
     from .tasks import bp as tasks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(exchange_bp)
+    app.register_blueprint(calendar_bp)
 
     # An intranet system: every page but the login form, static files and the signed reminder link
     # needs an account. A grant from a signed link opens the one report form it names, nothing else.
-    public_endpoints = {"auth.login", "static", "reminders.follow_link"}
+    public_endpoints = {"auth.login", "static", "reminders.follow_link", "calendar.feed"}
     grant_endpoints = {"reports.form"}
 
     @app.before_request
