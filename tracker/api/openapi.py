@@ -124,16 +124,6 @@ SCHEMAS: dict[str, Any] = {
             },
         ]
     },
-    "TaskDetail": {
-        "allOf": [
-            _ref("Task"),
-            {
-                "type": "object",
-                "properties": {"text": _S, "responsibility": _S, "targets": _list("TargetBase")},
-                "required": ["text", "responsibility", "targets"],
-            },
-        ]
-    },
     "CheckIn": _obj(
         {
             "id": {"type": "integer"},
@@ -168,6 +158,16 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
 }
+
+
+SCHEMAS["TaskDetail"] = _obj(
+    {
+        **SCHEMAS["Task"]["properties"],
+        "text": _S,
+        "responsibility": _S,
+        "targets": _list("TargetBase"),
+    }
+)
 
 
 def _param(name: str, schema: dict[str, Any], description: str, where: str = "query") -> dict[str, Any]:
