@@ -541,7 +541,7 @@ def plan_data_from_workbook(
                 fail(row, "cycle", f"应为 月报 / 季报 / 年报 之一，而不是 {row.text('cycle')!r}")
 
         departments = _departments(row, present, old, dept_names, fail)
-        if not departments and not old.get("departments"):
+        if not departments and not any(row.text(r) for r in ROLE_COLUMNS) and not old.get("departments"):
             problems.append((f"第{row.number}行", "没有填写任何牵头、责任、配合或落实单位"))
 
         task_due = dates["due"] or plan_end
