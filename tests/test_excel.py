@@ -251,3 +251,68 @@ def test_county_values_with_an_unknown_county_write_nothing(seeded, runner, tmp_
     result = runner.invoke(args=["plan", "import-values", str(path), "--period", "2023"])
     assert result.exit_code == 0, result.output
     assert _count(TargetValue) == 4
+
+
+def test_the_real_plan_survives_a_round_trip_unchanged(seeded, runner, tmp_path: Path) -> None:
+    out = tmp_path / "seed.xlsx"
+    assert runner.invoke(args=["plan", "export-xlsx", "-o", str(out)]).exit_code == 0
+    before = _count(AuditLog)
+    result = runner.invoke(args=["plan", "import-xlsx", str(out), "--plan", "anyang-14fyp-esr"])
+    assert result.exit_code == 0 and "无变化" in result.output, result.output
+    assert _count(AuditLog) == before
+
+
+def test_a_file_that_is_not_a_workbook_is_refused(mini_plan, login, client: FlaskClient) -> None:
+    login("coordinator", "市发展改革委")
+    data = {"mode": "update", "plan": "mini", "file": (BytesIO(b"not a workbook"), "x.xlsx")}
+    response = client.post("/plans/import", data=data)
+    assert response.status_code == 422 and "无法读取 Excel 文件" in response.get_data(as_text=True)
+
+
+def test_text_that_looks_like_a_formula_is_exported_as_text(mini_plan) -> None:
+    from tracker.plans.excel import task_workbook
+    from tracker.plans.queries import get_plan
+
+    task = db.session.scalar(db.select(Task).filter_by(code="3.2"))
+    task.title = "=HYPERLINK(1)"
+    db.session.commit()
+    ws = load_workbook(BytesIO(task_workbook(get_plan("mini"))))["任务分解表"]
+    cell = next(c for row in ws.iter_rows() for c in row if c.value == "=HYPERLINK(1)")
+    assert cell.data_type == "s"
+
+
+def _without_task(client: FlaskClient, code: str) -> bytes:
+    wb = load_workbook(BytesIO(client.get("/plans/mini/tasks.xlsx").data))
+    ws = wb["任务分解表"]
+    for r in range(ws.max_row, 2, -1):
+        if ws.cell(r, 2).value == code:
+            ws.delete_rows(r)
+    return _xlsx(wb)
+
+
+def test_a_removed_row_removes_the_task_unless_it_has_reports(mini_plan, login, client: FlaskClient) -> None:
+    from tracker import clock
+    from tracker.models import CheckIn, Department
+
+    login("coordinator", "市发展改革委")
+    data = {"mode": "update", "plan": "mini", "file": (BytesIO(_without_task(client, "3.2")), "m.xlsx")}
+    page = client.post("/plans/import", data=data).get_data(as_text=True)
+    assert "删除任务 1" in page and "绿色金融" in page
+
+    task = db.session.scalar(db.select(Task).filter_by(code="3.2"))
+    dept = db.session.scalar(db.select(Department).filter_by(name="人行测试市中心支行"))
+    db.session.add(
+        CheckIn(
+            task_id=task.id,
+            department_id=dept.id,
+            period="2026Q1",
+            period_start=date(2026, 1, 1),
+            period_end=date(2026, 3, 31),
+            created_at=clock.now(),
+        )
+    )
+    db.session.commit()
+    data = {"mode": "update", "plan": "mini", "file": (BytesIO(_without_task(client, "3.2")), "m.xlsx")}
+    response = client.post("/plans/import", data=data)
+    assert response.status_code == 422 and "已有报送数据" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(Task).filter_by(code="3.2")) is not None

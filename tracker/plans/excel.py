@@ -333,6 +333,8 @@ def _write_row(ws: Any, row: int, cells: dict[str, Any]) -> None:
     for i, col in enumerate(COLUMNS, start=1):
         value = cells.get(col.key)
         cell = ws.cell(row=row, column=i, value=value)
+        if isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"  # text from the plan is never a formula
         if isinstance(value, date):
             cell.number_format = "yyyy-mm-dd"
         cell.alignment = Alignment(vertical="top", wrap_text=col.key in {"title", "text"})

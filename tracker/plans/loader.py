@@ -70,6 +70,7 @@ _ENTITIES = {
     "dependency": "依赖关系",
     "contribution": "目标贡献",
 }
+ENTITY_NAMES = _ENTITIES
 
 
 def load_plan(data: PlanData, *, now: datetime) -> LoadReport:

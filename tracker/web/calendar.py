@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from .. import clock
 from ..accounts.permissions import is_admin, is_coordinator
-from ..errors import PermissionDenied
+from ..errors import NotFound, PermissionDenied
 from ..extensions import db
 from ..feeds import ensure_feeds, feed_for_token, regenerate
 from ..models import Department
@@ -48,7 +48,7 @@ def regenerate_feed() -> Response:
     raw = request.form.get("department", "")
     department_id = None if raw == "all" else int(raw) if raw.isdigit() else -1
     if department_id == -1 or (department_id is not None and db.session.get(Department, department_id) is None):
-        raise PermissionDenied("没有这个单位。")
+        raise NotFound("没有这个单位。")
     regenerate(department_id, now=clock.now(), user_id=current_user.id)
     flash("已重新生成订阅地址，旧地址已失效。")
     return redirect(url_for("calendar.index"))

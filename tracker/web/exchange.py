@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from ..errors import PermissionDenied, PlanFileError, TrackerError
 from ..extensions import db
 from ..models import Plan
 from ..plans.excel import import_target_values, import_task_workbook, task_workbook
+from ..plans.loader import ENTITY_NAMES
 from ..plans.queries import current_plan, get_plan
 
 bp = Blueprint("exchange", __name__)
@@ -42,10 +43,21 @@ def _require_coordinator() -> None:
         raise PermissionDenied("只有统筹协调人员可以导入计划。")
 
 
+STALE_AFTER = timedelta(days=1)
+
+
 def _upload_dir() -> Path:
     path = Path(current_app.instance_path) / "imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _drop_stale_uploads(folder: Path) -> None:
+    """Uploads previewed but never confirmed or cancelled are removed after a day."""
+    limit = (datetime.now(UTC) - STALE_AFTER).timestamp()
+    for path in folder.glob("*.*"):
+        if path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
 
 
 @bp.get("/plans/template.xlsx")
@@ -99,10 +111,18 @@ def upload() -> str | Response:
                 problems = [("文件", str(exc))]
             else:
                 folder = _upload_dir()
+                _drop_stale_uploads(folder)
                 (folder / f"{token}.xlsx").write_bytes(content)
                 meta = {"user_id": current_user.id, "filename": upload.filename, **_jsonable(params)}
                 (folder / f"{token}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-                return render_template("exchange/preview.html", token=token, report=report, changes=changes, meta=meta)
+                return render_template(
+                    "exchange/preview.html",
+                    token=token,
+                    report=report,
+                    changes=changes,
+                    meta=meta,
+                    ENTITIES=ENTITY_NAMES,
+                )
     status = 422 if problems else 200
     return render_template("exchange/upload.html", form=form, plans=plans, problems=problems), status  # type: ignore[return-value]
 
