@@ -190,3 +190,24 @@ def test_docs_page_and_openapi_are_served_without_cdn(mini_plan, client: FlaskCl
     assert spec["openapi"].startswith("3.") and "/plans/{key}/tasks" in spec["paths"]
     page = client.get("/api/v1/docs").get_data(as_text=True)
     assert "/plans/{key}/tasks" in page and "http" not in page.split("<body")[1].replace("http://localhost", "")
+
+
+def test_listing_tasks_runs_a_fixed_number_of_queries(seeded, bearer, client: FlaskClient) -> None:
+    from sqlalchemy import event
+
+    h = bearer()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        tasks = client.get("/api/v1/plans/anyang-14fyp-esr/tasks", headers=h).get_json()
+        matrix = client.get("/api/v1/plans/anyang-14fyp-esr/matrix", headers=h).get_json()
+        targets = client.get("/api/v1/plans/anyang-14fyp-esr/targets", headers=h).get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(tasks) == 21 and len(matrix["tasks"]) == 21 and len(targets) == 101
+    assert len(statements) <= 30, len(statements)  # 3 calls: token, plan, then a few eager loads each

@@ -138,6 +138,8 @@ def test_new_plan_of_ten_tasks_imported_through_preview_and_confirm(mini_plan, l
 
     listing = client.get("/tasks?plan=next").get_data(as_text=True)
     assert "工业节能改造" in listing and "加强组织领导" in listing
+    assert "/tasks/3.1?plan=next" in listing
+    assert "工业节能改造" in client.get("/tasks/3.1?plan=next").get_data(as_text=True)
     tasks = {t.code: t for t in db.session.scalars(db.select(Task).join(Plan).filter(Plan.key == "next"))}
     assert len(tasks) == 10
     assert tasks["3.1"].due == date(2027, 12, 31) and tasks["4.1"].due == date(2030, 12, 31)
