@@ -318,3 +318,17 @@ def test_a_removed_row_removes_the_task_unless_it_has_reports(mini_plan, login, 
     response = client.post("/plans/import", data=data)
     assert response.status_code == 422 and "已有报送数据" in response.get_data(as_text=True)
     assert db.session.scalar(db.select(Task).filter_by(code="3.2")) is not None
+
+
+def test_a_city_total_row_reads_the_city_target(seeded, runner, tmp_path: Path) -> None:
+    path = tmp_path / "v.xlsx"
+    path.write_bytes(
+        _values_workbook(POLLUTANTS, [(1, "林州市", 1, None, None, None), ("", "全市", 9000, None, None, None)])
+    )
+    result = runner.invoke(args=["plan", "import-values", str(path), "--period", "2024Q4"])
+    assert result.exit_code == 0, result.output
+    keys = {t.id: t.key for t in db.session.scalars(db.select(Target))}
+    assert sorted(keys[v.target_id] for v in db.session.scalars(db.select(TargetValue))) == [
+        "city-cod-reduction",
+        "county-cod-linzhou",
+    ]

@@ -745,7 +745,8 @@ def read_target_values(source: Source, *, plan: Plan) -> list[ValueRow]:
     county_col = next(iter(columns))
     counties = {c.name: c for c in db.session.scalars(db.select(County))}
     targets = db.session.scalars(db.select(Target).filter_by(plan_id=plan.id).where(Target.metric != "")).all()
-    by_place = {(t.county_id, t.metric): t for t in targets if t.group != "task"}
+    # A county row reads the county's allocation; a 全市 / 合计 row reads the city target of the metric.
+    by_place = {(t.county_id, t.metric): t for t in targets if t.group == "city" or t.county_id is not None}
     out: list[ValueRow] = []
     for number, values in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
         place = re.sub(r"\s+", "", _text(values[county_col] if county_col < len(values) else None))
