@@ -30,6 +30,27 @@ bp = Blueprint("exchange", __name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
+# Field names of the history, as the preview shows them.
+FIELD_NAMES = {
+    "title": "名称",
+    "label": "序号",
+    "text": "主要内容",
+    "start": "开始时间",
+    "due": "完成时限",
+    "original_due": "原定完成时限",
+    "reporting_cycle": "报送周期",
+    "parent_id": "上级任务",
+    "section_id": "部分",
+    "position": "排列顺序",
+    "role": "角色",
+    "role_text": "角色原文",
+    "name": "名称",
+    "value": "目标值",
+    "value_min": "区间下限",
+    "value_max": "区间上限",
+    "unit": "单位",
+    "comparison": "比较",
+}
 
 
 def _xlsx(content: bytes, name: str) -> Response:
@@ -47,7 +68,8 @@ STALE_AFTER = timedelta(days=1)
 
 
 def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
+    # Under the upload folder, which is in the instance folder unless configured elsewhere.
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / "imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
