@@ -144,6 +144,7 @@ def upload() -> str | Response:
                     changes=changes,
                     meta=meta,
                     ENTITIES=ENTITY_NAMES,
+                    FIELDS=FIELD_NAMES,
                 )
     status = 422 if problems else 200
     return render_template("exchange/upload.html", form=form, plans=plans, problems=problems), status  # type: ignore[return-value]
