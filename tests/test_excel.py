@@ -160,8 +160,9 @@ def test_bad_file_is_refused_whole_with_every_bad_row_named(mini_plan, login, cl
     response = client.post("/plans/import", data={**form, "file": (BytesIO(ten_task_workbook(bad=True)), "t.xlsx")})
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "第4行 牵头单位" in page and "市交通局" in page and "是否为：市交通运输局" in page
-    assert "第7行 完成时限" in page and "明年" in page
+    # each problem is named with the file's own column header
+    assert "第4行 牵头部门" in page and "市交通局" in page and "是否为：市交通运输局" in page
+    assert "第7行 完成时间" in page and "明年" in page
     assert (_count(Plan), _count(Task), _count(AuditLog)) == before
 
 
@@ -171,7 +172,7 @@ def test_cli_import_of_a_bad_file_names_the_rows_and_exits_non_zero(mini_plan, r
     args = ["plan", "import-xlsx", str(path), "--new-plan", "next", "--title", "T"]
     result = runner.invoke(args=[*args, "--start", "2026-01-01", "--end", "2030-12-31"])
     assert result.exit_code == 1
-    assert "第4行 牵头单位" in result.output and "第7行 完成时限" in result.output
+    assert "第4行 牵头部门" in result.output and "第7行 完成时间" in result.output
     assert db.session.scalar(db.select(Plan).filter_by(key="next")) is None
 
 
@@ -332,3 +333,31 @@ def test_a_city_total_row_reads_the_city_target(seeded, runner, tmp_path: Path) 
         "city-cod-reduction",
         "county-cod-linzhou",
     ]
+
+
+def test_heading_rows_name_the_parts_and_problems_come_in_row_order(mini_plan, runner, tmp_path: Path) -> None:
+    from tracker.models import Section
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["序号", "重点任务", "牵头单位", "截止日期"])
+    ws.append(["三", "重点工程", None, None])
+    ws.append(["三（一）", "工业节能", "市发展改革委", "2027-12-31"])
+    ws.append(["四", "政策机制", None, None])
+    ws.append(["四（一）", "价格政策", "市发展改革委", "2028年"])
+    path = tmp_path / "h.xlsx"
+    path.write_bytes(_xlsx(wb))
+    args = ["plan", "import-xlsx", str(path), "--new-plan", "h", "--title", "T", "--start", "2026-01-01"]
+    result = runner.invoke(args=[*args, "--end", "2030-12-31"])
+    assert result.exit_code == 0, result.output
+    assert "新增任务 2" in result.output
+    plan_id = db.session.scalar(db.select(Plan.id).filter_by(key="h"))
+    titles = {s.label: s.title for s in db.session.scalars(db.select(Section).filter_by(plan_id=plan_id))}
+    assert titles == {"三": "重点工程", "四": "政策机制"}
+
+    ws["C5"] = "市某局"
+    ws["D3"] = "下个月"
+    path.write_bytes(_xlsx(wb))
+    result = runner.invoke(args=["plan", "import-xlsx", str(path), "--plan", "h"])
+    assert result.exit_code == 1
+    assert result.output.index("第3行 截止日期") < result.output.index("第5行 牵头单位")

@@ -402,8 +402,10 @@ def _find_header(wb: Any, wanted: set[str], lookup: Any) -> tuple[Any, int, dict
     raise PlanFileError([("表头", "找不到表头行：前 10 行中应有“序号”和“任务/措施”等列名")])
 
 
-def _read_rows(wb: Any) -> tuple[set[str], list[_Row], list[tuple[str, str]]]:
+def _read_rows(wb: Any) -> tuple[dict[str, str], list[_Row], list[tuple[str, str]]]:
+    """(the columns present, by key, with the file's own header text; the non-empty rows; problems)."""
     ws, header_row, columns = _find_header(wb, {"title"}, lambda v: _HEADER_LOOKUP.get(_norm_header(v)))
+    header = next(ws.iter_rows(min_row=header_row, max_row=header_row, values_only=True))
     problems: list[tuple[str, str]] = []
     seen: dict[str, int] = {}
     for i, key in columns.items():
@@ -422,7 +424,7 @@ def _read_rows(wb: Any) -> tuple[set[str], list[_Row], list[tuple[str, str]]]:
         cells = {k: v for k, v in cells.items() if _text(v) != ""}
         if cells:
             rows.append(_Row(number, cells))
-    return set(columns.values()), rows, problems
+    return {key: re.sub(r"\s+", "", str(header[i])) for i, key in columns.items()}, rows, problems
 
 
 def plan_data_from_workbook(
@@ -464,12 +466,16 @@ def plan_data_from_workbook(
     sections = {s["label"]: s for s in base["sections"]}
 
     def fail(row: _Row, key: str, message: str) -> None:
-        problems.append((f"第{row.number}行 {_BY_KEY[key].header}", message))
+        problems.append((f"第{row.number}行 {present.get(key) or _BY_KEY[key].header}", message))
 
     # Group the rows: a row with a title starts a task; a row with only target cells continues one.
     groups: list[_TaskRows] = []
     for row in rows:
-        if row.text("title"):
+        if _is_section_heading(row):
+            # 三 | 重点工程 with no department and no deadline: the heading of a part, as tables often have.
+            number = _CN_DIGITS[row.text("label")]
+            sections[row.text("label")] = {"number": number, "label": row.text("label"), "title": row.text("title")}
+        elif row.text("title"):
             groups.append(_TaskRows(row))
         elif any(row.text(k) for k in TARGET_COLUMNS) and set(row.cells) <= {"label", "code", *TARGET_COLUMNS}:
             ident = row.text("code") or row.text("label")
@@ -547,8 +553,8 @@ def plan_data_from_workbook(
             problems.append((f"第{row.number}行", "没有填写任何牵头、责任、配合或落实单位"))
 
         task_due = dates["due"] or plan_end
-        targets = old.get("targets", []) if not set(TARGET_COLUMNS) & present else []
-        if set(TARGET_COLUMNS) & present:
+        targets = old.get("targets", []) if not set(TARGET_COLUMNS) & present.keys() else []
+        if set(TARGET_COLUMNS) & present.keys():
             # Without a 目标编号 column, a task's targets are matched to the existing ones in order.
             by_order = [t["key"] for t in old.get("targets", [])] if "target_key" not in present else []
             for trow in [row, *g.targets]:
@@ -578,6 +584,7 @@ def plan_data_from_workbook(
         )
 
     if problems:
+        problems.sort(key=_row_number)
         raise PlanFileError(problems)
 
     kept_codes = {t["code"] for t in tasks}
@@ -593,6 +600,19 @@ def plan_data_from_workbook(
         return validate(raw), rows_of
     except PlanFileError as exc:
         raise PlanFileError([(_where_to_row(where, tasks, rows_of), msg) for where, msg in exc.problems]) from None
+
+
+def _is_section_heading(row: _Row) -> bool:
+    return (
+        row.text("label") in _CN_DIGITS
+        and bool(row.text("title"))
+        and not any(row.text(k) for k in (*ROLE_COLUMNS, "due", *TARGET_COLUMNS))
+    )
+
+
+def _row_number(problem: tuple[str, str]) -> int:
+    m = re.match(r"第(\d+)行", problem[0])
+    return int(m[1]) if m else 0
 
 
 def _where_to_row(where: str, tasks: list[dict[str, Any]], rows_of: dict[str, int]) -> str:
@@ -618,9 +638,11 @@ def _code_from_label(label: str) -> str:
     return label
 
 
-def _departments(row: _Row, present: set[str], old: dict[str, Any], dept_names: list[str], fail: Any) -> list[dict]:
+def _departments(
+    row: _Row, present: dict[str, str], old: dict[str, Any], dept_names: list[str], fail: Any
+) -> list[dict]:
     """The row's departments, keeping the plan's wording, note and order for those already there."""
-    if not set(ROLE_COLUMNS) & present:
+    if not set(ROLE_COLUMNS) & present.keys():
         return list(old.get("departments", []))
     wanted: dict[str, str] = {}
     for role in ROLE_COLUMNS:
