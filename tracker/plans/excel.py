@@ -288,7 +288,15 @@ def task_workbook(plan: Plan | None) -> bytes:
         data = plan_file_dict(plan)
         section_labels = {s["number"]: s["label"] for s in data["sections"]}
         row = 3
+        current_section = None
         for t in data["tasks"]:
+            if t["section"] != current_section:
+                current_section = t["section"]
+                heading = next(sec for sec in data["sections"] if sec["number"] == current_section)
+                _write_row(ws, row, {"label": heading["label"], "title": heading["title"]})
+                for cell in ws[row]:
+                    cell.font = Font(bold=True)
+                row += 1
             by_role: dict[str, list[str]] = {r: [] for r in ROLES}
             for a in t["departments"]:
                 by_role[a["role"]].append(a["name"])
@@ -350,6 +358,7 @@ def _help_sheet(wb: Workbook) -> None:
     ws.append([])
     for line in (
         "每行一项任务（措施）；一项任务有多个目标时，后续行只填目标各列。",
+        "只填“序号”（如 三）和“任务/措施”、不填单位和时限的行是部分的标题行。",
         "日期可写 2025-12-31、2025/12/31、2025年12月31日、2025年6月、2025年上半年、2025年底，或 Excel 日期。",
         "单位名称须与系统的单位目录一致；名称相近时，导入会提示“是否为……”。",
         "更新已有计划时：表中没有的任务和目标将被删除（已有报送数据的不能删除，导入会被拒绝）；",
