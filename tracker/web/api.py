@@ -3,9 +3,10 @@ a per-token rate limit, and errors as ``{"error": {"code", "message", "fields"}}
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, render_template, request
+from flask import Blueprint, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.wrappers import Response
@@ -24,6 +25,11 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 OPEN = {"api.openapi_json", "api.docs"}
+
+
+def jsonify(data: Any) -> Response:
+    """JSON with Chinese left readable (UTF-8), not escaped to \\uXXXX."""
+    return current_app.response_class(json.dumps(data, ensure_ascii=False), mimetype="application/json")
 
 
 class ApiError(Exception):
