@@ -178,6 +178,7 @@ def test_checkins_hide_other_departments_drafts(mini_plan, bearer, client: Flask
 
 def test_rate_limit_answers_429_with_retry_after(mini_plan, bearer, client: FlaskClient) -> None:
     client.application.config["API_RATE_LIMIT"] = 3
+    client.application.config["API_RATE_WINDOW"] = 10**9  # one window for the whole test
     h = bearer()
     assert [client.get("/api/v1/plans", headers=h).status_code for _ in range(4)] == [200, 200, 200, 429]
     response = client.get("/api/v1/plans", headers=h)
@@ -211,3 +212,26 @@ def test_listing_tasks_runs_a_fixed_number_of_queries(seeded, bearer, client: Fl
         event.remove(engine, "before_cursor_execute", count)
     assert len(tasks) == 21 and len(matrix["tasks"]) == 21 and len(targets) == 101
     assert len(statements) <= 30, len(statements)  # 3 calls: token, plan, then a few eager loads each
+
+
+def test_the_fixed_window_resets_with_real_time() -> None:
+    from datetime import UTC, timedelta
+
+    from tracker.api.tokens import FixedWindowLimiter
+
+    limiter = FixedWindowLimiter()
+    start = datetime(2024, 6, 3, 10, 0, 0, tzinfo=UTC)
+    assert [limiter.hit(1, now=start, limit=2, window=60)[0] for _ in range(3)] == [True, True, False]
+    assert limiter.hit(2, now=start, limit=2, window=60)[0]  # another token has its own count
+    assert limiter.hit(1, now=start + timedelta(seconds=30), limit=2, window=60) == (False, 30)
+    assert limiter.hit(1, now=start + timedelta(seconds=60), limit=2, window=60)[0]
+
+
+def test_a_deactivated_users_token_stops_working(mini_plan, make_user, client: FlaskClient) -> None:
+    user = make_user("leader")
+    _token, secret = create_token(user, "x", now=clock.now())
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    user.active = False
+    db.session.commit()
+    assert client.get("/api/v1/me", headers=headers).status_code == 401

@@ -4,6 +4,7 @@ a per-token rate limit, and errors as ``{"error": {"code", "message", "fields"}}
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
@@ -76,7 +77,8 @@ def _authenticate() -> None:
         raise ApiError(401, "unauthorized", "缺少或无效的 API 令牌（Authorization: Bearer <令牌>）")
     allowed, reset = limiter(current_app.extensions).hit(
         token.id,
-        now=clock.now(),
+        # Real time, not the app's clock: a demo frozen "as of" a date must not freeze the window.
+        now=datetime.now(UTC),
         limit=current_app.config.get("API_RATE_LIMIT", 300),
         window=current_app.config.get("API_RATE_WINDOW", 60),
     )
