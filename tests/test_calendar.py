@@ -94,3 +94,12 @@ def test_staff_see_their_own_feed_but_cannot_regenerate(mini_plan, login, client
 
 def test_unknown_feed_token_is_404_without_login(mini_plan, client) -> None:
     assert client.get("/calendar/not-a-token.ics").status_code == 404
+
+
+def test_administrators_regenerate_the_whole_plan_feed(mini_plan, login, client) -> None:
+    login("admin")
+    old = _feed_url(client, None)
+    assert client.post("/calendar/regenerate", data={"department": "all"}).status_code == 302
+    assert client.get(old).status_code == 404
+    assert client.get(_feed_url(client, None)).status_code == 200
+    assert client.post("/calendar/regenerate", data={"department": "99999"}).status_code == 404

@@ -361,3 +361,11 @@ def test_heading_rows_name_the_parts_and_problems_come_in_row_order(mini_plan, r
     result = runner.invoke(args=["plan", "import-xlsx", str(path), "--plan", "h"])
     assert result.exit_code == 1
     assert result.output.index("第3行 截止日期") < result.output.index("第5行 牵头单位")
+
+
+def test_county_values_need_a_valid_period(seeded, login, client: FlaskClient) -> None:
+    login("coordinator", "市发展改革委")
+    table = _values_workbook(POLLUTANTS, [(1, "林州市", 500, None, None, None)])
+    response = client.post(f"/plans/{PLAN}/values/import", data={"period": "去年", "file": (BytesIO(table), "v.xlsx")})
+    assert response.status_code == 422 and "报送期" in response.get_data(as_text=True)
+    assert _count(TargetValue) == 0
