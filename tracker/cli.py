@@ -77,6 +77,71 @@ def plan_export(plan_key: str | None) -> None:
     click.echo(json.dumps(export_plan(plan), ensure_ascii=False, indent=2))
 
 
+@plan_cli.command("export-xlsx")
+@click.option("--plan", "plan_key", help="计划编号（默认：当前计划）")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="输出文件 .xlsx")
+def plan_export_xlsx(plan_key: str | None, output: Path) -> None:
+    """把计划导出为任务分解表（Excel）。"""
+    from .plans.excel import task_workbook
+
+    try:
+        plan = get_plan(plan_key) if plan_key else current_plan(clock.today())
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    output.write_bytes(task_workbook(plan))
+    click.echo(f"已导出 {plan.key} 到 {output}")
+
+
+@plan_cli.command("import-xlsx")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--plan", "plan_key", help="更新已有计划（编号）")
+@click.option("--new-plan", "new_key", help="新建计划的编号")
+@click.option("--title", help="新计划名称")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="新计划开始日期")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="新计划结束日期")
+@click.option("--dry-run", is_flag=True, help="只预览变化，不写入")
+def plan_import_xlsx(file: Path, plan_key: str | None, new_key: str | None, title, start, end, dry_run: bool) -> None:  # type: ignore[no-untyped-def]
+    """从任务分解表（Excel）更新或新建计划。全部成功或全部不变。"""
+    from .plans.excel import import_task_workbook
+
+    _require_schema()
+    if bool(plan_key) == bool(new_key):
+        raise click.UsageError("请给出 --plan KEY 或 --new-plan KEY --title T --start D --end D（二者选一）")
+    new_plan = None
+    if new_key:
+        if not (title and start and end):
+            raise click.UsageError("新建计划需要 --title、--start 和 --end")
+        new_plan = {"key": new_key, "title": title, "start": start.date(), "end": end.date()}
+    try:
+        report, changes = import_task_workbook(
+            file.read_bytes(), plan_key=plan_key, new_plan=new_plan, now=clock.now(), dry_run=dry_run
+        )
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for c in changes:
+        click.echo(f"  {c.action} {c.entity} {c.name} {c.field} {c.old or ''} → {c.new or ''}".rstrip())
+    click.echo(("（预览，未写入）" if dry_run else "") + report.summary())
+
+
+@plan_cli.command("import-values")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--period", required=True, help="报送期：2024、2024Q2 或 2024-05")
+@click.option("--plan", "plan_key", help="计划编号（默认：当前计划）")
+def plan_import_values(file: Path, period: str, plan_key: str | None) -> None:
+    """导入各县（市、区）目标实际值（附件 1 / 附件 3 格式）。追加，全部成功或全部不变。"""
+    from .plans.excel import import_target_values
+
+    _require_schema()
+    try:
+        plan = get_plan(plan_key) if plan_key else current_plan(clock.today())
+        rows = import_target_values(
+            file.read_bytes(), plan=plan, period=period, now=clock.now(), reporter_id=None, source_name=file.name
+        )
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"已导入 {len(rows)} 个实际值（{plan.key}，{period}）")
+
+
 users_cli = AppGroup("users", help="管理账号。")
 
 

@@ -38,6 +38,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "tracker@localhost"),
         "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        # Calls per API token per window (seconds): a fixed window, 429 beyond it.
+        "API_RATE_LIMIT": int(env.get("API_RATE_LIMIT", "300")),
+        "API_RATE_WINDOW": int(env.get("API_RATE_WINDOW", "60")),
         # The warning-light thresholds (tracker/lights.py documents the rule).
         "LIGHT_RULE": {
             "due_soon_days": int(env.get("LIGHT_DUE_SOON_DAYS", "30")),

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per concern. Importing this package registers them all."""
 
+from .access import ApiToken, CalendarFeed
 from .audit import AuditLog
 from .links import Contribution, Dependency
 from .notify import CalendarOverride, OutboxMessage
@@ -8,9 +9,11 @@ from .plan import Plan, Section, Target, TargetValue, Task
 from .progress import Attachment, CheckIn, ExtensionRequest, Review
 
 __all__ = [
+    "ApiToken",
     "Assignment",
     "Attachment",
     "AuditLog",
+    "CalendarFeed",
     "CalendarOverride",
     "CheckIn",
     "Contribution",

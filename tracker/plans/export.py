@@ -81,3 +81,135 @@ def export_plan(plan: Plan) -> dict[str, Any]:
         ],
         "targets": [target_json(x) for x in plan_targets],
     }
+
+
+def plan_file_dict(plan: Plan) -> dict[str, Any]:
+    """The plan as a plan *file* (the input format of ``schema.validate``), complete enough that
+    loading it back changes nothing. The Excel import starts from this and overlays the workbook.
+
+    Departments and counties are the shared directory, listed whole in their directory order.
+    A task's deadline is its ``original_due``: loading a file resets an approved extension only when
+    the file's deadline differs from the plan's own.
+    """
+    from ..models import Contribution, Dependency, Section
+
+    sections = db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)).all()
+    tasks = db.session.scalars(
+        db.select(Task)
+        .filter_by(plan_id=plan.id)
+        .options(
+            selectinload(Task.section),
+            selectinload(Task.parent),
+            selectinload(Task.assignments).selectinload(Assignment.department),
+            selectinload(Task.targets).selectinload(Target.county),
+        )
+        .order_by(Task.position, Task.id)
+    ).all()
+    plan_targets = db.session.scalars(
+        db.select(Target)
+        .filter_by(plan_id=plan.id, task_id=None)
+        .options(selectinload(Target.county))
+        .order_by(Target.position, Target.id)
+    ).all()
+    codes = {t.id: t.code for t in tasks}
+    keys = {t.id: t.key for t in db.session.scalars(db.select(Target).filter_by(plan_id=plan.id))}
+    task_ids = list(codes)
+    dependencies = db.session.scalars(
+        db.select(Dependency).where(Dependency.task_id.in_(task_ids)).order_by(Dependency.id)
+    ).all()
+    contributions = db.session.scalars(
+        db.select(Contribution).where(Contribution.task_id.in_(task_ids)).order_by(Contribution.id)
+    ).all()
+    return {
+        "plan": {
+            "key": plan.key,
+            "title": plan.title,
+            "start": plan.start,
+            "end": plan.end,
+            "source": plan.source,
+            "basis": plan.basis,
+        },
+        **directory_file_dict(),
+        "sections": [{"number": s.number, "label": s.label, "title": s.title} for s in sections],
+        "tasks": [
+            {
+                "code": t.code,
+                "label": t.label,
+                "section": t.section.number,
+                "parent": t.parent.code if t.parent else None,
+                "title": t.title,
+                "text": t.text,
+                "responsibility": t.responsibility,
+                "open_parties": list(t.open_parties or []),
+                "start": t.start,
+                "due": t.original_due,
+                "reporting_cycle": t.reporting_cycle,
+                "departments": [
+                    {"name": a.department.name, "role": a.role, "role_text": a.role_text, "note": a.note}
+                    for a in t.assignments
+                ],
+                "targets": [_target_file(x, task=True) for x in t.targets],
+            }
+            for t in tasks
+        ],
+        "targets": [_target_file(x, task=False) for x in plan_targets],
+        "dependencies": [
+            {
+                "task": codes[d.task_id],
+                "depends_on": codes[d.depends_on_id],
+                "lag_days": d.lag_days,
+                "rationale": d.rationale,
+            }
+            for d in dependencies
+        ],
+        "contributions": [
+            {"task": codes[c.task_id], "target": keys[c.target_id], "rationale": c.rationale} for c in contributions
+        ],
+    }
+
+
+def directory_file_dict() -> dict[str, Any]:
+    """The shared directory (counties, departments) in the plan-file format, as it stands."""
+    from ..models import County
+
+    counties = db.session.scalars(db.select(County).order_by(County.position, County.id)).all()
+    departments = db.session.scalars(
+        db.select(Department).options(selectinload(Department.county)).order_by(Department.position, Department.id)
+    ).all()
+    return {
+        "counties": [{"name": c.name, "kind": c.kind} for c in counties],
+        "departments": [
+            {
+                "name": d.name,
+                "kind": d.kind,
+                "county": d.county.name if d.county else None,
+                "coordinating": d.coordinating,
+                "emails": d.emails,
+            }
+            for d in departments
+        ],
+    }
+
+
+def _target_file(t: Target, *, task: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "key": t.key,
+        "category": t.category,
+        "name": t.name,
+        "metric": t.metric,
+        "value": t.value,
+        "value_min": t.value_min,
+        "value_max": t.value_max,
+        "unit": t.unit,
+        "comparison": t.comparison,
+        "baseline": t.baseline,
+        "baseline_year": t.baseline_year,
+        "change": t.change,
+        "due": t.due,
+        "county": t.county.name if t.county else None,
+        "source": t.source,
+        "note": t.note,
+    }
+    if not task:
+        out["group"] = t.group
+    return out

@@ -72,6 +72,7 @@ _ENTITIES = {
     "dependency": "依赖关系",
     "contribution": "目标贡献",
 }
+ENTITY_NAMES = _ENTITIES
 
 
 def load_plan(data: PlanData, *, now: datetime) -> LoadReport:
@@ -133,6 +134,62 @@ class _Writer:
             if key not in keep:
                 self.delete(obj, entity)
         self.flush()
+
+
+@dataclass
+class Change:
+    """One change a load would make, as the history would record it."""
+
+    action: str
+    entity: str
+    name: str
+    field: str
+    old: str | None
+    new: str | None
+
+
+def preview_plan(data: PlanData, *, now: datetime) -> tuple[LoadReport, list[Change]]:
+    """What ``load_plan(data)`` would do, without writing: the same load, rolled back.
+
+    The changes are read from the history rows the load writes, so the preview and the real load
+    cannot disagree.
+    """
+    from ..models import AuditLog
+
+    try:
+        last = db.session.scalar(db.select(func.max(AuditLog.id))) or 0
+        report = _load(data, now)
+        rows = db.session.scalars(db.select(AuditLog).where(AuditLog.id > last).order_by(AuditLog.id)).all()
+        changes = [
+            Change(r.action, r.entity, _name_of(r.entity, r.entity_id, r.old), r.field, r.old, r.new) for r in rows
+        ]
+    finally:
+        db.session.rollback()
+    return report, changes
+
+
+def _name_of(entity: str, entity_id: int | None, old: str | None) -> str:
+    model = {
+        "task": Task,
+        "target": Target,
+        "department": Department,
+        "county": County,
+        "plan": Plan,
+        "section": Section,
+        "assignment": Assignment,
+    }.get(entity)
+    obj = db.session.get(model, entity_id) if model is not None and entity_id is not None else None
+    if obj is None:
+        return old or ""
+    if isinstance(obj, Task):
+        return f"{obj.label} {obj.title}"
+    if isinstance(obj, Target):
+        return f"{obj.key} {obj.name}"
+    if isinstance(obj, Assignment):
+        return f"{obj.task.label} · {obj.department.name}"
+    if isinstance(obj, Section):
+        return f"{obj.label}、{obj.title}"
+    return getattr(obj, "title", None) or getattr(obj, "name", "")
 
 
 def _load(data: PlanData, now: datetime) -> LoadReport:

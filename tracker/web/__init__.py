@@ -14,24 +14,34 @@ from .grants import grant_for
 
 
 def register_web(app: Flask) -> None:
+    from .api import bp as api_bp
     from .auth import bp as auth_bp
+    from .calendar import bp as calendar_bp
+    from .exchange import bp as exchange_bp
     from .graph import bp as graph_bp
     from .leadership import bp as leadership_bp
+    from .profile import bp as profile_bp
     from .tasks import bp as tasks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(graph_bp)
     app.register_blueprint(leadership_bp)
+    app.register_blueprint(exchange_bp)
+    app.register_blueprint(calendar_bp)
+    app.register_blueprint(profile_bp)
+    app.register_blueprint(api_bp)
 
     # An intranet system: every page but the login form, static files and the signed reminder link
     # needs an account. A grant from a signed link opens the one report form it names, nothing else.
-    public_endpoints = {"auth.login", "static", "reminders.follow_link"}
+    public_endpoints = {"auth.login", "static", "reminders.follow_link", "calendar.feed"}
     grant_endpoints = {"reports.form"}
 
     @app.before_request
     def require_login():  # type: ignore[no-untyped-def]
         if request.endpoint in public_endpoints or current_user.is_authenticated:
+            return None
+        if request.path.startswith("/api/"):  # the API authenticates by token and answers in JSON
             return None
         code = str((request.view_args or {}).get("code"))
         if request.endpoint in grant_endpoints and grant_for(session, code, now=clock.now()):

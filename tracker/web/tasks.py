@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import clock
-from ..plans.queries import assignments_by_role, current_plan, get_task, tasks_by_section
+from ..models import Plan
+from ..plans.queries import assignments_by_role, current_plan, get_plan, get_task, tasks_by_section
 
 bp = Blueprint("tasks", __name__)
 
@@ -21,14 +22,20 @@ def home() -> Response:
     return redirect(url_for("tasks.index"))
 
 
+def _plan() -> Plan:
+    """The plan named by ``?plan=KEY``, else the current one."""
+    key = request.args.get("plan")
+    return get_plan(key) if key else current_plan(clock.today())
+
+
 @bp.get("/tasks")
 def index() -> str:
-    plan = current_plan(clock.today())
+    plan = _plan()
     return render_template("tasks/index.html", plan=plan, sections=tasks_by_section(plan))
 
 
 @bp.get("/tasks/<code>")
 def detail(code: str) -> str:
-    plan = current_plan(clock.today())
+    plan = _plan()
     task = get_task(plan, code)
     return render_template("tasks/detail.html", plan=plan, task=task, by_role=assignments_by_role(task))

@@ -1,0 +1,312 @@
+"""The OpenAPI 3 description of ``/api/v1``, written as data. The views read their query parameters
+through it (``parse_query``), so the running API and its description cannot drift apart."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ..lights import LIGHT_LABELS
+from ..models.org import ROLES, USER_ROLES
+from ..models.plan import TARGET_GROUPS, TASK_STATUSES
+from ..models.progress import CHECKIN_STATES as CHECKIN_STATE_NAMES
+
+_S = {"type": "string"}
+_NS = {"type": ["string", "null"]}
+_DATE = {"type": "string", "format": "date"}
+_NUM = {"type": ["number", "null"]}
+
+
+def _obj(props: dict[str, Any], *, required: list[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "properties": props, "required": required or list(props), "additionalProperties": False}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _list(name: str) -> dict[str, Any]:
+    return {"type": "array", "items": _ref(name)}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj(
+        {
+            "error": _obj(
+                {
+                    "code": {"type": "string", "description": "stable machine-readable code"},
+                    "message": {"type": "string", "description": "Chinese message for people"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                }
+            )
+        }
+    ),
+    "User": _obj(
+        {
+            "id": {"type": "integer"},
+            "email": _S,
+            "name": _S,
+            "role": {"type": "string", "enum": list(USER_ROLES)},
+            "department": _NS,
+        }
+    ),
+    "Plan": _obj({"key": _S, "title": _S, "start": _DATE, "end": _DATE}),
+    "PlanDetail": _obj(
+        {
+            "key": _S,
+            "title": _S,
+            "start": _DATE,
+            "end": _DATE,
+            "sections": {
+                "type": "array",
+                "items": _obj({"number": {"type": "integer"}, "label": _S, "title": _S}),
+            },
+        }
+    ),
+    "Department": _obj(
+        {
+            "id": {"type": "integer"},
+            "name": _S,
+            "kind": {"type": "string", "enum": ["bureau", "county", "outside", "party"]},
+            "county": _NS,
+            "coordinating": {"type": "boolean"},
+        }
+    ),
+    "Assignment": _obj({"name": _S, "role": {"type": "string", "enum": list(ROLES)}, "role_text": _S}),
+    "Task": _obj(
+        {
+            "code": _S,
+            "label": _S,
+            "title": _S,
+            "section": _S,
+            "parent": _NS,
+            "start": _DATE,
+            "due": _DATE,
+            "original_due": _DATE,
+            "status": {"type": "string", "enum": list(TASK_STATUSES)},
+            "progress": {"type": "integer"},
+            "reporting_cycle": {"type": "string", "enum": ["month", "quarter", "year"]},
+            "light": {"type": "string", "enum": list(LIGHT_LABELS)},
+            "departments": _list("Assignment"),
+        }
+    ),
+    "TargetBase": {
+        "type": "object",
+        "properties": {
+            "key": _S,
+            "group": {"type": "string", "enum": list(TARGET_GROUPS)},
+            "name": _S,
+            "metric": _NS,
+            "value": _NUM,
+            "value_min": _NUM,
+            "value_max": _NUM,
+            "unit": _S,
+            "comparison": {"type": ["string", "null"]},
+            "due": _DATE,
+            "baseline": _NUM,
+            "baseline_year": {"type": ["integer", "null"]},
+            "change": _NUM,
+            "county": _NS,
+            "source": _S,
+        },
+        "required": ["key", "group", "name", "value", "unit", "comparison", "due", "county"],
+    },
+    "TargetValue": _obj(
+        {"period": _S, "period_end": _DATE, "value": {"type": "number"}, "source": _S, "reported_at": _S}
+    ),
+    "Target": {
+        "allOf": [
+            _ref("TargetBase"),
+            {
+                "type": "object",
+                "properties": {"task": _NS, "values": _list("TargetValue")},
+                "required": ["task", "values"],
+            },
+        ]
+    },
+    "CheckIn": _obj(
+        {
+            "id": {"type": "integer"},
+            "task": _S,
+            "department": _S,
+            "period": _S,
+            "period_start": _DATE,
+            "period_end": _DATE,
+            "state": {"type": "string", "enum": list(CHECKIN_STATE_NAMES)},
+            "status": _S,
+            "percent": {"type": "integer"},
+            "narrative": _S,
+            "problems": _S,
+            "next_steps": _S,
+            "submitted_at": _NS,
+        }
+    ),
+    "Matrix": _obj(
+        {
+            "departments": {"type": "array", "items": _S},
+            "tasks": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "code": _S,
+                        "label": _S,
+                        "title": _S,
+                        "roles": {"type": "object", "additionalProperties": {"type": "string", "enum": list(ROLES)}},
+                    }
+                ),
+            },
+        }
+    ),
+}
+
+
+SCHEMAS["TaskDetail"] = _obj(
+    {
+        **SCHEMAS["Task"]["properties"],
+        "text": _S,
+        "responsibility": _S,
+        "targets": _list("TargetBase"),
+    }
+)
+
+
+def _param(name: str, schema: dict[str, Any], description: str, where: str = "query") -> dict[str, Any]:
+    return {"name": name, "in": where, "required": where == "path", "schema": schema, "description": description}
+
+
+PLAN_KEY = _param("key", {"type": "string"}, "计划编号，如 anyang-14fyp-esr", "path")
+
+_ERRORS = {
+    "400": "查询参数有误（fields 列出每个参数）",
+    "401": "缺少或无效的令牌",
+    "403": "无权查看",
+    "404": "不存在",
+    "429": "调用过于频繁",
+}
+
+
+def _op(op_id: str, summary: str, schema: dict[str, Any], params: list[dict[str, Any]]) -> dict[str, Any]:
+    responses: dict[str, Any] = {"200": {"description": "成功", "content": {"application/json": {"schema": schema}}}}
+    for status, text in _ERRORS.items():
+        responses[status] = {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
+    return {"get": {"operationId": op_id, "summary": summary, "parameters": params, "responses": responses}}
+
+
+PATHS: dict[str, Any] = {
+    "/me": _op("me", "当前令牌所属的账号", _ref("User"), []),
+    "/plans": _op("plans", "全部计划", _list("Plan"), []),
+    "/plans/{key}": _op("plan", "一个计划及其部分", _ref("PlanDetail"), [PLAN_KEY]),
+    "/plans/{key}/tasks": _op(
+        "tasks",
+        "计划的任务，可按部分、单位、角色、状态、预警灯、截止日期筛选",
+        _list("Task"),
+        [
+            PLAN_KEY,
+            _param("section", {"type": "string"}, "部分，如 三"),
+            _param("department", {"type": "string"}, "单位全称；mine 表示本人所属单位"),
+            _param(
+                "role",
+                {"type": "string", "enum": list(ROLES)},
+                "单位在任务中的角色（与 department 同用时指该单位的角色）",
+            ),
+            _param("status", {"type": "string", "enum": list(TASK_STATUSES)}, "任务状态"),
+            _param(
+                "light",
+                {"type": "string", "enum": list(LIGHT_LABELS)},
+                "预警灯（暂不计“本期未报送”，report_missing=False）",
+            ),
+            _param("due_from", {"type": "string", "format": "date"}, "截止日期不早于"),
+            _param("due_to", {"type": "string", "format": "date"}, "截止日期不晚于"),
+        ],
+    ),
+    "/plans/{key}/tasks/{code}": _op(
+        "task",
+        "一项任务及其目标",
+        _ref("TaskDetail"),
+        [PLAN_KEY, _param("code", {"type": "string"}, "任务编码，如 3.1", "path")],
+    ),
+    "/plans/{key}/targets": _op(
+        "targets",
+        "计划的目标及报送的实际值",
+        _list("Target"),
+        [
+            PLAN_KEY,
+            _param("group", {"type": "string", "enum": list(TARGET_GROUPS)}, "目标类别"),
+            _param("county", {"type": "string"}, "县（市、区）名称"),
+        ],
+    ),
+    "/plans/{key}/checkins": _op(
+        "checkins",
+        "进展报送（草稿仅本单位可见）",
+        _list("CheckIn"),
+        [
+            PLAN_KEY,
+            _param("task", {"type": "string"}, "任务编码"),
+            _param("department", {"type": "string"}, "单位全称；mine 表示本人所属单位"),
+            _param("state", {"type": "string", "enum": list(CHECKIN_STATE_NAMES)}, "报送状态"),
+            _param("period", {"type": "string"}, "报送期，如 2024Q2"),
+            _param("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}, "最多条数"),
+            _param("offset", {"type": "integer", "minimum": 0, "default": 0}, "跳过条数"),
+        ],
+    ),
+    "/plans/{key}/matrix": _op("matrix", "责任矩阵：任务 × 单位的角色", _ref("Matrix"), [PLAN_KEY]),
+    "/departments": _op("departments", "单位目录", _list("Department"), []),
+}
+
+
+def spec(server_url: str = "/api/v1") -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "规划任务督办系统 API",
+            "version": "1.0.0",
+            "description": "只读接口。调用时在请求头中带上个人令牌：Authorization: Bearer <令牌>"
+            "（在“API 令牌”页面创建）。"
+            '错误统一为 {"error": {"code", "message", "fields"}}。',
+        },
+        "servers": [{"url": server_url}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": SCHEMAS,
+        },
+        "paths": PATHS,
+    }
+
+
+def parse_query(op_id: str, args: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The operation's query parameters, converted and checked against their schemas.
+
+    Returns (values, problems by parameter name). Unknown parameters are ignored.
+    """
+    operation = next(p["get"] for p in PATHS.values() if p["get"]["operationId"] == op_id)
+    values: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for param in operation["parameters"]:
+        if param["in"] != "query":
+            continue
+        name, schema = param["name"], param["schema"]
+        raw = args.get(name)
+        if raw is None or raw == "":
+            values[name] = schema.get("default")
+            continue
+        if "enum" in schema and raw not in schema["enum"]:
+            problems[name] = f"应为 {' / '.join(schema['enum'])} 之一"
+        elif schema.get("format") == "date":
+            try:
+                values[name] = date.fromisoformat(raw)
+            except ValueError:
+                problems[name] = "应为日期 YYYY-MM-DD"
+            continue
+        elif schema["type"] == "integer":
+            try:
+                number = int(raw)
+            except ValueError:
+                problems[name] = "应为整数"
+                continue
+            if number < schema.get("minimum", number) or number > schema.get("maximum", number):
+                problems[name] = f"应在 {schema.get('minimum', '')}–{schema.get('maximum', '')} 之间"
+            values[name] = number
+            continue
+        values[name] = raw
+    return values, problems

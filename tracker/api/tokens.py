@@ -1,0 +1,87 @@
+"""Personal API tokens: created and revoked by their owner, kept only as a SHA-256 hash, and a
+fixed-window rate limit per token."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+
+from .. import audit
+from ..errors import NotFound, TrackerError
+from ..extensions import db
+from ..models import ApiToken, User
+
+PREFIX = "trk_"
+
+
+class TokenError(TrackerError):
+    """A token cannot be created or is not valid."""
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_token(user: User, name: str, *, now: datetime) -> tuple[ApiToken, str]:
+    """A new token for ``user``; returns it and the secret, which is never shown again."""
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise TokenError("请填写令牌名称（不超过 64 个字）")
+    secret = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name, token_hash=_hash(secret), prefix=secret[:12], created_at=now)
+    db.session.add(token)
+    db.session.flush()
+    audit.record(now=now, action="create", entity="api_token", entity_id=token.id, new=name, user_id=user.id)
+    db.session.commit()
+    return token, secret
+
+
+def user_tokens(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(db.select(ApiToken).filter_by(user_id=user.id).order_by(ApiToken.id.desc())))
+
+
+def revoke_token(user: User, token_id: int, *, now: datetime) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound("没有这个令牌")
+    if token.revoked_at is None:
+        token.revoked_at = now
+        audit.record(now=now, action="revoke", entity="api_token", entity_id=token.id, user_id=user.id)
+        db.session.commit()
+    return token
+
+
+def authenticate(secret: str, *, now: datetime) -> ApiToken | None:
+    """The live token with this secret whose owner is active, or None."""
+    if not secret.startswith(PREFIX):
+        return None
+    token = db.session.scalar(db.select(ApiToken).filter_by(token_hash=_hash(secret)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    token.last_used_at = now
+    db.session.commit()
+    return token
+
+
+class FixedWindowLimiter:
+    """At most ``limit`` calls per token in each ``window``-second window. In memory, per process:
+    with several workers the effective limit is per worker, which is acceptable for a courtesy limit."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[int, int], int] = {}
+
+    def hit(self, token_id: int, *, now: datetime, limit: int, window: int) -> tuple[bool, int]:
+        """Count one call; return (allowed, seconds until the window resets)."""
+        stamp = int(now.timestamp())
+        slot = stamp // window
+        if len(self.counts) > 10_000:  # drop old windows
+            self.counts = {k: v for k, v in self.counts.items() if k[1] == slot}
+        key = (token_id, slot)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return self.counts[key] <= limit, window - stamp % window
+
+
+def limiter(extensions: dict[str, Any]) -> FixedWindowLimiter:
+    return extensions.setdefault("api_rate_limiter", FixedWindowLimiter())

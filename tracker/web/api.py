@@ -1,0 +1,215 @@
+"""``/api/v1``: the read-only JSON API. Token auth (``Authorization: Bearer``), no session or CSRF,
+a per-token rate limit, and errors as ``{"error": {"code", "message", "fields"}}``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, current_app, g, render_template, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as HTTPNotFound
+from werkzeug.wrappers import Response
+
+from .. import clock
+from ..api import reads
+from ..api.openapi import parse_query, spec
+from ..api.tokens import authenticate, limiter
+from ..errors import NotFound, PermissionDenied
+from ..extensions import csrf, db
+from ..lights import LightRule
+from ..models import Department, User
+from ..plans.queries import get_plan, get_task
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+OPEN = {"api.openapi_json", "api.docs"}
+
+
+def jsonify(data: Any) -> Response:
+    """JSON with Chinese left readable (UTF-8), not escaped to \\uXXXX."""
+    return current_app.response_class(json.dumps(data, ensure_ascii=False), mimetype="application/json")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+def _error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> tuple[Response, int]:
+    return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> tuple[Response, int]:
+    response, status = _error(exc.status, exc.code, exc.message, exc.fields)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="tracker"'
+    return response, status
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc: NotFound) -> tuple[Response, int]:
+    return _error(404, "not_found", str(exc))
+
+
+@bp.errorhandler(PermissionDenied)
+def _forbidden(exc: PermissionDenied) -> tuple[Response, int]:
+    return _error(403, "forbidden", str(exc))
+
+
+@bp.errorhandler(HTTPException)
+def _http(exc: HTTPException) -> tuple[Response, int]:
+    return _error(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+
+
+@bp.before_request
+def _authenticate() -> None:
+    if request.endpoint in OPEN:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    token = authenticate(secret.strip(), now=clock.now()) if scheme.lower() == "bearer" else None
+    if token is None:
+        raise ApiError(401, "unauthorized", "缺少或无效的 API 令牌（Authorization: Bearer <令牌>）")
+    allowed, reset = limiter(current_app.extensions).hit(
+        token.id,
+        # Real time, not the app's clock: a demo frozen "as of" a date must not freeze the window.
+        now=datetime.now(UTC),
+        limit=current_app.config.get("API_RATE_LIMIT", 300),
+        window=current_app.config.get("API_RATE_WINDOW", 60),
+    )
+    if not allowed:
+        g.retry_after = reset
+        raise ApiError(429, "rate_limited", f"调用过于频繁，请 {reset} 秒后再试")
+    g.api_user = token.user
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    if retry := g.get("retry_after"):
+        response.headers["Retry-After"] = str(retry)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _user() -> User:
+    return g.api_user
+
+
+def _query(op_id: str) -> dict[str, Any]:
+    values, problems = parse_query(op_id, request.args)
+    if problems:
+        raise ApiError(400, "invalid_parameter", "查询参数有误", problems)
+    return values
+
+
+def _department(name: str | None, param: str = "department") -> Department | None:
+    if not name:
+        return None
+    if name == "mine":
+        if _user().department is None:
+            raise ApiError(400, "invalid_parameter", "查询参数有误", {param: "您的账号不属于任何单位"})
+        return _user().department
+    dept = db.session.scalar(db.select(Department).filter_by(name=name))
+    if dept is None:
+        raise ApiError(400, "invalid_parameter", "查询参数有误", {param: f"没有名为 {name} 的单位"})
+    return dept
+
+
+def _rule() -> LightRule:
+    return LightRule(**current_app.config["LIGHT_RULE"])
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Response:
+    return jsonify(spec(request.script_root + "/api/v1"))
+
+
+@bp.get("/docs")
+def docs() -> str:
+    return render_template("api/docs.html", spec=spec(request.script_root + "/api/v1"))
+
+
+@bp.get("/me")
+def me() -> Response:
+    return jsonify(reads.user_json(_user()))
+
+
+@bp.get("/plans")
+def plans() -> Response:
+    return jsonify(reads.plans())
+
+
+@bp.get("/plans/<key>")
+def plan(key: str) -> Response:
+    return jsonify(reads.plan_detail(get_plan(key)))
+
+
+@bp.get("/plans/<key>/tasks")
+def tasks(key: str) -> Response:
+    q = _query("tasks")
+    the_plan = get_plan(key)
+    f = reads.TaskFilter(
+        section=q["section"],
+        department=_department(q["department"]),
+        role=q["role"],
+        status=q["status"],
+        light=q["light"],
+        due_from=q["due_from"],
+        due_to=q["due_to"],
+    )
+    return jsonify(reads.tasks(the_plan, f, today=clock.today(), rule=_rule()))
+
+
+@bp.get("/plans/<key>/tasks/<code>")
+def task(key: str, code: str) -> Response:
+    return jsonify(reads.task_detail(get_task(get_plan(key), code), today=clock.today(), rule=_rule()))
+
+
+@bp.get("/plans/<key>/targets")
+def targets(key: str) -> Response:
+    q = _query("targets")
+    return jsonify(reads.targets(get_plan(key), group=q["group"], county=q["county"]))
+
+
+@bp.get("/plans/<key>/checkins")
+def checkins(key: str) -> Response:
+    q = _query("checkins")
+    the_plan = get_plan(key)
+    rows = reads.checkins(
+        the_plan,
+        _user(),
+        task=q["task"],
+        department=_department(q["department"]),
+        state=q["state"],
+        period=q["period"],
+        limit=q["limit"],
+        offset=q["offset"],
+    )
+    return jsonify(rows)
+
+
+@bp.get("/plans/<key>/matrix")
+def matrix(key: str) -> Response:
+    return jsonify(reads.matrix(get_plan(key)))
+
+
+@bp.get("/departments")
+def departments() -> Response:
+    return jsonify(reads.departments())
+
+
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(rest: str) -> Response:
+    adapter = current_app.url_map.bind("")
+    try:
+        endpoint, _args = adapter.match(request.path, method="GET")
+    except (HTTPNotFound, MethodNotAllowed):
+        endpoint = "api.unknown"
+    if endpoint == "api.unknown":
+        raise ApiError(404, "not_found", "没有这个接口")
+    raise ApiError(405, "method_not_allowed", f"此接口只支持 GET（{request.method} 不可用）")

@@ -1,0 +1,230 @@
+"""Excel in and out on the web: the template, a plan's 任务分解表, and the upload → preview → confirm import.
+
+Between preview and confirm the upload waits in the instance folder under a random name; the form
+carries only that name, checked against a strict pattern, never a path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from .. import clock
+from ..accounts.permissions import can_edit_plan
+from ..errors import PermissionDenied, PlanFileError, TrackerError
+from ..extensions import db
+from ..models import Plan
+from ..plans.excel import import_target_values, import_task_workbook, task_workbook
+from ..plans.loader import ENTITY_NAMES
+from ..plans.queries import current_plan, get_plan
+
+bp = Blueprint("exchange", __name__)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+# Field names of the history, as the preview shows them.
+FIELD_NAMES = {
+    "title": "名称",
+    "label": "序号",
+    "text": "主要内容",
+    "start": "开始时间",
+    "due": "完成时限",
+    "original_due": "原定完成时限",
+    "reporting_cycle": "报送周期",
+    "parent_id": "上级任务",
+    "section_id": "部分",
+    "position": "排列顺序",
+    "role": "角色",
+    "role_text": "角色原文",
+    "name": "名称",
+    "value": "目标值",
+    "value_min": "区间下限",
+    "value_max": "区间上限",
+    "unit": "单位",
+    "comparison": "比较",
+}
+
+
+def _xlsx(content: bytes, name: str) -> Response:
+    from io import BytesIO
+
+    return send_file(BytesIO(content), mimetype=XLSX, as_attachment=True, download_name=name)
+
+
+def _require_coordinator() -> None:
+    if not can_edit_plan(current_user):
+        raise PermissionDenied("只有统筹协调人员可以导入计划。")
+
+
+STALE_AFTER = timedelta(days=1)
+
+
+def _upload_dir() -> Path:
+    # Under the upload folder, which is in the instance folder unless configured elsewhere.
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _drop_stale_uploads(folder: Path) -> None:
+    """Uploads previewed but never confirmed or cancelled are removed after a day."""
+    limit = (datetime.now(UTC) - STALE_AFTER).timestamp()
+    for path in folder.glob("*.*"):
+        if path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+
+
+@bp.get("/plans/template.xlsx")
+def template() -> Response:
+    return _xlsx(task_workbook(None), "任务分解表模板.xlsx")
+
+
+@bp.get("/plans/<key>/tasks.xlsx")
+def tasks_xlsx(key: str) -> Response:
+    plan = get_plan(key)
+    return _xlsx(task_workbook(plan), f"{plan.key}-任务分解表.xlsx")
+
+
+def _plans() -> list[Plan]:
+    return list(db.session.scalars(db.select(Plan).order_by(Plan.start)))
+
+
+@bp.route("/plans/import", methods=["GET", "POST"])
+def upload() -> str | Response:
+    _require_coordinator()
+    form: dict[str, Any] = {"mode": "update", "plan": "", "key": "", "title": "", "start": "", "end": ""}
+    problems: list[tuple[str, str]] = []
+    plans = _plans()
+    if plans and not request.form:
+        form["plan"] = current_plan(clock.today()).key
+    if request.method == "POST":
+        form.update({k: request.form.get(k, "").strip() for k in form})
+        upload = request.files.get("file")
+        params: dict[str, Any] = {}
+        if upload is None or not upload.filename:
+            problems.append(("文件", "请选择 .xlsx 文件"))
+        if form["mode"] == "new":
+            try:
+                start, end = date.fromisoformat(form["start"]), date.fromisoformat(form["end"])
+            except ValueError:
+                problems.append(("起止日期", "请填写有效的开始和结束日期（YYYY-MM-DD）"))
+            else:
+                params["new_plan"] = {"key": form["key"], "title": form["title"], "start": start, "end": end}
+            if not form["key"] or not form["title"]:
+                problems.append(("新计划", "请填写计划编号和名称"))
+        else:
+            params["plan_key"] = form["plan"]
+        if not problems and upload is not None:
+            content = upload.read()
+            token = secrets.token_hex(16)
+            try:
+                report, changes = import_task_workbook(content, now=clock.now(), dry_run=True, **params)
+            except PlanFileError as exc:
+                problems = exc.problems
+            except TrackerError as exc:
+                problems = [("文件", str(exc))]
+            else:
+                folder = _upload_dir()
+                _drop_stale_uploads(folder)
+                (folder / f"{token}.xlsx").write_bytes(content)
+                meta = {"user_id": current_user.id, "filename": upload.filename, **_jsonable(params)}
+                (folder / f"{token}.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+                return render_template(
+                    "exchange/preview.html",
+                    token=token,
+                    report=report,
+                    changes=changes,
+                    meta=meta,
+                    ENTITIES=ENTITY_NAMES,
+                    FIELDS=FIELD_NAMES,
+                )
+    status = 422 if problems else 200
+    return render_template("exchange/upload.html", form=form, plans=plans, problems=problems), status  # type: ignore[return-value]
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    if "new_plan" in params:
+        p = params["new_plan"]
+        return {"new_plan": {**p, "start": p["start"].isoformat(), "end": p["end"].isoformat()}}
+    return params
+
+
+def _pending(token: str) -> tuple[Path, dict[str, Any]]:
+    if not _TOKEN.match(token):
+        abort(404)
+    folder = _upload_dir()
+    meta_path = folder / f"{token}.json"
+    if not meta_path.exists():
+        abort(404)
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if meta["user_id"] != current_user.id:
+        abort(404)
+    return folder / f"{token}.xlsx", meta
+
+
+@bp.post("/plans/import/<token>")
+def confirm(token: str) -> str | Response:
+    _require_coordinator()
+    path, meta = _pending(token)
+    params: dict[str, Any] = {}
+    if "new_plan" in meta:
+        p = meta["new_plan"]
+        params["new_plan"] = {**p, "start": date.fromisoformat(p["start"]), "end": date.fromisoformat(p["end"])}
+    else:
+        params["plan_key"] = meta["plan_key"]
+    try:
+        report, _ = import_task_workbook(path.read_bytes(), now=clock.now(), **params)
+    except PlanFileError as exc:
+        return render_template("exchange/upload.html", form={}, plans=_plans(), problems=exc.problems), 422  # type: ignore[return-value]
+    finally:
+        path.unlink(missing_ok=True)
+        path.with_suffix(".json").unlink(missing_ok=True)
+    flash(report.summary())
+    return redirect(url_for("tasks.index", plan=report.plan_key))
+
+
+@bp.post("/plans/import/<token>/cancel")
+def cancel(token: str) -> Response:
+    _require_coordinator()
+    path, _ = _pending(token)
+    path.unlink(missing_ok=True)
+    path.with_suffix(".json").unlink(missing_ok=True)
+    flash("已取消导入，未做任何修改。")
+    return redirect(url_for("exchange.upload"))
+
+
+@bp.route("/plans/<key>/values/import", methods=["GET", "POST"])
+def values(key: str) -> str | Response:
+    _require_coordinator()
+    plan = get_plan(key)
+    problems: list[tuple[str, str]] = []
+    period = request.form.get("period", "").strip()
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            problems.append(("文件", "请选择 .xlsx 文件"))
+        else:
+            try:
+                rows = import_target_values(
+                    upload.read(),
+                    plan=plan,
+                    period=period,
+                    now=clock.now(),
+                    reporter_id=current_user.id,
+                    source_name=upload.filename,
+                )
+            except PlanFileError as exc:
+                problems = exc.problems
+            else:
+                flash(f"已导入 {len(rows)} 个实际值（{period}）。")
+                return redirect(url_for("exchange.values", key=plan.key))
+    status = 422 if problems else 200
+    return render_template("exchange/values.html", plan=plan, period=period, problems=problems), status  # type: ignore[return-value]
