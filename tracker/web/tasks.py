@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import clock
@@ -13,6 +14,8 @@ bp = Blueprint("tasks", __name__)
 
 @bp.get("/")
 def home() -> Response:
+    if current_user.role == "staff":
+        return redirect(url_for("reports.my"))
     return redirect(url_for("tasks.index"))
 
 
