@@ -93,7 +93,7 @@ def _legacy_office_type(filename: str) -> str:
     return "application/x-ole-storage"
 
 
-def check_upload(filename: str, data: bytes, max_mb: int) -> str:
+def check_upload(filename: str, data: bytes, max_mb: float) -> str:
     """The content type of an acceptable upload, or ``AttachmentError`` saying what is wrong."""
     check_filename(filename)
     if len(data) > max_mb * 1024 * 1024:
@@ -109,7 +109,7 @@ def check_upload(filename: str, data: bytes, max_mb: int) -> str:
 
 
 def store_attachment(
-    *, checkin_id: int, filename: str, data: bytes, folder: str, max_mb: int, user_id: int | None, now: datetime
+    *, checkin_id: int, filename: str, data: bytes, folder: str, max_mb: float, user_id: int | None, now: datetime
 ) -> Attachment:
     """Check and write one file; add its row to the session (the caller commits)."""
     content_type = check_upload(filename, data, max_mb)
