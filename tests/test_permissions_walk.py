@@ -1,0 +1,142 @@
+"""Every mutating route, every role: allowed, 403, or sent to log in. Leaders change nothing.
+
+The walk is built from ``app.url_map``: a new POST/PUT/DELETE route fails this test until it is
+added to ``EXPECTED`` below with the answer each role must get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from flask import Flask
+
+from tracker import clock
+from tracker.extensions import db
+from tracker.models import CheckIn, Department, ExtensionRequest, Task
+from tracker.periods import period_for
+from tracker.reports.service import CheckInData, request_extension, save_checkin
+
+from .conftest import PASSWORD
+
+ROLES = ["anonymous", "staff_right", "staff_other", "coordinator", "leader", "admin"]
+OK, FORBIDDEN, LOGIN = "allowed", "403", "login"
+
+
+def only(*allowed: str) -> dict[str, str]:
+    """Logged-in roles in ``allowed`` may; the others get 403; anonymous is sent to log in."""
+    return {r: (OK if r in allowed else LOGIN if r == "anonymous" else FORBIDDEN) for r in ROLES}
+
+
+EVERYONE = dict.fromkeys(ROLES, OK)
+
+# endpoint → (url builder, form data, expected answer per role)
+Fixture = dict[str, int]
+EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, str]]] = {
+    "auth.login": (lambda f: "/login", {"email": "nobody@x", "password": "x"}, EVERYONE),
+    "auth.logout": (lambda f: "/logout", {}, {**EVERYONE, "anonymous": LOGIN}),
+    "auth.password": (
+        lambda f: "/password",
+        {"old": "wrong", "new": "newpassword1", "confirm": "newpassword1"},
+        {**EVERYONE, "anonymous": LOGIN},  # one's own password: the only thing a leader may change
+    ),
+    "reports.form": (
+        lambda f: "/tasks/3.1/report",
+        {"status": "in_progress", "percent": "10", "action": "draft"},
+        only("staff_right"),
+    ),
+    "reports.review": (lambda f: f"/reviews/{f['checkin']}", {"decision": "approve"}, only("coordinator")),
+    "reports.acknowledge_task": (lambda f: "/tasks/3.1/acknowledge", {}, only("staff_right")),
+    "reports.extension": (
+        lambda f: "/tasks/3.1/extension",
+        {"new_due": "2031-06-30", "reason": "资金未到位"},
+        only("staff_right"),
+    ),
+    "reports.decide": (lambda f: f"/extensions/{f['extension']}", {"decision": "reject"}, only("coordinator")),
+    "reports.breakdown": (
+        lambda f: "/tasks/3.1/breakdown",
+        {"code": "3.1.9", "label": "三（一）9", "title": "子任务", "due": "2027-01-01", "role-1": "lead"},
+        only("staff_right"),
+    ),
+    "reports.edit_task": (
+        lambda f: "/tasks/3.1/edit",
+        {"title": "交通减排工程", "due": "2030-12-31", "reporting_cycle": "quarter", "version_id": "1"},
+        only("coordinator"),
+    ),
+    "reports.contacts": (
+        lambda f: f"/departments/{f['department']}/contacts",
+        {"contact_emails": "a@b.cn", "version_id": "1"},
+        only("coordinator"),
+    ),
+}
+
+DEPARTMENTS = {"staff_right": "市交通运输局", "staff_other": "乙区人民政府", "coordinator": "市发展改革委"}
+
+
+def mutating_endpoints(app: Flask) -> set[str]:
+    return {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.methods and rule.methods & {"POST", "PUT", "PATCH", "DELETE"}
+    }
+
+
+def test_every_mutating_route_is_known_to_the_walk(app: Flask) -> None:
+    unknown = mutating_endpoints(app) - set(EXPECTED)
+    assert not unknown, f"add these routes to EXPECTED in {__file__}: {sorted(unknown)}"
+    assert not set(EXPECTED) - mutating_endpoints(app), "EXPECTED names a route that no longer exists"
+
+
+def _fixture(make_user) -> tuple[Fixture, dict[str, str]]:  # type: ignore[no-untyped-def]
+    task = db.session.scalar(db.select(Task).filter_by(code="3.1"))
+    lead = db.session.scalar(db.select(Department).filter_by(name="市交通运输局"))
+    assert task is not None and lead is not None
+    now = clock.now()
+    checkin = save_checkin(
+        task=task,
+        department_id=lead.id,
+        period=period_for(date(2026, 3, 1), "quarter"),
+        data=CheckInData("in_progress", 10, "进展"),
+        submit=True,
+        now=now,
+        user_id=None,
+        editing_id=None,
+        version_id=None,
+    )
+    extension = request_extension(
+        task=task, department_id=lead.id, reason="理由", new_due=date(2031, 6, 30), now=now, user_id=None
+    )
+    emails = {}
+    for role in ROLES[1:]:
+        user = make_user(role.split("_")[0], DEPARTMENTS.get(role))
+        emails[role] = user.email
+    return {"checkin": checkin.id, "extension": extension.id, "department": lead.id}, emails
+
+
+@pytest.mark.parametrize("endpoint", sorted(EXPECTED))
+def test_each_role_gets_the_right_answer_on_each_mutating_route(mini_plan, make_user, endpoint: str) -> None:
+    app = mini_plan
+    app.config["TRACKER_NOW"] = "2026-03-02T10:00:00+08:00"
+    fixture, emails = _fixture(make_user)
+    url_for, data, expected = EXPECTED[endpoint]
+    for role in ROLES:
+        client = app.test_client()
+        if role != "anonymous":
+            assert client.post("/login", data={"email": emails[role], "password": PASSWORD}).status_code == 302
+        response = client.post(url_for(fixture), data=data)
+        location = response.headers.get("Location", "")
+        if response.status_code == 403:
+            answer = FORBIDDEN
+        elif response.status_code == 302 and "/login?next=" in location:
+            answer = LOGIN
+        else:
+            answer = OK
+        assert answer == expected[role], f"{endpoint} as {role}: got {response.status_code} {location}"
+        db.session.rollback()
+        # Undo what an allowed write did, so the next role meets the same state.
+        db.session.execute(db.update(CheckIn).values(state="submitted").where(CheckIn.id == fixture["checkin"]))
+        db.session.execute(
+            db.update(ExtensionRequest).values(state="pending").where(ExtensionRequest.id == fixture["extension"])
+        )
+        db.session.commit()
