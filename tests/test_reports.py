@@ -124,7 +124,7 @@ def test_approving_the_primary_departments_report_sets_status_and_history(seeded
     listing = client.get("/tasks").get_data(as_text=True)
     assert "推进中" in listing and "60%" in listing
     page = client.get("/tasks/3.1").get_data(as_text=True)
-    assert "变更历史" in page and "not_started" in page and "in_progress" in page
+    assert "变更历史" in page and "未启动" in page and "进度" in page
 
 
 def test_a_lead_reporting_done_applies_to_close_and_approval_closes_the_task(mini_plan, client, login) -> None:

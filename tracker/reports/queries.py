@@ -121,11 +121,17 @@ def task_reports(task: Task, viewer_department_id: int | None) -> TaskReports:
         for v in values.get(c.id, []):
             latest_values[v.target_id] = v
 
-    events = [Event(c.submitted_at or c.created_at, "checkin", c) for c in checkins]
-    events += [Event(r.created_at, "review", r, {"checkin": c}) for c in checkins for r in reviews.get(c.id, [])]
-    events += [Event(e.created_at, "extension", e) for e in extensions]
-    events += [Event(e.decided_at, "extension_decision", e) for e in extensions if e.decided_at]
-    events.sort(key=lambda e: e.at, reverse=True)
+    # Built in the order things happen, sorted stably by time, then newest first: ties keep their order.
+    events: list[Event] = []
+    for c in checkins:
+        events.append(Event(c.submitted_at or c.created_at, "checkin", c))
+        events += [Event(r.created_at, "review", r, {"checkin": c}) for r in reviews.get(c.id, [])]
+    for e in extensions:
+        events.append(Event(e.created_at, "extension", e))
+        if e.decided_at:
+            events.append(Event(e.decided_at, "extension_decision", e))
+    events.sort(key=lambda e: e.at)
+    events.reverse()
     return TaskReports(
         checkins, reviews, attachments, values, extensions, history, users, latest_approved, latest_values, events
     )

@@ -84,6 +84,23 @@ def _globals(state: Any) -> None:
     )
 
 
+@bp.app_template_filter("history_value")
+def history_value(value: str | None, field: str) -> str:
+    """A history value as a reader knows it: labels for codes, city time for instants."""
+    if value is None:
+        return ""
+    if field == "status":
+        return TASK_STATUSES.get(value, value)
+    if field == "reporting_cycle":
+        return REPORTING_CYCLES.get(value, value)
+    if field == "acknowledged_at":
+        try:
+            return city_time(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
 @bp.app_template_filter("city_time")
 def city_time(instant: datetime | None) -> str:
     return instant.astimezone(clock.CITY_TZ).strftime("%Y-%m-%d %H:%M") if instant else ""
