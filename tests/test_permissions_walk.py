@@ -64,6 +64,16 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {"title": "交通减排工程", "due": "2030-12-31", "reporting_cycle": "quarter", "version_id": "1"},
         only("coordinator"),
     ),
+    "reports.assignments": (
+        lambda f: "/tasks/3.1/assignments",
+        {"department_id": "", "role": "support"},  # no department: refused with 400 once allowed in
+        only("coordinator"),
+    ),
+    "reports.edit_assignment": (
+        lambda f: f"/assignments/{f['assignment']}",
+        {"role": "lead", "role_text": "牵头", "note": "", "version_id": "1"},
+        only("coordinator"),
+    ),
     "reports.contacts": (
         lambda f: f"/departments/{f['department']}/contacts",
         {"contact_emails": "a@b.cn", "version_id": "1"},
@@ -111,7 +121,9 @@ def _fixture(make_user) -> tuple[Fixture, dict[str, str]]:  # type: ignore[no-un
     for role in ROLES[1:]:
         user = make_user(role.split("_")[0], DEPARTMENTS.get(role))
         emails[role] = user.email
-    return {"checkin": checkin.id, "extension": extension.id, "department": lead.id}, emails
+    assignment = next(a for a in task.assignments if a.department_id == lead.id)
+    fixture = {"checkin": checkin.id, "extension": extension.id, "department": lead.id, "assignment": assignment.id}
+    return fixture, emails
 
 
 @pytest.mark.parametrize("endpoint", sorted(EXPECTED))

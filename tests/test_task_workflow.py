@@ -132,3 +132,33 @@ def test_a_signed_link_grant_opens_the_report_form_without_login(mini_plan, clie
     assert checkin is not None and checkin.department_id == dept.id and checkin.state == "submitted"
     assert client.get("/tasks/4.1/report").status_code == 302  # the grant opens that one form only
     assert client.get("/tasks/3.1").status_code == 302
+
+
+def test_coordinators_change_and_add_assignments_with_history_and_locking(mini_plan, client, login) -> None:
+    login("coordinator", "市发展改革委")
+    task = _task("3.1")
+    support = next(a for a in task.assignments if a.role == "support")
+    assert "市生态环境局" in client.get("/tasks/3.1/assignments").get_data(as_text=True)
+    ok = client.post(
+        f"/assignments/{support.id}", data={"role": "responsible", "role_text": "负责", "note": "", "version_id": "1"}
+    )
+    assert ok.status_code == 302
+    stale = client.post(
+        f"/assignments/{support.id}",
+        data={"role": "lead", "role_text": "牵头", "note": "我的备注", "version_id": "1",
+              "original": '{"role": "support", "role_text": "配合", "note": ""}'},
+    )  # fmt: skip
+    page = stale.get_data(as_text=True)
+    assert stale.status_code == 409 and "我的备注" in page and "responsible" in page
+    db.session.expire_all()
+    assert support.role == "responsible"
+    change = db.session.scalar(db.select(AuditLog).filter_by(entity="assignment", entity_id=support.id, field="role"))
+    assert change is not None and (change.old, change.new) == ("support", "responsible")
+
+    county = db.session.scalar(db.select(Department).filter_by(name="乙区人民政府"))
+    assert county is not None
+    added = client.post("/tasks/3.1/assignments", data={"department_id": str(county.id), "role": "implementing"})
+    assert added.status_code == 302
+    again = client.post("/tasks/3.1/assignments", data={"department_id": str(county.id), "role": "implementing"})
+    assert again.status_code == 400 and "已在本任务的责任单位中" in again.get_data(as_text=True)
+    assert "乙区人民政府" in client.get("/tasks/3.1").get_data(as_text=True)

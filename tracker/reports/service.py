@@ -20,6 +20,7 @@ from ..clock import city_date
 from ..errors import ConflictError, NotFound, TrackerError
 from ..extensions import db
 from ..models import Assignment, CheckIn, Department, ExtensionRequest, Review, Target, TargetValue, Task
+from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
 from ..periods import Period, parse_period, period_for
 
@@ -440,3 +441,41 @@ def update_contacts(
     _flush_or_conflict(message, department, ("contact_emails",))
     db.session.commit()
     return changed
+
+
+ASSIGNMENT_FIELDS = {"role": "角色", "role_text": "原文表述", "note": "备注"}
+
+
+def update_assignment(
+    *, assignment: Assignment, values: dict[str, Any], version_id: int | None, now: datetime, user_id: int | None
+) -> int:
+    """Change a department's role on a task (role, the plan's wording, a note), with history."""
+    if values.get("role", assignment.role) not in ROLES:
+        raise ReportError("角色应为牵头、配合、负责或落实。")
+    message = "责任分工已被他人修改，请核对后重新保存。"
+    if version_id != assignment.version_id:
+        raise StaleEdit(message, snapshot(assignment, ASSIGNMENT_FIELDS))
+    changed = audit.update_fields(assignment, values, now=now, entity="assignment", user_id=user_id)
+    _flush_or_conflict(message, assignment, ASSIGNMENT_FIELDS)
+    db.session.commit()
+    return changed
+
+
+def add_assignment(*, task: Task, department_id: int, role: str, now: datetime, user_id: int | None) -> Assignment:
+    """Give one more department a role on a task; it then has to acknowledge (签收) it."""
+    if role not in ROLES:
+        raise ReportError("角色应为牵头、配合、负责或落实。")
+    if db.session.get(Department, department_id) is None:
+        raise ReportError("请选择单位。")
+    if any(a.department_id == department_id for a in task.assignments):
+        raise ReportError("该单位已在本任务的责任单位中。")
+    row = Assignment(
+        task_id=task.id, department_id=department_id, role=role, role_text=ROLES[role], position=len(task.assignments)
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        now=now, action="create", entity="assignment", entity_id=row.id, field="role", new=role, user_id=user_id
+    )
+    db.session.commit()
+    return row

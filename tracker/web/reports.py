@@ -24,7 +24,7 @@ from .. import clock
 from ..accounts import permissions
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
-from ..models import Attachment, CheckIn, Department, ExtensionRequest, Task
+from ..models import Assignment, Attachment, CheckIn, Department, ExtensionRequest, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
@@ -32,6 +32,7 @@ from ..plans.queries import current_plan, get_task
 from ..reports import queries
 from ..reports.attachments import AttachmentError, check_upload, store_attachment, stored_path
 from ..reports.service import (
+    ASSIGNMENT_FIELDS,
     CHECKIN_FIELDS,
     TASK_EDIT_FIELDS,
     CheckInData,
@@ -40,6 +41,7 @@ from ..reports.service import (
     SubTaskData,
     ValueInput,
     acknowledge,
+    add_assignment,
     closure_label,
     create_subtask,
     decide_extension,
@@ -51,6 +53,7 @@ from ..reports.service import (
     review_checkin,
     save_checkin,
     snapshot,
+    update_assignment,
     update_contacts,
     update_task,
 )
@@ -68,6 +71,9 @@ HISTORY_FIELDS = {
     "acknowledged_at": "签收时间",
     "acknowledged_by_id": "签收人",
     "contact_emails": "联系邮箱",
+    "role": "角色",
+    "role_text": "原文表述",
+    "note": "备注",
 }
 HISTORY_ACTIONS = {
     "create": "创建",
@@ -93,6 +99,8 @@ def history_value(value: str | None, field: str) -> str:
         return TASK_STATUSES.get(value, value)
     if field == "reporting_cycle":
         return REPORTING_CYCLES.get(value, value)
+    if field == "role":
+        return ROLES.get(value, value)
     if field == "acknowledged_at":
         try:
             return city_time(datetime.fromisoformat(value))
@@ -106,7 +114,13 @@ def city_time(instant: datetime | None) -> str:
     return instant.astimezone(clock.CITY_TZ).strftime("%Y-%m-%d %H:%M") if instant else ""
 
 
-FIELD_LABELS = {**CHECKIN_FIELDS, **TASK_EDIT_FIELDS, "state": "状态", "contact_emails": "联系邮箱"}
+FIELD_LABELS = {
+    **CHECKIN_FIELDS,
+    **TASK_EDIT_FIELDS,
+    **ASSIGNMENT_FIELDS,
+    "state": "状态",
+    "contact_emails": "联系邮箱",
+}
 
 
 def _choices(labels: dict[str, str]) -> list[SelectChoice]:
@@ -706,3 +720,78 @@ def contacts(department_id: int) -> str | Response | tuple[str, int]:
     else:
         status = 400
     return render_template("reports/contacts.html", department=department, form=form, conflict=conflict), status
+
+
+@bp.route("/tasks/<code>/assignments", methods=["GET", "POST"])
+def assignments(code: str) -> str | Response | tuple[str, int]:
+    """Coordinators: the task's departments; edit a role (POST to edit_assignment) or add one (POST here)."""
+    _require(
+        current_user.is_authenticated and permissions.can_edit_plan(current_user), "只有统筹协调人员可以调整责任分工。"
+    )
+    task = _task(code)
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            add_assignment(
+                task=task,
+                department_id=_int_or_none(request.form.get("department_id")) or 0,
+                role=request.form.get("role", ""),
+                now=clock.now(),
+                user_id=current_user.id,
+            )
+        except ReportError as exc:
+            db.session.rollback()
+            error, status = str(exc), 400
+        else:
+            flash("已添加责任单位。")
+            return redirect(url_for("reports.assignments", code=code))
+    return _assignments_page(task, error=error, status=status)
+
+
+def _assignments_page(
+    task: Task, *, error: str | None = None, status: int = 200, conflict: Any = None, kept: dict[str, str] | None = None
+) -> tuple[str, int]:
+    departments = list(db.session.scalars(db.select(Department).order_by(Department.position, Department.id)))
+    taken = {a.department_id for a in task.assignments}
+    originals = {a.id: json.dumps(snapshot(a, ASSIGNMENT_FIELDS), ensure_ascii=False) for a in task.assignments}
+    return render_template(
+        "reports/assignments.html",
+        task=task,
+        departments=[d for d in departments if d.id not in taken],
+        originals=originals,
+        error=error,
+        conflict=conflict,
+        kept=kept or {},
+    ), status
+
+
+@bp.post("/assignments/<int:assignment_id>")
+def edit_assignment(assignment_id: int) -> Response | tuple[str, int]:
+    _require(
+        current_user.is_authenticated and permissions.can_edit_plan(current_user), "只有统筹协调人员可以调整责任分工。"
+    )
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound("没有这条责任分工。")
+    task = assignment.task
+    values = {name: request.form.get(name, "").strip() for name in ASSIGNMENT_FIELDS}
+    try:
+        update_assignment(
+            assignment=assignment,
+            values=values,
+            version_id=_int_or_none(request.form.get("version_id")),
+            now=clock.now(),
+            user_id=current_user.id,
+        )
+    except StaleEdit as exc:
+        db.session.rollback()
+        rows = _conflict_rows(request.form.get("original"), exc.current)
+        return _assignments_page(
+            task, error=str(exc), status=409, conflict=rows, kept={"id": str(assignment_id), **values}
+        )
+    except ReportError as exc:
+        db.session.rollback()
+        return _assignments_page(task, error=str(exc), status=400, kept={"id": str(assignment_id), **values})
+    flash("责任分工已更新。")
+    return redirect(url_for("reports.assignments", code=task.code))
