@@ -162,3 +162,16 @@ def test_coordinators_change_and_add_assignments_with_history_and_locking(mini_p
     again = client.post("/tasks/3.1/assignments", data={"department_id": str(county.id), "role": "implementing"})
     assert again.status_code == 400 and "已在本任务的责任单位中" in again.get_data(as_text=True)
     assert "乙区人民政府" in client.get("/tasks/3.1").get_data(as_text=True)
+
+
+def test_the_cli_lists_what_waits_for_review(mini_plan, runner, client, login) -> None:
+    login("staff", "市交通运输局")
+    client.application.config["TRACKER_NOW"] = "2026-03-02T10:00:00+08:00"
+    client.post(
+        "/tasks/3.1/report", data={"status": "in_progress", "percent": "5", "narrative": "x", "action": "submit"}
+    )
+    client.post("/tasks/3.1/extension", data={"new_due": "2031-06-30", "reason": "资金未到位"})
+    result = runner.invoke(args=["reports", "queue"])
+    assert result.exit_code == 0
+    assert "待审核报告 1 份" in result.output and "市交通运输局 · 2026Q1" in result.output
+    assert "2030-12-31 → 2031-06-30：资金未到位" in result.output
