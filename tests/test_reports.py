@@ -196,3 +196,28 @@ def test_staff_land_on_their_department_home_and_others_on_the_task_list(seeded,
     client.post("/logout")
     login("coordinator", "市发展改革委")
     assert client.get("/").headers["Location"].endswith("/tasks")
+
+
+def test_a_late_report_for_an_earlier_period_does_not_roll_the_status_back(mini_plan, client, login) -> None:
+    login("staff", "市交通运输局")
+    client.application.config["TRACKER_NOW"] = "2026-06-03T10:00:00+08:00"
+    assert _report(client, percent="50").status_code == 302  # 2026Q2
+    assert _report(client, **{"percent": "20"}).status_code == 409  # already submitted for 2026Q2
+    late = client.post(
+        "/tasks/3.1/report?period=2026Q1",
+        data={"status": "lagging", "percent": "20", "narrative": "补报一季度", "action": "submit"},
+    )
+    assert late.status_code == 302
+    client.post("/logout")
+    login("coordinator", "市发展改革委")
+    q2, q1 = db.session.scalars(db.select(CheckIn).order_by(CheckIn.id)).all()
+    client.post(f"/reviews/{q2.id}", data={"decision": "approve"})
+    client.post(f"/reviews/{q1.id}", data={"decision": "approve"})
+    task = _task("3.1")
+    assert (task.status, task.progress) == ("in_progress", 50)
+
+
+def test_after_the_deadline_the_form_asks_for_the_last_period(mini_plan, client, login) -> None:
+    login("staff", "市交通运输局")
+    client.application.config["TRACKER_NOW"] = "2031-02-01T10:00:00+08:00"
+    assert "2030年第四季度" in client.get("/tasks/3.1/report").get_data(as_text=True)

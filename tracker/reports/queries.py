@@ -28,7 +28,7 @@ from ..models import (
     User,
 )
 from ..models.org import ROLE_ORDER
-from ..periods import period_for
+from .service import reporting_period
 
 
 @dataclass
@@ -188,7 +188,7 @@ def department_home(department: Department, today: date) -> MyHome:
     groups: dict[str, list[MyTask]] = {}
     due: list[MyTask] = []
     for a in assignments:
-        period = period_for(today, a.task.reporting_cycle)
+        period = reporting_period(a.task, today)
         item = MyTask(a, a.task, period.key, period.label, latest.get((a.task_id, period.key)))
         groups.setdefault(a.role, []).append(item)
         if item.due_now and a.task.closed_on is None:

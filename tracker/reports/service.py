@@ -74,7 +74,9 @@ def snapshot(obj: Any, fields: dict[str, str] | tuple[str, ...]) -> dict[str, An
 def reporting_period(task: Task, today: date, key: str | None = None) -> Period:
     """The period a report is for: ``key`` if given (it must match the task's cycle), else the current one."""
     if not key:
-        return period_for(today, task.reporting_cycle)
+        # Before the task starts its first period is asked for; after its deadline, its last one.
+        day = min(max(today, task.start), task.due)
+        return period_for(day, task.reporting_cycle)
     period = parse_period(key)
     if period.cycle != task.reporting_cycle:
         cycle = REPORTING_CYCLES.get(task.reporting_cycle, task.reporting_cycle)
@@ -240,7 +242,8 @@ def review_checkin(
     )
     _flush_or_conflict("该报告已被他人审核，请刷新后查看。", checkin, ("state",))
     task = checkin.task
-    if decision == "approve" and checkin.department_id in primary_department_ids(task.assignments):
+    primary = primary_department_ids(task.assignments)
+    if decision == "approve" and checkin.department_id in primary and _is_newest_primary(checkin, primary):
         values: dict[str, Any] = {"status": checkin.status, "progress": checkin.percent}
         if checkin.status == "done" and task.closed_on is None:
             values["closed_on"] = city_date(now)
@@ -249,6 +252,22 @@ def review_checkin(
     audit.record(now=now, action=decision, entity="check_in", entity_id=checkin.id, new=comment, user_id=user_id)
     db.session.commit()
     return checkin
+
+
+def _is_newest_primary(checkin: CheckIn, primary: set[int]) -> bool:
+    """Approving a late report for an earlier period must not roll the task's status back."""
+    newer = db.session.scalar(
+        db.select(CheckIn.id)
+        .where(
+            CheckIn.task_id == checkin.task_id,
+            CheckIn.department_id.in_(primary),
+            CheckIn.state == "approved",
+            CheckIn.id != checkin.id,
+            CheckIn.period_end > checkin.period_end,
+        )
+        .limit(1)
+    )
+    return newer is None
 
 
 def closure_label(task: Task) -> str | None:
