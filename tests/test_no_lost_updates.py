@@ -60,6 +60,14 @@ def test_a_stale_draft_save_gets_409_with_what_changed_and_the_input_kept(mini_p
     assert "我的内容" in page  # our input kept
     db.session.expire_all()
     assert db.session.get(CheckIn, draft.id).narrative == "同事的修改"  # type: ignore[union-attr]
+    # The 409 page now carries the current version: saving from it again is a deliberate overwrite.
+    assert 'name="version_id" type="hidden" value="2"' in page
+    again = client.post(
+        "/tasks/3.1/report?period=2024Q2",
+        data={"status": "lagging", "percent": "20", "narrative": "我的内容", "action": "draft",
+              "checkin_id": draft.id, "version_id": "2"},
+    )  # fmt: skip
+    assert again.status_code == 302
 
 
 def test_a_new_report_while_a_colleague_created_one_is_a_conflict(mini_plan, client: FlaskClient, login) -> None:

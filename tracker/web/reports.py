@@ -266,12 +266,15 @@ def form(code: str) -> str | Response | tuple[str, int]:
     target_errors: dict[int, str] = {}
     raw_values: dict[int, tuple[str, str]] = {}
     conflict: list[tuple[str, Any, Any]] | None = None
+    conflict_message = ""
     status = 200
     if current is not None:
         for v in queries.task_reports_values(current.id):
             raw_values[v.target_id] = (f"{v.value:g}", v.source)
     if request.method == "GET" and current is not None:
         _prefill(form, current)
+    elif request.method == "GET":
+        form.status.data = "in_progress"
     if request.method == "GET":
         form.checkin_id.data = str(current.id) if current else ""
         form.version_id.data = str(current.version_id) if current else ""
@@ -325,8 +328,14 @@ def form(code: str) -> str | Response | tuple[str, int]:
                 db.session.rollback()
                 current = latest_checkin(task.id, reporter.department.id, period.key)
                 conflict = _conflict_rows(form.original.data, snapshot(current, CHECKIN_FIELDS) if current else {})
+                conflict_message = str(exc)
                 status = 409
-                form.evidence.errors = [*form.evidence.errors, str(exc)]
+                # Saving again from this page means "over what is there now", knowingly.
+                form.checkin_id.data = str(current.id) if current else ""
+                form.version_id.data = str(current.version_id) if current else ""
+                form.original.data = json.dumps(
+                    snapshot(current, CHECKIN_FIELDS) if current else {}, ensure_ascii=False
+                )
             except ReportError as exc:
                 db.session.rollback()
                 form.status.errors = [*form.status.errors, str(exc)]
@@ -363,6 +372,7 @@ def form(code: str) -> str | Response | tuple[str, int]:
         chain=chain,
         editable=editable,
         conflict=conflict,
+        conflict_message=conflict_message,
         states=CHECKIN_STATES,
     ), status
 
@@ -666,6 +676,8 @@ def edit_task(code: str) -> str | Response | tuple[str, int]:
                 conflict = _conflict_rows(form.original.data, exc.current)
                 form.title.errors = [str(exc)]
                 status = 409
+                form.version_id.data = str(task.version_id)
+                form.original.data = json.dumps(exc.current, ensure_ascii=False)
             except ReportError as exc:
                 db.session.rollback()
                 form.title.errors = [str(exc)]
@@ -710,6 +722,8 @@ def contacts(department_id: int) -> str | Response | tuple[str, int]:
             conflict = _conflict_rows(form.original.data, exc.current)
             form.contact_emails.errors = [str(exc)]
             status = 409
+            form.version_id.data = str(department.version_id)
+            form.original.data = json.dumps(exc.current, ensure_ascii=False)
         except ReportError as exc:
             db.session.rollback()
             form.contact_emails.errors = [str(exc)]
