@@ -57,22 +57,22 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {"code": "3.1.9", "label": "三（一）9", "title": "子任务", "due": "2027-01-01", "role-1": "lead"},
         only("staff_right"),
     ),
-    "reports.edit_task": (
+    "manage.edit_task": (
         lambda f: "/tasks/3.1/edit",
         {"title": "交通减排工程", "due": "2030-12-31", "reporting_cycle": "quarter", "version_id": "1"},
         only("coordinator"),
     ),
-    "reports.assignments": (
+    "manage.assignments": (
         lambda f: "/tasks/3.1/assignments",
         {"department_id": "", "role": "support"},  # no department: refused with 400 once allowed in
         only("coordinator"),
     ),
-    "reports.edit_assignment": (
+    "manage.edit_assignment": (
         lambda f: f"/assignments/{f['assignment']}",
         {"role": "lead", "role_text": "牵头", "note": "", "version_id": "1"},
         only("coordinator"),
     ),
-    "reports.contacts": (
+    "manage.contacts": (
         lambda f: f"/departments/{f['department']}/contacts",
         {"contact_emails": "a@b.cn", "version_id": "1"},
         only("coordinator"),

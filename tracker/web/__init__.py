@@ -15,12 +15,14 @@ from .grants import grant_for
 
 def register_web(app: Flask) -> None:
     from .auth import bp as auth_bp
+    from .manage import bp as manage_bp
     from .reports import bp as reports_bp
     from .tasks import bp as tasks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(manage_bp)
 
     # An intranet system: every page but the login form, static files and the signed reminder link
     # needs an account. A grant from a signed link opens the one report form it names, nothing else.

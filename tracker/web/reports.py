@@ -17,31 +17,26 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 from wtforms import DateField, HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from .. import clock
 from ..accounts import permissions
-from ..errors import NotFound, PermissionDenied
+from ..errors import NotFound
 from ..extensions import db
-from ..models import Assignment, Attachment, CheckIn, Department, ExtensionRequest, Task
+from ..models import Attachment, CheckIn, Department, ExtensionRequest, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
-from ..plans.queries import current_plan, get_task
 from ..reports import queries
 from ..reports.attachments import AttachmentError, check_upload, store_attachment, stored_path
 from ..reports.service import (
-    ASSIGNMENT_FIELDS,
     CHECKIN_FIELDS,
-    TASK_EDIT_FIELDS,
     CheckInData,
     ReportError,
     StaleEdit,
     SubTaskData,
     ValueInput,
     acknowledge,
-    add_assignment,
     closure_label,
     create_subtask,
     decide_extension,
@@ -53,10 +48,8 @@ from ..reports.service import (
     review_checkin,
     save_checkin,
     snapshot,
-    update_assignment,
-    update_contacts,
-    update_task,
 )
+from .common import choices, conflict_rows, int_or_none, require, task_by_code
 from .grants import grant_for
 
 bp = Blueprint("reports", __name__)
@@ -114,52 +107,6 @@ def city_time(instant: datetime | None) -> str:
     return instant.astimezone(clock.CITY_TZ).strftime("%Y-%m-%d %H:%M") if instant else ""
 
 
-FIELD_LABELS = {
-    **CHECKIN_FIELDS,
-    **TASK_EDIT_FIELDS,
-    **ASSIGNMENT_FIELDS,
-    "state": "状态",
-    "contact_emails": "联系邮箱",
-}
-
-
-def _choices(labels: dict[str, str]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in labels.items()]
-
-
-def _user_id() -> int | None:
-    return current_user.id if current_user.is_authenticated else None
-
-
-def _require(allowed: bool, message: str = "您没有权限执行此操作。") -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
-def _task(code: str) -> Task:
-    return get_task(current_plan(clock.today()), code)
-
-
-def _int_or_none(text: str | None) -> int | None:
-    try:
-        return int(text) if text not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _conflict_rows(original: str | None, current: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    """What changed meanwhile: (field label, value when the form was opened, value now)."""
-    try:
-        before = json.loads(original or "{}")
-    except ValueError:
-        before = {}
-    return [
-        (FIELD_LABELS.get(name, name), before.get(name), now)
-        for name, now in current.items()
-        if before.get(name) != now
-    ]
-
-
 @bp.app_template_global("report_panel")
 def report_panel(task: Task) -> dict[str, Any]:
     """What the task page's report section shows, and which buttons the viewer gets."""
@@ -183,7 +130,7 @@ def report_panel(task: Task) -> dict[str, Any]:
 
 
 class CheckInForm(FlaskForm):
-    status = SelectField("状态", choices=_choices(TASK_STATUSES), validators=[DataRequired("请选择状态")])
+    status = SelectField("状态", choices=choices(TASK_STATUSES), validators=[DataRequired("请选择状态")])
     percent = StringField("完成百分比（%）", validators=[InputRequired("请填写完成百分比（0—100）")])
     narrative = TextAreaField("进展情况", validators=[Length(max=20000)])
     problems = TextAreaField("存在问题", validators=[Length(max=20000)])
@@ -204,7 +151,7 @@ class Reporter:
 def _reporter(task: Task) -> Reporter:
     """Who reports: a staff member of a department with a role, or the holder of a signed link."""
     if current_user.is_authenticated:
-        _require(
+        require(
             permissions.can_report(current_user, task.assignments),
             "只有承担本任务的单位的填报员才能报送进展。",
         )
@@ -212,10 +159,10 @@ def _reporter(task: Task) -> Reporter:
         assert department is not None
         return Reporter(department, current_user.id, None)
     grant = grant_for(session, task.code, now=clock.now())
-    _require(grant is not None)
+    require(grant is not None)
     assert grant is not None
     department = db.session.get(Department, grant["department_id"])
-    _require(department is not None and any(a.department_id == department.id for a in task.assignments))
+    require(department is not None and any(a.department_id == department.id for a in task.assignments))
     assert department is not None
     return Reporter(department, None, grant.get("period"))
 
@@ -254,7 +201,7 @@ def _parse_values(targets: list[Any]) -> tuple[list[ValueInput], dict[int, str],
 
 @bp.route("/tasks/<code>/report", methods=["GET", "POST"])
 def form(code: str) -> str | Response | tuple[str, int]:
-    task = _task(code)
+    task = task_by_code(code)
     reporter = _reporter(task)
     try:
         period = reporting_period(task, clock.today(), request.args.get("period") or reporter.grant_period)
@@ -283,7 +230,7 @@ def form(code: str) -> str | Response | tuple[str, int]:
         submit = request.form.get("action") == "submit"
         values, target_errors, raw_values = _parse_values(targets)
         ok = form.validate_on_submit()
-        percent = _int_or_none(form.percent.data)
+        percent = int_or_none(form.percent.data)
         if percent is None or not 0 <= percent <= 100:
             form.percent.errors = [*form.percent.errors, "完成百分比应为 0 到 100 之间的整数。"]
             ok = False
@@ -321,13 +268,13 @@ def form(code: str) -> str | Response | tuple[str, int]:
                     submit=submit,
                     now=clock.now(),
                     user_id=reporter.user_id,
-                    editing_id=_int_or_none(form.checkin_id.data),
-                    version_id=_int_or_none(form.version_id.data),
+                    editing_id=int_or_none(form.checkin_id.data),
+                    version_id=int_or_none(form.version_id.data),
                 )
             except StaleEdit as exc:
                 db.session.rollback()
                 current = latest_checkin(task.id, reporter.department.id, period.key)
-                conflict = _conflict_rows(form.original.data, snapshot(current, CHECKIN_FIELDS) if current else {})
+                conflict = conflict_rows(form.original.data, snapshot(current, CHECKIN_FIELDS) if current else {})
                 conflict_message = str(exc)
                 status = 409
                 # Saving again from this page means "over what is there now", knowingly.
@@ -384,7 +331,7 @@ def download(attachment_id: int) -> Response:
         raise NotFound("没有这个附件。")
     checkin = db.session.get(CheckIn, attachment.checkin_id)
     assert checkin is not None
-    _require(checkin.state != "draft" or checkin.department_id == current_user.department_id)
+    require(checkin.state != "draft" or checkin.department_id == current_user.department_id)
     path = stored_path(current_app.config["UPLOAD_FOLDER"], attachment)
     if not path.is_file():
         raise NotFound("附件文件已丢失，请联系管理员。")
@@ -398,14 +345,14 @@ def download(attachment_id: int) -> Response:
 
 
 class ReviewForm(FlaskForm):
-    decision = SelectField("审核结果", choices=_choices({"approve": "通过", "return": "退回"}))
+    decision = SelectField("审核结果", choices=choices({"approve": "通过", "return": "退回"}))
     comment = TextAreaField("审核意见", validators=[Length(max=5000)])
     version_id = HiddenField()
 
 
 @bp.get("/reviews")
 def queue() -> str:
-    _require(current_user.role in {"coordinator", "leader", "admin"}, "待审核清单供统筹协调人员使用。")
+    require(current_user.role in {"coordinator", "leader", "admin"}, "待审核清单供统筹协调人员使用。")
     checkins = queries.review_queue()
     extensions = queries.pending_extensions()
     tasks = queries.tasks_by_id({e.task_id for e in extensions})
@@ -428,7 +375,7 @@ def review(checkin_id: int) -> str | Response | tuple[str, int]:
     if checkin is None or checkin.state == "draft":
         raise NotFound("没有这份报告。")
     if request.method == "POST":
-        _require(permissions.can_review(current_user), "只有统筹协调人员可以审核报告。")
+        require(permissions.can_review(current_user), "只有统筹协调人员可以审核报告。")
     form = ReviewForm()
     status = 200
     if request.method == "GET":
@@ -441,7 +388,7 @@ def review(checkin_id: int) -> str | Response | tuple[str, int]:
                 comment=form.comment.data or "",
                 now=clock.now(),
                 user_id=current_user.id,
-                version_id=_int_or_none(form.version_id.data),
+                version_id=int_or_none(form.version_id.data),
             )
         except StaleEdit as exc:
             db.session.rollback()
@@ -485,8 +432,8 @@ def my() -> str | Response:
 
 @bp.post("/tasks/<code>/acknowledge")
 def acknowledge_task(code: str) -> Response:
-    task = _task(code)
-    _require(permissions.can_acknowledge(current_user, task.assignments), "只有承担本任务的单位可以签收。")
+    task = task_by_code(code)
+    require(permissions.can_acknowledge(current_user, task.assignments), "只有承担本任务的单位可以签收。")
     assignment = next(a for a in task.assignments if a.department_id == current_user.department_id)
     acknowledge(assignment=assignment, now=clock.now(), user_id=current_user.id)
     flash("已签收。")
@@ -499,7 +446,7 @@ def _same_site(url: str | None) -> bool:
 
 @bp.get("/assignments/pending")
 def pending_assignments() -> str:
-    _require(current_user.role in {"coordinator", "leader", "admin"}, "本页供统筹协调人员使用。")
+    require(current_user.role in {"coordinator", "leader", "admin"}, "本页供统筹协调人员使用。")
     return render_template("reports/pending_assignments.html", assignments=queries.unacknowledged_assignments())
 
 
@@ -512,15 +459,15 @@ class ExtensionForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = SelectField("审批结果", choices=_choices({"approve": "同意", "reject": "不同意"}))
+    decision = SelectField("审批结果", choices=choices({"approve": "同意", "reject": "不同意"}))
     comment = TextAreaField("意见", validators=[Optional(), Length(max=5000)])
     version_id = HiddenField()
 
 
 @bp.route("/tasks/<code>/extension", methods=["GET", "POST"])
 def extension(code: str) -> str | Response | tuple[str, int]:
-    task = _task(code)
-    _require(
+    task = task_by_code(code)
+    require(
         current_user.is_authenticated and permissions.can_request_extension(current_user, task.assignments),
         "只有牵头单位可以申请延期。",
     )
@@ -551,7 +498,7 @@ def extension(code: str) -> str | Response | tuple[str, int]:
 
 @bp.post("/extensions/<int:request_id>")
 def decide(request_id: int) -> str | Response | tuple[str, int]:
-    _require(permissions.can_review(current_user), "只有统筹协调人员可以审批延期申请。")
+    require(permissions.can_review(current_user), "只有统筹协调人员可以审批延期申请。")
     row = db.session.get(ExtensionRequest, request_id)
     if row is None:
         raise NotFound("没有这份延期申请。")
@@ -565,7 +512,7 @@ def decide(request_id: int) -> str | Response | tuple[str, int]:
             comment=form.comment.data or "",
             now=clock.now(),
             user_id=current_user.id,
-            version_id=_int_or_none(form.version_id.data),
+            version_id=int_or_none(form.version_id.data),
         )
     except StaleEdit as exc:
         db.session.rollback()
@@ -586,8 +533,8 @@ class SubTaskForm(FlaskForm):
 
 @bp.route("/tasks/<code>/breakdown", methods=["GET", "POST"])
 def breakdown(code: str) -> str | Response | tuple[str, int]:
-    task = _task(code)
-    _require(
+    task = task_by_code(code)
+    require(
         current_user.is_authenticated and permissions.can_break_down(current_user, task.assignments),
         "只有牵头单位可以分解任务。",
     )
@@ -630,182 +577,3 @@ def breakdown(code: str) -> str | Response | tuple[str, int]:
     return render_template(
         "reports/breakdown.html", task=task, form=form, departments=departments, chosen=chosen
     ), status
-
-
-# --- coordinators' edits -------------------------------------------------------------------------
-
-
-class TaskEditForm(FlaskForm):
-    title = StringField("任务名称", validators=[DataRequired("任务名称不能为空"), Length(max=200)])
-    due = DateField("完成时限", validators=[InputRequired("请填写完成时限（如 2025-06-30）")])
-    reporting_cycle = SelectField("报送周期", choices=_choices(REPORTING_CYCLES))
-    version_id = HiddenField()
-    original = HiddenField()
-
-
-@bp.route("/tasks/<code>/edit", methods=["GET", "POST"])
-def edit_task(code: str) -> str | Response | tuple[str, int]:
-    _require(
-        current_user.is_authenticated and permissions.can_edit_plan(current_user), "只有统筹协调人员可以编辑任务。"
-    )
-    task = _task(code)
-    form = TaskEditForm(obj=task if request.method == "GET" else None)
-    conflict = None
-    status = 200
-    if request.method == "GET":
-        form.version_id.data = str(task.version_id)
-        form.original.data = json.dumps(snapshot(task, TASK_EDIT_FIELDS), ensure_ascii=False)
-    else:
-        status = 400
-        if form.validate_on_submit():
-            values = {
-                "title": (form.title.data or "").strip(),
-                "due": form.due.data,
-                "reporting_cycle": form.reporting_cycle.data,
-            }
-            try:
-                update_task(
-                    task=task,
-                    values=values,
-                    version_id=_int_or_none(form.version_id.data),
-                    now=clock.now(),
-                    user_id=current_user.id,
-                )
-            except StaleEdit as exc:
-                db.session.rollback()
-                conflict = _conflict_rows(form.original.data, exc.current)
-                form.title.errors = [str(exc)]
-                status = 409
-                form.version_id.data = str(task.version_id)
-                form.original.data = json.dumps(exc.current, ensure_ascii=False)
-            except ReportError as exc:
-                db.session.rollback()
-                form.title.errors = [str(exc)]
-            else:
-                flash("任务已更新。")
-                return redirect(url_for("tasks.detail", code=code))
-    return render_template("reports/edit_task.html", task=task, form=form, conflict=conflict), status
-
-
-class ContactsForm(FlaskForm):
-    contact_emails = TextAreaField("联系邮箱（逗号分隔）", validators=[Length(max=2000)])
-    version_id = HiddenField()
-    original = HiddenField()
-
-
-@bp.route("/departments/<int:department_id>/contacts", methods=["GET", "POST"])
-def contacts(department_id: int) -> str | Response | tuple[str, int]:
-    _require(
-        current_user.is_authenticated and permissions.can_edit_plan(current_user), "只有统筹协调人员可以修改联系人。"
-    )
-    department = db.session.get(Department, department_id)
-    if department is None:
-        raise NotFound("没有这个单位。")
-    form = ContactsForm()
-    conflict = None
-    status = 200
-    if request.method == "GET":
-        form.contact_emails.data = department.contact_emails
-        form.version_id.data = str(department.version_id)
-        form.original.data = json.dumps(snapshot(department, ("contact_emails",)), ensure_ascii=False)
-    elif form.validate_on_submit():
-        try:
-            update_contacts(
-                department=department,
-                contact_emails=form.contact_emails.data or "",
-                version_id=_int_or_none(form.version_id.data),
-                now=clock.now(),
-                user_id=current_user.id,
-            )
-        except StaleEdit as exc:
-            db.session.rollback()
-            conflict = _conflict_rows(form.original.data, exc.current)
-            form.contact_emails.errors = [str(exc)]
-            status = 409
-            form.version_id.data = str(department.version_id)
-            form.original.data = json.dumps(exc.current, ensure_ascii=False)
-        except ReportError as exc:
-            db.session.rollback()
-            form.contact_emails.errors = [str(exc)]
-            status = 400
-        else:
-            flash("联系人已更新。")
-            return redirect(url_for("reports.contacts", department_id=department_id))
-    else:
-        status = 400
-    return render_template("reports/contacts.html", department=department, form=form, conflict=conflict), status
-
-
-@bp.route("/tasks/<code>/assignments", methods=["GET", "POST"])
-def assignments(code: str) -> str | Response | tuple[str, int]:
-    """Coordinators: the task's departments; edit a role (POST to edit_assignment) or add one (POST here)."""
-    _require(
-        current_user.is_authenticated and permissions.can_edit_plan(current_user), "只有统筹协调人员可以调整责任分工。"
-    )
-    task = _task(code)
-    error = None
-    status = 200
-    if request.method == "POST":
-        try:
-            add_assignment(
-                task=task,
-                department_id=_int_or_none(request.form.get("department_id")) or 0,
-                role=request.form.get("role", ""),
-                now=clock.now(),
-                user_id=current_user.id,
-            )
-        except ReportError as exc:
-            db.session.rollback()
-            error, status = str(exc), 400
-        else:
-            flash("已添加责任单位。")
-            return redirect(url_for("reports.assignments", code=code))
-    return _assignments_page(task, error=error, status=status)
-
-
-def _assignments_page(
-    task: Task, *, error: str | None = None, status: int = 200, conflict: Any = None, kept: dict[str, str] | None = None
-) -> tuple[str, int]:
-    departments = list(db.session.scalars(db.select(Department).order_by(Department.position, Department.id)))
-    taken = {a.department_id for a in task.assignments}
-    originals = {a.id: json.dumps(snapshot(a, ASSIGNMENT_FIELDS), ensure_ascii=False) for a in task.assignments}
-    return render_template(
-        "reports/assignments.html",
-        task=task,
-        departments=[d for d in departments if d.id not in taken],
-        originals=originals,
-        error=error,
-        conflict=conflict,
-        kept=kept or {},
-    ), status
-
-
-@bp.post("/assignments/<int:assignment_id>")
-def edit_assignment(assignment_id: int) -> Response | tuple[str, int]:
-    _require(
-        current_user.is_authenticated and permissions.can_edit_plan(current_user), "只有统筹协调人员可以调整责任分工。"
-    )
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None:
-        raise NotFound("没有这条责任分工。")
-    task = assignment.task
-    values = {name: request.form.get(name, "").strip() for name in ASSIGNMENT_FIELDS}
-    try:
-        update_assignment(
-            assignment=assignment,
-            values=values,
-            version_id=_int_or_none(request.form.get("version_id")),
-            now=clock.now(),
-            user_id=current_user.id,
-        )
-    except StaleEdit as exc:
-        db.session.rollback()
-        rows = _conflict_rows(request.form.get("original"), exc.current)
-        return _assignments_page(
-            task, error=str(exc), status=409, conflict=rows, kept={"id": str(assignment_id), **values}
-        )
-    except ReportError as exc:
-        db.session.rollback()
-        return _assignments_page(task, error=str(exc), status=400, kept={"id": str(assignment_id), **values})
-    flash("责任分工已更新。")
-    return redirect(url_for("reports.assignments", code=task.code))
