@@ -199,6 +199,44 @@ def _parse_values(targets: list[Any]) -> tuple[list[ValueInput], dict[int, str],
     return values, errors, raw
 
 
+def _read_post(
+    form: CheckInForm, targets: list[Any], submit: bool
+) -> tuple[CheckInData | None, list[tuple[str, bytes]], dict[int, str], dict[int, tuple[str, str]]]:
+    """The posted report, or None with the errors set on the form; files checked by content."""
+    values, target_errors, raw_values = _parse_values(targets)
+    ok = form.validate_on_submit() and not target_errors
+    percent = int_or_none(form.percent.data)
+    if percent is None or not 0 <= percent <= 100:
+        form.percent.errors = [*form.percent.errors, "完成百分比应为 0 到 100 之间的整数。"]
+        ok = False
+    if submit and not (form.narrative.data or "").strip():
+        form.narrative.errors = [*form.narrative.errors, "提交前请填写进展情况。"]
+        ok = False
+    uploads: list[tuple[str, bytes]] = []
+    for f in form.evidence.data or []:
+        if not isinstance(f, FileStorage) or not f.filename:
+            continue
+        data = f.read()
+        try:
+            check_upload(f.filename, data, current_app.config["MAX_UPLOAD_MB"])
+        except AttachmentError as exc:
+            form.evidence.errors = [*form.evidence.errors, str(exc)]
+            ok = False
+        else:
+            uploads.append((f.filename, data))
+    if not ok:
+        return None, uploads, target_errors, raw_values
+    data_in = CheckInData(
+        status=form.status.data or "",
+        percent=percent or 0,
+        narrative=(form.narrative.data or "").strip(),
+        problems=(form.problems.data or "").strip(),
+        next_steps=(form.next_steps.data or "").strip(),
+        values=values,
+    )
+    return data_in, uploads, target_errors, raw_values
+
+
 @bp.route("/tasks/<code>/report", methods=["GET", "POST"])
 def form(code: str) -> str | Response | tuple[str, int]:
     task = task_by_code(code)
@@ -228,37 +266,8 @@ def form(code: str) -> str | Response | tuple[str, int]:
         form.original.data = json.dumps(snapshot(current, CHECKIN_FIELDS) if current else {}, ensure_ascii=False)
     if request.method == "POST":
         submit = request.form.get("action") == "submit"
-        values, target_errors, raw_values = _parse_values(targets)
-        ok = form.validate_on_submit()
-        percent = int_or_none(form.percent.data)
-        if percent is None or not 0 <= percent <= 100:
-            form.percent.errors = [*form.percent.errors, "完成百分比应为 0 到 100 之间的整数。"]
-            ok = False
-        if submit and not (form.narrative.data or "").strip():
-            form.narrative.errors = [*form.narrative.errors, "提交前请填写进展情况。"]
-            ok = False
-        uploads: list[tuple[str, bytes]] = []
-        max_mb = current_app.config["MAX_UPLOAD_MB"]
-        for f in form.evidence.data or []:
-            if not isinstance(f, FileStorage) or not f.filename:
-                continue
-            data = f.read()
-            try:
-                check_upload(f.filename, data, max_mb)
-            except AttachmentError as exc:
-                form.evidence.errors = [*form.evidence.errors, str(exc)]
-                ok = False
-            else:
-                uploads.append((f.filename, data))
-        if ok and not target_errors:
-            data_in = CheckInData(
-                status=form.status.data or "",
-                percent=percent or 0,
-                narrative=(form.narrative.data or "").strip(),
-                problems=(form.problems.data or "").strip(),
-                next_steps=(form.next_steps.data or "").strip(),
-                values=values,
-            )
+        data_in, uploads, target_errors, raw_values = _read_post(form, targets, submit)
+        if data_in is not None:
             try:
                 saved = save_checkin(
                     task=task,
@@ -293,7 +302,7 @@ def form(code: str) -> str | Response | tuple[str, int]:
                         filename=filename,
                         data=data,
                         folder=current_app.config["UPLOAD_FOLDER"],
-                        max_mb=max_mb,
+                        max_mb=current_app.config["MAX_UPLOAD_MB"],
                         user_id=reporter.user_id,
                         now=clock.now(),
                     )
