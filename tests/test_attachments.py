@@ -89,8 +89,8 @@ def _post(client: FlaskClient, name: str, data: bytes):  # type: ignore[no-untyp
     # The test client writes the name into the header unescaped; a quoted-string escapes a backslash as \\.
     [("x.pdf", b"MZ\x90\x00", "类型不受支持"), ("../x.pdf", PDF, "不能包含路径"), ("a\\\\b.pdf", PDF, "不能包含路径")],
 )
-def test_the_form_refuses_a_bad_file_and_keeps_the_input(seeded, client, login, name, data, message) -> None:
-    login("staff", "林州市人民政府")
+def test_the_form_refuses_a_bad_file_and_keeps_the_input(mini_plan, client, login, name, data, message) -> None:
+    login("staff", "市交通运输局")
     response = _post(client, name, data)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
@@ -98,24 +98,24 @@ def test_the_form_refuses_a_bad_file_and_keeps_the_input(seeded, client, login, 
     assert db.session.scalar(db.select(CheckIn)) is None
 
 
-def test_a_file_over_the_limit_is_refused_with_a_clear_message(seeded, client, login) -> None:
+def test_a_file_over_the_limit_is_refused_with_a_clear_message(mini_plan, client, login) -> None:
     # A limit of a few KB keeps the request small (the test client leaks a temp file for big bodies).
     client.application.config["MAX_UPLOAD_MB"] = 0.004
-    login("staff", "林州市人民政府")
+    login("staff", "市交通运输局")
     response = _post(client, "big.pdf", PDF + b"0" * 5000)
     assert response.status_code == 400
     assert "“big.pdf”超过 0.004 MB 上限" in response.get_data(as_text=True)
 
 
-def test_a_request_far_over_the_limit_gets_a_chinese_413(seeded, client, login) -> None:
+def test_a_request_far_over_the_limit_gets_a_chinese_413(mini_plan, client, login) -> None:
     client.application.config["MAX_CONTENT_LENGTH"] = 1024
-    login("staff", "林州市人民政府")
+    login("staff", "市交通运输局")
     response = _post(client, "big.pdf", PDF + b"0" * 4096)
     assert response.status_code == 413 and "文件过大" in response.get_data(as_text=True)
 
 
-def test_evidence_is_stored_under_a_random_name_and_downloaded_as_an_attachment(seeded, client, login) -> None:
-    login("staff", "林州市人民政府")
+def test_evidence_is_stored_under_a_random_name_and_downloaded_as_an_attachment(mini_plan, client, login) -> None:
+    login("staff", "市交通运输局")
     assert _post(client, "台账.pdf", PDF).status_code == 302
     attachment = db.session.scalar(db.select(Attachment))
     assert attachment is not None
@@ -135,8 +135,8 @@ def test_evidence_is_stored_under_a_random_name_and_downloaded_as_an_attachment(
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
 
 
-def test_a_drafts_evidence_is_not_served_to_other_departments(seeded, client, login) -> None:
-    login("staff", "林州市人民政府")
+def test_a_drafts_evidence_is_not_served_to_other_departments(mini_plan, client, login) -> None:
+    login("staff", "市交通运输局")
     client.post(
         "/tasks/3.1/report",
         data={"status": "in_progress", "percent": "10", "action": "draft", "evidence": (io.BytesIO(PDF), "a.pdf")},
