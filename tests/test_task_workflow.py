@@ -175,3 +175,35 @@ def test_the_cli_lists_what_waits_for_review(mini_plan, runner, client, login) -
     assert result.exit_code == 0
     assert "待审核报告 1 份" in result.output and "市交通运输局 · 2026Q1" in result.output
     assert "2030-12-31 → 2031-06-30：资金未到位" in result.output
+
+
+def test_closing_after_the_original_deadline_counts_as_late_even_when_extended(mini_plan, client, login) -> None:
+    from datetime import date
+
+    from tracker.reports.service import closure_label, decide_extension, request_extension
+
+    task = _task("3.1")
+    lead = db.session.scalar(db.select(Department).filter_by(name="市交通运输局"))
+    assert lead is not None
+    now = datetime(2030, 12, 1, 2, 0, tzinfo=UTC)
+    rejected = request_extension(task=task, department_id=lead.id, reason="一", new_due=date(2031, 3, 31), now=now,
+                                 user_id=None)  # fmt: skip
+    decide_extension(request_id=rejected.id, approve=False, comment="理由不充分", now=now, user_id=None, version_id=1)
+    assert _task("3.1").due == date(2030, 12, 31)
+    granted = request_extension(task=task, department_id=lead.id, reason="二", new_due=date(2031, 6, 30), now=now,
+                                user_id=None)  # fmt: skip
+    decide_extension(request_id=granted.id, approve=True, comment="", now=now, user_id=None, version_id=1)
+    assert _task("3.1").due == date(2031, 6, 30)
+
+    client.application.config["TRACKER_NOW"] = "2031-03-02T10:00:00+08:00"
+    login("staff", "市交通运输局")
+    client.post("/tasks/3.1/report", data={"status": "done", "percent": "100", "narrative": "完成", "action": "submit"})
+    checkin = db.session.scalar(db.select(CheckIn))
+    assert checkin is not None and checkin.period == "2031Q1"
+    client.post("/logout")
+    login("coordinator", "市发展改革委")
+    client.post(f"/reviews/{checkin.id}", data={"decision": "approve"})
+    task = _task("3.1")
+    assert task.closed_on == date(2031, 3, 2) and closure_label(task) == "逾期办结"
+    page = client.get("/tasks/3.1").get_data(as_text=True)
+    assert "逾期办结" in page and "延期申请被驳回" in page and "理由不充分" in page
