@@ -207,3 +207,13 @@ def test_closing_after_the_original_deadline_counts_as_late_even_when_extended(m
     assert task.closed_on == date(2031, 3, 2) and closure_label(task) == "逾期办结"
     page = client.get("/tasks/3.1").get_data(as_text=True)
     assert "逾期办结" in page and "延期申请被驳回" in page and "理由不充分" in page
+
+
+def test_a_malformed_date_is_refused_in_chinese(mini_plan, client, login) -> None:
+    client.application.config["TRACKER_NOW"] = "2026-03-02T10:00:00+08:00"
+    login("staff", "市交通运输局")
+    response = client.post("/tasks/3.1/extension", data={"new_due": "明年六月", "reason": "x"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "日期格式应为 2025-06-30" in page and "Not a valid" not in page
+    empty = client.post("/tasks/3.1/extension", data={"new_due": "", "reason": "x"}).get_data(as_text=True)
+    assert "请填写新的完成时限" in empty

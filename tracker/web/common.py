@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from wtforms import DateField
 from wtforms.fields.choices import SelectChoice
 
 from .. import clock
@@ -53,3 +54,13 @@ def conflict_rows(original: str | None, current: dict[str, Any]) -> list[tuple[s
         for name, now in current.items()
         if before.get(name) != now
     ]
+
+
+class DateInput(DateField):
+    """A date field whose parse error speaks Chinese (WTForms' own message is English)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("日期格式应为 2025-06-30。") from None

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from .. import clock
@@ -30,14 +30,14 @@ from ..reports.service import (
     update_contacts,
     update_task,
 )
-from .common import choices, conflict_rows, int_or_none, require, task_by_code
+from .common import DateInput, choices, conflict_rows, int_or_none, require, task_by_code
 
 bp = Blueprint("manage", __name__)
 
 
 class TaskEditForm(FlaskForm):
     title = StringField("任务名称", validators=[DataRequired("任务名称不能为空"), Length(max=200)])
-    due = DateField("完成时限", validators=[InputRequired("请填写完成时限（如 2025-06-30）")])
+    due = DateInput("完成时限", validators=[InputRequired("请填写完成时限（如 2025-06-30）")])
     reporting_cycle = SelectField("报送周期", choices=choices(REPORTING_CYCLES))
     version_id = HiddenField()
     original = HiddenField()

@@ -16,7 +16,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
-from wtforms import DateField, HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from .. import clock
@@ -49,7 +49,7 @@ from ..reports.service import (
     save_checkin,
     snapshot,
 )
-from .common import choices, conflict_rows, int_or_none, require, task_by_code
+from .common import DateInput, choices, conflict_rows, int_or_none, require, task_by_code
 from .grants import grant_for
 
 bp = Blueprint("reports", __name__)
@@ -463,7 +463,7 @@ def pending_assignments() -> str:
 
 
 class ExtensionForm(FlaskForm):
-    new_due = DateField("申请延期至", validators=[InputRequired("请填写新的完成时限（如 2025-06-30）")])
+    new_due = DateInput("申请延期至", validators=[InputRequired("请填写新的完成时限（如 2025-06-30）")])
     reason = TextAreaField("延期理由", validators=[DataRequired("请填写延期理由"), Length(max=5000)])
 
 
@@ -500,8 +500,6 @@ def extension(code: str) -> str | Response | tuple[str, int]:
             else:
                 flash("延期申请已提交，等待审批。")
                 return redirect(url_for("tasks.detail", code=code))
-        elif form.new_due.raw_data and form.new_due.errors:
-            form.new_due.errors = ["日期格式应为 2025-06-30。"]
     return render_template("reports/extension.html", task=task, form=form), status
 
 
@@ -537,7 +535,7 @@ class SubTaskForm(FlaskForm):
     code = StringField("编号", validators=[DataRequired("请填写编号，如 3.1.1")])
     label = StringField("序号", validators=[DataRequired("请填写序号，如 三（一）1")])
     title = StringField("名称", validators=[DataRequired("请填写子任务名称"), Length(max=200)])
-    due = DateField("完成时限", validators=[InputRequired("请填写完成时限（如 2025-06-30）")])
+    due = DateInput("完成时限", validators=[InputRequired("请填写完成时限（如 2025-06-30）")])
 
 
 @bp.route("/tasks/<code>/breakdown", methods=["GET", "POST"])
