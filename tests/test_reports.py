@@ -221,3 +221,16 @@ def test_after_the_deadline_the_form_asks_for_the_last_period(mini_plan, client,
     login("staff", "市交通运输局")
     client.application.config["TRACKER_NOW"] = "2031-02-01T10:00:00+08:00"
     assert "2030年第四季度" in client.get("/tasks/3.1/report").get_data(as_text=True)
+
+
+def test_tampered_choices_are_refused_in_chinese(mini_plan, client: FlaskClient, login) -> None:
+    login("staff", "市交通运输局")
+    page = _report(client, status="finished").get_data(as_text=True)
+    assert "请选择状态" in page and "Not a valid" not in page
+    assert _report(client).status_code == 302
+    checkin = db.session.scalar(db.select(CheckIn))
+    assert checkin is not None
+    client.post("/logout")
+    login("coordinator", "市发展改革委")
+    response = client.post(f"/reviews/{checkin.id}", data={"decision": "maybe"})
+    assert response.status_code == 400 and "请选择通过或退回" in response.get_data(as_text=True)

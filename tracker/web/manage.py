@@ -38,7 +38,9 @@ bp = Blueprint("manage", __name__)
 class TaskEditForm(FlaskForm):
     title = StringField("任务名称", validators=[DataRequired("任务名称不能为空"), Length(max=200)])
     due = DateInput("完成时限", validators=[InputRequired("请填写完成时限（如 2025-06-30）")])
-    reporting_cycle = SelectField("报送周期", choices=choices(REPORTING_CYCLES))
+    reporting_cycle = SelectField(
+        "报送周期", choices=choices(REPORTING_CYCLES), validate_choice=False
+    )  # the service says why
     version_id = HiddenField()
     original = HiddenField()
 

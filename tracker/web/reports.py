@@ -130,7 +130,9 @@ def report_panel(task: Task) -> dict[str, Any]:
 
 
 class CheckInForm(FlaskForm):
-    status = SelectField("状态", choices=choices(TASK_STATUSES), validators=[DataRequired("请选择状态")])
+    status = SelectField(
+        "状态", choices=choices(TASK_STATUSES), validators=[DataRequired("请选择状态")], validate_choice=False
+    )
     percent = StringField("完成百分比（%）", validators=[InputRequired("请填写完成百分比（0—100）")])
     narrative = TextAreaField("进展情况", validators=[Length(max=20000)])
     problems = TextAreaField("存在问题", validators=[Length(max=20000)])
@@ -354,7 +356,7 @@ def download(attachment_id: int) -> Response:
 
 
 class ReviewForm(FlaskForm):
-    decision = SelectField("审核结果", choices=choices({"approve": "通过", "return": "退回"}))
+    decision = SelectField("审核结果", choices=choices({"approve": "通过", "return": "退回"}), validate_choice=False)
     comment = TextAreaField("审核意见", validators=[Length(max=5000)])
     version_id = HiddenField()
 
