@@ -217,3 +217,20 @@ def test_a_malformed_date_is_refused_in_chinese(mini_plan, client, login) -> Non
     assert response.status_code == 400 and "日期格式应为 2025-06-30" in page and "Not a valid" not in page
     empty = client.post("/tasks/3.1/extension", data={"new_due": "", "reason": "x"}).get_data(as_text=True)
     assert "请填写新的完成时限" in empty
+
+
+def test_a_sub_task_starts_when_it_is_created(mini_plan, client, login) -> None:
+    client.application.config["TRACKER_NOW"] = "2027-05-10T10:00:00+08:00"
+    login("staff", "市交通运输局")
+    transport = db.session.scalar(db.select(Department).filter_by(name="市交通运输局"))
+    assert transport is not None
+    data = {
+        "code": "3.1.5",
+        "label": "三（一）5",
+        "title": "场站改造",
+        "due": "2028-06-30",
+        f"role-{transport.id}": "lead",
+    }
+    assert client.post("/tasks/3.1/breakdown", data=data).status_code == 302
+    sub = _task("3.1.5")
+    assert sub.start.isoformat() == "2027-05-10" and sub.reporting_cycle == _task("3.1").reporting_cycle

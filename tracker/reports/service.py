@@ -406,7 +406,7 @@ def create_subtask(*, parent: Task, data: SubTaskData, now: datetime, user_id: i
         code=code,
         label=label,
         title=title,
-        start=max(parent.start, city_date(now)) if city_date(now) <= data.due else parent.start,
+        start=min(max(parent.start, city_date(now)), data.due),  # starts when it is created
         due=data.due,
         original_due=data.due,
         reporting_cycle=parent.reporting_cycle,
