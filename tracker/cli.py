@@ -254,9 +254,29 @@ def demo_generate(seed: int, if_empty: bool) -> None:
     click.echo("已生成演示数据：" + "，".join(f"{k} {v}" for k, v in counts.items()))
 
 
+reports_cli = AppGroup("reports", help="进展报送与审核。")
+
+
+@reports_cli.command("queue")
+def reports_queue() -> None:
+    """列出待审核的进展报告和待审批的延期申请。"""
+    from .reports.queries import pending_extensions, review_queue, tasks_by_id
+
+    checkins = review_queue()
+    click.echo(f"待审核报告 {len(checkins)} 份：")
+    for c in checkins:
+        click.echo(f"  #{c.id} {c.task.label} {c.task.title} · {c.department.name} · {c.period}")
+    extensions = pending_extensions()
+    tasks = tasks_by_id({e.task_id for e in extensions})
+    click.echo(f"待审批延期申请 {len(extensions)} 份：")
+    for e in extensions:
+        click.echo(f"  #{e.id} {tasks[e.task_id].label} {e.old_due.isoformat()} → {e.new_due.isoformat()}：{e.reason}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(plan_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(graph_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(reports_cli)

@@ -45,10 +45,36 @@ def can_report(user: UserLike, assignments: Iterable[AssignmentLike]) -> bool:
     return user.role == "staff" and department_role(user, assignments) is not None
 
 
+def primary_department_ids(assignments: Iterable[AssignmentLike]) -> set[int]:
+    """The departments whose approved report sets the task's status: the leads, else the responsibles.
+
+    >>> from types import SimpleNamespace as A
+    >>> sorted(primary_department_ids([A(department_id=1, role="lead"), A(department_id=2, role="responsible")]))
+    [1]
+    >>> sorted(primary_department_ids([A(department_id=2, role="responsible"), A(department_id=3, role="support")]))
+    [2]
+    """
+    assignments = list(assignments)
+    for role in ("lead", "responsible"):
+        ids = {a.department_id for a in assignments if a.role == role}
+        if ids:
+            return ids
+    return set()
+
+
 def can_request_extension(user: UserLike, assignments: Iterable[AssignmentLike]) -> bool:
     """Only the lead (or, where no lead is named, a responsible) department asks for more time."""
-    role = department_role(user, assignments)
-    return user.role == "staff" and role in {"lead", "responsible"}
+    return user.role == "staff" and user.department_id in primary_department_ids(assignments)
+
+
+def can_acknowledge(user: UserLike, assignments: Iterable[AssignmentLike]) -> bool:
+    """Staff acknowledge (签收) the tasks their own department is assigned to."""
+    return can_report(user, assignments)
+
+
+def can_break_down(user: UserLike, assignments: Iterable[AssignmentLike]) -> bool:
+    """The lead department breaks its task down into sub-tasks (分解)."""
+    return user.role == "staff" and department_role(user, assignments) == "lead"
 
 
 def can_review(user: UserLike) -> bool:

@@ -20,7 +20,9 @@ def register_web(app: Flask) -> None:
     from .exchange import bp as exchange_bp
     from .graph import bp as graph_bp
     from .leadership import bp as leadership_bp
+    from .manage import bp as manage_bp
     from .profile import bp as profile_bp
+    from .reports import bp as reports_bp
     from .tasks import bp as tasks_bp
 
     app.register_blueprint(auth_bp)
@@ -31,6 +33,8 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(calendar_bp)
     app.register_blueprint(profile_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(manage_bp)
 
     # An intranet system: every page but the login form, static files and the signed reminder link
     # needs an account. A grant from a signed link opens the one report form it names, nothing else.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -15,11 +15,9 @@ bp = Blueprint("tasks", __name__)
 
 @bp.get("/")
 def home() -> Response:
-    if current_user.role in {"leader", "coordinator", "admin"}:
-        return redirect(url_for("leadership.dashboard"))
-    if any(rule.rule == "/my" for rule in current_app.url_map.iter_rules()):
-        return redirect("/my")
-    return redirect(url_for("tasks.index"))
+    if current_user.role == "staff":
+        return redirect(url_for("reports.my"))
+    return redirect(url_for("leadership.dashboard"))
 
 
 def _plan() -> Plan:

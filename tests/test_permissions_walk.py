@@ -1,0 +1,204 @@
+"""Every mutating route, every role: allowed, 403, or sent to log in. Leaders change nothing.
+
+The walk is built from ``app.url_map``: a new POST/PUT/DELETE route fails this test until it is
+added to ``EXPECTED`` below with the answer each role must get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from flask import Flask, g
+
+from tracker import clock
+from tracker.extensions import db
+from tracker.models import CheckIn, Contribution, Department, Dependency, ExtensionRequest, Task, User
+from tracker.periods import period_for
+from tracker.reports.service import CheckInData, request_extension, save_checkin
+
+ROLES = ["anonymous", "staff_right", "staff_other", "coordinator", "leader", "admin"]
+OK, FORBIDDEN, LOGIN, UNAUTHORIZED = "allowed", "403", "login", "401"
+
+
+def only(*allowed: str) -> dict[str, str]:
+    """Logged-in roles in ``allowed`` may; the others get 403; anonymous is sent to log in."""
+    return {r: (OK if r in allowed else LOGIN if r == "anonymous" else FORBIDDEN) for r in ROLES}
+
+
+EVERYONE = dict.fromkeys(ROLES, OK)
+
+# endpoint → (url builder, form data, expected answer per role)
+Fixture = dict[str, int]
+EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, str]]] = {
+    "auth.login": (lambda f: "/login", {"email": "nobody@x", "password": "x"}, EVERYONE),
+    "auth.logout": (lambda f: "/logout", {}, {**EVERYONE, "anonymous": LOGIN}),
+    "auth.password": (
+        lambda f: "/password",
+        {"old": "wrong", "new": "newpassword1", "confirm": "newpassword1"},
+        {**EVERYONE, "anonymous": LOGIN},  # one's own password: the only thing a leader may change
+    ),
+    "reports.form": (
+        lambda f: "/tasks/3.1/report",
+        {"status": "in_progress", "percent": "10", "action": "draft"},
+        only("staff_right"),
+    ),
+    "reports.review": (lambda f: f"/reviews/{f['checkin']}", {"decision": "approve"}, only("coordinator")),
+    "reports.acknowledge_task": (lambda f: "/tasks/3.1/acknowledge", {}, only("staff_right")),
+    "reports.extension": (
+        lambda f: "/tasks/3.1/extension",
+        {"new_due": "2031-06-30", "reason": "资金未到位"},
+        only("staff_right"),
+    ),
+    "reports.decide": (lambda f: f"/extensions/{f['extension']}", {"decision": "reject"}, only("coordinator")),
+    "reports.breakdown": (
+        lambda f: "/tasks/3.1/breakdown",
+        {"code": "3.1.9", "label": "三（一）9", "title": "子任务", "due": "2027-01-01", "role-1": "lead"},
+        only("staff_right"),
+    ),
+    "manage.edit_task": (
+        lambda f: "/tasks/3.1/edit",
+        {"title": "交通减排工程", "due": "2030-12-31", "reporting_cycle": "quarter", "version_id": "1"},
+        only("coordinator"),
+    ),
+    "manage.assignments": (
+        lambda f: "/tasks/3.1/assignments",
+        {"department_id": "", "role": "support"},  # no department: refused with 400 once allowed in
+        only("coordinator"),
+    ),
+    "manage.edit_assignment": (
+        lambda f: f"/assignments/{f['assignment']}",
+        {"role": "lead", "role_text": "牵头", "note": "", "version_id": "1"},
+        only("coordinator"),
+    ),
+    # The JSON API authenticates by token only: a session is not enough, and nobody is redirected.
+    "api.unknown": (lambda f: "/api/v1/tasks", {}, dict.fromkeys(ROLES, UNAUTHORIZED)),
+    "calendar.regenerate_feed": (lambda f: "/calendar/regenerate", {"scope": "plan"}, only("coordinator", "admin")),
+    "exchange.upload": (lambda f: "/plans/import", {}, only("coordinator")),
+    "exchange.confirm": (lambda f: "/plans/import/" + "0" * 32, {}, only("coordinator")),
+    "exchange.cancel": (lambda f: "/plans/import/" + "0" * 32 + "/cancel", {}, only("coordinator")),
+    "exchange.values": (lambda f: "/plans/mini/values/import", {}, only("coordinator")),
+    "graph.add_dependency": (
+        lambda f: "/graph/dependencies",
+        {"task": "4.1", "depends_on": "3.2", "rationale": "测试"},
+        only("coordinator"),
+    ),
+    "graph.remove_dependency": (lambda f: f"/graph/dependencies/{f['dependency']}/delete", {}, only("coordinator")),
+    "graph.add_contribution": (
+        lambda f: "/graph/contributions",
+        {"task": "4.1", "target": "city-energy", "rationale": "测试"},
+        only("coordinator"),
+    ),
+    "graph.remove_contribution": (
+        lambda f: f"/graph/contributions/{f['contribution']}/delete",
+        {},
+        only("coordinator"),
+    ),
+    # One's own API tokens, like one's own password: every account manages its own.
+    "profile.tokens": (lambda f: "/profile/tokens", {"name": "walk"}, {**EVERYONE, "anonymous": LOGIN}),
+    "profile.revoke": (lambda f: "/profile/tokens/999999/revoke", {}, {**EVERYONE, "anonymous": LOGIN}),
+    "manage.contacts": (
+        lambda f: f"/departments/{f['department']}/contacts",
+        {"contact_emails": "a@b.cn", "version_id": "1"},
+        only("coordinator"),
+    ),
+}
+
+DEPARTMENTS = {"staff_right": "市交通运输局", "staff_other": "乙区人民政府", "coordinator": "市发展改革委"}
+
+
+def mutating_endpoints(app: Flask) -> set[str]:
+    return {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.methods and rule.methods & {"POST", "PUT", "PATCH", "DELETE"}
+    }
+
+
+def test_every_mutating_route_is_known_to_the_walk(app: Flask) -> None:
+    unknown = mutating_endpoints(app) - set(EXPECTED)
+    assert not unknown, f"add these routes to EXPECTED in {__file__}: {sorted(unknown)}"
+    assert not set(EXPECTED) - mutating_endpoints(app), "EXPECTED names a route that no longer exists"
+
+
+def _fixture() -> tuple[Fixture, dict[str, str]]:
+    task = db.session.scalar(db.select(Task).filter_by(code="3.1"))
+    lead = db.session.scalar(db.select(Department).filter_by(name="市交通运输局"))
+    assert task is not None and lead is not None
+    now = clock.now()
+    checkin = save_checkin(
+        task=task,
+        department_id=lead.id,
+        period=period_for(date(2026, 3, 1), "quarter"),
+        data=CheckInData("in_progress", 10, "进展"),
+        submit=True,
+        now=now,
+        user_id=None,
+        editing_id=None,
+        version_id=None,
+    )
+    extension = request_extension(
+        task=task, department_id=lead.id, reason="理由", new_due=date(2031, 6, 30), now=now, user_id=None
+    )
+    emails = {}
+    for role in ROLES[1:]:
+        # Accounts made directly and logged in through the session: the walk is about routes, not scrypt.
+        dept = db.session.scalar(db.select(Department).filter_by(name=DEPARTMENTS.get(role, "")))
+        user = User(
+            email=f"{role}@walk.test",
+            password_hash="-",
+            role=role.split("_")[0],
+            department_id=dept.id if dept else None,
+            created_at=now,
+        )
+        db.session.add(user)
+        db.session.flush()
+        emails[role] = str(user.id)
+    db.session.commit()
+    assignment = next(a for a in task.assignments if a.department_id == lead.id)
+    dependency = db.session.scalar(db.select(Dependency.id))
+    contribution = db.session.scalar(db.select(Contribution.id))
+    fixture = {
+        "checkin": checkin.id,
+        "extension": extension.id,
+        "department": lead.id,
+        "assignment": assignment.id,
+        "dependency": dependency,
+        "contribution": contribution,
+    }
+    return fixture, emails
+
+
+@pytest.mark.parametrize("endpoint", sorted(EXPECTED))
+def test_each_role_gets_the_right_answer_on_each_mutating_route(mini_plan, endpoint: str) -> None:
+    app = mini_plan
+    app.config["TRACKER_NOW"] = "2026-03-02T10:00:00+08:00"
+    fixture, emails = _fixture()
+    url_for, data, expected = EXPECTED[endpoint]
+    for role in ROLES:
+        client = app.test_client()
+        # Requests share the test's app context, hence ``g``: forget the previous request's user.
+        g.pop("_login_user", None)
+        if role != "anonymous":
+            with client.session_transaction() as s:
+                s["_user_id"] = emails[role]
+                s["_fresh"] = True
+        response = client.post(url_for(fixture), data=data)
+        location = response.headers.get("Location", "")
+        if response.status_code == 403:
+            answer = FORBIDDEN
+        elif response.status_code == 401:
+            answer = UNAUTHORIZED
+        elif response.status_code == 302 and "/login?next=" in location:
+            answer = LOGIN
+        else:
+            answer = OK
+        assert answer == expected[role], f"{endpoint} as {role}: got {response.status_code} {location}"
+        db.session.rollback()
+        # Undo what an allowed write did, so the next role meets the same state.
+        db.session.execute(db.update(CheckIn).values(state="submitted").where(CheckIn.id == fixture["checkin"]))
+        db.session.execute(
+            db.update(ExtensionRequest).values(state="pending").where(ExtensionRequest.id == fixture["extension"])
+        )
+        db.session.commit()

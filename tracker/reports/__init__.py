@@ -1,0 +1,1 @@
+"""Progress reporting: check-ins, reviews, evidence, extensions, sub-tasks."""

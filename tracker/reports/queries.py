@@ -1,0 +1,275 @@
+"""Reading reports for pages: a task's timeline, a department's home, the coordinators' queue.
+
+Each function runs a fixed number of queries whatever the number of rows (no N+1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import selectinload
+
+from ..accounts.permissions import primary_department_ids
+from ..extensions import db
+from ..models import (
+    Assignment,
+    Attachment,
+    AuditLog,
+    CheckIn,
+    Department,
+    ExtensionRequest,
+    Review,
+    Target,
+    TargetValue,
+    Task,
+    User,
+)
+from ..models.org import ROLE_ORDER
+from .service import reporting_period
+
+
+@dataclass
+class Event:
+    """One line of a task's timeline."""
+
+    at: datetime
+    kind: str  # checkin | review | extension
+    obj: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TaskReports:
+    """Everything about a task's reports that its page shows."""
+
+    checkins: list[CheckIn]
+    reviews: dict[int, list[Review]]
+    attachments: dict[int, list[Attachment]]
+    values: dict[int, list[TargetValue]]
+    extensions: list[ExtensionRequest]
+    history: list[AuditLog]
+    users: dict[int, User]
+    latest_approved: list[CheckIn]  # the newest approved report per department, primary first
+    latest_values: dict[int, TargetValue]  # target id → value of the newest approved report
+    events: list[Event]
+
+
+def task_reports(task: Task, viewer_department_id: int | None) -> TaskReports:
+    """The task's reports (drafts only of the viewer's own department), reviews, extensions, history."""
+    visible = or_(CheckIn.state != "draft", CheckIn.department_id == (viewer_department_id or -1))
+    checkins = list(
+        db.session.scalars(
+            db.select(CheckIn)
+            .where(CheckIn.task_id == task.id, visible)
+            .options(selectinload(CheckIn.department))
+            .order_by(CheckIn.id)
+        )
+    )
+    ids = [c.id for c in checkins]
+    reviews: dict[int, list[Review]] = {}
+    attachments: dict[int, list[Attachment]] = {}
+    values: dict[int, list[TargetValue]] = {}
+    if ids:
+        for r in db.session.scalars(db.select(Review).where(Review.checkin_id.in_(ids)).order_by(Review.id)):
+            reviews.setdefault(r.checkin_id, []).append(r)
+        for a in db.session.scalars(
+            db.select(Attachment).where(Attachment.checkin_id.in_(ids)).order_by(Attachment.id)
+        ):
+            attachments.setdefault(a.checkin_id, []).append(a)
+        for v in db.session.scalars(
+            db.select(TargetValue)
+            .where(TargetValue.checkin_id.in_(ids))
+            .options(selectinload(TargetValue.target))
+            .order_by(TargetValue.id)
+        ):
+            values.setdefault(v.checkin_id or 0, []).append(v)
+    extensions = list(
+        db.session.scalars(db.select(ExtensionRequest).filter_by(task_id=task.id).order_by(ExtensionRequest.id))
+    )
+    assignment_ids = [a.id for a in task.assignments]
+    history = list(
+        db.session.scalars(
+            db.select(AuditLog)
+            .where(
+                or_(
+                    and_(AuditLog.entity == "task", AuditLog.entity_id == task.id),
+                    and_(AuditLog.entity == "assignment", AuditLog.entity_id.in_(assignment_ids or [-1])),
+                )
+            )
+            .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        )
+    )
+    user_ids = {c.author_id for c in checkins} | {h.user_id for h in history}
+    user_ids |= {r.reviewer_id for rs in reviews.values() for r in rs}
+    user_ids |= {e.requested_by_id for e in extensions} | {e.decided_by_id for e in extensions}
+    user_ids.discard(None)
+    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(user_ids or [-1])))}
+
+    primary = primary_department_ids(task.assignments)
+    newest: dict[int, CheckIn] = {}
+    for c in checkins:
+        if c.state == "approved" and (
+            c.department_id not in newest or c.period_end >= newest[c.department_id].period_end
+        ):
+            newest[c.department_id] = c
+    latest_approved = sorted(newest.values(), key=lambda c: (c.department_id not in primary, c.department.position))
+    latest_values: dict[int, TargetValue] = {}
+    for c in sorted((c for c in checkins if c.state == "approved"), key=lambda c: (c.period_end, c.id)):
+        for v in values.get(c.id, []):
+            latest_values[v.target_id] = v
+
+    # Built in the order things happen, sorted stably by time, then newest first: ties keep their order.
+    events: list[Event] = []
+    for c in checkins:
+        events.append(Event(c.submitted_at or c.created_at, "checkin", c))
+        events += [Event(r.created_at, "review", r, {"checkin": c}) for r in reviews.get(c.id, [])]
+    for e in extensions:
+        events.append(Event(e.created_at, "extension", e))
+        if e.decided_at:
+            events.append(Event(e.decided_at, "extension_decision", e))
+    events.sort(key=lambda e: e.at)
+    events.reverse()
+    return TaskReports(
+        checkins, reviews, attachments, values, extensions, history, users, latest_approved, latest_values, events
+    )
+
+
+# --- the department's home -----------------------------------------------------------------------
+
+
+@dataclass
+class MyTask:
+    assignment: Assignment
+    task: Task
+    period_key: str
+    period_label: str
+    current: CheckIn | None  # the newest report for the current period
+
+    @property
+    def due_now(self) -> bool:
+        return self.current is None or self.current.state in {"draft", "returned"}
+
+
+@dataclass
+class MyHome:
+    department: Department
+    by_role: list[tuple[str, list[MyTask]]]
+    due: list[MyTask]
+    returned: list[CheckIn]
+    drafts: list[CheckIn]
+    unacknowledged: list[Assignment]
+
+
+def department_home(department: Department, today: date) -> MyHome:
+    assignments = list(
+        db.session.scalars(
+            db.select(Assignment)
+            .filter_by(department_id=department.id)
+            .join(Task)
+            .options(selectinload(Assignment.task))
+            .order_by(Task.position, Task.id)
+        )
+    )
+    # The newest report per (task, period) of this department: one query, reduced in Python.
+    latest: dict[tuple[int, str], CheckIn] = {}
+    open_rows: list[CheckIn] = []
+    for c in db.session.scalars(
+        db.select(CheckIn)
+        .filter_by(department_id=department.id)
+        .options(selectinload(CheckIn.task))
+        .order_by(CheckIn.id)
+    ):
+        latest[(c.task_id, c.period)] = c
+    for c in latest.values():
+        open_rows.append(c)
+    groups: dict[str, list[MyTask]] = {}
+    due: list[MyTask] = []
+    for a in assignments:
+        period = reporting_period(a.task, today)
+        item = MyTask(a, a.task, period.key, period.label, latest.get((a.task_id, period.key)))
+        groups.setdefault(a.role, []).append(item)
+        if item.due_now and a.task.closed_on is None:
+            due.append(item)
+    return MyHome(
+        department=department,
+        by_role=[(role, groups[role]) for role in ROLE_ORDER if role in groups],
+        due=due,
+        returned=sorted((c for c in open_rows if c.state == "returned"), key=lambda c: c.id),
+        drafts=sorted((c for c in open_rows if c.state == "draft"), key=lambda c: c.id),
+        unacknowledged=[a for a in assignments if a.acknowledged_at is None],
+    )
+
+
+# --- the coordinators' queue ---------------------------------------------------------------------
+
+
+def review_queue() -> list[CheckIn]:
+    """Submitted reports, oldest first, with their task and department loaded."""
+    return list(
+        db.session.scalars(
+            db.select(CheckIn)
+            .filter_by(state="submitted")
+            .options(
+                selectinload(CheckIn.department),
+                selectinload(CheckIn.task).selectinload(Task.assignments),
+            )
+            .order_by(CheckIn.submitted_at, CheckIn.id)
+        )
+    )
+
+
+def pending_extensions() -> list[ExtensionRequest]:
+    return list(
+        db.session.scalars(db.select(ExtensionRequest).filter_by(state="pending").order_by(ExtensionRequest.id))
+    )
+
+
+def unacknowledged_assignments() -> list[Assignment]:
+    return list(
+        db.session.scalars(
+            db.select(Assignment)
+            .where(Assignment.acknowledged_at.is_(None))
+            .join(Task)
+            .options(selectinload(Assignment.task), selectinload(Assignment.department))
+            .order_by(Task.position, Task.id, Assignment.position)
+        )
+    )
+
+
+def tasks_by_id(ids: set[int]) -> dict[int, Task]:
+    return {t.id: t for t in db.session.scalars(db.select(Task).where(Task.id.in_(ids or {-1})))}
+
+
+def targets_for(ids: set[int]) -> dict[int, Target]:
+    return {t.id: t for t in db.session.scalars(db.select(Target).where(Target.id.in_(ids or {-1})))}
+
+
+def count_unacknowledged() -> int:
+    return db.session.scalar(db.select(db.func.count(Assignment.id)).where(Assignment.acknowledged_at.is_(None))) or 0
+
+
+def task_reports_values(checkin_id: int) -> list[TargetValue]:
+    return list(db.session.scalars(db.select(TargetValue).filter_by(checkin_id=checkin_id).order_by(TargetValue.id)))
+
+
+def checkin_chain(checkin: CheckIn) -> list[tuple[CheckIn, list[Review], list[Attachment]]]:
+    """The report and the returned ones it supersedes, newest first, each with its reviews and files."""
+    rows = list(
+        db.session.scalars(
+            db.select(CheckIn)
+            .filter_by(task_id=checkin.task_id, department_id=checkin.department_id, period=checkin.period)
+            .where(CheckIn.id <= checkin.id)
+            .order_by(CheckIn.id.desc())
+        )
+    )
+    ids = [c.id for c in rows]
+    reviews: dict[int, list[Review]] = {}
+    files: dict[int, list[Attachment]] = {}
+    for r in db.session.scalars(db.select(Review).where(Review.checkin_id.in_(ids)).order_by(Review.id)):
+        reviews.setdefault(r.checkin_id, []).append(r)
+    for a in db.session.scalars(db.select(Attachment).where(Attachment.checkin_id.in_(ids)).order_by(Attachment.id)):
+        files.setdefault(a.checkin_id, []).append(a)
+    return [(c, reviews.get(c.id, []), files.get(c.id, [])) for c in rows]

@@ -1,0 +1,500 @@
+"""Progress reporting rules shared by the web and the CLI: check-ins, reviews, closing a task,
+deadline extensions, acknowledging an assignment, breaking a task down, coordinators' task edits.
+
+Every function takes ``now`` and the acting user's ids; it checks the state it needs, writes the
+change and its history in one transaction and commits. A record changed by someone else since the
+caller read it (``version_id``) raises ``ConflictError``; nothing is silently overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import audit
+from ..accounts.permissions import primary_department_ids
+from ..clock import city_date
+from ..errors import ConflictError, NotFound, TrackerError
+from ..extensions import db
+from ..models import Assignment, CheckIn, Department, ExtensionRequest, Review, Target, TargetValue, Task
+from ..models.org import ROLES
+from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
+from ..periods import Period, parse_period, period_for
+
+CHECKIN_FIELDS = {
+    "status": "状态",
+    "percent": "完成百分比",
+    "narrative": "进展情况",
+    "problems": "存在问题",
+    "next_steps": "下步计划",
+}
+TASK_EDIT_FIELDS = {"title": "任务名称", "due": "完成时限", "reporting_cycle": "报送周期"}
+
+
+class ReportError(TrackerError):
+    """A report, review or request is refused for a reason the user can fix (shown on the form)."""
+
+
+class StaleEdit(ConflictError):
+    """Someone else saved the record first; ``current`` holds the values now stored."""
+
+    def __init__(self, message: str, current: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.current = current or {}
+
+
+@dataclass
+class ValueInput:
+    target_id: int
+    value: float
+    source: str
+
+
+@dataclass
+class CheckInData:
+    status: str
+    percent: int
+    narrative: str = ""
+    problems: str = ""
+    next_steps: str = ""
+    values: list[ValueInput] = field(default_factory=list)
+
+
+def snapshot(obj: Any, fields: dict[str, str] | tuple[str, ...]) -> dict[str, Any]:
+    """The listed attributes as plain text, for showing what changed between two reads."""
+    return {name: audit._text(getattr(obj, name)) for name in fields}
+
+
+# --- periods and targets -------------------------------------------------------------------------
+
+
+def reporting_period(task: Task, today: date, key: str | None = None) -> Period:
+    """The period a report is for: ``key`` if given (it must match the task's cycle), else the current one."""
+    if not key:
+        # Before the task starts its first period is asked for; after its deadline, its last one.
+        day = min(max(today, task.start), task.due)
+        return period_for(day, task.reporting_cycle)
+    period = parse_period(key)
+    if period.cycle != task.reporting_cycle:
+        cycle = REPORTING_CYCLES.get(task.reporting_cycle, task.reporting_cycle)
+        raise ValueError(f"本任务按{cycle}报送，报送期 {key} 不符。")
+    return period
+
+
+def reportable_targets(task: Task, department: Department) -> list[Target]:
+    """The task's targets a department reports on: the shared ones and those of its own county."""
+    return [t for t in task.targets if t.county_id is None or t.county_id == department.county_id]
+
+
+def latest_checkin(task_id: int, department_id: int, period_key: str) -> CheckIn | None:
+    """The newest report of a department on a task for a period (a fix supersedes a returned one)."""
+    return db.session.scalar(
+        db.select(CheckIn)
+        .filter_by(task_id=task_id, department_id=department_id, period=period_key)
+        .order_by(CheckIn.id.desc())
+        .limit(1)
+    )
+
+
+def _lock_task(task_id: int) -> None:
+    # Serialises concurrent first saves of one task's reports on PostgreSQL (SQLite serialises writes).
+    db.session.execute(db.select(Task.id).where(Task.id == task_id).with_for_update())
+
+
+def _flush_or_conflict(message: str, obj: Any, fields: dict[str, str] | tuple[str, ...]) -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        fresh = db.session.get(type(obj), obj.id)
+        raise StaleEdit(message, snapshot(fresh, fields) if fresh else {}) from None
+
+
+# --- check-ins -----------------------------------------------------------------------------------
+
+
+def validate_checkin(data: CheckInData) -> None:
+    if data.status not in TASK_STATUSES:
+        raise ReportError("请选择状态。")
+    if not 0 <= data.percent <= 100:
+        raise ReportError("完成百分比应在 0 到 100 之间。")
+    if data.status == "done" and data.percent != 100:
+        raise ReportError("状态为“已完成”时，完成百分比应为 100。")
+
+
+def save_checkin(
+    *,
+    task: Task,
+    department_id: int,
+    period: Period,
+    data: CheckInData,
+    submit: bool,
+    now: datetime,
+    user_id: int | None,
+    editing_id: int | None,
+    version_id: int | None,
+) -> CheckIn:
+    """Save a draft or submit a department's report for a period.
+
+    ``editing_id``/``version_id`` name the record the form was opened on (None for a new report).
+    A draft is edited in place; a returned report is fixed by a new check-in that supersedes it;
+    a submitted or approved report is not changed.
+    """
+    validate_checkin(data)
+    _lock_task(task.id)
+    current = latest_checkin(task.id, department_id, period.key)
+    stale = "本期报告已被他人修改，请核对后重新保存。"
+    if current is None:
+        if editing_id is not None:
+            raise StaleEdit(stale)
+        checkin = _new_checkin(task, department_id, period, now, user_id, supersedes=None)
+    elif current.state == "draft":
+        if editing_id != current.id or version_id != current.version_id:
+            raise StaleEdit(stale, snapshot(current, CHECKIN_FIELDS))
+        checkin = current
+    elif current.state == "returned":
+        if editing_id != current.id:
+            raise StaleEdit(stale, snapshot(current, CHECKIN_FIELDS))
+        checkin = _new_checkin(task, department_id, period, now, user_id, supersedes=current.id)
+    else:
+        state = "已提交，正在审核" if current.state == "submitted" else "已审核通过"
+        raise StaleEdit(f"本期报告{state}，不能再修改。", snapshot(current, CHECKIN_FIELDS))
+
+    for name in CHECKIN_FIELDS:
+        setattr(checkin, name, getattr(data, name))
+    if checkin.author_id is None:
+        checkin.author_id = user_id
+    if submit:
+        checkin.state = "submitted"
+        checkin.submitted_at = now
+    _flush_or_conflict(stale, checkin, CHECKIN_FIELDS)
+
+    # While a draft, its values are replaced with each save; once submitted they are never touched.
+    for old in db.session.scalars(db.select(TargetValue).filter_by(checkin_id=checkin.id)):
+        db.session.delete(old)
+    for v in data.values:
+        db.session.add(
+            TargetValue(
+                target_id=v.target_id,
+                period=period.key,
+                period_end=period.end,
+                value=v.value,
+                source=v.source,
+                checkin_id=checkin.id,
+                department_id=department_id,
+                reporter_id=user_id,
+                created_at=now,
+            )
+        )
+    if submit:
+        audit.record(now=now, action="submit", entity="check_in", entity_id=checkin.id, new=period.key, user_id=user_id)
+    db.session.commit()
+    return checkin
+
+
+def _new_checkin(
+    task: Task, department_id: int, period: Period, now: datetime, user_id: int | None, supersedes: int | None
+) -> CheckIn:
+    checkin = CheckIn(
+        task_id=task.id,
+        department_id=department_id,
+        period=period.key,
+        period_start=period.start,
+        period_end=period.end,
+        state="draft",
+        supersedes_id=supersedes,
+        author_id=user_id,
+        created_at=now,
+    )
+    db.session.add(checkin)
+    return checkin
+
+
+def is_closing_request(checkin: CheckIn, assignments: list[Assignment]) -> bool:
+    """A primary department's report of 已完成 asks to close the task (办结申请)."""
+    return checkin.status == "done" and checkin.department_id in primary_department_ids(assignments)
+
+
+def review_checkin(
+    *, checkin_id: int, decision: str, comment: str, now: datetime, user_id: int | None, version_id: int | None
+) -> CheckIn:
+    """Approve or return (with a comment) a submitted report.
+
+    Approving a primary department's report sets the task's status and progress from it; if it
+    reports 已完成 the approval closes the task (销号) on today's city date.
+    """
+    checkin = db.session.get(CheckIn, checkin_id)
+    if checkin is None:
+        raise NotFound("没有这份报告。")
+    if decision not in {"approve", "return"}:
+        raise ReportError("请选择通过或退回。")
+    comment = comment.strip()
+    if decision == "return" and not comment:
+        raise ReportError("退回时请填写意见，说明需要修改什么。")
+    if checkin.state != "submitted" or (version_id is not None and version_id != checkin.version_id):
+        raise StaleEdit("该报告已被他人审核或修改，请刷新后查看。", snapshot(checkin, ("state",)))
+    checkin.state = "approved" if decision == "approve" else "returned"
+    db.session.add(
+        Review(checkin_id=checkin.id, reviewer_id=user_id, decision=decision, comment=comment, created_at=now)
+    )
+    _flush_or_conflict("该报告已被他人审核，请刷新后查看。", checkin, ("state",))
+    task = checkin.task
+    primary = primary_department_ids(task.assignments)
+    if decision == "approve" and checkin.department_id in primary and _is_newest_primary(checkin, primary):
+        values: dict[str, Any] = {"status": checkin.status, "progress": checkin.percent}
+        if checkin.status == "done" and task.closed_on is None:
+            values["closed_on"] = city_date(now)
+        audit.update_fields(task, values, now=now, entity="task", user_id=user_id)
+        _flush_or_conflict("任务已被他人修改，请刷新后重试。", task, ("status", "progress"))
+    audit.record(now=now, action=decision, entity="check_in", entity_id=checkin.id, new=comment, user_id=user_id)
+    db.session.commit()
+    return checkin
+
+
+def _is_newest_primary(checkin: CheckIn, primary: set[int]) -> bool:
+    """Approving a late report for an earlier period must not roll the task's status back."""
+    newer = db.session.scalar(
+        db.select(CheckIn.id)
+        .where(
+            CheckIn.task_id == checkin.task_id,
+            CheckIn.department_id.in_(primary),
+            CheckIn.state == "approved",
+            CheckIn.id != checkin.id,
+            CheckIn.period_end > checkin.period_end,
+        )
+        .limit(1)
+    )
+    return newer is None
+
+
+def closure_label(task: Task) -> str | None:
+    """按期办结 or 逾期办结, judged against the original deadline (extensions do not excuse)."""
+    if task.closed_on is None:
+        return None
+    return "按期办结" if task.closed_on <= task.original_due else "逾期办结"
+
+
+# --- extensions ----------------------------------------------------------------------------------
+
+
+def request_extension(
+    *, task: Task, department_id: int, reason: str, new_due: date | None, now: datetime, user_id: int | None
+) -> ExtensionRequest:
+    today = city_date(now)
+    reason = reason.strip()
+    if not reason:
+        raise ReportError("请填写延期理由。")
+    if new_due is None:
+        raise ReportError("请填写新的完成时限。")
+    if today > task.due:
+        raise ReportError(f"已超过完成时限（{task.due.isoformat()}），不能再申请延期。")
+    if new_due <= task.due:
+        raise ReportError(f"新的完成时限应晚于现在的时限 {task.due.isoformat()}。")
+    if task.closed_on is not None:
+        raise ReportError("任务已办结。")
+    pending = db.session.scalar(db.select(ExtensionRequest.id).filter_by(task_id=task.id, state="pending"))
+    if pending is not None:
+        raise ReportError("已有一份延期申请正在审批。")
+    row = ExtensionRequest(
+        task_id=task.id,
+        department_id=department_id,
+        requested_by_id=user_id,
+        reason=reason,
+        old_due=task.due,
+        new_due=new_due,
+        state="pending",
+        created_at=now,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        now=now,
+        action="extension_request",
+        entity="task",
+        entity_id=task.id,
+        field="due",
+        old=task.due,
+        new=new_due,
+        user_id=user_id,
+    )
+    db.session.commit()
+    return row
+
+
+def decide_extension(
+    *, request_id: int, approve: bool, comment: str, now: datetime, user_id: int | None, version_id: int | None
+) -> ExtensionRequest:
+    row = db.session.get(ExtensionRequest, request_id)
+    if row is None:
+        raise NotFound("没有这份延期申请。")
+    if row.state != "pending" or (version_id is not None and version_id != row.version_id):
+        raise StaleEdit("该延期申请已被他人处理。", snapshot(row, ("state",)))
+    row.state = "approved" if approve else "rejected"
+    row.decided_by_id = user_id
+    row.decided_at = now
+    row.comment = comment.strip()
+    _flush_or_conflict("该延期申请已被他人处理。", row, ("state",))
+    if approve:
+        task = db.session.get(Task, row.task_id)
+        assert task is not None
+        audit.update_fields(task, {"due": row.new_due}, now=now, entity="task", user_id=user_id)
+        _flush_or_conflict("任务已被他人修改，请刷新后重试。", task, ("due",))
+    else:
+        audit.record(
+            now=now,
+            action="extension_rejected",
+            entity="task",
+            entity_id=row.task_id,
+            field="due",
+            new=row.new_due,
+            user_id=user_id,
+        )
+    db.session.commit()
+    return row
+
+
+# --- assignments and sub-tasks -------------------------------------------------------------------
+
+
+def acknowledge(*, assignment: Assignment, now: datetime, user_id: int | None) -> Assignment:
+    """The department signs for (签收) its assignment; doing it twice changes nothing."""
+    if assignment.acknowledged_at is None:
+        audit.update_fields(
+            assignment,
+            {"acknowledged_at": now, "acknowledged_by_id": user_id},
+            now=now,
+            entity="assignment",
+            user_id=user_id,
+        )
+        _flush_or_conflict("该任务已被他人签收。", assignment, ("acknowledged_at",))
+        db.session.commit()
+    return assignment
+
+
+@dataclass
+class SubTaskData:
+    code: str
+    label: str
+    title: str
+    due: date | None
+    departments: list[tuple[int, str]]  # (department_id, role)
+
+
+def create_subtask(*, parent: Task, data: SubTaskData, now: datetime, user_id: int | None) -> Task:
+    """Break a task down (分解): a sub-task with its own deadline (not after the parent's) and departments."""
+    code, label, title = data.code.strip(), data.label.strip(), data.title.strip()
+    if not code.startswith(parent.code + ".") or not code[len(parent.code) + 1 :].isdigit():
+        raise ReportError(f"子任务编号应为 {parent.code}.1、{parent.code}.2 这样的形式。")
+    if not label or not title:
+        raise ReportError("请填写子任务的序号和名称。")
+    if data.due is None:
+        raise ReportError("请填写子任务的完成时限。")
+    if data.due > parent.due:
+        raise ReportError(f"子任务的完成时限不能晚于上级任务的 {parent.due.isoformat()}。")
+    if not data.departments:
+        raise ReportError("请至少指定一个责任单位。")
+    exists = db.session.scalar(db.select(Task.id).filter_by(plan_id=parent.plan_id, code=code))
+    if exists is not None:
+        raise ReportError(f"编号 {code} 已被使用。")
+    task = Task(
+        plan_id=parent.plan_id,
+        section_id=parent.section_id,
+        parent_id=parent.id,
+        code=code,
+        label=label,
+        title=title,
+        start=min(max(parent.start, city_date(now)), data.due),  # starts when it is created
+        due=data.due,
+        original_due=data.due,
+        reporting_cycle=parent.reporting_cycle,
+        position=parent.position,
+    )
+    db.session.add(task)
+    db.session.flush()
+    for position, (department_id, role) in enumerate(data.departments):
+        db.session.add(Assignment(task_id=task.id, department_id=department_id, role=role, position=position))
+    audit.record(now=now, action="create", entity="task", entity_id=task.id, new=f"{code} {title}", user_id=user_id)
+    audit.record(now=now, action="breakdown", entity="task", entity_id=parent.id, new=code, user_id=user_id)
+    db.session.commit()
+    return task
+
+
+# --- coordinators' edits -------------------------------------------------------------------------
+
+
+def update_task(
+    *, task: Task, values: dict[str, Any], version_id: int | None, now: datetime, user_id: int | None
+) -> int:
+    """Edit a task's title, deadline or reporting cycle; return how many fields changed."""
+    if not str(values.get("title", task.title)).strip():
+        raise ReportError("任务名称不能为空。")
+    if values.get("reporting_cycle", task.reporting_cycle) not in REPORTING_CYCLES:
+        raise ReportError("报送周期应为月报、季报或年报。")
+    if values.get("due", task.due) is None:
+        raise ReportError("请填写完成时限。")
+    message = "任务已被他人修改，请核对后重新保存。"
+    if version_id != task.version_id:
+        raise StaleEdit(message, snapshot(task, TASK_EDIT_FIELDS))
+    changed = audit.update_fields(task, values, now=now, entity="task", user_id=user_id)
+    _flush_or_conflict(message, task, TASK_EDIT_FIELDS)
+    db.session.commit()
+    return changed
+
+
+def update_contacts(
+    *, department: Department, contact_emails: str, version_id: int | None, now: datetime, user_id: int | None
+) -> int:
+    emails = [e.strip() for e in contact_emails.replace("，", ",").replace("\n", ",").split(",") if e.strip()]
+    bad = [e for e in emails if "@" not in e]
+    if bad:
+        raise ReportError("电子邮件地址无效：" + "、".join(bad))
+    message = "单位联系人已被他人修改，请核对后重新保存。"
+    if version_id != department.version_id:
+        raise StaleEdit(message, snapshot(department, ("contact_emails",)))
+    changed = audit.update_fields(
+        department, {"contact_emails": ", ".join(emails)}, now=now, entity="department", user_id=user_id
+    )
+    _flush_or_conflict(message, department, ("contact_emails",))
+    db.session.commit()
+    return changed
+
+
+ASSIGNMENT_FIELDS = {"role": "角色", "role_text": "原文表述", "note": "备注"}
+
+
+def update_assignment(
+    *, assignment: Assignment, values: dict[str, Any], version_id: int | None, now: datetime, user_id: int | None
+) -> int:
+    """Change a department's role on a task (role, the plan's wording, a note), with history."""
+    if values.get("role", assignment.role) not in ROLES:
+        raise ReportError("角色应为牵头、配合、负责或落实。")
+    message = "责任分工已被他人修改，请核对后重新保存。"
+    if version_id != assignment.version_id:
+        raise StaleEdit(message, snapshot(assignment, ASSIGNMENT_FIELDS))
+    changed = audit.update_fields(assignment, values, now=now, entity="assignment", user_id=user_id)
+    _flush_or_conflict(message, assignment, ASSIGNMENT_FIELDS)
+    db.session.commit()
+    return changed
+
+
+def add_assignment(*, task: Task, department_id: int, role: str, now: datetime, user_id: int | None) -> Assignment:
+    """Give one more department a role on a task; it then has to acknowledge (签收) it."""
+    if role not in ROLES:
+        raise ReportError("角色应为牵头、配合、负责或落实。")
+    if db.session.get(Department, department_id) is None:
+        raise ReportError("请选择单位。")
+    if any(a.department_id == department_id for a in task.assignments):
+        raise ReportError("该单位已在本任务的责任单位中。")
+    row = Assignment(
+        task_id=task.id, department_id=department_id, role=role, role_text=ROLES[role], position=len(task.assignments)
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record(
+        now=now, action="create", entity="assignment", entity_id=row.id, field="role", new=role, user_id=user_id
+    )
+    db.session.commit()
+    return row

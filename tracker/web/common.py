@@ -1,0 +1,66 @@
+"""Helpers shared by the blueprints' views: permission checks, form parsing, conflict rows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from wtforms import DateField
+from wtforms.fields.choices import SelectChoice
+
+from .. import clock
+from ..errors import PermissionDenied
+from ..models import Task
+from ..plans.queries import current_plan, get_task
+from ..reports.service import ASSIGNMENT_FIELDS, CHECKIN_FIELDS, TASK_EDIT_FIELDS
+
+FIELD_LABELS = {
+    **CHECKIN_FIELDS,
+    **TASK_EDIT_FIELDS,
+    **ASSIGNMENT_FIELDS,
+    "state": "状态",
+    "contact_emails": "联系邮箱",
+}
+
+
+def choices(labels: dict[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
+def require(allowed: bool, message: str = "您没有权限执行此操作。") -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def task_by_code(code: str) -> Task:
+    return get_task(current_plan(clock.today()), code)
+
+
+def int_or_none(text: str | None) -> int | None:
+    try:
+        return int(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def conflict_rows(original: str | None, current: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """What changed meanwhile: (field label, value when the form was opened, value now)."""
+    try:
+        before = json.loads(original or "{}")
+    except ValueError:
+        before = {}
+    return [
+        (FIELD_LABELS.get(name, name), before.get(name), now)
+        for name, now in current.items()
+        if before.get(name) != now
+    ]
+
+
+class DateInput(DateField):
+    """A date field whose parse error speaks Chinese (WTForms' own message is English)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("日期格式应为 2025-06-30。") from None
