@@ -2,7 +2,7 @@
 
 from .audit import AuditLog
 from .links import Contribution, Dependency
-from .notify import CalendarOverride, OutboxMessage
+from .notify import CalendarOverride, JobRun, JobSetting, OutboxMessage, ReminderSent
 from .org import Assignment, County, Department, User
 from .plan import Plan, Section, Target, TargetValue, Task
 from .progress import Attachment, CheckIn, ExtensionRequest, Review
@@ -18,8 +18,11 @@ __all__ = [
     "Department",
     "Dependency",
     "ExtensionRequest",
+    "JobRun",
+    "JobSetting",
     "OutboxMessage",
     "Plan",
+    "ReminderSent",
     "Review",
     "Section",
     "Target",
