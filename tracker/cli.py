@@ -86,3 +86,8 @@ def users_demo() -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(plan_cli)
     app.cli.add_command(users_cli)
+
+    from .reminders.commands import reminders_cli, scheduler_cli
+
+    app.cli.add_command(reminders_cli)
+    app.cli.add_command(scheduler_cli)

@@ -14,11 +14,15 @@ from .grants import grant_for
 
 
 def register_web(app: Flask) -> None:
+    from .admin_jobs import bp as admin_jobs_bp
     from .auth import bp as auth_bp
+    from .reminders import bp as reminders_bp
     from .tasks import bp as tasks_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
+    app.register_blueprint(reminders_bp)
+    app.register_blueprint(admin_jobs_bp)
 
     # An intranet system: every page but the login form, static files and the signed reminder link
     # needs an account. A grant from a signed link opens the one report form it names, nothing else.

@@ -1,0 +1,84 @@
+"""Coordinators' and administrators' view of the scheduled jobs and the email outbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from ..accounts.permissions import is_admin, is_coordinator
+from ..clock import CITY_TZ
+from ..extensions import db
+from ..models import Department, JobRun, OutboxMessage
+from ..reminders import jobs
+
+bp = Blueprint("admin_jobs", __name__, url_prefix="/admin")
+
+OUTBOX_STATUSES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败", "held": "暂存"}
+
+
+@bp.before_request
+def coordinators_only() -> None:
+    if not (current_user.is_authenticated and (is_coordinator(current_user) or is_admin(current_user))):
+        abort(403)
+
+
+@bp.get("/jobs")
+def jobs_page() -> str:
+    settings = jobs.ensure_job_settings()
+    runs = db.session.scalars(db.select(JobRun).order_by(JobRun.id.desc()).limit(20)).all()
+    return render_template("admin/jobs.html", settings=settings, runs=runs, tz=CITY_TZ)
+
+
+@bp.post("/jobs/<path:job_id>")
+def job_action(job_id: str) -> Response:
+    action = request.form.get("action", "")
+    try:
+        if action == "pause":
+            jobs.set_paused(job_id, True)
+            flash("已暂停；定时任务进程将在一分钟内生效。")
+        elif action == "resume":
+            jobs.set_paused(job_id, False)
+            flash("已恢复；定时任务进程将在一分钟内生效。")
+        elif action == "run":
+            jobs.request_run_now(job_id)
+            flash("已请求立即运行；定时任务进程将在一分钟内执行。")
+        elif action == "cron":
+            jobs.set_cron(job_id, request.form.get("cron", ""))
+            flash("执行周期已保存；定时任务进程将在一分钟内按新周期重新安排。")
+        else:
+            abort(400)
+    except jobs.JobError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin_jobs.jobs_page"))
+
+
+@bp.get("/outbox")
+def outbox() -> str:
+    query = db.select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    department_id = request.args.get("department", type=int)
+    status = request.args.get("status") or None
+    if department_id:
+        query = query.filter_by(department_id=department_id)
+    if status:
+        query = query.filter_by(status=status)
+    messages = db.session.scalars(query.limit(500)).all()
+    departments = db.session.scalars(db.select(Department).order_by(Department.position)).all()
+    return render_template(
+        "admin/outbox.html",
+        messages=messages,
+        departments=departments,
+        names={d.id: d.name for d in departments},
+        department_id=department_id,
+        status=status,
+        statuses=OUTBOX_STATUSES,
+    )
+
+
+@bp.get("/outbox/<int:message_id>")
+def outbox_message(message_id: int) -> str:
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        abort(404)
+    department = db.session.get(Department, message.department_id) if message.department_id else None
+    return render_template("admin/message.html", m=message, department=department, statuses=OUTBOX_STATUSES)
