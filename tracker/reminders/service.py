@@ -53,10 +53,24 @@ from . import policy
 from .policy import Stages
 from .workdays import Calendar
 
-__all__ = ["ALL_KINDS", "Item", "SweepReport", "calendar", "insert_ignore", "sweep"]
+__all__ = ["ALL_KINDS", "Item", "SweepReport", "calendar", "claim_keys", "insert_ignore", "sweep"]
 
 ALL_KINDS = frozenset({"deadline", "checkin", "escalation", "returned", "final", "leader"})
 KIND_ORDER = ["escalation", "chase", "deadline", "checkin_chase", "checkin", "returned", "final"]
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """What a digest needs of a task, read once: the sweep commits per department and must not reload."""
+
+    code: str
+    plan_key: str
+    cycle: str
+    position: int
+
+    @classmethod
+    def of(cls, task: Task, plan: Plan) -> TaskRef:
+        return cls(task.code, plan.key, task.reporting_cycle, task.position)
 
 
 @dataclass
@@ -70,7 +84,7 @@ class Item:
     title: str
     due: date | None = None
     role: str = ""
-    link_task: Task | None = None
+    link_task: TaskRef | None = None
     period: str = ""
     note: str = ""
     link: str = ""
@@ -107,6 +121,21 @@ def insert_ignore(model: type[Any], values: dict[str, Any], key_column: str) -> 
     insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=[key_column]).returning(model.id)
     return db.session.execute(stmt).scalar()
+
+
+def claim_keys(keys: list[str], now: datetime) -> dict[str, int]:
+    """Claim reminder items in one statement; the ones this call inserted (key → id), others skipped."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return {}
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(ReminderSent)
+        .values([{"key": key, "created_at": now} for key in keys])
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(ReminderSent.key, ReminderSent.id)
+    )
+    return {key: row_id for key, row_id in db.session.execute(stmt)}
 
 
 def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, department_ids: set[int] | None = None):
@@ -168,7 +197,7 @@ def _plan_items(plan: Plan, today: date, stages: Stages, cal: Calendar, kinds: s
                         title=f"{task.label} {task.title}",
                         due=task.due,
                         role=ROLES.get(a.role, a.role),
-                        link_task=task,
+                        link_task=TaskRef.of(task, plan),
                     )
                 )
         out += _target_items(plan, {t.id: t for t in open_tasks}, coordinating, today, stages, cal)
@@ -187,7 +216,7 @@ def _plan_items(plan: Plan, today: date, stages: Stages, cal: Calendar, kinds: s
                             title=f"{task.label} {task.title}",
                             due=task.due,
                             role="督办",
-                            link_task=task,
+                            link_task=TaskRef.of(task, plan),
                             note=f"逾期 {(today - task.due).days} 天；责任单位：{leads or '—'}",
                         )
                     )
@@ -217,7 +246,7 @@ def _plan_items(plan: Plan, today: date, stages: Stages, cal: Calendar, kinds: s
                             title=f"{task.label} {task.title}",
                             due=task.due,
                             role=ROLES.get(a.role, a.role),
-                            link_task=task,
+                            link_task=TaskRef.of(task, plan),
                             period=period,
                             note=f"报送期：{period}",
                         )
@@ -282,7 +311,7 @@ def _target_items(
                     title=f"指标：{target.name}" + (f"（{task.label}）" if task else ""),
                     due=target.due,
                     role=role,
-                    link_task=task,
+                    link_task=TaskRef.of(task, plan) if task else None,
                 )
             )
     return out
@@ -309,7 +338,7 @@ def _returned_items() -> list[Item]:
                 stage="returned",
                 title=f"{task.label} {task.title}",
                 due=task.due,
-                link_task=task,
+                link_task=TaskRef.of(task, task.plan),
                 period=checkin.period,
                 note=f"{checkin.period} 的报送被退回" + (f"：{review.comment}" if review and review.comment else ""),
             )
@@ -332,13 +361,13 @@ def _link(item: Item, now: datetime, config: dict[str, Any]) -> str:
     task = item.link_task
     if task is None:
         return ""
-    period = item.period or period_for(city_date(now), task.reporting_cycle).key
+    period = item.period or period_for(city_date(now), task.cycle).key
     token = make_token(
         config["SECRET_KEY"],
         department_id=item.department_id,
         task_code=task.code,
         period=period,
-        plan_key=task.plan.key,
+        plan_key=task.plan_key,
         now=now,
     )
     return config["BASE_URL"].rstrip("/") + "/r/" + token
@@ -347,11 +376,8 @@ def _link(item: Item, now: datetime, config: dict[str, Any]) -> str:
 def _queue_digest(
     department: Department, items: list[Item], now: datetime, today: date, config: Any
 ) -> tuple[OutboxMessage | None, int]:
-    fresh = []
-    for item in items:
-        sent_id = insert_ignore(ReminderSent, {"key": item.key, "created_at": now}, "key")
-        if sent_id is not None:
-            fresh.append((sent_id, item))
+    claimed = claim_keys([item.key for item in items], now)
+    fresh = [(claimed[item.key], item) for item in items if item.key in claimed]
     if not fresh:
         db.session.commit()
         return None, 0
@@ -381,8 +407,8 @@ def _queue_digest(
         now=now,
     )
     if message is not None:
-        for sent_id, _ in fresh:
-            db.session.execute(db.update(ReminderSent).where(ReminderSent.id == sent_id).values(message_id=message.id))
+        ids = [sent_id for sent_id, _ in fresh]
+        db.session.execute(db.update(ReminderSent).where(ReminderSent.id.in_(ids)).values(message_id=message.id))
     db.session.commit()
     return message, len(chosen)
 

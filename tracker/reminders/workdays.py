@@ -34,15 +34,18 @@ class Calendar:
     def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
         self.overrides = dict(overrides or {})
         self.fallback_years: set[int] = set()
+        self._cache: dict[date, bool] = {}  # the package validates each date slowly; a sweep asks thousands
 
     def is_workday(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:  # the package has no data for this year
-            self.fallback_years.add(day.year)
-            return day.weekday() < 5
+        if day not in self._cache:
+            try:
+                self._cache[day] = bool(chinese_calendar.is_workday(day))
+            except NotImplementedError:  # the package has no data for this year
+                self.fallback_years.add(day.year)
+                self._cache[day] = day.weekday() < 5
+        return self._cache[day]
 
     def next_workday(self, day: date) -> date:
         """``day`` itself if it is a working day, else the next one."""
