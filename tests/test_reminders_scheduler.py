@@ -83,25 +83,27 @@ def test_the_web_never_builds_a_scheduler(seeded: Flask) -> None:
 @pytest.mark.skipif(not POSTGRES, reason="advisory locks are PostgreSQL's")
 def test_two_schedulers_on_postgres_one_is_active_and_the_other_takes_over(app: Flask, tmp_path: Path) -> None:
     first, second = LeaderLock(db.engine, tmp_path / "x"), LeaderLock(db.engine, tmp_path / "x")
-    assert first.postgres
-    assert first.try_acquire()
-    assert not second.try_acquire()
-    took_over = threading.Event()
+    try:
+        assert first.postgres
+        assert first.try_acquire()
+        assert not second.try_acquire()
+        took_over = threading.Event()
 
-    def standby() -> None:
-        if second.wait(0.05, give_up_after=10):
-            took_over.set()
+        def standby() -> None:
+            if second.wait(0.05, give_up_after=10):
+                took_over.set()
 
-    thread = threading.Thread(target=standby)
-    thread.start()
-    time.sleep(0.2)
-    assert not took_over.is_set()  # still waiting while the first is alive
-    first.release()  # the first dies: its connection closes, PostgreSQL frees the lock
-    thread.join(timeout=10)
-    assert took_over.is_set()
-    assert not first.try_acquire()
-    first.release()
-    second.release()
+        thread = threading.Thread(target=standby)
+        thread.start()
+        time.sleep(0.2)
+        assert not took_over.is_set()  # still waiting while the first is alive
+        first.release()  # the first dies: its connection closes, PostgreSQL frees the lock
+        thread.join(timeout=10)
+        assert took_over.is_set()
+        assert not first.try_acquire()
+    finally:
+        first.release()
+        second.release()
 
 
 def test_on_sqlite_a_lock_file_keeps_a_second_scheduler_waiting(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
+from sqlalchemy.pool import NullPool
 
 from ..extensions import db
 from ..models import JobSetting
@@ -45,6 +46,7 @@ class LeaderLock:
         self.engine = engine
         self.lock_file = lock_file
         self._conn: sa.Connection | None = None
+        self._dedicated: sa.Engine | None = None
         self._fh: Any = None
 
     @property
@@ -54,7 +56,9 @@ class LeaderLock:
     def try_acquire(self) -> bool:
         if self.postgres:
             if self._conn is None:
-                self._conn = self.engine.connect()
+                # Outside the pool: closing it must end the database session, which frees the lock.
+                self._dedicated = sa.create_engine(self.engine.url, poolclass=NullPool)
+                self._conn = self._dedicated.connect()
             got = bool(self._conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar())
             self._conn.commit()  # the lock is the session's: it outlives this transaction
             return got
@@ -82,6 +86,9 @@ class LeaderLock:
         if self._conn is not None:
             self._conn.close()  # closing the session releases the advisory lock
             self._conn = None
+        if self._dedicated is not None:
+            self._dedicated.dispose()
+            self._dedicated = None
         if self._fh is not None:
             self._fh.close()
             self._fh = None
