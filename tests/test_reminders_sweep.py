@@ -301,3 +301,13 @@ class TestDelivery:
         _, sent = sweep_and_send(seeded, "2025-12-24T09:00")
         assert sent.sent == 0 and sent.waiting == 1
         assert "留在发件箱" in sent.summary()
+
+    def test_a_claimed_row_is_not_taken_by_a_second_deliverer_until_its_lease_runs_out(
+        self, seeded: Flask, make_user
+    ) -> None:
+        staff(make_user, "市发展改革委", "fgw@test.local")
+        sweep_and_send(seeded, "2025-12-24T09:00")
+        first = mailer._claim(clock.now(), 10)
+        assert len(first) == 1 and first[0].status == "sending"
+        assert mailer._claim(clock.now(), 10) == []
+        assert len(mailer._claim(clock.now() + mailer.LEASE, 10)) == 1  # the first deliverer died

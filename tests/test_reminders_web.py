@@ -120,3 +120,21 @@ class TestSweepCommand:
     def test_a_bad_moment_is_a_clear_error(self, seeded: Flask, runner: FlaskCliRunner) -> None:
         result = runner.invoke(args=["reminders", "sweep", "--at", "yesterday"])
         assert result.exit_code != 0 and "不是有效的日期" in result.output
+
+
+def test_a_held_digest_goes_out_once_the_department_has_an_address(seeded: Flask, client: FlaskClient, login) -> None:
+    from tracker.reminders import service
+
+    seeded.config["TRACKER_NOW"] = clock.parse_instant("2025-12-24")
+    service.sweep(clock.now())
+    gxj = dept("市工业和信息化局")
+    message = db.session.scalar(db.select(OutboxMessage).filter_by(department_id=gxj.id))
+    assert message.status == "held"
+    login("coordinator", "市发展改革委")
+    assert "暂存" in client.get(f"/admin/outbox?status=held&department={gxj.id}").get_data(as_text=True)
+    gxj.contact_emails = "office@gxj.test"
+    db.session.commit()
+    client.post(f"/admin/outbox/{message.id}/retry")
+    db.session.expire_all()
+    message = db.session.get(OutboxMessage, message.id)
+    assert message.status == "pending" and message.recipients == "office@gxj.test"

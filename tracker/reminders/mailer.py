@@ -22,7 +22,7 @@ from typing import Any
 from ..extensions import db
 from ..models import OutboxMessage
 
-__all__ = ["DeliveryReport", "backoff", "build_email", "deliver"]
+__all__ = ["DeliveryReport", "backoff", "build_email", "deliver", "requeue"]
 
 LEASE = timedelta(minutes=5)
 AUTO_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All", "Precedence": "bulk"}
@@ -151,3 +151,16 @@ def deliver(now: datetime, config: dict[str, Any], *, limit: int = 200) -> Deliv
         with contextlib.suppress(OSError, smtplib.SMTPException):
             smtp.quit()
     return report
+
+
+def requeue(row: OutboxMessage, recipients: list[str] | None) -> None:
+    """Send a failed or held message again, to ``recipients`` when given (the department's current ones)."""
+    if row.status not in {"failed", "held"}:
+        return
+    if recipients is not None:
+        row.recipients = ", ".join(recipients)
+    if not row.recipients:
+        row.status, row.last_error = "held", "没有收件地址：请在单位设置中填写联系邮箱或开通填报员账号。"
+    else:
+        row.status, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, None, ""
+    db.session.commit()

@@ -10,7 +10,8 @@ from ..accounts.permissions import is_admin, is_coordinator
 from ..clock import CITY_TZ
 from ..extensions import db
 from ..models import Department, JobRun, OutboxMessage
-from ..reminders import jobs
+from ..reminders import jobs, mailer
+from ..reminders.service import recipients_for
 
 bp = Blueprint("admin_jobs", __name__, url_prefix="/admin")
 
@@ -82,3 +83,14 @@ def outbox_message(message_id: int) -> str:
         abort(404)
     department = db.session.get(Department, message.department_id) if message.department_id else None
     return render_template("admin/message.html", m=message, department=department, statuses=OUTBOX_STATUSES)
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+def outbox_retry(message_id: int) -> Response:
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        abort(404)
+    department = db.session.get(Department, message.department_id) if message.department_id else None
+    mailer.requeue(message, recipients_for(department) if department else None)
+    flash("已重新排入发送队列。" if message.status == "pending" else message.last_error)
+    return redirect(url_for("admin_jobs.outbox_message", message_id=message_id))
