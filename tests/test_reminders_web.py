@@ -138,3 +138,25 @@ def test_a_held_digest_goes_out_once_the_department_has_an_address(seeded: Flask
     db.session.expire_all()
     message = db.session.get(OutboxMessage, message.id)
     assert message.status == "pending" and message.recipients == "office@gxj.test"
+
+
+def test_coordinators_choose_who_receives_a_departments_reminders(seeded: Flask, client: FlaskClient, login) -> None:
+    from tracker.models import AuditLog
+
+    login("coordinator", "市发展改革委")
+    gxj = dept("市工业和信息化局")
+    assert "市工业和信息化局" in client.get("/admin/recipients").get_data(as_text=True)
+    form = {"contact_emails": "A@gxj.test， b@gxj.test", "remind_contacts": "1", "version": gxj.version_id}
+    client.post(f"/admin/recipients/{gxj.id}", data=form)
+    db.session.expire_all()
+    gxj = dept("市工业和信息化局")
+    assert gxj.contact_emails == "a@gxj.test,b@gxj.test" and gxj.remind_contacts and not gxj.remind_staff
+    assert db.session.scalar(db.select(AuditLog).filter_by(entity="department", field="remind_staff")) is not None
+    stale = client.post(f"/admin/recipients/{gxj.id}", data={**form, "version": gxj.version_id - 1})
+    assert stale.status_code == 409
+    bad = client.post(
+        f"/admin/recipients/{gxj.id}",
+        data={**form, "contact_emails": "nobody", "version": gxj.version_id},
+        follow_redirects=True,
+    )
+    assert "电子邮件地址无效" in bad.get_data(as_text=True)

@@ -30,7 +30,9 @@ from flask import current_app, render_template
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
+from .. import audit
 from ..clock import city_date
+from ..errors import ConflictError, NotFound, TrackerError
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -53,7 +55,17 @@ from . import policy
 from .policy import Stages
 from .workdays import Calendar
 
-__all__ = ["ALL_KINDS", "Item", "SweepReport", "calendar", "claim_keys", "insert_ignore", "sweep"]
+__all__ = [
+    "ALL_KINDS",
+    "Item",
+    "RecipientError",
+    "SweepReport",
+    "calendar",
+    "claim_keys",
+    "insert_ignore",
+    "set_recipients",
+    "sweep",
+]
 
 ALL_KINDS = frozenset({"deadline", "checkin", "escalation", "returned", "final", "leader"})
 KIND_ORDER = ["escalation", "chase", "deadline", "checkin_chase", "checkin", "returned", "final"]
@@ -479,3 +491,34 @@ def _write(
     }
     message_id = insert_ignore(OutboxMessage, values, "dedupe_key")
     return db.session.get(OutboxMessage, message_id) if message_id is not None else None
+
+
+def set_recipients(
+    department_id: int,
+    *,
+    contact_emails: str,
+    remind_contacts: bool,
+    remind_staff: bool,
+    version: int,
+    now: datetime,
+    user_id: int | None,
+) -> Department:
+    """Change who receives a department's reminders; recorded in the history, refused if stale."""
+    department = db.session.get(Department, department_id)
+    if department is None:
+        raise NotFound("没有这个单位")
+    if department.version_id != version:
+        raise ConflictError(f"{department.name} 的设置已被他人修改，请刷新后重试。")
+    emails = [e.strip().lower() for e in contact_emails.replace("，", ",").replace("\n", ",").split(",") if e.strip()]
+    bad = [e for e in emails if "@" not in e or " " in e]
+    if bad:
+        raise RecipientError(f"电子邮件地址无效：{'、'.join(bad)}")
+    values = {"contact_emails": ",".join(dict.fromkeys(emails)), "remind_contacts": remind_contacts}
+    values["remind_staff"] = remind_staff
+    audit.update_fields(department, values, now=now, entity="department", user_id=user_id)
+    db.session.commit()
+    return department
+
+
+class RecipientError(TrackerError):
+    """A reminder recipient setting is invalid."""

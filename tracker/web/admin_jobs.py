@@ -6,12 +6,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from .. import clock
 from ..accounts.permissions import is_admin, is_coordinator
 from ..clock import CITY_TZ
 from ..extensions import db
-from ..models import Department, JobRun, OutboxMessage
+from ..models import Department, JobRun, OutboxMessage, User
 from ..reminders import jobs, mailer
-from ..reminders.service import recipients_for
+from ..reminders.service import RecipientError, recipients_for, set_recipients
 
 bp = Blueprint("admin_jobs", __name__, url_prefix="/admin")
 
@@ -94,3 +95,34 @@ def outbox_retry(message_id: int) -> Response:
     mailer.requeue(message, recipients_for(department) if department else None)
     flash("已重新排入发送队列。" if message.status == "pending" else message.last_error)
     return redirect(url_for("admin_jobs.outbox_message", message_id=message_id))
+
+
+@bp.get("/recipients")
+def recipients() -> str:
+    departments = db.session.scalars(db.select(Department).order_by(Department.position)).all()
+    staff = dict(
+        db.session.execute(
+            db.select(User.department_id, db.func.count())
+            .filter_by(role="staff", active=True)
+            .group_by(User.department_id)
+        ).all()
+    )
+    return render_template("admin/recipients.html", departments=departments, staff=staff)
+
+
+@bp.post("/recipients/<int:department_id>")
+def recipients_save(department_id: int) -> Response:
+    try:
+        department = set_recipients(
+            department_id,
+            contact_emails=request.form.get("contact_emails", ""),
+            remind_contacts=bool(request.form.get("remind_contacts")),
+            remind_staff=bool(request.form.get("remind_staff")),
+            version=request.form.get("version", type=int) or 0,
+            now=clock.now(),
+            user_id=current_user.id,
+        )
+        flash(f"已保存 {department.name} 的提醒收件设置。")
+    except RecipientError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("admin_jobs.recipients"))
