@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -147,7 +148,11 @@ def sync(scheduler: BaseScheduler, now: datetime | None = None) -> None:
 
 def build_scheduler(app: Flask, lock: LeaderLock | None = None) -> BlockingScheduler:
     jobs.bind(app)
-    scheduler = BlockingScheduler(timezone=jobs.TIMEZONE)
+    with app.app_context():
+        sqlite_db = db.engine.dialect.name == "sqlite"
+    # SQLite has one writer at a time: run jobs one after another there, a few at once on PostgreSQL.
+    executor = ThreadPoolExecutor(max_workers=1 if sqlite_db else 8)
+    scheduler = BlockingScheduler(timezone=jobs.TIMEZONE, executors={"default": executor})
 
     def sync_job() -> None:
         if lock is not None and not lock.alive():
