@@ -311,3 +311,39 @@ class TestDelivery:
         assert len(first) == 1 and first[0].status == "sending"
         assert mailer._claim(clock.now(), 10) == []
         assert len(mailer._claim(clock.now() + mailer.LEASE, 10)) == 1  # the first deliverer died
+
+
+def test_two_sweeps_at_once_queue_each_reminder_once(seeded: Flask, make_user) -> None:
+    """Two schedulers (or a scheduler and the CLI) sweeping the same moment: nothing is doubled."""
+    import threading
+
+    staff(make_user, "市发展改革委", "fgw@test.local")
+    at(seeded, "2025-12-24T09:00")
+    now = clock.now()
+    results: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        try:
+            with seeded.app_context():
+                start.wait()
+                results.append(len(service.sweep(now).queued))
+                db.session.remove()
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    total = db.session.scalar(db.select(db.func.count()).select_from(OutboxMessage))
+    assert sum(results) == total
+    per_department = db.session.execute(
+        db.select(OutboxMessage.department_id, db.func.count()).group_by(OutboxMessage.department_id)
+    ).all()
+    assert all(count == 1 for _, count in per_department)
+    sent_to = db.session.scalar(db.select(db.func.count()).select_from(ReminderSent))
+    assert sent_to == db.session.scalar(db.select(db.func.count(db.distinct(ReminderSent.key))))
