@@ -160,3 +160,19 @@ def test_coordinators_choose_who_receives_a_departments_reminders(seeded: Flask,
         follow_redirects=True,
     )
     assert "电子邮件地址无效" in bad.get_data(as_text=True)
+
+
+def test_coordinators_declare_local_working_days_and_days_off(seeded: Flask, client: FlaskClient, login) -> None:
+    from datetime import date
+
+    from tracker.reminders.service import calendar
+
+    login("coordinator", "市发展改革委")
+    page = client.get("/admin/calendar").get_data(as_text=True)
+    assert "2004–2026" in page
+    client.post("/admin/calendar", data={"day": "2027-10-01", "is_workday": "0", "note": "国庆节"})
+    assert not calendar().is_workday(date(2027, 10, 1))
+    assert "国庆节" in client.get("/admin/calendar").get_data(as_text=True)
+    client.post("/admin/calendar", data={"day": "2027-10-01", "action": "remove"})
+    assert calendar().is_workday(date(2027, 10, 1))
+    assert "有效日期" in client.post("/admin/calendar", data={"day": "x"}, follow_redirects=True).get_data(as_text=True)

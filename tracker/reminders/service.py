@@ -522,3 +522,20 @@ def set_recipients(
 
 class RecipientError(TrackerError):
     """A reminder recipient setting is invalid."""
+
+
+def set_calendar_day(day: date, is_workday: bool, note: str) -> None:
+    """Declare a local working day or day off (replacing an earlier declaration for that day)."""
+    override = db.session.get(CalendarOverride, day)
+    if override is None:
+        db.session.add(CalendarOverride(day=day, is_workday=is_workday, note=note.strip()[:200]))
+    else:
+        override.is_workday, override.note = is_workday, note.strip()[:200]
+    db.session.commit()
+
+
+def remove_calendar_day(day: date) -> None:
+    override = db.session.get(CalendarOverride, day)
+    if override is not None:
+        db.session.delete(override)
+        db.session.commit()

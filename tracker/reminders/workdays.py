@@ -25,7 +25,13 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
-__all__ = ["Calendar"]
+__all__ = ["Calendar", "statutory_years"]
+
+
+def statutory_years() -> tuple[int, int]:
+    """The first and last year the ``chinese_calendar`` package has statutory data for."""
+    years = [d.year for d in chinese_calendar.constants.holidays]
+    return min(years), max(years)
 
 
 class Calendar:

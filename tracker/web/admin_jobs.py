@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -10,9 +12,16 @@ from .. import clock
 from ..accounts.permissions import is_admin, is_coordinator
 from ..clock import CITY_TZ
 from ..extensions import db
-from ..models import Department, JobRun, OutboxMessage, User
+from ..models import CalendarOverride, Department, JobRun, OutboxMessage, User
 from ..reminders import jobs, mailer
-from ..reminders.service import RecipientError, recipients_for, set_recipients
+from ..reminders.service import (
+    RecipientError,
+    recipients_for,
+    remove_calendar_day,
+    set_calendar_day,
+    set_recipients,
+)
+from ..reminders.workdays import statutory_years
 
 bp = Blueprint("admin_jobs", __name__, url_prefix="/admin")
 
@@ -126,3 +135,26 @@ def recipients_save(department_id: int) -> Response:
     except RecipientError as exc:
         flash(str(exc), "error")
     return redirect(url_for("admin_jobs.recipients"))
+
+
+@bp.get("/calendar")
+def calendar_page() -> str:
+    overrides = db.session.scalars(db.select(CalendarOverride).order_by(CalendarOverride.day.desc())).all()
+    return render_template("admin/calendar.html", overrides=overrides, years=statutory_years())
+
+
+@bp.post("/calendar")
+def calendar_save() -> Response:
+    try:
+        day = date.fromisoformat(request.form.get("day", ""))
+    except ValueError:
+        flash("请填写有效日期，如 2027-10-08。", "error")
+        return redirect(url_for("admin_jobs.calendar_page"))
+    if request.form.get("action") == "remove":
+        remove_calendar_day(day)
+        flash(f"已删除 {day.isoformat()} 的本地调整。")
+    else:
+        is_workday = request.form.get("is_workday") == "1"
+        set_calendar_day(day, is_workday, request.form.get("note", ""))
+        flash(f"{day.isoformat()} 已设为{'工作日' if is_workday else '休息日'}。")
+    return redirect(url_for("admin_jobs.calendar_page"))
