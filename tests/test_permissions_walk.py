@@ -98,6 +98,18 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
     # One's own API tokens, like one's own password: every account manages its own.
     "profile.tokens": (lambda f: "/profile/tokens", {"name": "walk"}, {**EVERYONE, "anonymous": LOGIN}),
     "profile.revoke": (lambda f: "/profile/tokens/999999/revoke", {}, {**EVERYONE, "anonymous": LOGIN}),
+    "admin_jobs.job_action": (lambda f: "/admin/jobs/sweep", {"action": "pause"}, only("coordinator", "admin")),
+    "admin_jobs.outbox_retry": (lambda f: "/admin/outbox/999999/retry", {}, only("coordinator", "admin")),
+    "admin_jobs.recipients_save": (
+        lambda f: f"/admin/recipients/{f['department']}",
+        {"contact_emails": "a@b.cn", "remind_contacts": "1", "version": "1"},
+        only("coordinator", "admin"),
+    ),
+    "admin_jobs.calendar_save": (
+        lambda f: "/admin/calendar",
+        {"day": "2026-10-10", "is_workday": "1", "note": "测试"},
+        only("coordinator", "admin"),
+    ),
     "manage.contacts": (
         lambda f: f"/departments/{f['department']}/contacts",
         {"contact_emails": "a@b.cn", "version_id": "1"},

@@ -24,6 +24,7 @@ from .plans.export import export_plan
 from .plans.loader import load_plan
 from .plans.queries import current_plan, get_plan, plan_exists
 from .plans.schema import read_plan_file
+from .reminders.commands import reminders_cli, scheduler_cli
 
 DEFAULT_PLAN_FILE = PROJECT_ROOT / "seeds" / "anyang-14fyp.yaml"
 
@@ -280,3 +281,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(graph_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(reminders_cli)
+    app.cli.add_command(scheduler_cli)

@@ -47,6 +47,20 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             "yellow_behind": float(env.get("LIGHT_YELLOW_BEHIND", "10")),
             "red_behind": float(env.get("LIGHT_RED_BEHIND", "25")),
         },
+        # Reminders (tracker/reminders/policy.py documents each stage).
+        "REMINDERS": {
+            "before_days": [int(d) for d in env.get("REMIND_BEFORE_DAYS", "30,7,1,0").split(",") if d.strip()],
+            "chase_every_days": int(env.get("REMIND_CHASE_EVERY_DAYS", "7")),
+            "max_chasers": int(env.get("REMIND_MAX_CHASERS", "4")),
+            "escalate_after_days": int(env.get("REMIND_ESCALATE_AFTER_DAYS", "14")),
+            "checkin_workdays_before": int(env.get("REMIND_CHECKIN_WORKDAYS_BEFORE", "5")),
+            "link_days": int(env.get("REMIND_LINK_DAYS", "14")),
+            "checkin_cron": env.get("REMIND_CHECKIN_CRON", "0 9 * * *"),
+            "sweep_cron": env.get("REMIND_SWEEP_CRON", "0 9 * * *"),
+        },
+        "MAIL_MAX_ATTEMPTS": int(env.get("MAIL_MAX_ATTEMPTS", "6")),
+        "MAIL_RETRY_BASE_SECONDS": int(env.get("MAIL_RETRY_BASE_SECONDS", "60")),
+        "MAIL_TIMEOUT_SECONDS": int(env.get("MAIL_TIMEOUT_SECONDS", "20")),
     }
 
 

@@ -3,7 +3,7 @@
 from .access import ApiToken, CalendarFeed
 from .audit import AuditLog
 from .links import Contribution, Dependency
-from .notify import CalendarOverride, OutboxMessage
+from .notify import CalendarOverride, JobRun, JobSetting, OutboxMessage, ReminderSent
 from .org import Assignment, County, Department, User
 from .plan import Plan, Section, Target, TargetValue, Task
 from .progress import Attachment, CheckIn, ExtensionRequest, Review
@@ -21,8 +21,11 @@ __all__ = [
     "Department",
     "Dependency",
     "ExtensionRequest",
+    "JobRun",
+    "JobSetting",
     "OutboxMessage",
     "Plan",
+    "ReminderSent",
     "Review",
     "Section",
     "Target",

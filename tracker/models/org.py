@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -49,6 +49,9 @@ class Department(VersionedMixin, db.Model):
     coordinating: Mapped[bool] = mapped_column(default=False)
     # Comma-separated addresses; reminders go to these and to the department's staff accounts.
     contact_emails: Mapped[str] = mapped_column(Text, default="")
+    # Who receives this department's reminders: its contact addresses, its staff accounts, or both.
+    remind_contacts: Mapped[bool] = mapped_column(default=True, server_default=true())
+    remind_staff: Mapped[bool] = mapped_column(default=True, server_default=true())
     position: Mapped[int] = mapped_column(default=0)
 
     county: Mapped[County | None] = relationship()

@@ -14,6 +14,7 @@ from .grants import grant_for
 
 
 def register_web(app: Flask) -> None:
+    from .admin_jobs import bp as admin_jobs_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .calendar import bp as calendar_bp
@@ -22,6 +23,7 @@ def register_web(app: Flask) -> None:
     from .leadership import bp as leadership_bp
     from .manage import bp as manage_bp
     from .profile import bp as profile_bp
+    from .reminders import bp as reminders_bp
     from .reports import bp as reports_bp
     from .tasks import bp as tasks_bp
 
@@ -35,6 +37,8 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(manage_bp)
+    app.register_blueprint(reminders_bp)
+    app.register_blueprint(admin_jobs_bp)
 
     # An intranet system: every page but the login form, static files and the signed reminder link
     # needs an account. A grant from a signed link opens the one report form it names, nothing else.

@@ -10,7 +10,7 @@ from collections.abc import MutableMapping
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from ..errors import TrackerError
 
@@ -22,9 +22,16 @@ class LinkError(TrackerError):
     """The link is invalid or has expired."""
 
 
-def make_token(secret: str, *, department_id: int, task_code: str, period: str, plan_key: str) -> str:
+def make_token(
+    secret: str, *, department_id: int, task_code: str, period: str, plan_key: str, now: datetime | None = None
+) -> str:
+    """A signed token; ``now`` (the app clock) stamps it, so its age is measured on the same clock."""
     data = {"d": department_id, "t": task_code, "p": period, "k": plan_key}
-    return URLSafeTimedSerializer(secret, salt=SALT).dumps(data)
+    if now is None:
+        return URLSafeTimedSerializer(secret, salt=SALT).dumps(data)
+    stamp = int(now.timestamp())
+    signer = type("ClockSigner", (TimestampSigner,), {"get_timestamp": lambda self: stamp})
+    return URLSafeTimedSerializer(secret, salt=SALT, signer=signer).dumps(data)
 
 
 def read_token(secret: str, token: str, *, max_age_seconds: int, now: datetime) -> dict[str, Any]:

@@ -1,0 +1,166 @@
+"""Outbox delivery over SMTP: claim due rows, send, retry with exponential backoff, never drop.
+
+A row is *claimed* before it is sent: its status becomes ``sending`` with a lease
+(``next_attempt_at`` a few minutes ahead) in a committed transaction. On PostgreSQL the claim reads
+with ``FOR UPDATE SKIP LOCKED``, so two deliverers never take the same row; on SQLite the database
+lock serialises them (one process). A deliverer that dies mid-batch leaves its rows to be re-claimed
+when the lease runs out. After ``MAIL_MAX_ATTEMPTS`` failures a row is ``failed`` and shown to the
+coordinators on the outbox page. Without ``MAIL_SERVER`` nothing is sent: mail waits in the outbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from ..extensions import db
+from ..models import OutboxMessage
+
+__all__ = ["DeliveryReport", "backoff", "build_email", "deliver", "requeue"]
+
+LEASE = timedelta(minutes=5)
+AUTO_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All", "Precedence": "bulk"}
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    waiting: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = f"发送 {self.sent} 封，待重试 {self.retrying} 封，发送失败 {self.failed} 封。"
+        if self.waiting:
+            text += f"未配置邮件服务器（MAIL_SERVER）：{self.waiting} 封留在发件箱。"
+        return text
+
+
+def backoff(attempts: int, base_seconds: int) -> timedelta:
+    """Wait before the next try after ``attempts`` failures: base, 2×base, 4×base …
+
+    >>> backoff(1, 60), backoff(3, 60)
+    (datetime.timedelta(seconds=60), datetime.timedelta(seconds=240))
+    """
+    return timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0))
+
+
+def build_email(row: OutboxMessage, sender: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = row.subject
+    msg["From"] = sender
+    msg["To"] = row.recipients
+    msg["Date"] = format_datetime(row.created_at)
+    msg["Message-ID"] = make_msgid(idstring=f"outbox-{row.id}", domain=sender.rpartition("@")[2] or None)
+    for name, value in AUTO_HEADERS.items():
+        msg[name] = value
+    msg.set_content(row.body_text)
+    if row.body_html:
+        msg.add_alternative(row.body_html, subtype="html")
+    return msg
+
+
+def _claim(now: datetime, limit: int) -> list[OutboxMessage]:
+    query = (
+        db.select(OutboxMessage)
+        .where(
+            OutboxMessage.status.in_(["pending", "sending"]),
+            db.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(db.session.scalars(query))
+    for row in rows:
+        row.status = "sending"
+        row.next_attempt_at = now + LEASE
+    db.session.commit()
+    return rows
+
+
+def _connect(config: dict[str, Any]) -> smtplib.SMTP:
+    host, port, timeout = config["MAIL_SERVER"], int(config["MAIL_PORT"]), config.get("MAIL_TIMEOUT_SECONDS", 20)
+    if config.get("MAIL_USE_SSL"):
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls(context=ssl.create_default_context())
+    if config.get("MAIL_USERNAME"):
+        smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+    return smtp
+
+
+def _failed(row: OutboxMessage, error: str, now: datetime, config: dict[str, Any], report: DeliveryReport) -> None:
+    row.attempts += 1
+    row.last_error = error[:2000]
+    if row.attempts >= int(config.get("MAIL_MAX_ATTEMPTS", 6)):
+        row.status = "failed"
+        row.next_attempt_at = None
+        report.failed += 1
+    else:
+        row.status = "pending"
+        row.next_attempt_at = now + backoff(row.attempts, int(config.get("MAIL_RETRY_BASE_SECONDS", 60)))
+        report.retrying += 1
+    report.errors.append(f"#{row.id}: {error}")
+
+
+def deliver(now: datetime, config: dict[str, Any], *, limit: int = 200) -> DeliveryReport:
+    """Send every due outbox row once; failures are rescheduled or, after the last try, marked failed."""
+    report = DeliveryReport()
+    if not config.get("MAIL_SERVER"):
+        report.waiting = db.session.scalar(
+            db.select(db.func.count()).select_from(OutboxMessage).filter_by(status="pending")
+        )
+        return report
+    rows = _claim(now, limit)
+    if not rows:
+        return report
+    try:
+        smtp = _connect(config)
+    except (OSError, smtplib.SMTPException) as exc:
+        for row in rows:
+            _failed(row, f"无法连接邮件服务器：{exc}", now, config, report)
+        db.session.commit()
+        return report
+    sender = config["MAIL_DEFAULT_SENDER"]
+    try:
+        for row in rows:
+            try:
+                smtp.send_message(build_email(row, sender))
+            except (OSError, smtplib.SMTPException) as exc:
+                _failed(row, f"{type(exc).__name__}: {exc}", now, config, report)
+            else:
+                row.attempts += 1
+                row.status = "sent"
+                row.sent_at = now
+                row.next_attempt_at = None
+                row.last_error = ""
+                report.sent += 1
+            db.session.commit()  # one row at a time: a crash never resends what went out
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            smtp.quit()
+    return report
+
+
+def requeue(row: OutboxMessage, recipients: list[str] | None) -> None:
+    """Send a failed or held message again, to ``recipients`` when given (the department's current ones)."""
+    if row.status not in {"failed", "held"}:
+        return
+    if recipients is not None:
+        row.recipients = ", ".join(recipients)
+    if not row.recipients:
+        row.status, row.last_error = "held", "没有收件地址：请在单位设置中填写联系邮箱或开通填报员账号。"
+    else:
+        row.status, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, None, ""
+    db.session.commit()

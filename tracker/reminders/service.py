@@ -1,0 +1,541 @@
+"""The reminder sweep: read tasks, targets and check-ins, ask the policy what is due, write the outbox.
+
+One email per department per run: every item due for a department goes into one digest. Each item
+has a unique key (kind, department, task or target, stage, deadline or period) claimed in
+``reminder_sent`` with an insert that ignores conflicts, in the same transaction as the digest it
+goes into — so a re-run, a restart or a second scheduler never queues an item twice.
+
+Who is reminded (decisions written down here):
+
+- tasks: every department holding a role on the task — 牵头, 负责, 配合 and the county governments that
+  落实 it (they implement and report their own share);
+- a target of a task: the departments of its task; a plan-level county target: that county's
+  government; any other plan-level target: the coordinating offices;
+- escalation: the coordinating offices (``Department.coordinating``); leadership gets the weekly digest;
+- a returned check-in: the department that wrote it.
+
+Recipients of a department's mail: its contact addresses (``remind_contacts``) and its active staff
+accounts (``remind_staff``). A digest with no recipient is kept in the outbox as ``held``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app, render_template
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
+
+from .. import audit
+from ..clock import city_date
+from ..errors import ConflictError, NotFound, TrackerError
+from ..extensions import db
+from ..models import (
+    Assignment,
+    CalendarOverride,
+    CheckIn,
+    Department,
+    OutboxMessage,
+    Plan,
+    ReminderSent,
+    Review,
+    Target,
+    TargetValue,
+    Task,
+    User,
+)
+from ..models.org import ROLES
+from ..periods import period_for
+from ..web.grants import make_token
+from . import policy
+from .policy import Stages
+from .workdays import Calendar
+
+__all__ = [
+    "ALL_KINDS",
+    "Item",
+    "RecipientError",
+    "SweepReport",
+    "calendar",
+    "claim_keys",
+    "insert_ignore",
+    "set_recipients",
+    "sweep",
+]
+
+ALL_KINDS = frozenset({"deadline", "checkin", "escalation", "returned", "final", "leader"})
+KIND_ORDER = ["escalation", "chase", "deadline", "checkin_chase", "checkin", "returned", "final"]
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """What a digest needs of a task, read once: the sweep commits per department and must not reload."""
+
+    code: str
+    plan_key: str
+    cycle: str
+    position: int
+
+    @classmethod
+    def of(cls, task: Task, plan: Plan) -> TaskRef:
+        return cls(task.code, plan.key, task.reporting_cycle, task.position)
+
+
+@dataclass
+class Item:
+    """One line of a digest."""
+
+    key: str
+    kind: str
+    department_id: int
+    stage: str
+    title: str
+    due: date | None = None
+    role: str = ""
+    link_task: TaskRef | None = None
+    period: str = ""
+    note: str = ""
+    link: str = ""
+
+    @property
+    def stage_text(self) -> str:
+        return policy.stage_label(self.kind, self.stage)
+
+
+@dataclass
+class SweepReport:
+    day: date
+    queued: list[OutboxMessage] = field(default_factory=list)
+    items: int = 0
+    fallback_years: set[int] = field(default_factory=set)
+
+    def summary(self) -> str:
+        lines = [f"{self.day.isoformat()}：新排入发件箱 {len(self.queued)} 封邮件，共 {self.items} 项提醒。"]
+        for m in self.queued:
+            lines.append(f"  [{m.status}] {m.subject} → {m.recipients or '（无收件人）'}")
+        if self.fallback_years:
+            years = "、".join(str(y) for y in sorted(self.fallback_years))
+            lines.append(f"注意：{years} 年不在法定节假日数据范围内，按周一至周五计算工作日。")
+        return "\n".join(lines)
+
+
+def calendar() -> Calendar:
+    """The working-day calendar with the city's local overrides from the database."""
+    return Calendar({o.day: o.is_workday for o in db.session.scalars(db.select(CalendarOverride))})
+
+
+def insert_ignore(model: type[Any], values: dict[str, Any], key_column: str) -> int | None:
+    """Insert a row unless its unique ``key_column`` exists; the new id, or None on conflict."""
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=[key_column]).returning(model.id)
+    return db.session.execute(stmt).scalar()
+
+
+def claim_keys(keys: list[str], now: datetime) -> dict[str, int]:
+    """Claim reminder items in one statement; the ones this call inserted (key → id), others skipped."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return {}
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(ReminderSent)
+        .values([{"key": key, "created_at": now} for key in keys])
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(ReminderSent.key, ReminderSent.id)
+    )
+    return {key: row_id for key, row_id in db.session.execute(stmt)}
+
+
+def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, department_ids: set[int] | None = None):
+    """Queue every reminder due at ``now``: one digest per department (and one for leadership)."""
+    config = current_app.config
+    stages = Stages.from_config(config["REMINDERS"])
+    cal = calendar()
+    today = city_date(now)
+    report = SweepReport(today)
+    items: list[Item] = []
+    for plan in db.session.scalars(db.select(Plan).order_by(Plan.start)):
+        items += _plan_items(plan, today, stages, cal, kinds)
+    if "returned" in kinds:
+        items += _returned_items()
+    if department_ids is not None:
+        items = [i for i in items if i.department_id in department_ids]
+
+    by_department: dict[int, list[Item]] = defaultdict(list)
+    for item in items:
+        by_department[item.department_id].append(item)
+    departments = {d.id: d for d in db.session.scalars(db.select(Department))}
+    for dept_id in sorted(by_department, key=lambda d: departments[d].position):
+        message, count = _queue_digest(departments[dept_id], by_department[dept_id], now, today, config)
+        if message is not None:
+            report.queued.append(message)
+            report.items += count
+    if "leader" in kinds and department_ids is None and cal.is_workday(today):
+        message = _queue_leader_digest(now, today, stages)
+        if message is not None:
+            report.queued.append(message)
+    report.fallback_years = cal.fallback_years
+    return report
+
+
+def _plan_items(plan: Plan, today: date, stages: Stages, cal: Calendar, kinds: set[str] | frozenset[str]) -> list[Item]:
+    tasks = db.session.scalars(
+        db.select(Task)
+        .filter_by(plan_id=plan.id)
+        .options(selectinload(Task.assignments).selectinload(Assignment.department))
+        .order_by(Task.position, Task.id)
+    ).all()
+    coordinating = db.session.scalars(db.select(Department).filter_by(coordinating=True)).all()
+    out: list[Item] = []
+    open_tasks = [t for t in tasks if policy.is_open(t.status, t.closed_on)]
+
+    if "deadline" in kinds:
+        for task in open_tasks:
+            stage = policy.deadline_stage(task.due, today, stages, cal)
+            if stage is None:
+                continue
+            kind = "chase" if stage.startswith("after-") else "deadline"
+            for a in task.assignments:
+                out.append(
+                    Item(
+                        key=f"{kind}:{a.department_id}:task:{task.id}:{stage}:{task.due}",
+                        kind=kind,
+                        department_id=a.department_id,
+                        stage=stage,
+                        title=f"{task.label} {task.title}",
+                        due=task.due,
+                        role=ROLES.get(a.role, a.role),
+                        link_task=TaskRef.of(task, plan),
+                    )
+                )
+        out += _target_items(plan, {t.id: t for t in open_tasks}, coordinating, today, stages, cal)
+
+    if "escalation" in kinds and cal.is_workday(today):
+        for task in open_tasks:
+            if policy.is_escalated(task.due, today, stages):
+                leads = "、".join(a.department.name for a in task.assignments if a.role in {"lead", "responsible"})
+                for coord in coordinating:
+                    out.append(
+                        Item(
+                            key=f"escalation:{coord.id}:task:{task.id}:{task.due}",
+                            kind="escalation",
+                            department_id=coord.id,
+                            stage="escalation",
+                            title=f"{task.label} {task.title}",
+                            due=task.due,
+                            role="督办",
+                            link_task=TaskRef.of(task, plan),
+                            note=f"逾期 {(today - task.due).days} 天；责任单位：{leads or '—'}",
+                        )
+                    )
+
+    if "checkin" in kinds and today <= plan.end:
+        reported: dict[tuple[int, int], set[str]] = defaultdict(set)
+        rows = db.session.execute(
+            db.select(CheckIn.task_id, CheckIn.department_id, CheckIn.period)
+            .join(Task, Task.id == CheckIn.task_id)
+            .where(Task.plan_id == plan.id, CheckIn.state.in_(["submitted", "approved"]))
+        )
+        for task_id, dept_id, period in rows:
+            reported[(task_id, dept_id)].add(period)
+        for task in open_tasks:
+            until = max(task.due, plan.end)
+            for a in task.assignments:
+                for what, period in policy.checkin_due(
+                    today, task.reporting_cycle, task.start, until, reported[(task.id, a.department_id)], stages, cal
+                ):
+                    kind = "checkin_chase" if what == "chase" else "checkin"
+                    out.append(
+                        Item(
+                            key=f"{kind}:{a.department_id}:task:{task.id}:{period}",
+                            kind=kind,
+                            department_id=a.department_id,
+                            stage=what,
+                            title=f"{task.label} {task.title}",
+                            due=task.due,
+                            role=ROLES.get(a.role, a.role),
+                            link_task=TaskRef.of(task, plan),
+                            period=period,
+                            note=f"报送期：{period}",
+                        )
+                    )
+
+    if "final" in kinds and today > plan.end and cal.is_workday(today):
+        dept_ids = sorted({a.department_id for t in tasks for a in t.assignments})
+        for dept_id in dept_ids:
+            out.append(
+                Item(
+                    key=f"final:{dept_id}:plan:{plan.key}",
+                    kind="final",
+                    department_id=dept_id,
+                    stage="final",
+                    title=f"{plan.title}：请报送终期考核（五年总结评估）材料",
+                    due=None,
+                )
+            )
+    return out
+
+
+def _target_items(
+    plan: Plan, open_tasks: dict[int, Task], coordinating: list[Department], today: date, stages: Stages, cal: Calendar
+) -> list[Item]:
+    targets = db.session.scalars(db.select(Target).filter_by(plan_id=plan.id).order_by(Target.position)).all()
+    met = {
+        tid
+        for (tid,) in db.session.execute(
+            db.select(TargetValue.target_id).join(Target).where(TargetValue.period_end >= Target.due).distinct()
+        )
+    }
+    county_governments: dict[int, list[Department]] = defaultdict(list)
+    for d in db.session.scalars(db.select(Department).filter_by(kind="county")):
+        if d.county_id is not None:
+            county_governments[d.county_id].append(d)
+    out: list[Item] = []
+    for target in targets:
+        if target.id in met:
+            continue
+        stage = policy.deadline_stage(target.due, today, stages, cal)
+        if stage is None:
+            continue
+        kind = "chase" if stage.startswith("after-") else "deadline"
+        holders: list[tuple[int, str]]
+        task = None
+        if target.task_id is not None:
+            task = open_tasks.get(target.task_id)
+            if task is None:  # the task is closed: its targets are judged with it
+                continue
+            holders = [(a.department_id, ROLES.get(a.role, a.role)) for a in task.assignments]
+        elif target.county_id is not None:
+            holders = [(d.id, "负责") for d in county_governments[target.county_id]]
+        else:
+            holders = [(d.id, "统筹") for d in coordinating]
+        for dept_id, role in holders:
+            out.append(
+                Item(
+                    key=f"{kind}:{dept_id}:target:{target.id}:{stage}:{target.due}",
+                    kind=kind,
+                    department_id=dept_id,
+                    stage=stage,
+                    title=f"指标：{target.name}" + (f"（{task.label}）" if task else ""),
+                    due=target.due,
+                    role=role,
+                    link_task=TaskRef.of(task, plan) if task else None,
+                )
+            )
+    return out
+
+
+def _returned_items() -> list[Item]:
+    superseded = db.select(CheckIn.supersedes_id).where(CheckIn.supersedes_id.is_not(None))
+    rows = db.session.scalars(
+        db.select(CheckIn)
+        .where(CheckIn.state == "returned", CheckIn.id.not_in(superseded))
+        .options(selectinload(CheckIn.task))
+    ).all()
+    out = []
+    for checkin in rows:
+        review = db.session.scalar(
+            db.select(Review).filter_by(checkin_id=checkin.id, decision="return").order_by(Review.id.desc())
+        )
+        task = checkin.task
+        out.append(
+            Item(
+                key=f"returned:{checkin.department_id}:checkin:{checkin.id}",
+                kind="returned",
+                department_id=checkin.department_id,
+                stage="returned",
+                title=f"{task.label} {task.title}",
+                due=task.due,
+                link_task=TaskRef.of(task, task.plan),
+                period=checkin.period,
+                note=f"{checkin.period} 的报送被退回" + (f"：{review.comment}" if review and review.comment else ""),
+            )
+        )
+    return out
+
+
+def recipients_for(department: Department) -> list[str]:
+    addresses: list[str] = []
+    if department.remind_contacts:
+        addresses += department.emails
+    if department.remind_staff:
+        addresses += db.session.scalars(
+            db.select(User.email).filter_by(department_id=department.id, role="staff", active=True).order_by(User.id)
+        ).all()
+    return list(dict.fromkeys(a.lower() for a in addresses))
+
+
+def _link(item: Item, now: datetime, config: dict[str, Any]) -> str:
+    task = item.link_task
+    if task is None:
+        return ""
+    period = item.period or period_for(city_date(now), task.cycle).key
+    token = make_token(
+        config["SECRET_KEY"],
+        department_id=item.department_id,
+        task_code=task.code,
+        period=period,
+        plan_key=task.plan_key,
+        now=now,
+    )
+    return config["BASE_URL"].rstrip("/") + "/r/" + token
+
+
+def _queue_digest(
+    department: Department, items: list[Item], now: datetime, today: date, config: Any
+) -> tuple[OutboxMessage | None, int]:
+    claimed = claim_keys([item.key for item in items], now)
+    fresh = [(claimed[item.key], item) for item in items if item.key in claimed]
+    if not fresh:
+        db.session.commit()
+        return None, 0
+    chosen = [item for _, item in fresh]
+    for item in chosen:
+        item.link = _link(item, now, config)
+    chosen.sort(key=lambda i: (i.due or date.max, i.link_task.position if i.link_task else 0, i.title))
+    sections = [(policy.STAGE_LABELS[k], [i for i in chosen if i.kind == k]) for k in KIND_ORDER]
+    sections = [(label, rows) for label, rows in sections if rows]
+    context = {
+        "department": department,
+        "items": chosen,
+        "sections": sections,
+        "today": today,
+        "link_days": config["REMINDERS"]["link_days"],
+    }
+    recipients = recipients_for(department)
+    digest = hashlib.sha1("\n".join(sorted(i.key for i in chosen)).encode()).hexdigest()[:16]
+    message = _write(
+        dedupe_key=f"digest:{department.id}:{today}:{digest}",
+        kind="digest",
+        department_id=department.id,
+        recipients=recipients,
+        subject=f"【督办提醒】{department.name}：{len(chosen)} 项事项待办理（{today.isoformat()}）",
+        text=render_template("email/digest.txt", **context),
+        html=render_template("email/digest.html", **context),
+        now=now,
+    )
+    if message is not None:
+        ids = [sent_id for sent_id, _ in fresh]
+        db.session.execute(db.update(ReminderSent).where(ReminderSent.id.in_(ids)).values(message_id=message.id))
+    db.session.commit()
+    return message, len(chosen)
+
+
+def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> OutboxMessage | None:
+    year, week, _ = today.isocalendar()
+    key = f"leader:{year}-W{week:02d}"
+    if insert_ignore(ReminderSent, {"key": key, "created_at": now}, "key") is None:
+        db.session.commit()
+        return None
+    tasks = db.session.scalars(
+        db.select(Task).options(selectinload(Task.assignments).selectinload(Assignment.department)).order_by(Task.due)
+    ).all()
+    open_tasks = [t for t in tasks if policy.is_open(t.status, t.closed_on)]
+    overdue = [t for t in open_tasks if t.due < today]
+    soon = [t for t in open_tasks if today <= t.due <= today + timedelta(days=30)]
+    returned = db.session.scalar(db.select(db.func.count()).select_from(CheckIn).filter_by(state="returned")) or 0
+    pending = db.session.scalar(db.select(db.func.count()).select_from(CheckIn).filter_by(state="submitted")) or 0
+    context = {
+        "today": today,
+        "overdue": overdue,
+        "soon": soon,
+        "escalated": [t for t in overdue if policy.is_escalated(t.due, today, stages)],
+        "returned": returned,
+        "pending": pending,
+        "open_count": len(open_tasks),
+        "base_url": current_app.config["BASE_URL"].rstrip("/"),
+    }
+    recipients = db.session.scalars(db.select(User.email).filter_by(role="leader", active=True).order_by(User.id)).all()
+    message = _write(
+        dedupe_key=key,
+        kind="leader_digest",
+        department_id=None,
+        recipients=list(recipients),
+        subject=f"【督办周报】{year} 年第 {week} 周：逾期 {len(overdue)} 项，30 天内到期 {len(soon)} 项",
+        text=render_template("email/leader_digest.txt", **context),
+        html=render_template("email/leader_digest.html", **context),
+        now=now,
+    )
+    db.session.commit()
+    return message
+
+
+def _write(
+    *,
+    dedupe_key: str,
+    kind: str,
+    department_id: int | None,
+    recipients: list[str],
+    subject: str,
+    text: str,
+    html: str,
+    now: datetime,
+) -> OutboxMessage | None:
+    """Write one message to the outbox (held if nobody would receive it); None if the key exists."""
+    values = {
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "department_id": department_id,
+        "recipients": ", ".join(recipients),
+        "subject": subject,
+        "body_text": text,
+        "body_html": html,
+        "status": "pending" if recipients else "held",
+        "attempts": 0,
+        "last_error": "" if recipients else "没有收件地址：请在单位设置中填写联系邮箱或开通填报员账号。",
+        "created_at": now,
+    }
+    message_id = insert_ignore(OutboxMessage, values, "dedupe_key")
+    return db.session.get(OutboxMessage, message_id) if message_id is not None else None
+
+
+def set_recipients(
+    department_id: int,
+    *,
+    contact_emails: str,
+    remind_contacts: bool,
+    remind_staff: bool,
+    version: int,
+    now: datetime,
+    user_id: int | None,
+) -> Department:
+    """Change who receives a department's reminders; recorded in the history, refused if stale."""
+    department = db.session.get(Department, department_id)
+    if department is None:
+        raise NotFound("没有这个单位")
+    if department.version_id != version:
+        raise ConflictError(f"{department.name} 的设置已被他人修改，请刷新后重试。")
+    emails = [e.strip().lower() for e in contact_emails.replace("，", ",").replace("\n", ",").split(",") if e.strip()]
+    bad = [e for e in emails if "@" not in e or " " in e]
+    if bad:
+        raise RecipientError(f"电子邮件地址无效：{'、'.join(bad)}")
+    values = {"contact_emails": ",".join(dict.fromkeys(emails)), "remind_contacts": remind_contacts}
+    values["remind_staff"] = remind_staff
+    audit.update_fields(department, values, now=now, entity="department", user_id=user_id)
+    db.session.commit()
+    return department
+
+
+class RecipientError(TrackerError):
+    """A reminder recipient setting is invalid."""
+
+
+def set_calendar_day(day: date, is_workday: bool, note: str) -> None:
+    """Declare a local working day or day off (replacing an earlier declaration for that day)."""
+    override = db.session.get(CalendarOverride, day)
+    if override is None:
+        db.session.add(CalendarOverride(day=day, is_workday=is_workday, note=note.strip()[:200]))
+    else:
+        override.is_workday, override.note = is_workday, note.strip()[:200]
+    db.session.commit()
+
+
+def remove_calendar_day(day: date) -> None:
+    override = db.session.get(CalendarOverride, day)
+    if override is not None:
+        db.session.delete(override)
+        db.session.commit()
