@@ -20,7 +20,10 @@ run: install
 	$(FLASK) plan load --if-missing
 	$(FLASK) users demo
 	@echo "打开 http://127.0.0.1:5000 ，用上面的演示账号登录。定时任务进程（提醒、发件箱）同时在后台运行。"
-	bash bin/run-dev
+	@# The scheduler runs as its own process beside the web server; leaving the server stops both.
+	trap 'trap - EXIT INT TERM; kill 0 2>/dev/null || true' EXIT INT TERM; \
+	  $(FLASK) scheduler run & \
+	  $(FLASK) run --host 127.0.0.1 --port $${PORT:-5000}
 
 # The same as run, on its own SQLite file, with labelled demo progress, as of 2024-06-20.
 DEMO_ENV := DATABASE_URL=sqlite:///$(CURDIR)/instance/demo.sqlite3 TRACKER_NOW=2024-06-20
