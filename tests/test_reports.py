@@ -70,7 +70,9 @@ def test_county_reports_is_returned_fixes_and_is_approved(seeded, client: FlaskC
     login("coordinator", "市发展改革委")
     queue = client.get("/reviews").get_data(as_text=True)
     assert "林州市人民政府" in queue and "重点行业绿色升级工程" in queue
-    assert "台账.pdf" in client.get(f"/reviews/{first.id}").get_data(as_text=True)
+    review_page = client.get(f"/reviews/{first.id}").get_data(as_text=True)
+    assert "台账.pdf" in review_page
+    assert "林州市工信局台账" in review_page and "创建绿色工厂（园区）" in review_page  # the values reviewed
     refused = client.post(f"/reviews/{first.id}", data={"decision": "return", "comment": ""})
     assert refused.status_code == 400 and "退回时请填写意见" in refused.get_data(as_text=True)
     client.post(f"/reviews/{first.id}", data={"decision": "return", "comment": "请补充工厂名单"})

@@ -255,8 +255,10 @@ def task_reports_values(checkin_id: int) -> list[TargetValue]:
     return list(db.session.scalars(db.select(TargetValue).filter_by(checkin_id=checkin_id).order_by(TargetValue.id)))
 
 
-def checkin_chain(checkin: CheckIn) -> list[tuple[CheckIn, list[Review], list[Attachment]]]:
-    """The report and the returned ones it supersedes, newest first, each with its reviews and files."""
+def checkin_chain(
+    checkin: CheckIn,
+) -> list[tuple[CheckIn, list[Review], list[Attachment], list[TargetValue]]]:
+    """The report and the returned ones it supersedes, newest first, with reviews, files and target values."""
     rows = list(
         db.session.scalars(
             db.select(CheckIn)
@@ -272,4 +274,12 @@ def checkin_chain(checkin: CheckIn) -> list[tuple[CheckIn, list[Review], list[At
         reviews.setdefault(r.checkin_id, []).append(r)
     for a in db.session.scalars(db.select(Attachment).where(Attachment.checkin_id.in_(ids)).order_by(Attachment.id)):
         files.setdefault(a.checkin_id, []).append(a)
-    return [(c, reviews.get(c.id, []), files.get(c.id, [])) for c in rows]
+    values: dict[int, list[TargetValue]] = {}
+    for v in db.session.scalars(
+        db.select(TargetValue)
+        .where(TargetValue.checkin_id.in_(ids))
+        .options(selectinload(TargetValue.target))
+        .order_by(TargetValue.id)
+    ):
+        values.setdefault(v.checkin_id or 0, []).append(v)
+    return [(c, reviews.get(c.id, []), files.get(c.id, []), values.get(c.id, [])) for c in rows]
