@@ -101,6 +101,11 @@ class TestService:
         assert counts[0] == counts[1] == 7
 
     def test_at_risk_impact_for_the_dashboard_names_the_targets_a_lagging_task_threatens(self, seeded: Flask) -> None:
+        # Everything else done, so that the real light rule (behind schedule, report missing) leaves
+        # only the lagging task at risk.
+        for task in db.session.scalars(select(Task)):
+            task.status = "done"
+        db.session.commit()
         set_status("4.7", "lagging")
         impacts = service.at_risk_impact(get_plan(PLAN), clock.today())
         assert [i.task for i in impacts] == ["4.7"]
@@ -137,6 +142,7 @@ class TestTaskPage:
         self, seeded: Flask, client: FlaskClient, login
     ) -> None:
         login("staff", "市生态环境局")
+        set_status("4.2", "done")  # green under the light rule whatever the date
         page = client.get("/tasks/4.2").get_data(as_text=True)
         assert "若本任务延误，将影响" in page and "面临风险" not in page
         upstream = page.split("上游：本任务依赖")[1].split("下游：依赖本任务")[0]
@@ -148,6 +154,9 @@ class TestGraphPages:
         self, seeded: Flask, client: FlaskClient, login
     ) -> None:
         login("leader")
+        for task in db.session.scalars(select(Task)):
+            task.status = "done"  # green under the light rule whatever the date
+        db.session.commit()
         set_status("3.8", "blocked")
         page = client.get("/graph").get_data(as_text=True)
         assert page.count('class="node-task light-') == 21

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import chinese_calendar
 import networkx as nx
@@ -31,7 +31,6 @@ EXPORT_FORMATS = {
     "gexf": "application/gexf+xml",
     "json": "application/json",
 }
-YELLOW_WITHIN = timedelta(days=30)
 IMPACT_LIMIT = 20  # late tasks whose impact /graph spells out
 LIST_LIMIT = 200  # rows of the order and conflict lists on /graph
 LIGHTS = ("red", "yellow", "green")
@@ -41,44 +40,15 @@ class LinkError(TrackerError):
     """A dependency or contribution cannot be added: missing rationale, unknown task, duplicate."""
 
 
-# ── warning lights (interim; tracker/lights.py will own the real rule) ───────────────────────────
-
-
-class TaskLike(Protocol):
-    code: str
-    status: str
-    due: date
-
-
-def task_lights(tasks: Iterable[TaskLike], today: date) -> dict[str, str]:
-    """Task code → ``red`` / ``yellow`` / ``green``: the interim rule until ``tracker.lights`` lands.
-
-    Red: reported lagging or blocked, or past due and not done. Yellow: due within 30 days and not done.
-
-    >>> from types import SimpleNamespace as S
-    >>> today = date(2024, 6, 3)
-    >>> task_lights([S(code="a", status="lagging", due=date(2025, 12, 31)),
-    ...              S(code="b", status="in_progress", due=date(2024, 6, 1)),
-    ...              S(code="c", status="in_progress", due=date(2024, 6, 20)),
-    ...              S(code="d", status="done", due=date(2024, 6, 1)),
-    ...              S(code="e", status="not_started", due=date(2025, 12, 31))], today)
-    {'a': 'red', 'b': 'red', 'c': 'yellow', 'd': 'green', 'e': 'green'}
-    """
-    lights = {}
-    for t in tasks:
-        if t.status in {"lagging", "blocked"} or (today > t.due and t.status != "done"):
-            lights[t.code] = "red"
-        elif t.status != "done" and t.due - today <= YELLOW_WITHIN:
-            lights[t.code] = "yellow"
-        else:
-            lights[t.code] = "green"
-    return lights
+# ── warning lights: the one rule of tracker/lights.py, fed as the leadership pages feed it ─────────
 
 
 def plan_lights(plan: Plan, today: date) -> dict[str, str]:
-    """The warning light of every task of ``plan`` (one query)."""
-    rows = db.session.execute(select(Task.code, Task.status, Task.due).where(Task.plan_id == plan.id)).all()
-    return task_lights(rows, today)
+    """The warning light of every task of ``plan``, exactly as the dashboard and matrix show it."""
+    from ..leadership.snapshot import light_rule, load
+
+    snap = load(plan, today=today, rule=light_rule(current_app.config["LIGHT_RULE"]))
+    return {st.task.code: st.light for st in snap.states}
 
 
 def city_working_days_after(day: date, n: int) -> date:
