@@ -79,3 +79,9 @@ def test_periods_cover_a_range_without_gaps() -> None:
 def test_malformed_period_keys_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="无效的报送期"):
         parse_period(bad)
+
+
+def test_contact_parser_examples_hold() -> None:
+    import tracker.contacts
+
+    assert doctest.testmod(tracker.contacts).failed == 0

@@ -32,6 +32,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..clock import city_date
+from ..contacts import parse_email_list
 from ..errors import ConflictError, NotFound, TrackerError
 from ..extensions import db
 from ..models import (
@@ -509,11 +510,10 @@ def set_recipients(
         raise NotFound("没有这个单位")
     if department.version_id != version:
         raise ConflictError(f"{department.name} 的设置已被他人修改，请刷新后重试。")
-    emails = [e.strip().lower() for e in contact_emails.replace("，", ",").replace("\n", ",").split(",") if e.strip()]
-    bad = [e for e in emails if "@" not in e or " " in e]
+    emails, bad = parse_email_list(contact_emails)
     if bad:
         raise RecipientError(f"电子邮件地址无效：{'、'.join(bad)}")
-    values = {"contact_emails": ",".join(dict.fromkeys(emails)), "remind_contacts": remind_contacts}
+    values = {"contact_emails": ",".join(emails), "remind_contacts": remind_contacts}
     values["remind_staff"] = remind_staff
     audit.update_fields(department, values, now=now, entity="department", user_id=user_id)
     db.session.commit()

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import audit
 from ..accounts.permissions import primary_department_ids
 from ..clock import city_date
+from ..contacts import parse_email_list
 from ..errors import ConflictError, NotFound, TrackerError
 from ..extensions import db
 from ..models import Assignment, CheckIn, Department, ExtensionRequest, Review, Target, TargetValue, Task
@@ -447,15 +448,14 @@ def update_task(
 def update_contacts(
     *, department: Department, contact_emails: str, version_id: int | None, now: datetime, user_id: int | None
 ) -> int:
-    emails = [e.strip() for e in contact_emails.replace("，", ",").replace("\n", ",").split(",") if e.strip()]
-    bad = [e for e in emails if "@" not in e]
+    emails, bad = parse_email_list(contact_emails)
     if bad:
         raise ReportError("电子邮件地址无效：" + "、".join(bad))
     message = "单位联系人已被他人修改，请核对后重新保存。"
     if version_id != department.version_id:
         raise StaleEdit(message, snapshot(department, ("contact_emails",)))
     changed = audit.update_fields(
-        department, {"contact_emails": ", ".join(emails)}, now=now, entity="department", user_id=user_id
+        department, {"contact_emails": ",".join(emails)}, now=now, entity="department", user_id=user_id
     )
     _flush_or_conflict(message, department, ("contact_emails",))
     db.session.commit()
