@@ -100,7 +100,7 @@ def test_coordinators_edit_contacts_with_history(mini_plan, client: FlaskClient,
     ok = client.post(f"/departments/{dept.id}/contacts", data={"contact_emails": "a@x.cn，b@x.cn", "version_id": "1"})
     assert ok.status_code == 302
     db.session.expire_all()
-    assert dept.contact_emails == "a@x.cn, b@x.cn"
+    assert dept.contact_emails == "a@x.cn,b@x.cn"
     assert db.session.scalar(db.select(AuditLog).filter_by(entity="department", field="contact_emails")) is not None
 
 
