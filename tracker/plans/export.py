@@ -30,22 +30,29 @@ def target_json(t: Target) -> dict[str, Any]:
     }
 
 
+def _tasks_with_everything(plan: Plan) -> list[Task]:
+    """The plan's tasks with section, parent, departments and targets, in four queries."""
+    return list(
+        db.session.scalars(
+            db.select(Task)
+            .filter_by(plan_id=plan.id)
+            .options(
+                selectinload(Task.section),
+                selectinload(Task.parent),
+                selectinload(Task.assignments).selectinload(Assignment.department),
+                selectinload(Task.targets).selectinload(Target.county),
+            )
+            .order_by(Task.position, Task.id)
+        )
+    )
+
+
 def export_plan(plan: Plan) -> dict[str, Any]:
     """Everything of one plan in the exchange format, read in a fixed number of queries."""
     departments = db.session.scalars(
         db.select(Department).options(selectinload(Department.county)).order_by(Department.position, Department.id)
     ).all()
-    tasks = db.session.scalars(
-        db.select(Task)
-        .filter_by(plan_id=plan.id)
-        .options(
-            selectinload(Task.section),
-            selectinload(Task.parent),
-            selectinload(Task.assignments).selectinload(Assignment.department),
-            selectinload(Task.targets).selectinload(Target.county),
-        )
-        .order_by(Task.position)
-    ).all()
+    tasks = _tasks_with_everything(plan)
     plan_targets = db.session.scalars(
         db.select(Target)
         .filter_by(plan_id=plan.id, task_id=None)
@@ -94,17 +101,7 @@ def plan_file_dict(plan: Plan) -> dict[str, Any]:
     from ..models import Contribution, Dependency, Section
 
     sections = db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)).all()
-    tasks = db.session.scalars(
-        db.select(Task)
-        .filter_by(plan_id=plan.id)
-        .options(
-            selectinload(Task.section),
-            selectinload(Task.parent),
-            selectinload(Task.assignments).selectinload(Assignment.department),
-            selectinload(Task.targets).selectinload(Target.county),
-        )
-        .order_by(Task.position, Task.id)
-    ).all()
+    tasks = _tasks_with_everything(plan)
     plan_targets = db.session.scalars(
         db.select(Target)
         .filter_by(plan_id=plan.id, task_id=None)
