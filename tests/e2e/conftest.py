@@ -48,17 +48,18 @@ class Server:
         return done.stdout
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def start_server(work: Path, now: str) -> Iterator[Server]:
+    """The app as `make run` starts it, on a throw-away SQLite database in `work`, its clock at `now`."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is not installed: `apt-get install chromium` (.ci/run does it)")
-    work = tmp_path_factory.mktemp("e2e")
+    port = _free_port()
     env = dict(os.environ)
     env.update(
+        BASE_URL=f"http://127.0.0.1:{port}",  # the signed links in reminder mails point here
         DATABASE_URL="sqlite:///" + str(work / "e2e.sqlite3"),
         UPLOAD_FOLDER=str(work / "uploads"),
         SECRET_KEY="e2e",
-        TRACKER_NOW="2024-06-20T10:00:00+08:00",
+        TRACKER_NOW=now,
     )
     env.pop("TEST_DATABASE_URL", None)
     server = Server("", env)
@@ -66,7 +67,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server.flask("db", "upgrade")
     server.flask("plan", "load", "--if-missing")
     server.flask("users", "demo")
-    port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
@@ -88,6 +88,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield server
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from start_server(tmp_path_factory.mktemp("e2e"), "2024-06-20T10:00:00+08:00")
 
 
 @pytest.fixture(scope="session")
@@ -113,19 +118,74 @@ def browser() -> Iterator[object]:
 
 @dataclass
 class Problems:
-    items: list[str] = field(default_factory=list)
+    """What went wrong in one browser context. A request the browser aborts on purpose is no problem:
+    the favicon fetch dropped when the page navigates on, and a link that turns into a download."""
+
+    found: list[str] = field(default_factory=list)
+    aborted: list[str] = field(default_factory=list)
+    downloads: set[str] = field(default_factory=set)
+    allowed_statuses: set[int] = field(default_factory=set)
+
+    def console(self, message) -> None:  # type: ignore[no-untyped-def]
+        if message.type != "error":
+            return
+        # Chromium logs every 4xx page as a console error; a test may expect one (409: conflict).
+        if any(f"status of {s} " in message.text for s in self.allowed_statuses):
+            return
+        self.found.append(f"console: {message.text}")
+
+    @property
+    def items(self) -> list[str]:
+        aborted = [u for u in self.aborted if u not in self.downloads and not u.split("?")[0].endswith("/favicon.svg")]
+        return self.found + [f"request failed: {u} net::ERR_ABORTED" for u in aborted]
+
+
+_PROBLEMS: dict[int, Problems] = {}
+
+
+def allow_status(page, status: int) -> None:  # type: ignore[no-untyped-def]
+    """Declare that this page is expected to receive `status` (e.g. a 409 conflict page)."""
+    _PROBLEMS[id(page)].allowed_statuses.add(status)
+
+
+def _failed(problems: Problems, request) -> None:  # type: ignore[no-untyped-def]
+    if request.failure == "net::ERR_ABORTED":
+        problems.aborted.append(request.url)
+    else:
+        problems.found.append(f"request failed: {request.url} {request.failure}")
+
+
+def watched_page(browser) -> tuple[object, Problems]:  # type: ignore[no-untyped-def]
+    """A page in a fresh browser context (its own cookies), and the list its problems go to:
+    console errors, failed requests and 5xx answers."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    problems = Problems()
+    _PROBLEMS[id(page)] = problems
+    page.on("download", lambda d: problems.downloads.add(d.url))
+    page.on("console", problems.console)
+    page.on("requestfailed", lambda r: _failed(problems, r))
+    page.on("response", lambda r: problems.found.append(f"HTTP {r.status}: {r.url}") if r.status >= 500 else None)
+    return page, problems
 
 
 @pytest.fixture
 def page(browser, server: Server) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    problems = Problems()
-    page.on("console", lambda m: problems.items.append(f"console: {m.text}") if m.type == "error" else None)
-    page.on("requestfailed", lambda r: problems.items.append(f"request failed: {r.url}"))
-    page.on("response", lambda r: problems.items.append(f"HTTP {r.status}: {r.url}") if r.status >= 500 else None)
+    page, problems = watched_page(browser)
     yield page
-    context.close()
+    page.context.close()
+    _PROBLEMS.pop(id(page), None)
+    assert problems.items == [], problems.items
+
+
+@pytest.fixture
+def other_page(browser, server: Server) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A second, independent browser session (another user, or the same one on another machine)."""
+    page, problems = watched_page(browser)
+    yield page
+    page.context.close()
+    _PROBLEMS.pop(id(page), None)
     assert problems.items == [], problems.items
 
 
