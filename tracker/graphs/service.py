@@ -23,6 +23,7 @@ from .. import audit
 from .. import graph as gx
 from ..errors import NotFound, TrackerError
 from ..extensions import db
+from ..i18n import N_
 from ..models import Assignment, AuditLog, Contribution, County, Department, Dependency, Plan, Section, Target, Task
 from .render import department_scene, task_scene
 
@@ -428,10 +429,10 @@ def link_lists(plan: Plan) -> dict[str, Any]:
 
 
 TARGET_VIEWS = {
-    "city": ("全市主要目标", {"city"}),
-    "plan": ("全市目标与行业指标", {"city", "sector"}),
-    "all": ("全部目标（含县级和任务目标）", {"city", "sector", "county_energy", "county_pollutant", "task"}),
-    "none": ("不显示目标", set()),
+    "city": (N_("全市主要目标"), {"city"}),
+    "plan": (N_("全市目标与行业指标"), {"city", "sector"}),
+    "all": (N_("全部目标（含县级和任务目标）"), {"city", "sector", "county_energy", "county_pollutant", "task"}),
+    "none": (N_("不显示目标"), set()),
 }
 
 
