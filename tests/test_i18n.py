@@ -156,6 +156,8 @@ def test_the_browser_language_picks_the_default_and_a_logged_in_choice_wins(
 ) -> None:
     page = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
     assert '<html lang="en">' in page and "Log in" in page
+    answer = client.post("/login", data={"email": "x@y.z", "password": "wrong"}, headers={"Accept-Language": "en"})
+    assert "Wrong email or password." in answer.get_data(as_text=True)  # a domain error, in English
     page = client.get("/login", headers={"Accept-Language": "fr-FR,de;q=0.8"}).get_data(as_text=True)
     assert '<html lang="zh-CN">' in page and "登录" in page
     login("leader")
