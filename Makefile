@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test test-sqlite test-postgres test-e2e browser lint format clean
+.PHONY: install translations run demo test test-sqlite test-postgres test-e2e browser lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The English interface: compiled from the .po whenever it changes (the .mo is not committed).
+PO := tracker/translations/en/LC_MESSAGES/messages.po
+MO := $(PO:.po=.mo)
+
+$(MO): $(PO) $(STAMP)
+	$(BIN)/pybabel compile -d tracker/translations
+
+install: $(STAMP) $(MO)
+
+# Refresh the catalogue after changing interface strings: extract, merge into the .po; then translate.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o messages.pot .
+	$(BIN)/pybabel update -i messages.pot -d tracker/translations --no-fuzzy-matching
+	rm messages.pot
 
 run: install
 	$(FLASK) db upgrade

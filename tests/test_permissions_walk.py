@@ -34,6 +34,7 @@ Fixture = dict[str, int]
 EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, str]]] = {
     "auth.login": (lambda f: "/login", {"email": "nobody@x", "password": "x"}, EVERYONE),
     "auth.logout": (lambda f: "/logout", {}, {**EVERYONE, "anonymous": LOGIN}),
+    "auth.language": (lambda f: "/language", {"locale": "zh_CN"}, EVERYONE),  # also on the login page
     "auth.password": (
         lambda f: "/password",
         {"old": "wrong", "new": "newpassword1", "confirm": "newpassword1"},

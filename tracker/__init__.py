@@ -40,6 +40,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
+    from . import i18n
+
+    i18n.init_app(app)
+
     from .web import register_web
 
     register_web(app)

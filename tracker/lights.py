@@ -25,9 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from .i18n import N_
+
 __all__ = ["LIGHT_LABELS", "LightRule", "expected_progress", "light", "light_reasons"]
 
-LIGHT_LABELS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
+LIGHT_LABELS = {"red": N_("红灯"), "yellow": N_("黄灯"), "green": N_("绿灯")}
 
 
 @dataclass(frozen=True)

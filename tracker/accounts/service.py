@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
@@ -37,20 +38,20 @@ def create_user(
 ) -> User:
     email = email.strip().lower()
     if "@" not in email:
-        raise AccountError(f"电子邮件地址无效：{email}")
+        raise AccountError(_("电子邮件地址无效：%(email)s", email=email))
     if role not in USER_ROLES:
-        raise AccountError(f"角色应为 {' / '.join(USER_ROLES)} 之一，而不是 {role}")
+        raise AccountError(_("角色应为 %(join)s 之一，而不是 %(role)s", join=" / ".join(USER_ROLES), role=role))
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"密码至少 {MIN_PASSWORD} 位")
+        raise AccountError(_("密码至少 %(MIN_PASSWORD)s 位", MIN_PASSWORD=MIN_PASSWORD))
     department = None
     if department_name:
         department = db.session.scalar(db.select(Department).filter_by(name=department_name))
         if department is None:
-            raise AccountError(f"没有名为 {department_name} 的单位")
+            raise AccountError(_("没有名为 %(department_name)s 的单位", department_name=department_name))
     if role == "staff" and department is None:
-        raise AccountError("部门填报员必须属于一个单位（--department）")
+        raise AccountError(_("部门填报员必须属于一个单位（--department）"))
     if db.session.scalar(db.select(User).filter_by(email=email)) is not None:
-        raise AccountError(f"账号已存在：{email}")
+        raise AccountError(_("账号已存在：%(email)s", email=email))
     user = User(
         email=email,
         name=name,
@@ -83,16 +84,16 @@ def authenticate(email: str, password: str, *, now: datetime) -> User:
     """The user with these credentials, or ``AccountError``. Repeated failures slow the account down."""
     user = db.session.scalar(db.select(User).filter_by(email=email.strip().lower()))
     if user is None or not user.active:
-        raise AccountError("邮箱或密码不正确。")
+        raise AccountError(_("邮箱或密码不正确。"))
     if user.locked_until and user.locked_until > now:
         wait = int((user.locked_until - now).total_seconds()) + 1
-        raise AccountError(f"登录失败次数过多，请 {wait} 秒后再试。")
+        raise AccountError(_("登录失败次数过多，请 %(wait)s 秒后再试。", wait=wait))
     if not check_password_hash(user.password_hash, password):
         user.failed_logins += 1
         delay = lock_delay(user.failed_logins)
         user.locked_until = now + delay if delay else None
         db.session.commit()
-        raise AccountError("邮箱或密码不正确。")
+        raise AccountError(_("邮箱或密码不正确。"))
     user.failed_logins = 0
     user.locked_until = None
     db.session.commit()
@@ -101,9 +102,9 @@ def authenticate(email: str, password: str, *, now: datetime) -> User:
 
 def change_password(user: User, old: str, new: str, *, now: datetime) -> None:
     if not check_password_hash(user.password_hash, old):
-        raise AccountError("原密码不正确。")
+        raise AccountError(_("原密码不正确。"))
     if len(new) < MIN_PASSWORD:
-        raise AccountError(f"新密码至少 {MIN_PASSWORD} 位")
+        raise AccountError(_("新密码至少 %(MIN_PASSWORD)s 位", MIN_PASSWORD=MIN_PASSWORD))
     user.password_hash = hash_password(new)
     audit.record(now=now, action="update", entity="user", entity_id=user.id, field="password", user_id=user.id)
     db.session.commit()

@@ -8,6 +8,8 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+
 from .. import audit
 from ..errors import NotFound, TrackerError
 from ..extensions import db
@@ -28,7 +30,7 @@ def create_token(user: User, name: str, *, now: datetime) -> tuple[ApiToken, str
     """A new token for ``user``; returns it and the secret, which is never shown again."""
     name = name.strip()
     if not name or len(name) > 64:
-        raise TokenError("请填写令牌名称（不超过 64 个字）")
+        raise TokenError(_("请填写令牌名称（不超过 64 个字）"))
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, token_hash=_hash(secret), prefix=secret[:12], created_at=now)
     db.session.add(token)
@@ -45,7 +47,7 @@ def user_tokens(user: User) -> list[ApiToken]:
 def revoke_token(user: User, token_id: int, *, now: datetime) -> ApiToken:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound("没有这个令牌")
+        raise NotFound(_("没有这个令牌"))
     if token.revoked_at is None:
         token.revoked_at = now
         audit.record(now=now, action="revoke", entity="api_token", entity_id=token.id, user_id=user.id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
+from flask_babel import gettext
 
 from .. import graph as gx
 
@@ -81,7 +82,12 @@ def task_scene(
                     "h": TASK_H,
                     "code": code,
                     "text": _short(f"{data['label']} {data['title']}", 13),
-                    "title": f"{data['label']} {data['title']}（截止 {data['due'].isoformat()}）",
+                    "title": gettext(
+                        "%(label)s %(title)s（截止 %(due)s）",
+                        label=data["label"],
+                        title=data["title"],
+                        due=data["due"].isoformat(),
+                    ),
                     "light": lights.get(code, "green"),
                     "at_risk": gx.task_node(code) in risky,
                 }
@@ -177,7 +183,12 @@ def department_scene(
                 "ly": round(ly, 1),
                 "rotate": round(degrees if right else degrees + 180, 1),
                 "anchor": "start" if right else "end",
-                "title": f"{name}：加权任务量 {load[name].score:g}，共 {load[name].tasks} 项",
+                "title": gettext(
+                    "%(name)s：加权任务量 %(score)s，共 %(tasks)s 项",
+                    name=name,
+                    score=f"{load[name].score:g}",
+                    tasks=load[name].tasks,
+                ),
             }
         )
     edges = sorted(
@@ -194,7 +205,7 @@ def department_scene(
                 "x2": round(x2, 1),
                 "y2": round(y2, 1),
                 "width": round(0.6 + 4 * w / heaviest, 2),
-                "title": f"{a} — {b}：共同承担 {w} 项任务",
+                "title": gettext("%(a)s — %(b)s：共同承担 %(w)s 项任务", a=a, b=b, w=w),
             }
         )
     return scene

@@ -16,6 +16,7 @@ from typing import Any
 import chinese_calendar
 import networkx as nx
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -23,6 +24,7 @@ from .. import audit
 from .. import graph as gx
 from ..errors import NotFound, TrackerError
 from ..extensions import db
+from ..i18n import N_
 from ..models import Assignment, AuditLog, Contribution, County, Department, Dependency, Plan, Section, Target, Task
 from .render import department_scene, task_scene
 
@@ -195,7 +197,7 @@ def plan_graph(plan: Plan) -> nx.DiGraph:
 def _task_id(plan: Plan, code: str) -> int:
     task_id = db.session.scalar(select(Task.id).filter_by(plan_id=plan.id, code=code.strip()))
     if task_id is None:
-        raise NotFound(f"没有编号为 {code} 的任务。")
+        raise NotFound(gettext("没有编号为 %(code)s 的任务。", code=code))
     return task_id
 
 
@@ -213,16 +215,16 @@ def add_dependency(
     """Record "``task`` depends on ``depends_on``"; refuse a cycle (naming it), a duplicate, no rationale."""
     task, depends_on, rationale = task.strip(), depends_on.strip(), rationale.strip()
     if not rationale:
-        raise LinkError("请填写依据（引用计划原文）。")
+        raise LinkError(gettext("请填写依据（引用计划原文）。"))
     if lag_days < 0:
-        raise LinkError("滞后天数不能为负数。")
+        raise LinkError(gettext("滞后天数不能为负数。"))
     task_id, depends_on_id = _task_id(plan, task), _task_id(plan, depends_on)
     # Serialise dependency edits per plan (PostgreSQL row lock; SQLite has one writer anyway), so two
     # coordinators cannot each add half of a cycle: the check below then sees every committed edge.
     db.session.execute(select(Plan.id).where(Plan.id == plan.id).with_for_update())
     gx.check_new_dependency(plan_graph(plan), task, depends_on)
     if db.session.scalar(select(Dependency.id).filter_by(task_id=task_id, depends_on_id=depends_on_id)):
-        raise LinkError(f"依赖关系已存在：{task} 依赖 {depends_on}。")
+        raise LinkError(gettext("依赖关系已存在：%(task)s 依赖 %(depends_on)s。", task=task, depends_on=depends_on))
     dep = Dependency(task_id=task_id, depends_on_id=depends_on_id, lag_days=lag_days, rationale=rationale)
     db.session.add(dep)
     db.session.flush()
@@ -249,7 +251,7 @@ def remove_dependency(
         .where(Dependency.id == dependency_id, Task.plan_id == plan.id)
     ).first()
     if row is None:
-        raise NotFound("没有这条依赖关系。")
+        raise NotFound(gettext("没有这条依赖关系。"))
     dep, code = row
     on = db.session.scalar(select(Task.code).filter_by(id=dep.depends_on_id))
     audit.record(
@@ -271,13 +273,13 @@ def add_contribution(
     """Record that ``task`` contributes to the target keyed ``target``."""
     task, target, rationale = task.strip(), target.strip(), rationale.strip()
     if not rationale:
-        raise LinkError("请填写依据（引用计划原文）。")
+        raise LinkError(gettext("请填写依据（引用计划原文）。"))
     task_id = _task_id(plan, task)
     target_id = db.session.scalar(select(Target.id).filter_by(plan_id=plan.id, key=target))
     if target_id is None:
-        raise NotFound(f"没有编号为 {target} 的目标。")
+        raise NotFound(gettext("没有编号为 %(target)s 的目标。", target=target))
     if db.session.scalar(select(Contribution.id).filter_by(task_id=task_id, target_id=target_id)):
-        raise LinkError(f"贡献关系已存在：{task} → {target}。")
+        raise LinkError(gettext("贡献关系已存在：%(task)s → %(target)s。", task=task, target=target))
     con = Contribution(task_id=task_id, target_id=target_id, rationale=rationale)
     db.session.add(con)
     db.session.flush()
@@ -305,7 +307,7 @@ def remove_contribution(
         .where(Contribution.id == contribution_id, Task.plan_id == plan.id)
     ).first()
     if row is None:
-        raise NotFound("没有这条贡献关系。")
+        raise NotFound(gettext("没有这条贡献关系。"))
     con, code, key = row
     audit.record(
         now=now,
@@ -369,7 +371,7 @@ def checks(plan: Plan) -> gx.Checks:
 def export(plan: Plan, fmt: str) -> str:
     """The plan's graph as GraphML, GEXF or node-link JSON text."""
     if fmt not in EXPORT_FORMATS:
-        raise LinkError(f"导出格式应为 {' / '.join(EXPORT_FORMATS)} 之一。")
+        raise LinkError(gettext("导出格式应为 %(join)s 之一。", join=" / ".join(EXPORT_FORMATS)))
     out = gx.export_copy(plan_graph(plan))
     if fmt == "json":
         return json.dumps(nx.node_link_data(out, edges="edges"), ensure_ascii=False, indent=1)
@@ -398,10 +400,10 @@ def link_lists(plan: Plan) -> dict[str, Any]:
 
 
 TARGET_VIEWS = {
-    "city": ("全市主要目标", {"city"}),
-    "plan": ("全市目标与行业指标", {"city", "sector"}),
-    "all": ("全部目标（含县级和任务目标）", {"city", "sector", "county_energy", "county_pollutant", "task"}),
-    "none": ("不显示目标", set()),
+    "city": (N_("全市主要目标"), {"city"}),
+    "plan": (N_("全市目标与行业指标"), {"city", "sector"}),
+    "all": (N_("全部目标（含县级和任务目标）"), {"city", "sector", "county_energy", "county_pollutant", "task"}),
+    "none": (N_("不显示目标"), set()),
 }
 
 
@@ -420,7 +422,7 @@ def dependency_overview(plan: Plan, filters: GraphFilters, today: date) -> dict[
     graph = plan_graph(plan)
     lights = plan_lights(plan, today)
     if filters.around is not None and gx.task_node(filters.around) not in graph:
-        raise NotFound(f"没有编号为 {filters.around} 的任务。")
+        raise NotFound(gettext("没有编号为 %(around)s 的任务。", around=filters.around))
     codes = gx.select_tasks(graph, section=filters.section, department=filters.department, around=filters.around)
     groups = TARGET_VIEWS.get(filters.targets, TARGET_VIEWS["city"])[1]
     nodes = graph.nodes
@@ -479,17 +481,30 @@ def check_report(plan: Plan) -> str:
     conflicts = gx.due_conflicts(graph, city_working_days_after)
 
     def line(title: str, items: list[str]) -> str:
-        return f"{title}（{len(items)}）：" + ("、".join(items) if items else "无")
+        return gettext("%(title)s（%(value)s）：", title=title, value=len(items)) + (
+            gettext("、").join(items) if items else gettext("无")
+        )
 
     lines = [
-        f"{plan.title}：{graph.number_of_nodes()} 个节点，{graph.number_of_edges()} 条边",
-        line("没有牵头或负责单位的任务", result.tasks_without_owner),
-        line("没有任何任务支撑的目标", result.targets_without_contribution),
-        line("没有承担任何任务的单位", result.departments_without_task),
+        gettext(
+            "%(title)s：%(number_of_nodes)s 个节点，%(number_of_edges)s 条边",
+            title=plan.title,
+            number_of_nodes=graph.number_of_nodes(),
+            number_of_edges=graph.number_of_edges(),
+        ),
+        line(gettext("没有牵头或负责单位的任务"), result.tasks_without_owner),
+        line(gettext("没有任何任务支撑的目标"), result.targets_without_contribution),
+        line(gettext("没有承担任何任务的单位"), result.departments_without_task),
         line(
-            "截止日期早于所依赖任务的任务",
+            gettext("截止日期早于所依赖任务的任务"),
             [
-                f"{c.task}（{c.task_due.isoformat()}）依赖 {c.depends_on}（需 {c.required.isoformat()}）"
+                gettext(
+                    "%(task)s（%(task_due)s）依赖 %(depends_on)s（需 %(required)s）",
+                    task=c.task,
+                    task_due=c.task_due.isoformat(),
+                    depends_on=c.depends_on,
+                    required=c.required.isoformat(),
+                )
                 for c in conflicts
             ],
         ),

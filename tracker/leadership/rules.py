@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from ..i18n import N_
 from ..periods import Period, period_for, previous
 
 __all__ = [
@@ -180,7 +181,12 @@ def on_track(share: float | None, *, on: date, start: date, due: date) -> str:
     return "on_track" if share >= expected_share(on, start, due) else "behind"
 
 
-TRACK_LABELS = {"reached": "已达成", "on_track": "进度正常", "behind": "滞后于时序", "no_data": "暂无数据"}
+TRACK_LABELS = {
+    "reached": N_("已达成"),
+    "on_track": N_("进度正常"),
+    "behind": N_("滞后于时序"),
+    "no_data": N_("暂无数据"),
+}
 
 
 def plan_progress(progresses: Iterable[tuple[int, str]]) -> float | None:

@@ -27,9 +27,11 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 
+from ..i18n import N_
+
 __all__ = ["COMPONENT_LABELS", "ScoringRule", "Window", "score", "target_component", "windows"]
 
-COMPONENT_LABELS = {"targets": "目标完成", "punctuality": "报送及时", "on_time": "按期完成"}
+COMPONENT_LABELS = {"targets": N_("目标完成"), "punctuality": N_("报送及时"), "on_time": N_("按期完成")}
 
 
 @dataclass(frozen=True)

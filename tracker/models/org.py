@@ -10,21 +10,22 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import N_
 from .base import UTCDateTime, VersionedMixin
 
 if TYPE_CHECKING:
     from .plan import Task
 
 DEPARTMENT_KINDS = {
-    "bureau": "市直部门",
-    "county": "县（市、区）政府",
-    "outside": "驻安单位",
-    "party": "党群部门",
+    "bureau": N_("市直部门"),
+    "county": N_("县（市、区）政府"),
+    "outside": N_("驻安单位"),
+    "party": N_("党群部门"),
 }
-COUNTY_KINDS = {"city": "县级市", "county": "县", "district": "区"}
-ROLES = {"lead": "牵头", "support": "配合", "responsible": "负责", "implementing": "落实"}
+COUNTY_KINDS = {"city": N_("县级市"), "county": N_("县"), "district": N_("区")}
+ROLES = {"lead": N_("牵头"), "support": N_("配合"), "responsible": N_("负责"), "implementing": N_("落实")}
 ROLE_ORDER = ["lead", "responsible", "support", "implementing"]
-USER_ROLES = {"staff": "部门填报员", "coordinator": "统筹协调", "leader": "领导", "admin": "管理员"}
+USER_ROLES = {"staff": N_("部门填报员"), "coordinator": N_("统筹协调"), "leader": N_("领导"), "admin": N_("管理员")}
 
 
 class County(db.Model):

@@ -9,34 +9,35 @@ from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import N_
 from .base import UTCDateTime, VersionedMixin
 
 if TYPE_CHECKING:
     from .org import Assignment, County
 
 TASK_STATUSES = {
-    "not_started": "未启动",
-    "in_progress": "推进中",
-    "done": "已完成",
-    "lagging": "滞后",
-    "blocked": "受阻",
+    "not_started": N_("未启动"),
+    "in_progress": N_("推进中"),
+    "done": N_("已完成"),
+    "lagging": N_("滞后"),
+    "blocked": N_("受阻"),
 }
-REPORTING_CYCLES = {"month": "月报", "quarter": "季报", "year": "年报"}
+REPORTING_CYCLES = {"month": N_("月报"), "quarter": N_("季报"), "year": N_("年报")}
 TARGET_GROUPS = {
-    "city": "全市主要目标",
-    "sector": "主要行业节能指标",
-    "county_energy": "各县（市、区）能耗强度降低目标",
-    "county_pollutant": "各县（市、区）主要污染物减排量",
-    "task": "任务目标",
+    "city": N_("全市主要目标"),
+    "sector": N_("主要行业节能指标"),
+    "county_energy": N_("各县（市、区）能耗强度降低目标"),
+    "county_pollutant": N_("各县（市、区）主要污染物减排量"),
+    "task": N_("任务目标"),
 }
 COMPARISONS = {
-    ">=": "不低于",
-    ">": "高于",
-    "<=": "不高于",
-    "<": "低于",
-    "=": "达到",
-    "~": "左右",
-    "range": "区间",
+    ">=": N_("不低于"),
+    ">": N_("高于"),
+    "<=": N_("不高于"),
+    "<": N_("低于"),
+    "=": N_("达到"),
+    "~": N_("左右"),
+    "range": N_("区间"),
 }
 
 

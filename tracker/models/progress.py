@@ -11,11 +11,12 @@ from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..i18n import N_
 from .base import UTCDateTime, VersionedMixin
 from .org import Department, User
 from .plan import Task
 
-CHECKIN_STATES = {"draft": "草稿", "submitted": "待审核", "approved": "已通过", "returned": "已退回"}
+CHECKIN_STATES = {"draft": N_("草稿"), "submitted": N_("待审核"), "approved": N_("已通过"), "returned": N_("已退回")}
 
 
 class CheckIn(VersionedMixin, db.Model):

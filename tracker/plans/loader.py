@@ -21,6 +21,7 @@ from sqlalchemy import func
 from .. import audit
 from ..errors import PlanFileError
 from ..extensions import db
+from ..i18n import N_
 from ..models import (
     Assignment,
     CheckIn,
@@ -36,7 +37,7 @@ from ..models import (
 )
 from .schema import PlanData
 
-ACTOR = "计划文件导入"
+ACTOR = N_("计划文件导入")
 
 
 @dataclass

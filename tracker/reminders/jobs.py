@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from .. import clock
 from ..errors import TrackerError
 from ..extensions import db
+from ..i18n import N_
 from ..models import Assignment, Department, JobRun, JobSetting
 from . import mailer, service
 
@@ -51,8 +52,8 @@ class JobSpec:
 
 
 SCHEDULE = [
-    JobSpec("sweep", "每日提醒、催办与督办（工作日）", cron_setting="sweep_cron"),
-    JobSpec("deliver", "发送发件箱", every_seconds=60),
+    JobSpec("sweep", N_("每日提醒、催办与督办（工作日）"), cron_setting="sweep_cron"),
+    JobSpec("deliver", N_("发送发件箱"), every_seconds=60),
 ]
 CHECKIN_PREFIX = "checkin:"
 

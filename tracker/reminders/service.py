@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -35,6 +36,7 @@ from ..clock import city_date
 from ..contacts import parse_email_list
 from ..errors import ConflictError, NotFound, TrackerError
 from ..extensions import db
+from ..i18n import DEFAULT_LOCALE
 from ..models import (
     Assignment,
     CalendarOverride,
@@ -122,6 +124,12 @@ class SweepReport:
             years = "、".join(str(y) for y in sorted(self.fallback_years))
             lines.append(f"注意：{years} 年不在法定节假日数据范围内，按周一至周五计算工作日。")
         return "\n".join(lines)
+
+
+def _email(template: str, context: dict[str, object]) -> str:
+    """Emails are written in Chinese, whoever's request happens to send them."""
+    with force_locale(DEFAULT_LOCALE):
+        return render_template(template, **context)
 
 
 def calendar() -> Calendar:
@@ -415,8 +423,8 @@ def _queue_digest(
         department_id=department.id,
         recipients=recipients,
         subject=f"【督办提醒】{department.name}：{len(chosen)} 项事项待办理（{today.isoformat()}）",
-        text=render_template("email/digest.txt", **context),
-        html=render_template("email/digest.html", **context),
+        text=_email("email/digest.txt", context),
+        html=_email("email/digest.html", context),
         now=now,
     )
     if message is not None:
@@ -457,8 +465,8 @@ def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> OutboxMe
         department_id=None,
         recipients=list(recipients),
         subject=f"【督办周报】{year} 年第 {week} 周：逾期 {len(overdue)} 项，30 天内到期 {len(soon)} 项",
-        text=render_template("email/leader_digest.txt", **context),
-        html=render_template("email/leader_digest.html", **context),
+        text=_email("email/leader_digest.txt", context),
+        html=_email("email/leader_digest.html", context),
         now=now,
     )
     db.session.commit()

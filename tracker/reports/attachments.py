@@ -24,8 +24,11 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
+from flask_babel import gettext as _
+
 from ..errors import TrackerError
 from ..extensions import db
+from ..i18n import N_
 from ..models import Attachment
 
 __all__ = ["AttachmentError", "check_filename", "check_upload", "sniff", "store_attachment", "stored_path"]
@@ -42,7 +45,7 @@ _OOXML = {
     ),
 }
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ACCEPTED = "PDF、Word/Excel/PowerPoint（docx、xlsx、pptx、doc、xls）或图片（png、jpg、gif）"
+ACCEPTED = N_("PDF、Word/Excel/PowerPoint（docx、xlsx、pptx、doc、xls）或图片（png、jpg、gif）")
 
 
 class AttachmentError(TrackerError):
@@ -52,11 +55,11 @@ class AttachmentError(TrackerError):
 def check_filename(name: str) -> str:
     """The name as given, or ``AttachmentError`` if it carries a path or is empty."""
     if not name or not name.strip():
-        raise AttachmentError("文件名为空。")
+        raise AttachmentError(_("文件名为空。"))
     if "/" in name or "\\" in name or ".." in name or "\x00" in name or name.startswith("."):
-        raise AttachmentError(f"文件名不能包含路径：{name}")
+        raise AttachmentError(_("文件名不能包含路径：%(name)s", name=name))
     if len(name) > 255:
-        raise AttachmentError("文件名过长（最多 255 个字符）。")
+        raise AttachmentError(_("文件名过长（最多 255 个字符）。"))
     return name
 
 
@@ -97,12 +100,16 @@ def check_upload(filename: str, data: bytes, max_mb: float) -> str:
     """The content type of an acceptable upload, or ``AttachmentError`` saying what is wrong."""
     check_filename(filename)
     if len(data) > max_mb * 1024 * 1024:
-        raise AttachmentError(f"文件“{filename}”超过 {max_mb} MB 上限，请压缩或拆分后上传。")
+        raise AttachmentError(
+            _("文件“%(filename)s”超过 %(max_mb)s MB 上限，请压缩或拆分后上传。", filename=filename, max_mb=max_mb)
+        )
     if not data:
-        raise AttachmentError(f"文件“{filename}”是空的。")
+        raise AttachmentError(_("文件“%(filename)s”是空的。", filename=filename))
     content_type = sniff(data)
     if content_type is None:
-        raise AttachmentError(f"文件“{filename}”的类型不受支持：只接受 {ACCEPTED}。")
+        raise AttachmentError(
+            _("文件“%(filename)s”的类型不受支持：只接受 %(ACCEPTED)s。", filename=filename, ACCEPTED=_(ACCEPTED))
+        )
     if content_type == "application/x-ole-storage":
         content_type = _legacy_office_type(filename)
     return content_type

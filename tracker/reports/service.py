@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit
@@ -81,7 +82,7 @@ def reporting_period(task: Task, today: date, key: str | None = None) -> Period:
     period = parse_period(key)
     if period.cycle != task.reporting_cycle:
         cycle = REPORTING_CYCLES.get(task.reporting_cycle, task.reporting_cycle)
-        raise ValueError(f"本任务按{cycle}报送，报送期 {key} 不符。")
+        raise ValueError(_("本任务按%(cycle)s报送，报送期 %(key)s 不符。", cycle=_(cycle), key=key))
     return period
 
 
@@ -119,11 +120,11 @@ def _flush_or_conflict(message: str, obj: Any, fields: dict[str, str] | tuple[st
 
 def validate_checkin(data: CheckInData) -> None:
     if data.status not in TASK_STATUSES:
-        raise ReportError("请选择状态。")
+        raise ReportError(_("请选择状态。"))
     if not 0 <= data.percent <= 100:
-        raise ReportError("完成百分比应在 0 到 100 之间。")
+        raise ReportError(_("完成百分比应在 0 到 100 之间。"))
     if data.status == "done" and data.percent != 100:
-        raise ReportError("状态为“已完成”时，完成百分比应为 100。")
+        raise ReportError(_("状态为“已完成”时，完成百分比应为 100。"))
 
 
 def save_checkin(
@@ -147,7 +148,7 @@ def save_checkin(
     validate_checkin(data)
     _lock_task(task.id)
     current = latest_checkin(task.id, department_id, period.key)
-    stale = "本期报告已被他人修改，请核对后重新保存。"
+    stale = _("本期报告已被他人修改，请核对后重新保存。")
     if current is None:
         if editing_id is not None:
             raise StaleEdit(stale)
@@ -161,8 +162,8 @@ def save_checkin(
             raise StaleEdit(stale, snapshot(current, CHECKIN_FIELDS))
         checkin = _new_checkin(task, department_id, period, now, user_id, supersedes=current.id)
     else:
-        state = "已提交，正在审核" if current.state == "submitted" else "已审核通过"
-        raise StaleEdit(f"本期报告{state}，不能再修改。", snapshot(current, CHECKIN_FIELDS))
+        state = _("已提交，正在审核") if current.state == "submitted" else _("已审核通过")
+        raise StaleEdit(_("本期报告%(state)s，不能再修改。", state=state), snapshot(current, CHECKIN_FIELDS))
 
     for name in CHECKIN_FIELDS:
         setattr(checkin, name, getattr(data, name))
@@ -229,19 +230,19 @@ def review_checkin(
     """
     checkin = db.session.get(CheckIn, checkin_id)
     if checkin is None:
-        raise NotFound("没有这份报告。")
+        raise NotFound(_("没有这份报告。"))
     if decision not in {"approve", "return"}:
-        raise ReportError("请选择通过或退回。")
+        raise ReportError(_("请选择通过或退回。"))
     comment = comment.strip()
     if decision == "return" and not comment:
-        raise ReportError("退回时请填写意见，说明需要修改什么。")
+        raise ReportError(_("退回时请填写意见，说明需要修改什么。"))
     if checkin.state != "submitted" or (version_id is not None and version_id != checkin.version_id):
-        raise StaleEdit("该报告已被他人审核或修改，请刷新后查看。", snapshot(checkin, ("state",)))
+        raise StaleEdit(_("该报告已被他人审核或修改，请刷新后查看。"), snapshot(checkin, ("state",)))
     checkin.state = "approved" if decision == "approve" else "returned"
     db.session.add(
         Review(checkin_id=checkin.id, reviewer_id=user_id, decision=decision, comment=comment, created_at=now)
     )
-    _flush_or_conflict("该报告已被他人审核，请刷新后查看。", checkin, ("state",))
+    _flush_or_conflict(_("该报告已被他人审核，请刷新后查看。"), checkin, ("state",))
     task = checkin.task
     primary = primary_department_ids(task.assignments)
     if decision == "approve" and checkin.department_id in primary and _is_newest_primary(checkin, primary):
@@ -249,7 +250,7 @@ def review_checkin(
         if checkin.status == "done" and task.closed_on is None:
             values["closed_on"] = city_date(now)
         audit.update_fields(task, values, now=now, entity="task", user_id=user_id)
-        _flush_or_conflict("任务已被他人修改，请刷新后重试。", task, ("status", "progress"))
+        _flush_or_conflict(_("任务已被他人修改，请刷新后重试。"), task, ("status", "progress"))
     audit.record(now=now, action=decision, entity="check_in", entity_id=checkin.id, new=comment, user_id=user_id)
     db.session.commit()
     return checkin
@@ -287,18 +288,18 @@ def request_extension(
     today = city_date(now)
     reason = reason.strip()
     if not reason:
-        raise ReportError("请填写延期理由。")
+        raise ReportError(_("请填写延期理由。"))
     if new_due is None:
-        raise ReportError("请填写新的完成时限。")
+        raise ReportError(_("请填写新的完成时限。"))
     if today > task.due:
-        raise ReportError(f"已超过完成时限（{task.due.isoformat()}），不能再申请延期。")
+        raise ReportError(_("已超过完成时限（%(due)s），不能再申请延期。", due=task.due.isoformat()))
     if new_due <= task.due:
-        raise ReportError(f"新的完成时限应晚于现在的时限 {task.due.isoformat()}。")
+        raise ReportError(_("新的完成时限应晚于现在的时限 %(due)s。", due=task.due.isoformat()))
     if task.closed_on is not None:
-        raise ReportError("任务已办结。")
+        raise ReportError(_("任务已办结。"))
     pending = db.session.scalar(db.select(ExtensionRequest.id).filter_by(task_id=task.id, state="pending"))
     if pending is not None:
-        raise ReportError("已有一份延期申请正在审批。")
+        raise ReportError(_("已有一份延期申请正在审批。"))
     row = ExtensionRequest(
         task_id=task.id,
         department_id=department_id,
@@ -330,19 +331,19 @@ def decide_extension(
 ) -> ExtensionRequest:
     row = db.session.get(ExtensionRequest, request_id)
     if row is None:
-        raise NotFound("没有这份延期申请。")
+        raise NotFound(_("没有这份延期申请。"))
     if row.state != "pending" or (version_id is not None and version_id != row.version_id):
-        raise StaleEdit("该延期申请已被他人处理。", snapshot(row, ("state",)))
+        raise StaleEdit(_("该延期申请已被他人处理。"), snapshot(row, ("state",)))
     row.state = "approved" if approve else "rejected"
     row.decided_by_id = user_id
     row.decided_at = now
     row.comment = comment.strip()
-    _flush_or_conflict("该延期申请已被他人处理。", row, ("state",))
+    _flush_or_conflict(_("该延期申请已被他人处理。"), row, ("state",))
     if approve:
         task = db.session.get(Task, row.task_id)
         assert task is not None
         audit.update_fields(task, {"due": row.new_due}, now=now, entity="task", user_id=user_id)
-        _flush_or_conflict("任务已被他人修改，请刷新后重试。", task, ("due",))
+        _flush_or_conflict(_("任务已被他人修改，请刷新后重试。"), task, ("due",))
     else:
         audit.record(
             now=now,
@@ -370,7 +371,7 @@ def acknowledge(*, assignment: Assignment, now: datetime, user_id: int | None) -
             entity="assignment",
             user_id=user_id,
         )
-        _flush_or_conflict("该任务已被他人签收。", assignment, ("acknowledged_at",))
+        _flush_or_conflict(_("该任务已被他人签收。"), assignment, ("acknowledged_at",))
         db.session.commit()
     return assignment
 
@@ -388,18 +389,18 @@ def create_subtask(*, parent: Task, data: SubTaskData, now: datetime, user_id: i
     """Break a task down (分解): a sub-task with its own deadline (not after the parent's) and departments."""
     code, label, title = data.code.strip(), data.label.strip(), data.title.strip()
     if not code.startswith(parent.code + ".") or not code[len(parent.code) + 1 :].isdigit():
-        raise ReportError(f"子任务编号应为 {parent.code}.1、{parent.code}.2 这样的形式。")
+        raise ReportError(_("子任务编号应为 %(code)s.1、%(code)s.2 这样的形式。", code=parent.code))
     if not label or not title:
-        raise ReportError("请填写子任务的序号和名称。")
+        raise ReportError(_("请填写子任务的序号和名称。"))
     if data.due is None:
-        raise ReportError("请填写子任务的完成时限。")
+        raise ReportError(_("请填写子任务的完成时限。"))
     if data.due > parent.due:
-        raise ReportError(f"子任务的完成时限不能晚于上级任务的 {parent.due.isoformat()}。")
+        raise ReportError(_("子任务的完成时限不能晚于上级任务的 %(due)s。", due=parent.due.isoformat()))
     if not data.departments:
-        raise ReportError("请至少指定一个责任单位。")
+        raise ReportError(_("请至少指定一个责任单位。"))
     exists = db.session.scalar(db.select(Task.id).filter_by(plan_id=parent.plan_id, code=code))
     if exists is not None:
-        raise ReportError(f"编号 {code} 已被使用。")
+        raise ReportError(_("编号 %(code)s 已被使用。", code=code))
     task = Task(
         plan_id=parent.plan_id,
         section_id=parent.section_id,
@@ -431,12 +432,12 @@ def update_task(
 ) -> int:
     """Edit a task's title, deadline or reporting cycle; return how many fields changed."""
     if not str(values.get("title", task.title)).strip():
-        raise ReportError("任务名称不能为空。")
+        raise ReportError(_("任务名称不能为空。"))
     if values.get("reporting_cycle", task.reporting_cycle) not in REPORTING_CYCLES:
-        raise ReportError("报送周期应为月报、季报或年报。")
+        raise ReportError(_("报送周期应为月报、季报或年报。"))
     if values.get("due", task.due) is None:
-        raise ReportError("请填写完成时限。")
-    message = "任务已被他人修改，请核对后重新保存。"
+        raise ReportError(_("请填写完成时限。"))
+    message = _("任务已被他人修改，请核对后重新保存。")
     if version_id != task.version_id:
         raise StaleEdit(message, snapshot(task, TASK_EDIT_FIELDS))
     changed = audit.update_fields(task, values, now=now, entity="task", user_id=user_id)
@@ -450,8 +451,8 @@ def update_contacts(
 ) -> int:
     emails, bad = parse_email_list(contact_emails)
     if bad:
-        raise ReportError("电子邮件地址无效：" + "、".join(bad))
-    message = "单位联系人已被他人修改，请核对后重新保存。"
+        raise ReportError(_("电子邮件地址无效：") + _("、").join(bad))
+    message = _("单位联系人已被他人修改，请核对后重新保存。")
     if version_id != department.version_id:
         raise StaleEdit(message, snapshot(department, ("contact_emails",)))
     changed = audit.update_fields(
@@ -470,8 +471,8 @@ def update_assignment(
 ) -> int:
     """Change a department's role on a task (role, the plan's wording, a note), with history."""
     if values.get("role", assignment.role) not in ROLES:
-        raise ReportError("角色应为牵头、配合、负责或落实。")
-    message = "责任分工已被他人修改，请核对后重新保存。"
+        raise ReportError(_("角色应为牵头、配合、负责或落实。"))
+    message = _("责任分工已被他人修改，请核对后重新保存。")
     if version_id != assignment.version_id:
         raise StaleEdit(message, snapshot(assignment, ASSIGNMENT_FIELDS))
     changed = audit.update_fields(assignment, values, now=now, entity="assignment", user_id=user_id)
@@ -483,11 +484,11 @@ def update_assignment(
 def add_assignment(*, task: Task, department_id: int, role: str, now: datetime, user_id: int | None) -> Assignment:
     """Give one more department a role on a task; it then has to acknowledge (签收) it."""
     if role not in ROLES:
-        raise ReportError("角色应为牵头、配合、负责或落实。")
+        raise ReportError(_("角色应为牵头、配合、负责或落实。"))
     if db.session.get(Department, department_id) is None:
-        raise ReportError("请选择单位。")
+        raise ReportError(_("请选择单位。"))
     if any(a.department_id == department_id for a in task.assignments):
-        raise ReportError("该单位已在本任务的责任单位中。")
+        raise ReportError(_("该单位已在本任务的责任单位中。"))
     row = Assignment(
         task_id=task.id, department_id=department_id, role=role, role_text=ROLES[role], position=len(task.assignments)
     )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from flask import Flask, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from .. import clock
 from ..errors import ConflictError, NotFound, PermissionDenied
+from ..i18n import Labels
 from ..models.org import ROLES
 from ..models.plan import TASK_STATUSES
 from .grants import grant_for
@@ -42,7 +45,7 @@ def register_web(app: Flask) -> None:
 
     # An intranet system: every page but the login form, static files and the signed reminder link
     # needs an account. A grant from a signed link opens the one report form it names, nothing else.
-    public_endpoints = {"auth.login", "static", "reminders.follow_link", "calendar.feed"}
+    public_endpoints = {"auth.login", "auth.language", "static", "reminders.follow_link", "calendar.feed"}
     grant_endpoints = {"reports.form"}
 
     @app.before_request
@@ -59,7 +62,7 @@ def register_web(app: Flask) -> None:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     # Globals, not a context processor: imported macros see globals but not the render context.
-    app.jinja_env.globals.update(ROLES=ROLES, TASK_STATUSES=TASK_STATUSES)
+    app.jinja_env.globals.update(ROLES=Labels(ROLES), TASK_STATUSES=Labels(TASK_STATUSES))
 
     @app.context_processor
     def inject() -> dict[str, object]:
@@ -68,28 +71,32 @@ def register_web(app: Flask) -> None:
     @app.errorhandler(NotFound)
     @app.errorhandler(404)
     def not_found(exc: Exception) -> tuple[str, int]:
-        message = str(exc) if isinstance(exc, NotFound) else "页面不存在。"
-        return render_template("error.html", title="未找到", message=message), 404
+        message = str(exc) if isinstance(exc, NotFound) else _l("页面不存在。")
+        return render_template("error.html", title=_("未找到"), message=message), 404
 
     @app.errorhandler(PermissionDenied)
     @app.errorhandler(403)
     def forbidden(exc: Exception) -> tuple[str, int]:
-        message = str(exc) if isinstance(exc, PermissionDenied) else "您没有权限执行此操作。"
-        return render_template("error.html", title="无权操作", message=message), 403
+        message = str(exc) if isinstance(exc, PermissionDenied) else _l("您没有权限执行此操作。")
+        return render_template("error.html", title=_("无权操作"), message=message), 403
 
     @app.errorhandler(ConflictError)
     def conflict(exc: ConflictError) -> tuple[str, int]:
-        return render_template("error.html", title="数据已被他人修改", message=str(exc)), 409
+        return render_template("error.html", title=_("数据已被他人修改"), message=str(exc)), 409
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
-        return render_template("error.html", title="页面已过期", message="表单已过期，请刷新页面后重新提交。"), 400
+        return render_template(
+            "error.html", title=_("页面已过期"), message=_("表单已过期，请刷新页面后重新提交。")
+        ), 400
 
     @app.errorhandler(413)
     def too_large(exc: Exception) -> tuple[str, int]:
         limit = app.config["MAX_UPLOAD_MB"]
-        return render_template("error.html", title="文件过大", message=f"上传内容超过 {limit} MB 上限。"), 413
+        return render_template(
+            "error.html", title=_("文件过大"), message=_("上传内容超过 %(limit)s MB 上限。", limit=limit)
+        ), 413
 
     @app.errorhandler(500)
     def server_error(exc: Exception) -> tuple[str, int]:
-        return render_template("error.html", title="系统错误", message="系统出现错误，已记录。请稍后重试。"), 500
+        return render_template("error.html", title=_("系统错误"), message=_("系统出现错误，已记录。请稍后重试。")), 500

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -25,7 +27,13 @@ from ..reminders.workdays import statutory_years
 
 bp = Blueprint("admin_jobs", __name__, url_prefix="/admin")
 
-OUTBOX_STATUSES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败", "held": "暂存"}
+OUTBOX_STATUSES = {
+    "pending": _l("待发送"),
+    "sending": _l("发送中"),
+    "sent": _l("已发送"),
+    "failed": _l("发送失败"),
+    "held": _l("暂存"),
+}
 
 
 @bp.before_request
@@ -47,16 +55,16 @@ def job_action(job_id: str) -> Response:
     try:
         if action == "pause":
             jobs.set_paused(job_id, True)
-            flash("已暂停；定时任务进程将在一分钟内生效。")
+            flash(_("已暂停；定时任务进程将在一分钟内生效。"))
         elif action == "resume":
             jobs.set_paused(job_id, False)
-            flash("已恢复；定时任务进程将在一分钟内生效。")
+            flash(_("已恢复；定时任务进程将在一分钟内生效。"))
         elif action == "run":
             jobs.request_run_now(job_id)
-            flash("已请求立即运行；定时任务进程将在一分钟内执行。")
+            flash(_("已请求立即运行；定时任务进程将在一分钟内执行。"))
         elif action == "cron":
             jobs.set_cron(job_id, request.form.get("cron", ""))
-            flash("执行周期已保存；定时任务进程将在一分钟内按新周期重新安排。")
+            flash(_("执行周期已保存；定时任务进程将在一分钟内按新周期重新安排。"))
         else:
             abort(400)
     except jobs.JobError as exc:
@@ -102,7 +110,7 @@ def outbox_retry(message_id: int) -> Response:
         abort(404)
     department = db.session.get(Department, message.department_id) if message.department_id else None
     mailer.requeue(message, recipients_for(department) if department else None)
-    flash("已重新排入发送队列。" if message.status == "pending" else message.last_error)
+    flash(_("已重新排入发送队列。") if message.status == "pending" else message.last_error)
     return redirect(url_for("admin_jobs.outbox_message", message_id=message_id))
 
 
@@ -131,7 +139,7 @@ def recipients_save(department_id: int) -> Response:
             now=clock.now(),
             user_id=current_user.id,
         )
-        flash(f"已保存 {department.name} 的提醒收件设置。")
+        flash(_("已保存 %(department_name)s 的提醒收件设置。", department_name=department.name))
     except RecipientError as exc:
         flash(str(exc), "error")
     return redirect(url_for("admin_jobs.recipients"))
@@ -148,13 +156,17 @@ def calendar_save() -> Response:
     try:
         day = date.fromisoformat(request.form.get("day", ""))
     except ValueError:
-        flash("请填写有效日期，如 2027-10-08。", "error")
+        flash(_("请填写有效日期，如 2027-10-08。"), "error")
         return redirect(url_for("admin_jobs.calendar_page"))
     if request.form.get("action") == "remove":
         remove_calendar_day(day)
-        flash(f"已删除 {day.isoformat()} 的本地调整。")
+        flash(_("已删除 %(day)s 的本地调整。", day=day.isoformat()))
     else:
         is_workday = request.form.get("is_workday") == "1"
         set_calendar_day(day, is_workday, request.form.get("note", ""))
-        flash(f"{day.isoformat()} 已设为{'工作日' if is_workday else '休息日'}。")
+        flash(
+            _("%(day)s 已设为工作日。", day=day.isoformat())
+            if is_workday
+            else _("%(day)s 已设为休息日。", day=day.isoformat())
+        )
     return redirect(url_for("admin_jobs.calendar_page"))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -12,6 +15,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from .. import clock
 from ..accounts.service import MIN_PASSWORD, AccountError, authenticate, change_password
 from ..extensions import db, login_manager
+from ..i18n import LOCALES
 from ..models import User
 
 bp = Blueprint("auth", __name__)
@@ -23,16 +27,20 @@ def load_user(user_id: str) -> User | None:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("电子邮箱", validators=[DataRequired("请输入电子邮箱")])
-    password = PasswordField("密码", validators=[DataRequired("请输入密码")])
+    email = EmailField(_l("电子邮箱"), validators=[DataRequired(_l("请输入电子邮箱"))])
+    password = PasswordField(_l("密码"), validators=[DataRequired(_l("请输入密码"))])
 
 
 class PasswordForm(FlaskForm):
-    old = PasswordField("原密码", validators=[DataRequired("请输入原密码")])
+    old = PasswordField(_l("原密码"), validators=[DataRequired(_l("请输入原密码"))])
     new = PasswordField(
-        "新密码", validators=[DataRequired("请输入新密码"), Length(min=MIN_PASSWORD, message=f"至少 {MIN_PASSWORD} 位")]
+        _l("新密码"),
+        validators=[
+            DataRequired(_l("请输入新密码")),
+            Length(min=MIN_PASSWORD, message=_l("至少 %(MIN_PASSWORD)s 位", MIN_PASSWORD=MIN_PASSWORD)),
+        ],
     )
-    confirm = PasswordField("确认新密码", validators=[EqualTo("new", message="两次输入的新密码不一致")])
+    confirm = PasswordField(_l("确认新密码"), validators=[EqualTo("new", message=_l("两次输入的新密码不一致"))])
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -56,10 +64,23 @@ def login() -> str | Response:
     return render_template("auth/login.html", form=form)
 
 
+@bp.post("/language")
+def language() -> Response:
+    """The header's 中文 / English switch: for this session, and saved on the account when logged in."""
+    locale = request.form.get("locale", "")
+    if locale in LOCALES:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            current_user.locale = locale
+            db.session.commit()
+        refresh()
+    return redirect(_safe_next(request.form.get("next")) or url_for("tasks.home"))
+
+
 @bp.post("/logout")
 def logout() -> Response:
     logout_user()
-    flash("已退出登录。")
+    flash(_("已退出登录。"))
     return redirect(url_for("auth.login"))
 
 
@@ -73,6 +94,6 @@ def password() -> str | Response:
         except AccountError as exc:
             form.old.errors = [str(exc)]
         else:
-            flash("密码已修改。")
+            flash(_("密码已修改。"))
             return redirect(url_for("tasks.home"))
     return render_template("auth/password.html", form=form)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock
@@ -44,11 +45,11 @@ def index() -> str:
 @bp.post("/calendar/regenerate")
 def regenerate_feed() -> Response:
     if not _manages_feeds():
-        raise PermissionDenied("只有统筹协调人员和管理员可以重新生成订阅地址。")
+        raise PermissionDenied(_("只有统筹协调人员和管理员可以重新生成订阅地址。"))
     raw = request.form.get("department", "")
     department_id = None if raw == "all" else int(raw) if raw.isdigit() else -1
     if department_id == -1 or (department_id is not None and db.session.get(Department, department_id) is None):
-        raise NotFound("没有这个单位。")
+        raise NotFound(_("没有这个单位。"))
     regenerate(department_id, now=clock.now(), user_id=current_user.id)
-    flash("已重新生成订阅地址，旧地址已失效。")
+    flash(_("已重新生成订阅地址，旧地址已失效。"))
     return redirect(url_for("calendar.index"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import DateField
 from wtforms.fields.choices import SelectChoice
 
@@ -18,16 +20,16 @@ FIELD_LABELS = {
     **CHECKIN_FIELDS,
     **TASK_EDIT_FIELDS,
     **ASSIGNMENT_FIELDS,
-    "state": "状态",
-    "contact_emails": "联系邮箱",
+    "state": _l("状态"),
+    "contact_emails": _l("联系邮箱"),
 }
 
 
 def choices(labels: dict[str, str]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in labels.items()]
+    return [SelectChoice(value, _l(label)) for value, label in labels.items()]
 
 
-def require(allowed: bool, message: str = "您没有权限执行此操作。") -> None:
+def require(allowed: bool, message: str = _l("您没有权限执行此操作。")) -> None:
     if not allowed:
         raise PermissionDenied(message)
 
@@ -63,4 +65,4 @@ class DateInput(DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError("日期格式应为 2025-06-30。") from None
+            raise ValueError(_("日期格式应为 2025-06-30。")) from None

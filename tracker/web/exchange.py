@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -32,24 +34,24 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 # Field names of the history, as the preview shows them.
 FIELD_NAMES = {
-    "title": "名称",
-    "label": "序号",
-    "text": "主要内容",
-    "start": "开始时间",
-    "due": "完成时限",
-    "original_due": "原定完成时限",
-    "reporting_cycle": "报送周期",
-    "parent_id": "上级任务",
-    "section_id": "部分",
-    "position": "排列顺序",
-    "role": "角色",
-    "role_text": "角色原文",
-    "name": "名称",
-    "value": "目标值",
-    "value_min": "区间下限",
-    "value_max": "区间上限",
-    "unit": "单位",
-    "comparison": "比较",
+    "title": _l("名称"),
+    "label": _l("序号"),
+    "text": _l("主要内容"),
+    "start": _l("开始时间"),
+    "due": _l("完成时限"),
+    "original_due": _l("原定完成时限"),
+    "reporting_cycle": _l("报送周期"),
+    "parent_id": _l("上级任务"),
+    "section_id": _l("部分"),
+    "position": _l("排列顺序"),
+    "role": _l("角色"),
+    "role_text": _l("角色原文"),
+    "name": _l("名称"),
+    "value": _l("目标值"),
+    "value_min": _l("区间下限"),
+    "value_max": _l("区间上限"),
+    "unit": _l("单位"),
+    "comparison": _l("比较"),
 }
 
 
@@ -61,7 +63,7 @@ def _xlsx(content: bytes, name: str) -> Response:
 
 def _require_coordinator() -> None:
     if not can_edit_plan(current_user):
-        raise PermissionDenied("只有统筹协调人员可以导入计划。")
+        raise PermissionDenied(_("只有统筹协调人员可以导入计划。"))
 
 
 STALE_AFTER = timedelta(days=1)
@@ -110,16 +112,16 @@ def upload() -> str | Response:
         upload = request.files.get("file")
         params: dict[str, Any] = {}
         if upload is None or not upload.filename:
-            problems.append(("文件", "请选择 .xlsx 文件"))
+            problems.append((_("文件"), _("请选择 .xlsx 文件")))
         if form["mode"] == "new":
             try:
                 start, end = date.fromisoformat(form["start"]), date.fromisoformat(form["end"])
             except ValueError:
-                problems.append(("起止日期", "请填写有效的开始和结束日期（YYYY-MM-DD）"))
+                problems.append((_("起止日期"), _("请填写有效的开始和结束日期（YYYY-MM-DD）")))
             else:
                 params["new_plan"] = {"key": form["key"], "title": form["title"], "start": start, "end": end}
             if not form["key"] or not form["title"]:
-                problems.append(("新计划", "请填写计划编号和名称"))
+                problems.append((_("新计划"), _("请填写计划编号和名称")))
         else:
             params["plan_key"] = form["plan"]
         if not problems and upload is not None:
@@ -130,7 +132,7 @@ def upload() -> str | Response:
             except PlanFileError as exc:
                 problems = exc.problems
             except TrackerError as exc:
-                problems = [("文件", str(exc))]
+                problems = [(_l("文件"), str(exc))]
             else:
                 folder = _upload_dir()
                 _drop_stale_uploads(folder)
@@ -181,7 +183,7 @@ def confirm(token: str) -> str | Response:
     else:
         params["plan_key"] = meta["plan_key"]
     try:
-        report, _ = import_task_workbook(path.read_bytes(), now=clock.now(), **params)
+        report, _written = import_task_workbook(path.read_bytes(), now=clock.now(), **params)
     except PlanFileError as exc:
         return render_template("exchange/upload.html", form={}, plans=_plans(), problems=exc.problems), 422  # type: ignore[return-value]
     finally:
@@ -194,10 +196,10 @@ def confirm(token: str) -> str | Response:
 @bp.post("/plans/import/<token>/cancel")
 def cancel(token: str) -> Response:
     _require_coordinator()
-    path, _ = _pending(token)
+    path, _params = _pending(token)
     path.unlink(missing_ok=True)
     path.with_suffix(".json").unlink(missing_ok=True)
-    flash("已取消导入，未做任何修改。")
+    flash(_("已取消导入，未做任何修改。"))
     return redirect(url_for("exchange.upload"))
 
 
@@ -210,7 +212,7 @@ def values(key: str) -> str | Response:
     if request.method == "POST":
         upload = request.files.get("file")
         if upload is None or not upload.filename:
-            problems.append(("文件", "请选择 .xlsx 文件"))
+            problems.append((_("文件"), _("请选择 .xlsx 文件")))
         else:
             try:
                 rows = import_target_values(
@@ -224,7 +226,7 @@ def values(key: str) -> str | Response:
             except PlanFileError as exc:
                 problems = exc.problems
             else:
-                flash(f"已导入 {len(rows)} 个实际值（{period}）。")
+                flash(_("已导入 %(value)s 个实际值（%(period)s）。", value=len(rows), period=period))
                 return redirect(url_for("exchange.values", key=plan.key))
     status = 422 if problems else 200
     return render_template("exchange/values.html", plan=plan, period=period, problems=problems), status  # type: ignore[return-value]

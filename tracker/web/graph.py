@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -96,10 +97,10 @@ def add_dependency() -> BaseResponse | tuple[str, int]:
             **_who(),
         )
     except ValueError:
-        return _refused(service.LinkError("滞后天数应为整数。"))
+        return _refused(service.LinkError(_("滞后天数应为整数。")))
     except (DependencyCycleError, service.LinkError) as exc:
         return _refused(exc)
-    flash("已添加依赖关系。", "success")
+    flash(_("已添加依赖关系。"), "success")
     return redirect(url_for("graph.links"))
 
 
@@ -107,7 +108,7 @@ def add_dependency() -> BaseResponse | tuple[str, int]:
 def remove_dependency(dependency_id: int) -> BaseResponse:
     _require_coordinator()
     service.remove_dependency(current_plan(clock.today()), dependency_id, **_who())
-    flash("已删除依赖关系（历史记录已保留）。", "success")
+    flash(_("已删除依赖关系（历史记录已保留）。"), "success")
     return redirect(url_for("graph.links"))
 
 
@@ -125,7 +126,7 @@ def add_contribution() -> BaseResponse | tuple[str, int]:
         )
     except service.LinkError as exc:
         return _refused(exc)
-    flash("已添加贡献关系。", "success")
+    flash(_("已添加贡献关系。"), "success")
     return redirect(url_for("graph.links"))
 
 
@@ -133,7 +134,7 @@ def add_contribution() -> BaseResponse | tuple[str, int]:
 def remove_contribution(contribution_id: int) -> BaseResponse:
     _require_coordinator()
     service.remove_contribution(current_plan(clock.today()), contribution_id, **_who())
-    flash("已删除贡献关系（历史记录已保留）。", "success")
+    flash(_("已删除贡献关系（历史记录已保留）。"), "success")
     return redirect(url_for("graph.links"))
 
 

@@ -6,9 +6,11 @@ Read-only GETs: each parses its query string, calls the services in ``tracker.le
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request
+from flask_babel import gettext as _
 
 from .. import clock
 from ..extensions import db
+from ..i18n import Labels
 from ..leadership import export, snapshot, svg
 from ..leadership.assessment import assess
 from ..leadership.dashboard import LIGHT_COLOURS, STATUS_COLOURS, build_dashboard
@@ -27,7 +29,7 @@ bp = Blueprint("leadership", __name__)
 @bp.record_once
 def _template_globals(state) -> None:  # type: ignore[no-untyped-def]
     # globals, not a context processor: imported macros (leadership/macros.html) see only globals
-    state.app.jinja_env.globals.update(LIGHT_LABELS=LIGHT_LABELS)
+    state.app.jinja_env.globals.update(LIGHT_LABELS=Labels(LIGHT_LABELS))
 
 
 def _snapshot() -> tuple[Plan, snapshot.Snapshot]:
@@ -48,13 +50,15 @@ def _matrix():  # type: ignore[no-untyped-def]
 
 @bp.get("/dashboard")
 def dashboard() -> str:
-    _, snap = _snapshot()
+    _plan, snap = _snapshot()
     d = build_dashboard(snap)
     status_chart = svg.bars(
-        [(TASK_STATUSES[k], v, STATUS_COLOURS[k]) for k, v in d.status_counts.items() if k in STATUS_COLOURS],
-        title="按状态",
+        [(_(TASK_STATUSES[k]), v, STATUS_COLOURS[k]) for k, v in d.status_counts.items() if k in STATUS_COLOURS],
+        title=_("按状态"),
     )
-    light_chart = svg.donut([(LIGHT_LABELS[k], v, LIGHT_COLOURS[k]) for k, v in d.light_counts.items()], title="按预警")
+    light_chart = svg.donut(
+        [(_(LIGHT_LABELS[k]), v, LIGHT_COLOURS[k]) for k, v in d.light_counts.items()], title=_("按预警")
+    )
     return render_template("leadership/dashboard.html", d=d, status_chart=status_chart, light_chart=light_chart)
 
 
@@ -82,7 +86,7 @@ def matrix_xlsx() -> Response:
 
 @bp.get("/matrix.csv")
 def matrix_csv() -> Response:
-    _, _, m = _matrix()
+    _plan, _snap, m = _matrix()
     return _download(export.matrix_csv(m), "matrix.csv", "text/csv; charset=utf-8")
 
 
@@ -133,7 +137,7 @@ def assessment() -> str:
         current=current,
         rule=rule,
         weights=rule.weights(),
-        labels=COMPONENT_LABELS,
+        labels=Labels(COMPONENT_LABELS),
     )
 
 

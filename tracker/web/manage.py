@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -36,10 +38,10 @@ bp = Blueprint("manage", __name__)
 
 
 class TaskEditForm(FlaskForm):
-    title = StringField("任务名称", validators=[DataRequired("任务名称不能为空"), Length(max=200)])
-    due = DateInput("完成时限", validators=[InputRequired("请填写完成时限（如 2025-06-30）")])
+    title = StringField(_l("任务名称"), validators=[DataRequired(_l("任务名称不能为空")), Length(max=200)])
+    due = DateInput(_l("完成时限"), validators=[InputRequired(_l("请填写完成时限（如 2025-06-30）"))])
     reporting_cycle = SelectField(
-        "报送周期", choices=choices(REPORTING_CYCLES), validate_choice=False
+        _l("报送周期"), choices=choices(REPORTING_CYCLES), validate_choice=False
     )  # the service says why
     version_id = HiddenField()
     original = HiddenField()
@@ -47,7 +49,9 @@ class TaskEditForm(FlaskForm):
 
 @bp.route("/tasks/<code>/edit", methods=["GET", "POST"])
 def edit_task(code: str) -> str | Response | tuple[str, int]:
-    require(current_user.is_authenticated and permissions.can_edit_plan(current_user), "只有统筹协调人员可以编辑任务。")
+    require(
+        current_user.is_authenticated and permissions.can_edit_plan(current_user), _("只有统筹协调人员可以编辑任务。")
+    )
     task = task_by_code(code)
     form = TaskEditForm(obj=task if request.method == "GET" else None)
     conflict = None
@@ -82,13 +86,13 @@ def edit_task(code: str) -> str | Response | tuple[str, int]:
                 db.session.rollback()
                 form.title.errors = [str(exc)]
             else:
-                flash("任务已更新。")
+                flash(_("任务已更新。"))
                 return redirect(url_for("tasks.detail", code=code))
     return render_template("manage/edit_task.html", task=task, form=form, conflict=conflict), status
 
 
 class ContactsForm(FlaskForm):
-    contact_emails = TextAreaField("联系邮箱（逗号分隔）", validators=[Length(max=2000)])
+    contact_emails = TextAreaField(_l("联系邮箱（逗号分隔）"), validators=[Length(max=2000)])
     version_id = HiddenField()
     original = HiddenField()
 
@@ -96,11 +100,11 @@ class ContactsForm(FlaskForm):
 @bp.route("/departments/<int:department_id>/contacts", methods=["GET", "POST"])
 def contacts(department_id: int) -> str | Response | tuple[str, int]:
     require(
-        current_user.is_authenticated and permissions.can_edit_plan(current_user), "只有统筹协调人员可以修改联系人。"
+        current_user.is_authenticated and permissions.can_edit_plan(current_user), _("只有统筹协调人员可以修改联系人。")
     )
     department = db.session.get(Department, department_id)
     if department is None:
-        raise NotFound("没有这个单位。")
+        raise NotFound(_("没有这个单位。"))
     form = ContactsForm()
     conflict = None
     status = 200
@@ -129,7 +133,7 @@ def contacts(department_id: int) -> str | Response | tuple[str, int]:
             form.contact_emails.errors = [str(exc)]
             status = 400
         else:
-            flash("联系人已更新。")
+            flash(_("联系人已更新。"))
             return redirect(url_for("manage.contacts", department_id=department_id))
     else:
         status = 400
@@ -140,7 +144,8 @@ def contacts(department_id: int) -> str | Response | tuple[str, int]:
 def assignments(code: str) -> str | Response | tuple[str, int]:
     """Coordinators: the task's departments; edit a role (POST to edit_assignment) or add one (POST here)."""
     require(
-        current_user.is_authenticated and permissions.can_edit_plan(current_user), "只有统筹协调人员可以调整责任分工。"
+        current_user.is_authenticated and permissions.can_edit_plan(current_user),
+        _("只有统筹协调人员可以调整责任分工。"),
     )
     task = task_by_code(code)
     error = None
@@ -158,7 +163,7 @@ def assignments(code: str) -> str | Response | tuple[str, int]:
             db.session.rollback()
             error, status = str(exc), 400
         else:
-            flash("已添加责任单位。")
+            flash(_("已添加责任单位。"))
             return redirect(url_for("manage.assignments", code=code))
     return _assignments_page(task, error=error, status=status)
 
@@ -183,11 +188,12 @@ def _assignments_page(
 @bp.post("/assignments/<int:assignment_id>")
 def edit_assignment(assignment_id: int) -> Response | tuple[str, int]:
     require(
-        current_user.is_authenticated and permissions.can_edit_plan(current_user), "只有统筹协调人员可以调整责任分工。"
+        current_user.is_authenticated and permissions.can_edit_plan(current_user),
+        _("只有统筹协调人员可以调整责任分工。"),
     )
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None:
-        raise NotFound("没有这条责任分工。")
+        raise NotFound(_("没有这条责任分工。"))
     task = assignment.task
     values = {name: request.form.get(name, "").strip() for name in ASSIGNMENT_FIELDS}
     try:
@@ -207,5 +213,5 @@ def edit_assignment(assignment_id: int) -> Response | tuple[str, int]:
     except ReportError as exc:
         db.session.rollback()
         return _assignments_page(task, error=str(exc), status=400, kept={"id": str(assignment_id), **values})
-    flash("责任分工已更新。")
+    flash(_("责任分工已更新。"))
     return redirect(url_for("manage.assignments", code=task.code))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -29,5 +30,5 @@ def tokens() -> str | Response:
 @bp.post("/profile/tokens/<int:token_id>/revoke")
 def revoke(token_id: int) -> Response:
     token = revoke_token(current_user, token_id, now=clock.now())
-    flash(f"令牌“{token.name}”已撤销。")
+    flash(_("令牌“%(token_name)s”已撤销。", token_name=token.name))
     return redirect(url_for("profile.tokens"))

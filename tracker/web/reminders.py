@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, current_app, redirect, render_template, session
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from .. import clock
@@ -24,7 +25,7 @@ def follow_link(token: str) -> Response | tuple[str, int]:
         payload = read_token(current_app.config["SECRET_KEY"], token, max_age_seconds=max_age, now=now)
     except LinkError as exc:
         expired = "过期" in str(exc)
-        return render_template("reminders/link_error.html", message=str(exc)), 410 if expired else 400
+        return render_template("reminders/link_error.html", message=gettext(str(exc))), 410 if expired else 400
     store_grant(session, payload, expires=now + timedelta(hours=GRANT_HOURS))
     # reports.form is another blueprint's page: build its path, not its endpoint.
     return redirect(f"/tasks/{payload['task_code']}/report?period={payload['period']}")

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
@@ -23,6 +25,7 @@ from .. import clock
 from ..accounts import permissions
 from ..errors import NotFound
 from ..extensions import db
+from ..i18n import Labels
 from ..models import Attachment, CheckIn, Department, ExtensionRequest, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
@@ -55,31 +58,31 @@ from .grants import grant_for
 bp = Blueprint("reports", __name__)
 
 HISTORY_FIELDS = {
-    "status": "状态",
-    "progress": "进度",
-    "closed_on": "销号日期",
-    "due": "完成时限",
-    "title": "任务名称",
-    "reporting_cycle": "报送周期",
-    "acknowledged_at": "签收时间",
-    "acknowledged_by_id": "签收人",
-    "contact_emails": "联系邮箱",
-    "role": "角色",
-    "role_text": "原文表述",
-    "note": "备注",
+    "status": _l("状态"),
+    "progress": _l("进度"),
+    "closed_on": _l("销号日期"),
+    "due": _l("完成时限"),
+    "title": _l("任务名称"),
+    "reporting_cycle": _l("报送周期"),
+    "acknowledged_at": _l("签收时间"),
+    "acknowledged_by_id": _l("签收人"),
+    "contact_emails": _l("联系邮箱"),
+    "role": _l("角色"),
+    "role_text": _l("原文表述"),
+    "note": _l("备注"),
 }
 HISTORY_ACTIONS = {
-    "create": "创建",
-    "breakdown": "分解出子任务",
-    "extension_request": "申请延期",
-    "extension_rejected": "延期被驳回",
+    "create": _l("创建"),
+    "breakdown": _l("分解出子任务"),
+    "extension_request": _l("申请延期"),
+    "extension_rejected": _l("延期被驳回"),
 }
 
 
 @bp.record_once
 def _globals(state: Any) -> None:
     state.app.jinja_env.globals.update(
-        CHECKIN_STATES=CHECKIN_STATES, HISTORY_FIELDS=HISTORY_FIELDS, HISTORY_ACTIONS=HISTORY_ACTIONS
+        CHECKIN_STATES=Labels(CHECKIN_STATES), HISTORY_FIELDS=HISTORY_FIELDS, HISTORY_ACTIONS=HISTORY_ACTIONS
     )
 
 
@@ -131,13 +134,13 @@ def report_panel(task: Task) -> dict[str, Any]:
 
 class CheckInForm(FlaskForm):
     status = SelectField(
-        "状态", choices=choices(TASK_STATUSES), validators=[DataRequired("请选择状态")], validate_choice=False
+        _l("状态"), choices=choices(TASK_STATUSES), validators=[DataRequired(_l("请选择状态"))], validate_choice=False
     )
-    percent = StringField("完成百分比（%）", validators=[InputRequired("请填写完成百分比（0—100）")])
-    narrative = TextAreaField("进展情况", validators=[Length(max=20000)])
-    problems = TextAreaField("存在问题", validators=[Length(max=20000)])
-    next_steps = TextAreaField("下步计划", validators=[Length(max=20000)])
-    evidence = MultipleFileField("佐证材料")
+    percent = StringField(_l("完成百分比（%）"), validators=[InputRequired(_l("请填写完成百分比（0—100）"))])
+    narrative = TextAreaField(_l("进展情况"), validators=[Length(max=20000)])
+    problems = TextAreaField(_l("存在问题"), validators=[Length(max=20000)])
+    next_steps = TextAreaField(_l("下步计划"), validators=[Length(max=20000)])
+    evidence = MultipleFileField(_l("佐证材料"))
     checkin_id = HiddenField()
     version_id = HiddenField()
     original = HiddenField()
@@ -155,7 +158,7 @@ def _reporter(task: Task) -> Reporter:
     if current_user.is_authenticated:
         require(
             permissions.can_report(current_user, task.assignments),
-            "只有承担本任务的单位的填报员才能报送进展。",
+            _("只有承担本任务的单位的填报员才能报送进展。"),
         )
         department = db.session.get(Department, current_user.department_id)
         assert department is not None
@@ -187,15 +190,15 @@ def _parse_values(targets: list[Any]) -> tuple[list[ValueInput], dict[int, str],
         raw[t.id] = (text, source)
         if not text:
             if source:
-                errors[t.id] = "填写了来源，请同时填写实际值。"
+                errors[t.id] = _("填写了来源，请同时填写实际值。")
             continue
         try:
             number = float(text.replace(",", ""))
         except ValueError:
-            errors[t.id] = f"实际值应为数字：{text}"
+            errors[t.id] = _("实际值应为数字：%(text)s", text=text)
             continue
         if not source:
-            errors[t.id] = "请注明数据来源。"
+            errors[t.id] = _("请注明数据来源。")
             continue
         values.append(ValueInput(t.id, number, source))
     return values, errors, raw
@@ -209,10 +212,10 @@ def _read_post(
     ok = form.validate_on_submit() and not target_errors
     percent = int_or_none(form.percent.data)
     if percent is None or not 0 <= percent <= 100:
-        form.percent.errors = [*form.percent.errors, "完成百分比应为 0 到 100 之间的整数。"]
+        form.percent.errors = [*form.percent.errors, _("完成百分比应为 0 到 100 之间的整数。")]
         ok = False
     if submit and not (form.narrative.data or "").strip():
-        form.narrative.errors = [*form.narrative.errors, "提交前请填写进展情况。"]
+        form.narrative.errors = [*form.narrative.errors, _("提交前请填写进展情况。")]
         ok = False
     uploads: list[tuple[str, bytes]] = []
     for f in form.evidence.data or []:
@@ -246,7 +249,7 @@ def form(code: str) -> str | Response | tuple[str, int]:
     try:
         period = reporting_period(task, clock.today(), request.args.get("period") or reporter.grant_period)
     except ValueError as exc:
-        return render_template("error.html", title="报送期有误", message=str(exc)), 400
+        return render_template("error.html", title=_("报送期有误"), message=str(exc)), 400
     targets = reportable_targets(task, reporter.department)
     current = latest_checkin(task.id, reporter.department.id, period.key)
     form = CheckInForm()
@@ -309,7 +312,7 @@ def form(code: str) -> str | Response | tuple[str, int]:
                         now=clock.now(),
                     )
                 db.session.commit()
-                flash("已提交，等待审核。" if submit else "草稿已保存。")
+                flash(_("已提交，等待审核。") if submit else _("草稿已保存。"))
                 if submit and current_user.is_authenticated:
                     return redirect(url_for("tasks.detail", code=task.code))
                 return redirect(url_for("reports.form", code=task.code, period=period.key))
@@ -331,7 +334,7 @@ def form(code: str) -> str | Response | tuple[str, int]:
         editable=editable,
         conflict=conflict,
         conflict_message=conflict_message,
-        states=CHECKIN_STATES,
+        states=Labels(CHECKIN_STATES),
     ), status
 
 
@@ -339,13 +342,13 @@ def form(code: str) -> str | Response | tuple[str, int]:
 def download(attachment_id: int) -> Response:
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None:
-        raise NotFound("没有这个附件。")
+        raise NotFound(_("没有这个附件。"))
     checkin = db.session.get(CheckIn, attachment.checkin_id)
     assert checkin is not None
     require(checkin.state != "draft" or checkin.department_id == current_user.department_id)
     path = stored_path(current_app.config["UPLOAD_FOLDER"], attachment)
     if not path.is_file():
-        raise NotFound("附件文件已丢失，请联系管理员。")
+        raise NotFound(_("附件文件已丢失，请联系管理员。"))
     response = send_file(path, mimetype=attachment.content_type, as_attachment=True, download_name=attachment.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -356,14 +359,16 @@ def download(attachment_id: int) -> Response:
 
 
 class ReviewForm(FlaskForm):
-    decision = SelectField("审核结果", choices=choices({"approve": "通过", "return": "退回"}), validate_choice=False)
-    comment = TextAreaField("审核意见", validators=[Length(max=5000)])
+    decision = SelectField(
+        _l("审核结果"), choices=choices({"approve": _l("通过"), "return": _l("退回")}), validate_choice=False
+    )
+    comment = TextAreaField(_l("审核意见"), validators=[Length(max=5000)])
     version_id = HiddenField()
 
 
 @bp.get("/reviews")
 def queue() -> str:
-    require(current_user.role in {"coordinator", "leader", "admin"}, "待审核清单供统筹协调人员使用。")
+    require(current_user.role in {"coordinator", "leader", "admin"}, _("待审核清单供统筹协调人员使用。"))
     checkins = queries.review_queue()
     extensions = queries.pending_extensions()
     tasks = queries.tasks_by_id({e.task_id for e in extensions})
@@ -384,9 +389,9 @@ def queue() -> str:
 def review(checkin_id: int) -> str | Response | tuple[str, int]:
     checkin = db.session.get(CheckIn, checkin_id)
     if checkin is None or checkin.state == "draft":
-        raise NotFound("没有这份报告。")
+        raise NotFound(_("没有这份报告。"))
     if request.method == "POST":
-        require(permissions.can_review(current_user), "只有统筹协调人员可以审核报告。")
+        require(permissions.can_review(current_user), _("只有统筹协调人员可以审核报告。"))
     form = ReviewForm()
     status = 200
     if request.method == "GET":
@@ -410,7 +415,7 @@ def review(checkin_id: int) -> str | Response | tuple[str, int]:
             form.comment.errors = [str(exc)]
             status = 400
         else:
-            flash("已通过。" if form.decision.data == "approve" else "已退回，并通知报送单位修改。")
+            flash(_("已通过。") if form.decision.data == "approve" else _("已退回，并通知报送单位修改。"))
             return redirect(url_for("reports.queue"))
     else:
         status = 400
@@ -423,7 +428,7 @@ def review(checkin_id: int) -> str | Response | tuple[str, int]:
         chain=queries.checkin_chain(checkin),
         closing=is_closing_request(checkin, checkin.task.assignments),
         can_review=permissions.can_review(current_user) and checkin.state == "submitted",
-        states=CHECKIN_STATES,
+        states=Labels(CHECKIN_STATES),
     ), status
 
 
@@ -437,17 +442,17 @@ def my() -> str | Response:
     department = db.session.get(Department, current_user.department_id)
     assert department is not None
     return render_template(
-        "reports/my.html", home=queries.department_home(department, clock.today()), states=CHECKIN_STATES
+        "reports/my.html", home=queries.department_home(department, clock.today()), states=Labels(CHECKIN_STATES)
     )
 
 
 @bp.post("/tasks/<code>/acknowledge")
 def acknowledge_task(code: str) -> Response:
     task = task_by_code(code)
-    require(permissions.can_acknowledge(current_user, task.assignments), "只有承担本任务的单位可以签收。")
+    require(permissions.can_acknowledge(current_user, task.assignments), _("只有承担本任务的单位可以签收。"))
     assignment = next(a for a in task.assignments if a.department_id == current_user.department_id)
     acknowledge(assignment=assignment, now=clock.now(), user_id=current_user.id)
-    flash("已签收。")
+    flash(_("已签收。"))
     return redirect(request.referrer if _same_site(request.referrer) else url_for("tasks.detail", code=code))
 
 
@@ -457,7 +462,7 @@ def _same_site(url: str | None) -> bool:
 
 @bp.get("/assignments/pending")
 def pending_assignments() -> str:
-    require(current_user.role in {"coordinator", "leader", "admin"}, "本页供统筹协调人员使用。")
+    require(current_user.role in {"coordinator", "leader", "admin"}, _("本页供统筹协调人员使用。"))
     return render_template("reports/pending_assignments.html", assignments=queries.unacknowledged_assignments())
 
 
@@ -465,13 +470,13 @@ def pending_assignments() -> str:
 
 
 class ExtensionForm(FlaskForm):
-    new_due = DateInput("申请延期至", validators=[InputRequired("请填写新的完成时限（如 2025-06-30）")])
-    reason = TextAreaField("延期理由", validators=[DataRequired("请填写延期理由"), Length(max=5000)])
+    new_due = DateInput(_l("申请延期至"), validators=[InputRequired(_l("请填写新的完成时限（如 2025-06-30）"))])
+    reason = TextAreaField(_l("延期理由"), validators=[DataRequired(_l("请填写延期理由")), Length(max=5000)])
 
 
 class DecisionForm(FlaskForm):
-    decision = SelectField("审批结果", choices=choices({"approve": "同意", "reject": "不同意"}))
-    comment = TextAreaField("意见", validators=[Optional(), Length(max=5000)])
+    decision = SelectField(_l("审批结果"), choices=choices({"approve": _l("同意"), "reject": _l("不同意")}))
+    comment = TextAreaField(_l("意见"), validators=[Optional(), Length(max=5000)])
     version_id = HiddenField()
 
 
@@ -480,7 +485,7 @@ def extension(code: str) -> str | Response | tuple[str, int]:
     task = task_by_code(code)
     require(
         current_user.is_authenticated and permissions.can_request_extension(current_user, task.assignments),
-        "只有牵头单位可以申请延期。",
+        _("只有牵头单位可以申请延期。"),
     )
     form = ExtensionForm()
     status = 200
@@ -500,20 +505,20 @@ def extension(code: str) -> str | Response | tuple[str, int]:
                 db.session.rollback()
                 form.new_due.errors = [str(exc)]
             else:
-                flash("延期申请已提交，等待审批。")
+                flash(_("延期申请已提交，等待审批。"))
                 return redirect(url_for("tasks.detail", code=code))
     return render_template("reports/extension.html", task=task, form=form), status
 
 
 @bp.post("/extensions/<int:request_id>")
 def decide(request_id: int) -> str | Response | tuple[str, int]:
-    require(permissions.can_review(current_user), "只有统筹协调人员可以审批延期申请。")
+    require(permissions.can_review(current_user), _("只有统筹协调人员可以审批延期申请。"))
     row = db.session.get(ExtensionRequest, request_id)
     if row is None:
-        raise NotFound("没有这份延期申请。")
+        raise NotFound(_("没有这份延期申请。"))
     form = DecisionForm()
     if not form.validate_on_submit():
-        return render_template("error.html", title="输入有误", message="请选择同意或不同意。"), 400
+        return render_template("error.html", title=_("输入有误"), message=_("请选择同意或不同意。")), 400
     try:
         decide_extension(
             request_id=request_id,
@@ -525,8 +530,8 @@ def decide(request_id: int) -> str | Response | tuple[str, int]:
         )
     except StaleEdit as exc:
         db.session.rollback()
-        return render_template("error.html", title="数据已被他人修改", message=str(exc)), 409
-    flash("已同意延期。" if form.decision.data == "approve" else "已驳回延期申请。")
+        return render_template("error.html", title=_("数据已被他人修改"), message=str(exc)), 409
+    flash(_("已同意延期。") if form.decision.data == "approve" else _("已驳回延期申请。"))
     return redirect(url_for("reports.queue"))
 
 
@@ -534,10 +539,10 @@ def decide(request_id: int) -> str | Response | tuple[str, int]:
 
 
 class SubTaskForm(FlaskForm):
-    code = StringField("编号", validators=[DataRequired("请填写编号，如 3.1.1")])
-    label = StringField("序号", validators=[DataRequired("请填写序号，如 三（一）1")])
-    title = StringField("名称", validators=[DataRequired("请填写子任务名称"), Length(max=200)])
-    due = DateInput("完成时限", validators=[InputRequired("请填写完成时限（如 2025-06-30）")])
+    code = StringField(_l("编号"), validators=[DataRequired(_l("请填写编号，如 3.1.1"))])
+    label = StringField(_l("序号"), validators=[DataRequired(_l("请填写序号，如 三（一）1"))])
+    title = StringField(_l("名称"), validators=[DataRequired(_l("请填写子任务名称")), Length(max=200)])
+    due = DateInput(_l("完成时限"), validators=[InputRequired(_l("请填写完成时限（如 2025-06-30）"))])
 
 
 @bp.route("/tasks/<code>/breakdown", methods=["GET", "POST"])
@@ -545,7 +550,7 @@ def breakdown(code: str) -> str | Response | tuple[str, int]:
     task = task_by_code(code)
     require(
         current_user.is_authenticated and permissions.can_break_down(current_user, task.assignments),
-        "只有牵头单位可以分解任务。",
+        _("只有牵头单位可以分解任务。"),
     )
     form = SubTaskForm()
     departments = list(db.session.scalars(db.select(Department).order_by(Department.position, Department.id)))
@@ -581,7 +586,7 @@ def breakdown(code: str) -> str | Response | tuple[str, int]:
                 db.session.rollback()
                 form.code.errors = [str(exc)]
             else:
-                flash(f"已分解出子任务 {sub.label}。")
+                flash(_("已分解出子任务 %(sub_label)s。", sub_label=sub.label))
                 return redirect(url_for("tasks.detail", code=sub.code))
     return render_template(
         "reports/breakdown.html", task=task, form=form, departments=departments, chosen=chosen

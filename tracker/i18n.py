@@ -1,0 +1,160 @@
+"""The interface language: Chinese by default, English switchable.
+
+Source strings are the Chinese text (the msgids); ``tracker/translations/en`` holds the English.
+The language is, in order: the logged-in user's saved choice, the session's choice (the switch in
+the header), the browser's Accept-Language (best match), Chinese. The plan's own content (titles,
+department names, targets) is data and is never translated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import date
+
+from flask import Flask, has_request_context, request, session
+from flask_babel import Babel, format_date, get_locale, gettext, refresh
+from flask_login import current_user
+
+DEFAULT_LOCALE = "zh_CN"
+LOCALES = ("zh_CN", "en")
+# What <html lang> says for each locale.
+HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return DEFAULT_LOCALE  # emails, CLI and the scheduler speak Chinese
+    user_locale = getattr(current_user, "locale", None) if current_user.is_authenticated else None
+    if user_locale in LOCALES:
+        return user_locale
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES, default=DEFAULT_LOCALE) or DEFAULT_LOCALE
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    babel.init_app(app, locale_selector=select_locale)
+
+    # Flask-Babel caches the locale on ``g``, which outlives a request wherever an app context is
+    # held open around several (the scheduler, the tests): choose afresh for every request, and
+    # let what runs after it (emails) fall back to Chinese.
+    @app.before_request
+    def choose_locale() -> None:
+        refresh()
+
+    @app.teardown_request
+    def forget_locale(exc: BaseException | None) -> None:
+        refresh()
+
+    @app.context_processor
+    def language() -> dict[str, object]:
+        locale = select_locale()
+        return {"current_locale": locale, "html_lang": HTML_LANG.get(locale, "zh-CN")}
+
+    app.jinja_env.filters.update(label=label, reason=reason, period=period, day=day)
+
+
+def N_(message: str) -> str:  # noqa: N802  (the conventional name pybabel extracts)
+    """Mark a constant for extraction; it is translated where it is shown (``|label`` in templates)."""
+    return message
+
+
+class Labels(Mapping[str, str]):
+    """A label dict (``ROLES``, ``TASK_STATUSES`` …) seen through the current language, for templates.
+
+    The dicts themselves stay Chinese: services, exports and the API use them as they are.
+    """
+
+    def __init__(self, labels: Mapping[str, str]) -> None:
+        self._labels = labels
+
+    def __getitem__(self, key: str) -> str:
+        return gettext(self._labels[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+
+def label(text: object) -> str:
+    """A constant label (a role, a status, a kind) in the current language; anything else unchanged."""
+    if not isinstance(text, str) or not text:
+        return text  # type: ignore[return-value]
+    for pattern, message in _PATTERNS:
+        if m := pattern.match(text):
+            return gettext(message, **m.groupdict())
+    for prefix in _PREFIXES:
+        if text.startswith(prefix) and text != prefix:
+            return gettext(prefix) + text[len(prefix) :]
+    return gettext(text)
+
+
+# The warning-light reasons are computed in Chinese (tracker/lights.py, and matched there);
+# they are translated only when shown.
+_REASONS = [
+    (re.compile(r"^已逾期 (\d+) 天$"), N_("已逾期 %(n)s 天")),
+    (re.compile(r"^进度落后时序 (\d+) 个百分点$"), N_("进度落后时序 %(n)s 个百分点")),
+    (re.compile(r"^距截止还有 (-?\d+) 天$"), N_("距截止还有 %(n)s 天")),
+]
+_FIXED_REASONS = [N_("报送状态为滞后"), N_("报送状态为受阻"), N_("本期进展未报送")]
+# Messages raised in Chinese by modules that match on their text; translated where shown.
+_LINK_ERRORS = [N_("链接已过期，请登录系统填报。"), N_("链接无效。")]
+
+
+_PERIODS = [
+    (re.compile(r"^(\d{4})年第([一二三四])季度$"), N_("%(year)s年第%(n)s季度")),
+    (re.compile(r"^(\d{4})年(\d{1,2})月$"), N_("%(year)s年%(n)s月")),
+    (re.compile(r"^(\d{4})年度$"), N_("%(year)s年度")),
+]
+_QUARTERS = {"一": "1", "二": "2", "三": "3", "四": "4"}
+# Label-like texts that carry data after a fixed prefix (a scheduled job's name, for one).
+_PREFIXES = [N_("进展报送通知：")]
+# Labels built with numbers in them (assessment windows, their details).
+_PATTERNS = [
+    (re.compile(r"^(?P<year>\d{4}) 年度考核$"), N_("%(year)s 年度考核")),
+    (re.compile(r"^中期评估（(?P<start>\d{4})—(?P<end>\d{4})）$"), N_("中期评估（%(start)s—%(end)s）")),
+    (re.compile(r"^五年总体考核（(?P<start>\d{4})—(?P<end>\d{4})）$"), N_("五年总体考核（%(start)s—%(end)s）")),
+    (re.compile(r"^(?P<n>\d+) 项目标$"), N_("%(n)s 项目标")),
+]
+
+
+def _chinese() -> bool:
+    locale = get_locale()  # Babel spells zh_CN as zh_Hans_CN
+    return locale is None or locale.language == "zh"
+
+
+def period(text: str) -> str:
+    """A period's label (``2024年第二季度``) in the current language."""
+    if _chinese():
+        return text
+    for pattern, message in _PERIODS:
+        m = pattern.match(text or "")
+        if m:
+            return gettext(message, year=m.group(1), n=_QUARTERS.get(m.group(2), m.group(2)))
+    return text
+
+
+def day(value: date | None) -> str:
+    """A date as the interface shows it: ``2025-06-30`` in Chinese (as the plan writes dates), the
+    locale's medium format in English (``Jun 30, 2025``)."""
+    if value is None:
+        return "—"
+    if _chinese():
+        return value.isoformat()
+    return format_date(value, "medium")
+
+
+def reason(text: str) -> str:
+    for pattern, message in _REASONS:
+        m = pattern.match(text)
+        if m:
+            return gettext(message, n=m.group(1))
+    return gettext(text)
