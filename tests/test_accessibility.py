@@ -56,6 +56,7 @@ NOT_PAGES = {
     "graph.export",
     "exchange.tasks_xlsx",
     "tasks.home",  # redirects to each role's landing page
+    "auth.healthz",  # a JSON health check for the load balancer
 }
 
 

@@ -19,6 +19,12 @@ PROJECT_ROOT = config_module.PROJECT_ROOT
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    if not (PROJECT_ROOT / "templates").is_dir():
+        # templates/, migrations/ and seeds/ live in the checkout, not in the installed package.
+        raise RuntimeError(
+            f"tracker: no templates/ under {PROJECT_ROOT}. Run it from its checkout directory "
+            "(flask --app wsgi …, gunicorn wsgi:app there), not from an installed copy: see docs/deploy.md."
+        )
     app = Flask(
         __name__,
         instance_path=str(PROJECT_ROOT / "instance"),

@@ -45,7 +45,14 @@ def register_web(app: Flask) -> None:
 
     # An intranet system: every page but the login form, static files and the signed reminder link
     # needs an account. A grant from a signed link opens the one report form it names, nothing else.
-    public_endpoints = {"auth.login", "auth.language", "static", "reminders.follow_link", "calendar.feed"}
+    public_endpoints = {
+        "auth.login",
+        "auth.language",
+        "auth.healthz",
+        "static",
+        "reminders.follow_link",
+        "calendar.feed",
+    }
     grant_endpoints = {"reports.form"}
 
     @app.before_request

@@ -97,3 +97,14 @@ def password() -> str | Response:
             flash(_("密码已修改。"))
             return redirect(url_for("tasks.home"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[dict[str, str], int]:
+    """For load balancers and monitoring: 200 when the database answers, 503 when not; no login."""
+    try:
+        db.session.execute(db.text("SELECT 1"))
+    except Exception:
+        db.session.rollback()
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}, 200
