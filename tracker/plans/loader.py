@@ -35,6 +35,7 @@ from ..models import (
     TargetValue,
     Task,
 )
+from ..models.org import ROLES
 from .schema import PlanData
 
 ACTOR = N_("计划文件导入")
@@ -307,7 +308,7 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
                     note=a["note"],
                     position=pos,
                 ),
-                f"{entry['code']}:{a['name']}:{a['role']}",
+                f"{entry['code']} · {a['name']} · {ROLES[a['role']]}",
             )
             for entry in data.tasks
             for pos, a in enumerate(entry["departments"])
