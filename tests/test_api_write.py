@@ -194,7 +194,7 @@ def test_review_rules(mini_plan, bearer, client: FlaskClient) -> None:
     assert again.status_code == 409  # no longer submitted
 
     assert (
-        client.post("/api/v1/checkins/9999/review", json={"decision": "approve"}, headers=coordinator).status_code
+        client.post("/api/v1/checkins/999999999/review", json={"decision": "approve"}, headers=coordinator).status_code
         == 404
     )
     draft = _post(
