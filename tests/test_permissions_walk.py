@@ -75,6 +75,16 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
     ),
     # The JSON API authenticates by token only: a session is not enough, and nobody is redirected.
     "api.unknown": (lambda f: "/api/v1/tasks", {}, dict.fromkeys(ROLES, UNAUTHORIZED)),
+    "api.checkin_create": (
+        lambda f: "/api/v1/tasks/3.1/checkins",
+        {"status": "in_progress", "percent": "10"},
+        dict.fromkeys(ROLES, UNAUTHORIZED),
+    ),
+    "api.checkin_review": (
+        lambda f: f"/api/v1/checkins/{f['checkin']}/review",
+        {"decision": "approve"},
+        dict.fromkeys(ROLES, UNAUTHORIZED),
+    ),
     "calendar.regenerate_feed": (lambda f: "/calendar/regenerate", {"scope": "plan"}, only("coordinator", "admin")),
     "exchange.upload": (lambda f: "/plans/import", {}, only("coordinator")),
     "exchange.confirm": (lambda f: "/plans/import/" + "0" * 32, {}, only("coordinator")),

@@ -73,7 +73,7 @@ def parse_period(key: str) -> Period:
             year, month = key.split("-")
             return period_for(date(int(year), int(month), 1), "month")
         return period_for(date(int(key), 1, 1), "year")
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(f"无效的报送期：{key!r}（应为 2024Q2、2024-05 或 2024）") from None
 
 

@@ -139,6 +139,8 @@ SCHEMAS: dict[str, Any] = {
             "problems": _S,
             "next_steps": _S,
             "submitted_at": _NS,
+            "supersedes": {"type": ["integer", "null"], "description": "被本报告取代的已退回报告"},
+            "version_id": {"type": "integer", "description": "再次保存或审核时带回，用于发现并发修改"},
         }
     ),
     "Matrix": _obj(
@@ -159,6 +161,43 @@ SCHEMAS: dict[str, Any] = {
     ),
 }
 
+
+_TEXT = {"type": "string", "maxLength": 20000}
+_VERSION = {"type": "integer", "minimum": 1}
+SCHEMAS["CheckInRequest"] = _obj(
+    {
+        "period": {"type": "string", "description": "报送期，如 2024Q2；缺省为当前报送期（与网页表单相同）"},
+        "status": {"type": "string", "enum": list(TASK_STATUSES)},
+        "percent": {"type": "integer", "minimum": 0, "maximum": 100},
+        "narrative": {**_TEXT, "description": "进展情况；提交时必填"},
+        "problems": _TEXT,
+        "next_steps": _TEXT,
+        "values": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "target_key": {"type": "string", "description": "本任务（及本单位所在县）的目标编号"},
+                    "value": {"type": "number"},
+                    "source": {"type": "string", "minLength": 1, "maxLength": 255, "description": "数据来源"},
+                }
+            ),
+        },
+        "submit": {"type": "boolean", "default": True, "description": "false：只保存草稿"},
+        "version_id": {
+            **_VERSION,
+            "description": "修改草稿或修改已退回的报告时，带回该期最新一份报告的 version_id；新报告不带",
+        },
+    },
+    required=["status", "percent"],
+)
+SCHEMAS["ReviewRequest"] = _obj(
+    {
+        "decision": {"type": "string", "enum": ["approve", "return"]},
+        "comment": {"type": "string", "maxLength": 5000, "description": "退回时必填"},
+        "version_id": {**_VERSION, "description": "审核所依据的报告版本"},
+    },
+    required=["decision"],
+)
 
 SCHEMAS["TaskDetail"] = _obj(
     {
@@ -185,11 +224,38 @@ _ERRORS = {
 }
 
 
-def _op(op_id: str, summary: str, schema: dict[str, Any], params: list[dict[str, Any]]) -> dict[str, Any]:
-    responses: dict[str, Any] = {"200": {"description": "成功", "content": {"application/json": {"schema": schema}}}}
-    for status, text in _ERRORS.items():
+_WRITE_ERRORS = {
+    "401": "缺少或无效的令牌",
+    "403": "无权操作（只有承担任务的单位的填报员可以报送，统筹协调人员可以审核；领导只读）",
+    "404": "不存在",
+    "409": "冲突：该期报告已提交或已审核通过，或 version_id 已过时（有人先保存了）",
+    "422": "请求内容有误（fields 列出每个有误的字段）",
+    "429": "调用过于频繁",
+}
+
+
+def _responses(ok: str, schema: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    responses: dict[str, Any] = {ok: {"description": "成功", "content": {"application/json": {"schema": schema}}}}
+    for status, text in errors.items():
         responses[status] = {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
+    return responses
+
+
+def _op(op_id: str, summary: str, schema: dict[str, Any], params: list[dict[str, Any]]) -> dict[str, Any]:
+    responses = _responses("200", schema, _ERRORS)
     return {"get": {"operationId": op_id, "summary": summary, "parameters": params, "responses": responses}}
+
+
+def _post(op_id: str, summary: str, ok: str, body: str, params: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "post": {
+            "operationId": op_id,
+            "summary": summary,
+            "parameters": params,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(body)}}},
+            "responses": _responses(ok, _ref("CheckIn"), _WRITE_ERRORS),
+        }
+    }
 
 
 PATHS: dict[str, Any] = {
@@ -213,7 +279,7 @@ PATHS: dict[str, Any] = {
             _param(
                 "light",
                 {"type": "string", "enum": list(LIGHT_LABELS)},
-                "预警灯（暂不计“本期未报送”，report_missing=False）",
+                "预警灯（与领导视图同一规则，含“本期未报送”）",
             ),
             _param("due_from", {"type": "string", "format": "date"}, "截止日期不早于"),
             _param("due_to", {"type": "string", "format": "date"}, "截止日期不晚于"),
@@ -251,6 +317,20 @@ PATHS: dict[str, Any] = {
     ),
     "/plans/{key}/matrix": _op("matrix", "责任矩阵：任务 × 单位的角色", _ref("Matrix"), [PLAN_KEY]),
     "/departments": _op("departments", "单位目录", _list("Department"), []),
+    "/tasks/{code}/checkins": _post(
+        "checkin_create",
+        "本单位报送（或保存草稿）当前计划中一项任务的进展；与网页表单同一规则",
+        "201",
+        "CheckInRequest",
+        [_param("code", {"type": "string"}, "当前计划中的任务编码，如 3.1", "path")],
+    ),
+    "/checkins/{id}/review": _post(
+        "checkin_review",
+        "统筹协调人员审核一份已提交的报告：通过，或填写意见后退回",
+        "200",
+        "ReviewRequest",
+        [_param("id", {"type": "integer"}, "报告编号", "path")],
+    ),
 }
 
 
@@ -260,7 +340,8 @@ def spec(server_url: str = "/api/v1") -> dict[str, Any]:
         "info": {
             "title": "规划任务督办系统 API",
             "version": "1.0.0",
-            "description": "只读接口。调用时在请求头中带上个人令牌：Authorization: Bearer <令牌>"
+            "description": "读取计划、任务、目标与报送；报送进展与审核。"
+            "调用时在请求头中带上个人令牌：Authorization: Bearer <令牌>"
             "（在“API 令牌”页面创建）。"
             '错误统一为 {"error": {"code", "message", "fields"}}。',
         },
@@ -279,7 +360,7 @@ def parse_query(op_id: str, args: Any) -> tuple[dict[str, Any], dict[str, str]]:
 
     Returns (values, problems by parameter name). Unknown parameters are ignored.
     """
-    operation = next(p["get"] for p in PATHS.values() if p["get"]["operationId"] == op_id)
+    operation = next(op for item in PATHS.values() for op in item.values() if op["operationId"] == op_id)
     values: dict[str, Any] = {}
     problems: dict[str, str] = {}
     for param in operation["parameters"]:

@@ -13,7 +13,8 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import PermissionDenied
 from ..extensions import db
-from ..lights import LightRule, light
+from ..leadership import snapshot
+from ..lights import LightRule
 from ..models import Assignment, CheckIn, Department, Plan, Section, Target, TargetValue, Task, User
 from ..plans.export import target_json
 from ..plans.queries import _depth_first
@@ -89,9 +90,14 @@ def task_json(task: Task, colour: str) -> dict[str, Any]:
     }
 
 
+def _lights(plan: Plan, *, today: date, rule: LightRule) -> dict[int, str]:
+    """Each task's warning light exactly as the leadership views compute it (a missing period
+    report included): ``tracker.leadership.snapshot.load`` in a fixed number of queries."""
+    return {state.task.id: state.light for state in snapshot.load(plan, today=today, rule=rule).states}
+
+
 def tasks(plan: Plan, f: TaskFilter, *, today: date, rule: LightRule) -> list[dict[str, Any]]:
-    """The plan's tasks matching every given filter. The light is computed with
-    ``report_missing=False``: missing-report detection arrives with the check-in feature."""
+    """The plan's tasks matching every given filter, each with its warning light."""
     query = (
         db.select(Task)
         .filter_by(plan_id=plan.id)
@@ -117,17 +123,10 @@ def tasks(plan: Plan, f: TaskFilter, *, today: date, rule: LightRule) -> list[di
         query = query.where(Task.due >= f.due_from)
     if f.due_to:
         query = query.where(Task.due <= f.due_to)
+    lights = _lights(plan, today=today, rule=rule)
     out = []
     for task in _depth_first(list(db.session.scalars(query))):
-        colour = light(
-            rule,
-            today=today,
-            start=task.start,
-            due=task.due,
-            status=task.status,
-            progress=task.progress,
-            report_missing=False,
-        )
+        colour = lights[task.id]
         if f.light and colour != f.light:
             continue
         out.append(task_json(task, colour))
@@ -135,17 +134,8 @@ def tasks(plan: Plan, f: TaskFilter, *, today: date, rule: LightRule) -> list[di
 
 
 def task_detail(task: Task, *, today: date, rule: LightRule) -> dict[str, Any]:
-    colour = light(
-        rule,
-        today=today,
-        start=task.start,
-        due=task.due,
-        status=task.status,
-        progress=task.progress,
-        report_missing=False,
-    )
     return {
-        **task_json(task, colour),
+        **task_json(task, _lights(task.plan, today=today, rule=rule)[task.id]),
         "text": task.text,
         "responsibility": task.responsibility,
         "targets": [target_json(t) for t in task.targets],
@@ -226,24 +216,28 @@ def checkins(
         query = query.where(CheckIn.state == state)
     if period:
         query = query.where(CheckIn.period == period)
-    return [
-        {
-            "id": c.id,
-            "task": c.task.code,
-            "department": c.department.name,
-            "period": c.period,
-            "period_start": c.period_start.isoformat(),
-            "period_end": c.period_end.isoformat(),
-            "state": c.state,
-            "status": c.status,
-            "percent": c.percent,
-            "narrative": c.narrative,
-            "problems": c.problems,
-            "next_steps": c.next_steps,
-            "submitted_at": c.submitted_at.isoformat() if c.submitted_at else None,
-        }
-        for c in db.session.scalars(query.limit(limit).offset(offset))
-    ]
+    return [checkin_json(c) for c in db.session.scalars(query.limit(limit).offset(offset))]
+
+
+def checkin_json(c: CheckIn) -> dict[str, Any]:
+    """A check-in as the API shows it; ``version_id`` is what a later save or review must send back."""
+    return {
+        "id": c.id,
+        "task": c.task.code,
+        "department": c.department.name,
+        "period": c.period,
+        "period_start": c.period_start.isoformat(),
+        "period_end": c.period_end.isoformat(),
+        "state": c.state,
+        "status": c.status,
+        "percent": c.percent,
+        "narrative": c.narrative,
+        "problems": c.problems,
+        "next_steps": c.next_steps,
+        "submitted_at": c.submitted_at.isoformat() if c.submitted_at else None,
+        "supersedes": c.supersedes_id,
+        "version_id": c.version_id,
+    }
 
 
 def matrix(plan: Plan) -> dict[str, Any]:

@@ -118,13 +118,20 @@ def _flush_or_conflict(message: str, obj: Any, fields: dict[str, str] | tuple[st
 # --- check-ins -----------------------------------------------------------------------------------
 
 
-def validate_checkin(data: CheckInData) -> None:
+def checkin_problems(data: CheckInData) -> dict[str, str]:
+    """What is wrong with a report's status and percent, by field name (empty when it is fine)."""
     if data.status not in TASK_STATUSES:
-        raise ReportError(_("请选择状态。"))
+        return {"status": _("请选择状态。")}
     if not 0 <= data.percent <= 100:
-        raise ReportError(_("完成百分比应在 0 到 100 之间。"))
+        return {"percent": _("完成百分比应在 0 到 100 之间。")}
     if data.status == "done" and data.percent != 100:
-        raise ReportError(_("状态为“已完成”时，完成百分比应为 100。"))
+        return {"percent": _("状态为“已完成”时，完成百分比应为 100。")}
+    return {}
+
+
+def validate_checkin(data: CheckInData) -> None:
+    for message in checkin_problems(data).values():
+        raise ReportError(message)
 
 
 def save_checkin(
@@ -158,7 +165,7 @@ def save_checkin(
             raise StaleEdit(stale, snapshot(current, CHECKIN_FIELDS))
         checkin = current
     elif current.state == "returned":
-        if editing_id != current.id:
+        if editing_id != current.id or (version_id is not None and version_id != current.version_id):
             raise StaleEdit(stale, snapshot(current, CHECKIN_FIELDS))
         checkin = _new_checkin(task, department_id, period, now, user_id, supersedes=current.id)
     else:

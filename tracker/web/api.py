@@ -1,5 +1,6 @@
-"""``/api/v1``: the read-only JSON API. Token auth (``Authorization: Bearer``), no session or CSRF,
-a per-token rate limit, and errors as ``{"error": {"code", "message", "fields"}}``."""
+"""``/api/v1``: the JSON API. Token auth (``Authorization: Bearer``), no session or CSRF, a per-token
+rate limit, and errors as ``{"error": {"code", "message", "fields"}}``. Reads, plus two writes: a
+department's check-in and a coordinator's review (``tracker.api.writes``, the web form's rules)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.wrappers import Response
 
 from .. import clock
-from ..api import reads
+from ..api import reads, writes
 from ..api.openapi import parse_query, spec
 from ..api.tokens import authenticate, limiter
-from ..errors import NotFound, PermissionDenied
+from ..errors import ConflictError, NotFound, PermissionDenied
 from ..extensions import csrf, db
 from ..lights import LightRule
 from ..models import Department, User
 from ..plans.queries import get_plan, get_task
+from ..reports.service import ReportError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -59,6 +61,25 @@ def _not_found(exc: NotFound) -> tuple[Response, int]:
 @bp.errorhandler(PermissionDenied)
 def _forbidden(exc: PermissionDenied) -> tuple[Response, int]:
     return _error(403, "forbidden", str(exc))
+
+
+@bp.errorhandler(writes.InvalidBody)
+def _invalid(exc: writes.InvalidBody) -> tuple[Response, int]:
+    db.session.rollback()
+    return _error(422, "invalid_body", str(exc), exc.fields)
+
+
+@bp.errorhandler(ReportError)
+def _refused(exc: ReportError) -> tuple[Response, int]:
+    # The API checks bodies field by field first; a rule only the service knows still answers 422.
+    db.session.rollback()
+    return _error(422, "invalid_body", str(exc))
+
+
+@bp.errorhandler(ConflictError)
+def _conflict(exc: ConflictError) -> tuple[Response, int]:
+    db.session.rollback()
+    return _error(409, "conflict", str(exc))
 
 
 @bp.errorhandler(HTTPException)
@@ -203,13 +224,36 @@ def departments() -> Response:
     return jsonify(reads.departments())
 
 
+def _body() -> Any:
+    """The JSON body, or None when there is none or it does not parse (answered as 422)."""
+    try:
+        return request.get_json(silent=True, force=True)
+    except RecursionError:  # absurdly deep nesting is not a body we take either
+        return None
+
+
+@bp.post("/tasks/<code>/checkins")
+def checkin_create(code: str) -> tuple[Response, int]:
+    checkin = writes.submit_checkin(_user(), code, _body(), today=clock.today(), now=clock.now())
+    return jsonify(reads.checkin_json(checkin)), 201
+
+
+@bp.post("/checkins/<int:checkin_id>/review")
+def checkin_review(checkin_id: int) -> Response:
+    return jsonify(reads.checkin_json(writes.review(_user(), checkin_id, _body(), now=clock.now())))
+
+
 @bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def unknown(rest: str) -> Response:
     adapter = current_app.url_map.bind("")
-    try:
-        endpoint, _args = adapter.match(request.path, method="GET")
-    except (HTTPNotFound, MethodNotAllowed):
-        endpoint = "api.unknown"
-    if endpoint == "api.unknown":
+    allowed = []
+    for method in ("GET", "POST"):
+        try:
+            endpoint, _args = adapter.match(request.path, method=method)
+        except (HTTPNotFound, MethodNotAllowed):
+            continue
+        if endpoint != "api.unknown":
+            allowed.append(method)
+    if not allowed:
         raise ApiError(404, "not_found", "没有这个接口")
-    raise ApiError(405, "method_not_allowed", f"此接口只支持 GET（{request.method} 不可用）")
+    raise ApiError(405, "method_not_allowed", f"此接口只支持 {'、'.join(allowed)}（{request.method} 不可用）")
