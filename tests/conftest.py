@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,20 @@ def login(client: FlaskClient, make_user):  # type: ignore[no-untyped-def]
         return user
 
     return do
+
+
+@contextmanager
+def count_queries() -> Iterator[list[str]]:
+    """Collect every SQL statement the app's engine runs inside the block."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def listener(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)

@@ -12,6 +12,8 @@ from tracker.api.tokens import create_token
 from tracker.extensions import db
 from tracker.models import ApiToken, CheckIn, Department, Target, TargetValue, Task
 
+from .conftest import count_queries
+
 
 @pytest.fixture
 def bearer(make_user):  # type: ignore[no-untyped-def]
@@ -194,22 +196,11 @@ def test_docs_page_and_openapi_are_served_without_cdn(mini_plan, client: FlaskCl
 
 
 def test_listing_tasks_runs_a_fixed_number_of_queries(seeded, bearer, client: FlaskClient) -> None:
-    from sqlalchemy import event
-
     h = bearer()
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with count_queries() as statements:
         tasks = client.get("/api/v1/plans/anyang-14fyp-esr/tasks", headers=h).get_json()
         matrix = client.get("/api/v1/plans/anyang-14fyp-esr/matrix", headers=h).get_json()
         targets = client.get("/api/v1/plans/anyang-14fyp-esr/targets", headers=h).get_json()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert len(tasks) == 21 and len(matrix["tasks"]) == 21 and len(targets) == 101
     assert len(statements) <= 30, len(statements)  # 3 calls: token, plan, then a few eager loads each
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import networkx as nx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from tracker import clock
 from tracker.errors import DependencyCycleError
@@ -21,21 +19,9 @@ from tracker.graphs import service
 from tracker.models import AuditLog, Contribution, Dependency, Task
 from tracker.plans.queries import get_plan
 
+from .conftest import count_queries
+
 PLAN = "anyang-14fyp-esr"
-
-
-@contextmanager
-def count_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def listener(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
 
 
 def set_status(code: str, status: str) -> None:

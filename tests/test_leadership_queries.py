@@ -2,37 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from tracker.extensions import db
 from tracker.leadership.synthetic import make_plan
 from tracker.models import Plan
 
+from .conftest import count_queries
+
 PAGES = ["/matrix", "/dashboard", "/tasks", "/targets", "/matrix.xlsx?section=3", "/matrix.csv"]
-
-
-@contextmanager
-def counting() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _queries_per_page(client: FlaskClient) -> dict[str, int]:
     out = {}
     for url in PAGES:
-        with counting() as statements:
+        with count_queries() as statements:
             response = client.get(url)
         assert response.status_code == 200, url
         out[url] = len(statements)

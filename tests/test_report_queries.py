@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from tracker import clock
 from tracker.extensions import db
@@ -15,19 +12,7 @@ from tracker.models import Assignment, Department, Task
 from tracker.periods import period_for
 from tracker.reports.service import CheckInData, save_checkin
 
-
-@contextmanager
-def count_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
+from .conftest import count_queries
 
 
 def _submit_reports(department: str, limit: int, offset: int = 0) -> None:
