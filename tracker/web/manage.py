@@ -37,6 +37,17 @@ from .common import DateInput, choices, conflict_rows, int_or_none, require, tas
 bp = Blueprint("manage", __name__)
 
 
+def _stale(form: Any, field: Any, exc: StaleEdit, current_version: int) -> tuple[list[Any], int]:
+    """Someone saved first: show what changed, keep the user's input, and let a second save overwrite
+    knowingly (the form now carries the current version)."""
+    db.session.rollback()
+    conflict = conflict_rows(form.original.data, exc.current)
+    field.errors = [str(exc)]
+    form.version_id.data = str(current_version)
+    form.original.data = json.dumps(exc.current, ensure_ascii=False)
+    return conflict, 409
+
+
 class TaskEditForm(FlaskForm):
     title = StringField(_l("任务名称"), validators=[DataRequired(_l("任务名称不能为空")), Length(max=200)])
     due = DateInput(_l("完成时限"), validators=[InputRequired(_l("请填写完成时限（如 2025-06-30）"))])
@@ -76,12 +87,7 @@ def edit_task(code: str) -> str | Response | tuple[str, int]:
                     user_id=current_user.id,
                 )
             except StaleEdit as exc:
-                db.session.rollback()
-                conflict = conflict_rows(form.original.data, exc.current)
-                form.title.errors = [str(exc)]
-                status = 409
-                form.version_id.data = str(task.version_id)
-                form.original.data = json.dumps(exc.current, ensure_ascii=False)
+                conflict, status = _stale(form, form.title, exc, task.version_id)
             except ReportError as exc:
                 db.session.rollback()
                 form.title.errors = [str(exc)]
@@ -122,12 +128,7 @@ def contacts(department_id: int) -> str | Response | tuple[str, int]:
                 user_id=current_user.id,
             )
         except StaleEdit as exc:
-            db.session.rollback()
-            conflict = conflict_rows(form.original.data, exc.current)
-            form.contact_emails.errors = [str(exc)]
-            status = 409
-            form.version_id.data = str(department.version_id)
-            form.original.data = json.dumps(exc.current, ensure_ascii=False)
+            conflict, status = _stale(form, form.contact_emails, exc, department.version_id)
         except ReportError as exc:
             db.session.rollback()
             form.contact_emails.errors = [str(exc)]
