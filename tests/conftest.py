@@ -18,6 +18,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from tracker import create_app
 from tracker.extensions import db
 
+from .reminder_helpers import Inbox
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = ROOT / "seeds" / "anyang-14fyp.yaml"
 DATA = Path(__file__).resolve().parent / "data"
@@ -143,3 +145,15 @@ def count_queries() -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
+
+
+@pytest.fixture
+def smtp(app: Flask) -> Iterator[Inbox]:
+    """A real SMTP server on loopback; the app sends to it."""
+    from .reminder_helpers import free_port, start_smtp
+
+    port = free_port()
+    controller, inbox = start_smtp(port)
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    yield inbox
+    controller.stop()

@@ -106,9 +106,9 @@ def test_a_bad_file_names_every_wrong_field_and_writes_nothing(mini_plan: Flask,
     with pytest.raises(PlanFileError) as err:
         load_plan(read_plan_file(_write(tmp_path, raw)), now=clock.now())
     where = [w for w, _ in err.value.problems]
-    assert "tasks[1]（3.1.1）.due" in where
-    assert "tasks[2]（3.2）.departments[0].name" in where
-    assert "tasks[3]（4.1）.departments[0].role" in where
+    assert "tasks[1](3.1.1).due" in where
+    assert "tasks[2](3.2).departments[0].name" in where
+    assert "tasks[3](4.1).departments[0].role" in where
     assert "2027-13-40" in str(err.value) and "市不存在局" in str(err.value)
     assert (_count(Task), _count(Assignment), _count(Target), _count(AuditLog)) == before
     assert db.session.scalar(db.select(Task).filter_by(code="3.1")).title == "交通减排工程"
@@ -155,10 +155,10 @@ def test_removing_a_task_with_reports_is_refused(mini_plan: Flask, tmp_path: Pat
     [
         (lambda r: r["plan"].pop("title"), "plan.title"),
         (lambda r: r["targets"][0].update(comparison=">="), None),
-        (lambda r: r["targets"][0].update(value=None), "targets[0]（city-energy）.value"),
-        (lambda r: r["targets"][1].pop("county"), "targets[1]（county-energy-jia）.county"),
-        (lambda r: r["tasks"][0]["targets"][1].update(value_max=1), "tasks[0]（3.1）.targets[1]（3.1-hubs）.value_min"),
-        (lambda r: r["tasks"][1].update(parent="9.9"), "tasks（3.1.1）.parent"),
+        (lambda r: r["targets"][0].update(value=None), "targets[0](city-energy).value"),
+        (lambda r: r["targets"][1].pop("county"), "targets[1](county-energy-jia).county"),
+        (lambda r: r["tasks"][0]["targets"][1].update(value_max=1), "tasks[0](3.1).targets[1](3.1-hubs).value_min"),
+        (lambda r: r["tasks"][1].update(parent="9.9"), "tasks(3.1.1).parent"),
         (lambda r: r["contributions"][0].update(target="nope"), "contributions[0].target"),
     ],
 )

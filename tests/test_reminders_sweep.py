@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 
-import pytest
 from flask import Flask
 
 from tracker import clock
@@ -14,15 +12,6 @@ from tracker.models import CalendarOverride, CheckIn, Department, OutboxMessage,
 from tracker.reminders import mailer, service
 
 from .reminder_helpers import Inbox, dept, free_port, html_of, only_task, start_smtp, task, text_of
-
-
-@pytest.fixture
-def smtp(app: Flask) -> Iterator[Inbox]:
-    port = free_port()
-    controller, inbox = start_smtp(port)
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    yield inbox
-    controller.stop()
 
 
 def at(app: Flask, moment: str) -> None:

@@ -10,6 +10,7 @@ import sqlite3
 from datetime import datetime
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy.engine import make_url
 
 from .clock import CITY_TZ
@@ -23,7 +24,7 @@ class BackupError(TrackerError):
 def sqlite_path(database_uri: str) -> Path:
     url = make_url(database_uri)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        raise BackupError("此命令只备份 SQLite 数据库文件；PostgreSQL 请用 pg_dump（见 docs/deploy.md）。")
+        raise BackupError(_("此命令只备份 SQLite 数据库文件；PostgreSQL 请用 pg_dump（见 docs/deploy.md）。"))
     return Path(url.database)
 
 
@@ -36,10 +37,10 @@ def backup_sqlite(database_uri: str, target: Path | None, *, now: datetime) -> P
     """Copy the live database to ``target`` (default ``instance/backups/<name>-<time>.sqlite3``)."""
     source = sqlite_path(database_uri)
     if not source.exists():
-        raise BackupError(f"数据库文件不存在：{source}")
+        raise BackupError(_("数据库文件不存在：%(path)s", path=source))
     target = target or default_backup_path(source, now)
     if target.exists():
-        raise BackupError(f"目标文件已存在，不会覆盖：{target}")
+        raise BackupError(_("目标文件已存在，不会覆盖：%(path)s", path=target))
     target.parent.mkdir(parents=True, exist_ok=True)
     src = sqlite3.connect(source)
     dst = sqlite3.connect(target)

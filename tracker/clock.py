@@ -11,17 +11,24 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 
 CITY_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def parse_instant(text: str) -> datetime:
-    """Parse an ISO date or datetime; a naive value is read as city time. Returns aware UTC."""
+    """Parse an ISO date or datetime; a naive value is read as city time. Returns aware UTC.
+
+    A bad ``TRACKER_NOW`` is parsed (and reported) by ``now()``, inside the app context, so the
+    error is in the site language; with no app at all, Chinese.
+    """
     text = text.strip()
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(f"不是有效的日期或时间：{text!r}（应为 ISO 格式，如 2024-06-01 或 2024-06-01T09:00）") from exc
+        raise ValueError(
+            _("不是有效的日期或时间：%(text)s（应为 ISO 格式，如 2024-06-01 或 2024-06-01T09:00）", text=repr(text))
+        ) from exc
     if len(text) == 10:  # a bare date means the start of the working day in the city
         parsed = datetime.combine(parsed.date(), time(9, 0))
     if parsed.tzinfo is None:

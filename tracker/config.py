@@ -28,6 +28,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # The app's clock: an ISO date or datetime makes the whole app run "as of" that moment.
         "TRACKER_NOW": env.get("TRACKER_NOW") or None,
         "TRACKER_TIMEZONE": "Asia/Shanghai",
+        # The site's language: what the CLI, the scheduler's log and emails to addresses without an
+        # account speak, and what a browser asking for neither zh nor en gets. zh_CN or en.
+        "LANGUAGE": env.get("TRACKER_LANGUAGE") or "zh_CN",
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
         "MAX_UPLOAD_MB": int(env.get("MAX_UPLOAD_MB", "20")),
         "MAIL_SERVER": env.get("MAIL_SERVER") or None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 
 class TrackerError(Exception):
     """Base of every error the application raises on purpose."""
@@ -12,8 +14,8 @@ class PlanFileError(TrackerError):
 
     def __init__(self, problems: list[tuple[str, str]]):
         self.problems = problems
-        lines = [f"{where}: {message}" for where, message in problems]
-        super().__init__("计划文件有误，未做任何修改：\n" + "\n".join(lines))
+        lines = "\n".join(f"{where}: {message}" for where, message in problems)
+        super().__init__(_("计划文件有误，未做任何修改：") + "\n" + lines)
 
 
 class NotFound(TrackerError):
@@ -33,4 +35,4 @@ class DependencyCycleError(TrackerError):
 
     def __init__(self, cycle: list[str]):
         self.cycle = cycle
-        super().__init__("依赖关系将形成循环，已拒绝：" + " → ".join(cycle))
+        super().__init__(_("依赖关系将形成循环，已拒绝：%(cycle)s", cycle=" → ".join(cycle)))

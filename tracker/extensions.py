@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .i18n import N_
 
 # Stable constraint names, so that Alembic migrations name what they create and drop the same way
 # on SQLite and PostgreSQL.
@@ -29,4 +32,5 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "请先登录。"
+login_manager.login_message = N_("请先登录。")
+login_manager.localize_callback = gettext  # flashed in the visitor's language

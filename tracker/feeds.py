@@ -11,6 +11,10 @@ What a department's feed holds:
   ``REPORT_DUE_AFTER_DAYS`` days after the period ends, naming how many tasks report;
 * each plan it works on: the annual evaluation at every year end before the last, the mid-term
   review at the plan's midpoint, and the five-year assessment at the plan's end.
+
+A calendar client fetches the feed without a session, so the feed is written in the saved language
+of its owner (the user who made the current token) if they chose one, else the site's language.
+The plan's own text (task titles, department names) is written as it is.
 """
 
 from __future__ import annotations
@@ -19,12 +23,15 @@ import secrets
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
+from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy.orm import selectinload
 
 from . import ics
 from .errors import NotFound
 from .extensions import db
-from .models import Assignment, CalendarFeed, Department, Plan, Task
+from .i18n import LOCALES, site_locale
+from .i18n import period as period_label
+from .models import Assignment, CalendarFeed, Department, Plan, Task, User
 from .models.org import ROLES
 from .periods import periods_between
 
@@ -35,7 +42,7 @@ REPORT_DUE_AFTER_DAYS = 5
 
 
 def assessment_dates(plan: Plan) -> list[tuple[str, date, str]]:
-    """(kind, day, label) of a plan's assessments: 年度评价, 中期评估, 五年考核.
+    """(kind, day, label) of a plan's assessments: 年度评价, 中期评估, 五年考核 (labels in the current language).
 
     >>> p = Plan(start=date(2021, 1, 1), end=date(2025, 12, 31))
     >>> [(k, d.isoformat()) for k, d, _ in assessment_dates(p)]  # doctest: +NORMALIZE_WHITESPACE
@@ -43,12 +50,12 @@ def assessment_dates(plan: Plan) -> list[tuple[str, date, str]]:
      ('annual-2024', '2024-12-31'), ('midterm', '2023-07-02'), ('final', '2025-12-31')]
     """
     out = [
-        (f"annual-{year}", date(year, 12, 31), f"{year}年度节能减排目标责任评价")
+        (f"annual-{year}", date(year, 12, 31), gettext("%(year)s年度节能减排目标责任评价", year=year))
         for year in range(plan.start.year, plan.end.year)
     ]
     middle = plan.start + (plan.end - plan.start) / 2
-    out.append(("midterm", middle, "规划实施中期评估"))
-    out.append(("final", plan.end, "五年目标责任考核"))
+    out.append(("midterm", middle, gettext("规划实施中期评估")))
+    out.append(("final", plan.end, gettext("五年目标责任考核")))
     return out
 
 
@@ -94,11 +101,23 @@ def feed_for_token(token: str, *, now: datetime, base_url: str) -> tuple[str, st
     """(file name, ICS text) of the feed with this secret; ``NotFound`` for an unknown one."""
     feed = db.session.scalar(db.select(CalendarFeed).filter_by(token=token)) if token else None
     if feed is None:
-        raise NotFound("日历订阅地址无效或已重新生成。")
+        raise NotFound(gettext("日历订阅地址无效或已重新生成。"))
     department = db.session.get(Department, feed.department_id) if feed.department_id else None
-    events = _events(department, base_url=base_url.rstrip("/"))
-    name = f"{department.name} · 任务日历" if department else "规划任务日历（全部）"
-    return (department.name if department else "all"), ics.calendar(name, events, stamp=now)
+    with force_locale(feed_locale(feed)):
+        events = _events(department, base_url=base_url.rstrip("/"))
+        if department is not None:
+            name = gettext("%(department)s · 任务日历", department=department.name)
+        else:
+            name = gettext("规划任务日历（全部）")
+        text = ics.calendar(name, events, stamp=now)
+    return (department.name if department else "all"), text
+
+
+def feed_locale(feed: CalendarFeed) -> str:
+    """The language a feed is written in: its owner's saved choice, else the site's."""
+    owner = db.session.get(User, feed.created_by_id) if feed.created_by_id else None
+    locale = owner.locale if owner is not None else None
+    return locale if locale in LOCALES else site_locale()
 
 
 def _events(department: Department | None, *, base_url: str) -> list[ics.Event]:
@@ -120,28 +139,41 @@ def _events(department: Department | None, *, base_url: str) -> list[ics.Event]:
         role = ""
         if department is not None:
             role = next((ROLES[a.role] for a in task.assignments if a.department_id == department.id), "")
+        if role:
+            summary = gettext(
+                "任务截止：%(label)s %(title)s（%(role)s）", label=task.label, title=task.title, role=gettext(role)
+            )
+        else:
+            summary = gettext("任务截止：%(label)s %(title)s", label=task.label, title=task.title)
+        deadline = gettext("完成时限 %(due)s", due=task.due.isoformat())
         events.append(
             ics.Event(
                 uid=f"task-{task.id}-due-{scope}@tracker",
                 day=task.due,
-                summary=f"任务截止：{task.label} {task.title}" + (f"（{role}）" if role else ""),
-                description=f"{task.plan.title}\n{task.label} {task.title}\n完成时限 {task.due.isoformat()}",
+                summary=summary,
+                description=f"{task.plan.title}\n{task.label} {task.title}\n{deadline}",
                 url=f"{base_url}/tasks/{task.code}?plan={task.plan.key}",
-                categories=("任务截止",),
+                categories=(gettext("任务截止"),),
             )
         )
         for period in periods_between(task.start, task.due, task.reporting_cycle):
             reports[(task.plan_id, period.key)].append(task)
             period_of[(task.plan_id, period.key)] = period
     for (plan_id, key), due_tasks in sorted(reports.items(), key=lambda kv: period_of[kv[0]].end):
-        period = period_of[(plan_id, key)]
+        due_period = period_of[(plan_id, key)]
+        summary = ngettext(
+            "进展报送截止：%(period)s（%(num)s 项任务）",
+            "进展报送截止：%(period)s（%(num)s 项任务）",
+            len(due_tasks),
+            period=period_label(due_period.label),
+        )
         events.append(
             ics.Event(
                 uid=f"report-{plan_id}-{key}-{scope}@tracker",
-                day=period.end + timedelta(days=REPORT_DUE_AFTER_DAYS),
-                summary=f"进展报送截止：{period.label}（{len(due_tasks)} 项任务）",
+                day=due_period.end + timedelta(days=REPORT_DUE_AFTER_DAYS),
+                summary=summary,
                 description="\n".join(f"{t.label} {t.title}" for t in due_tasks),
-                categories=("进展报送",),
+                categories=(gettext("进展报送"),),
             )
         )
     for plan in plans.values():
@@ -150,9 +182,9 @@ def _events(department: Department | None, *, base_url: str) -> list[ics.Event]:
                 ics.Event(
                     uid=f"plan-{plan.id}-{kind}-{scope}@tracker",
                     day=day,
-                    summary=f"考核：{label}",
+                    summary=gettext("考核：%(name)s", name=label),
                     description=plan.title,
-                    categories=("考核",),
+                    categories=(gettext("考核"),),
                 )
             )
     return events
@@ -161,5 +193,5 @@ def _events(department: Department | None, *, base_url: str) -> list[ics.Event]:
 def department_or_404(department_id: int) -> Department:
     dept = db.session.get(Department, department_id)
     if dept is None:
-        raise NotFound("没有这个单位")
+        raise NotFound(gettext("没有这个单位。"))
     return dept

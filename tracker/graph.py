@@ -1,6 +1,7 @@
 """The plan as a graph: build it from plain rows, analyse it, export it. Pure networkx.
 
-No Flask, no database session: :mod:`tracker.graphs.service` queries the rows and hands them in.
+No Flask app, no database session: :mod:`tracker.graphs.service` queries the rows and hands them in
+(messages go through Flask-Babel's ``gettext``, which returns the Chinese outside an app).
 Every function here takes a graph (and plain values) and returns plain values, so each is tested
 by the doctests in its docstring and by ``tests/test_graph_analytics.py``.
 
@@ -39,6 +40,7 @@ from itertools import combinations
 from typing import Any
 
 import networkx as nx
+from flask_babel import gettext
 
 from .errors import DependencyCycleError, NotFound
 
@@ -379,7 +381,7 @@ def _links(g: nx.DiGraph) -> _Links:
             if not waiting[other]:
                 heapq.heappush(heap, position[other])
     if len(topo) != len(order):
-        raise nx.NetworkXUnfeasible("依赖关系中存在循环")
+        raise nx.NetworkXUnfeasible(gettext("依赖关系中存在循环"))
     links = _Links(order, succ, pred, topo)
     _LINKS[g] = (size, links)
     return links
@@ -388,7 +390,7 @@ def _links(g: nx.DiGraph) -> _Links:
 def _task(g: nx.DiGraph, code: str) -> dict[str, Any]:
     node = task_node(code)
     if node not in g:
-        raise NotFound(f"没有编号为 {code} 的任务。")
+        raise NotFound(gettext("没有编号为 %(code)s 的任务。", code=code))
     return g.nodes[node]
 
 

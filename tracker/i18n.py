@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import date
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from flask_babel import Babel, format_date, get_locale, gettext, refresh
 from flask_login import current_user
 
@@ -24,20 +24,28 @@ HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 babel = Babel()
 
 
+def site_locale() -> str:
+    """The site's language (``TRACKER_LANGUAGE``): the CLI's, the scheduler's, a browser's fallback."""
+    return current_app.config.get("LANGUAGE", DEFAULT_LOCALE) if has_app_context() else DEFAULT_LOCALE
+
+
 def select_locale() -> str:
     if not has_request_context():
-        return DEFAULT_LOCALE  # emails, CLI and the scheduler speak Chinese
+        return site_locale()  # the CLI and the scheduler; emails choose per recipient (force_locale)
     user_locale = getattr(current_user, "locale", None) if current_user.is_authenticated else None
     if user_locale in LOCALES:
         return user_locale
     chosen = session.get("locale")
     if chosen in LOCALES:
         return chosen
-    return request.accept_languages.best_match(LOCALES, default=DEFAULT_LOCALE) or DEFAULT_LOCALE
+    return request.accept_languages.best_match(LOCALES, default=site_locale()) or site_locale()
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    language = app.config.setdefault("LANGUAGE", DEFAULT_LOCALE)
+    if language not in LOCALES:
+        raise ValueError(f"TRACKER_LANGUAGE must be one of {', '.join(LOCALES)}, not {language!r}")
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", language)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     babel.init_app(app, locale_selector=select_locale)
 
@@ -116,7 +124,7 @@ _PERIODS = [
 ]
 _QUARTERS = {"一": "1", "二": "2", "三": "3", "四": "4"}
 # Label-like texts that carry data after a fixed prefix (a scheduled job's name, for one).
-_PREFIXES = [N_("进展报送通知：")]
+_PREFIXES = [N_("进展报送通知："), N_("无法连接邮件服务器：")]
 # Labels built with numbers in them (assessment windows, their details).
 _PATTERNS = [
     (re.compile(r"^(?P<year>\d{4}) 年度考核$"), N_("%(year)s 年度考核")),

@@ -17,6 +17,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
+
 __all__ = ["Period", "parse_period", "period_for", "periods_between", "previous"]
 
 _QUARTER_NAMES = "一二三四"
@@ -33,6 +35,7 @@ class Period:
 
     @property
     def label(self) -> str:
+        """The Chinese label, as stored and as the plan writes it; ``i18n.period`` translates it for display."""
         if self.cycle == "quarter":
             return f"{self.start.year}年第{_QUARTER_NAMES[(self.start.month - 1) // 3]}季度"
         if self.cycle == "month":
@@ -74,7 +77,7 @@ def parse_period(key: str) -> Period:
             return period_for(date(int(year), int(month), 1), "month")
         return period_for(date(int(key), 1, 1), "year")
     except (ValueError, OverflowError):
-        raise ValueError(f"无效的报送期：{key!r}（应为 2024Q2、2024-05 或 2024）") from None
+        raise ValueError(_("无效的报送期：%(key)s（应为 2024Q2、2024-05 或 2024）", key=repr(key))) from None
 
 
 def periods_between(start: date, end: date, cycle: str) -> list[Period]:

@@ -6,6 +6,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
+
+from ..i18n import N_
 from ..lights import LIGHT_LABELS
 from ..models.org import ROLES, USER_ROLES
 from ..models.plan import TARGET_GROUPS, TASK_STATUSES
@@ -34,9 +37,19 @@ SCHEMAS: dict[str, Any] = {
         {
             "error": _obj(
                 {
-                    "code": {"type": "string", "description": "stable machine-readable code"},
-                    "message": {"type": "string", "description": "Chinese message for people"},
-                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "code": {"type": "string", "description": N_("稳定的错误代码，供程序判断")},
+                    "message": {
+                        "type": "string",
+                        "description": N_(
+                            "给人看的说明，语言随请求：令牌所属账号设置的语言，否则按 Accept-Language，"
+                            "否则为站点语言；响应头 Content-Language 标明所用语言"
+                        ),
+                    },
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": N_("每个有误的参数或字段（如 values[0].source）及其说明"),
+                    },
                 }
             )
         }
@@ -139,8 +152,8 @@ SCHEMAS: dict[str, Any] = {
             "problems": _S,
             "next_steps": _S,
             "submitted_at": _NS,
-            "supersedes": {"type": ["integer", "null"], "description": "被本报告取代的已退回报告"},
-            "version_id": {"type": "integer", "description": "再次保存或审核时带回，用于发现并发修改"},
+            "supersedes": {"type": ["integer", "null"], "description": N_("被本报告取代的已退回报告")},
+            "version_id": {"type": "integer", "description": N_("再次保存或审核时带回，用于发现并发修改")},
         }
     ),
     "Matrix": _obj(
@@ -166,26 +179,26 @@ _TEXT = {"type": "string", "maxLength": 20000}
 _VERSION = {"type": "integer", "minimum": 1}
 SCHEMAS["CheckInRequest"] = _obj(
     {
-        "period": {"type": "string", "description": "报送期，如 2024Q2；缺省为当前报送期（与网页表单相同）"},
+        "period": {"type": "string", "description": N_("报送期，如 2024Q2；缺省为当前报送期（与网页表单相同）")},
         "status": {"type": "string", "enum": list(TASK_STATUSES)},
         "percent": {"type": "integer", "minimum": 0, "maximum": 100},
-        "narrative": {**_TEXT, "description": "进展情况；提交时必填"},
+        "narrative": {**_TEXT, "description": N_("进展情况；提交时必填")},
         "problems": _TEXT,
         "next_steps": _TEXT,
         "values": {
             "type": "array",
             "items": _obj(
                 {
-                    "target_key": {"type": "string", "description": "本任务（及本单位所在县）的目标编号"},
+                    "target_key": {"type": "string", "description": N_("本任务（及本单位所在县）的目标编号")},
                     "value": {"type": "number"},
-                    "source": {"type": "string", "minLength": 1, "maxLength": 255, "description": "数据来源"},
+                    "source": {"type": "string", "minLength": 1, "maxLength": 255, "description": N_("数据来源")},
                 }
             ),
         },
-        "submit": {"type": "boolean", "default": True, "description": "false：只保存草稿"},
+        "submit": {"type": "boolean", "default": True, "description": N_("false：只保存草稿")},
         "version_id": {
             **_VERSION,
-            "description": "修改草稿或修改已退回的报告时，带回该期最新一份报告的 version_id；新报告不带",
+            "description": N_("修改草稿或修改已退回的报告时，带回该期最新一份报告的 version_id；新报告不带"),
         },
     },
     required=["status", "percent"],
@@ -193,8 +206,8 @@ SCHEMAS["CheckInRequest"] = _obj(
 SCHEMAS["ReviewRequest"] = _obj(
     {
         "decision": {"type": "string", "enum": ["approve", "return"]},
-        "comment": {"type": "string", "maxLength": 5000, "description": "退回时必填"},
-        "version_id": {**_VERSION, "description": "审核所依据的报告版本"},
+        "comment": {"type": "string", "maxLength": 5000, "description": N_("退回时必填")},
+        "version_id": {**_VERSION, "description": N_("审核所依据的报告版本")},
     },
     required=["decision"],
 )
@@ -213,29 +226,29 @@ def _param(name: str, schema: dict[str, Any], description: str, where: str = "qu
     return {"name": name, "in": where, "required": where == "path", "schema": schema, "description": description}
 
 
-PLAN_KEY = _param("key", {"type": "string"}, "计划编号，如 anyang-14fyp-esr", "path")
+PLAN_KEY = _param("key", {"type": "string"}, N_("计划编号，如 anyang-14fyp-esr"), "path")
 
 _ERRORS = {
-    "400": "查询参数有误（fields 列出每个参数）",
-    "401": "缺少或无效的令牌",
-    "403": "无权查看",
-    "404": "不存在",
-    "429": "调用过于频繁",
+    "400": N_("查询参数有误（fields 列出每个参数）"),
+    "401": N_("缺少或无效的令牌"),
+    "403": N_("无权查看"),
+    "404": N_("不存在"),
+    "429": N_("调用过于频繁"),
 }
 
 
 _WRITE_ERRORS = {
-    "401": "缺少或无效的令牌",
-    "403": "无权操作（只有承担任务的单位的填报员可以报送，统筹协调人员可以审核；领导只读）",
-    "404": "不存在",
-    "409": "冲突：该期报告已提交或已审核通过，或 version_id 已过时（有人先保存了）",
-    "422": "请求内容有误（fields 列出每个有误的字段）",
-    "429": "调用过于频繁",
+    "401": N_("缺少或无效的令牌"),
+    "403": N_("无权操作（只有承担任务的单位的填报员可以报送，统筹协调人员可以审核；领导只读）"),
+    "404": N_("不存在"),
+    "409": N_("冲突：该期报告已提交或已审核通过，或 version_id 已过时（有人先保存了）"),
+    "422": N_("请求内容有误（fields 列出每个有误的字段）"),
+    "429": N_("调用过于频繁"),
 }
 
 
 def _responses(ok: str, schema: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
-    responses: dict[str, Any] = {ok: {"description": "成功", "content": {"application/json": {"schema": schema}}}}
+    responses: dict[str, Any] = {ok: {"description": N_("成功"), "content": {"application/json": {"schema": schema}}}}
     for status, text in errors.items():
         responses[status] = {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
     return responses
@@ -259,100 +272,124 @@ def _post(op_id: str, summary: str, ok: str, body: str, params: list[dict[str, A
 
 
 PATHS: dict[str, Any] = {
-    "/me": _op("me", "当前令牌所属的账号", _ref("User"), []),
-    "/plans": _op("plans", "全部计划", _list("Plan"), []),
-    "/plans/{key}": _op("plan", "一个计划及其部分", _ref("PlanDetail"), [PLAN_KEY]),
+    "/me": _op("me", N_("当前令牌所属的账号"), _ref("User"), []),
+    "/plans": _op("plans", N_("全部计划"), _list("Plan"), []),
+    "/plans/{key}": _op("plan", N_("一个计划及其部分"), _ref("PlanDetail"), [PLAN_KEY]),
     "/plans/{key}/tasks": _op(
         "tasks",
-        "计划的任务，可按部分、单位、角色、状态、预警灯、截止日期筛选",
+        N_("计划的任务，可按部分、单位、角色、状态、预警灯、截止日期筛选"),
         _list("Task"),
         [
             PLAN_KEY,
-            _param("section", {"type": "string"}, "部分，如 三"),
-            _param("department", {"type": "string"}, "单位全称；mine 表示本人所属单位"),
+            _param("section", {"type": "string"}, N_("部分，如 三")),
+            _param("department", {"type": "string"}, N_("单位全称；mine 表示本人所属单位")),
             _param(
                 "role",
                 {"type": "string", "enum": list(ROLES)},
-                "单位在任务中的角色（与 department 同用时指该单位的角色）",
+                N_("单位在任务中的角色（与 department 同用时指该单位的角色）"),
             ),
-            _param("status", {"type": "string", "enum": list(TASK_STATUSES)}, "任务状态"),
+            _param("status", {"type": "string", "enum": list(TASK_STATUSES)}, N_("任务状态")),
             _param(
                 "light",
                 {"type": "string", "enum": list(LIGHT_LABELS)},
-                "预警灯（与领导视图同一规则，含“本期未报送”）",
+                N_("预警灯（与领导视图同一规则，含“本期未报送”）"),
             ),
-            _param("due_from", {"type": "string", "format": "date"}, "截止日期不早于"),
-            _param("due_to", {"type": "string", "format": "date"}, "截止日期不晚于"),
+            _param("due_from", {"type": "string", "format": "date"}, N_("截止日期不早于")),
+            _param("due_to", {"type": "string", "format": "date"}, N_("截止日期不晚于")),
         ],
     ),
     "/plans/{key}/tasks/{code}": _op(
         "task",
-        "一项任务及其目标",
+        N_("一项任务及其目标"),
         _ref("TaskDetail"),
-        [PLAN_KEY, _param("code", {"type": "string"}, "任务编码，如 3.1", "path")],
+        [PLAN_KEY, _param("code", {"type": "string"}, N_("任务编码，如 3.1"), "path")],
     ),
     "/plans/{key}/targets": _op(
         "targets",
-        "计划的目标及报送的实际值",
+        N_("计划的目标及报送的实际值"),
         _list("Target"),
         [
             PLAN_KEY,
-            _param("group", {"type": "string", "enum": list(TARGET_GROUPS)}, "目标类别"),
-            _param("county", {"type": "string"}, "县（市、区）名称"),
+            _param("group", {"type": "string", "enum": list(TARGET_GROUPS)}, N_("目标类别")),
+            _param("county", {"type": "string"}, N_("县（市、区）名称")),
         ],
     ),
     "/plans/{key}/checkins": _op(
         "checkins",
-        "进展报送（草稿仅本单位可见）",
+        N_("进展报送（草稿仅本单位可见）"),
         _list("CheckIn"),
         [
             PLAN_KEY,
-            _param("task", {"type": "string"}, "任务编码"),
-            _param("department", {"type": "string"}, "单位全称；mine 表示本人所属单位"),
-            _param("state", {"type": "string", "enum": list(CHECKIN_STATE_NAMES)}, "报送状态"),
-            _param("period", {"type": "string"}, "报送期，如 2024Q2"),
-            _param("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}, "最多条数"),
-            _param("offset", {"type": "integer", "minimum": 0, "default": 0}, "跳过条数"),
+            _param("task", {"type": "string"}, N_("任务编码")),
+            _param("department", {"type": "string"}, N_("单位全称；mine 表示本人所属单位")),
+            _param("state", {"type": "string", "enum": list(CHECKIN_STATE_NAMES)}, N_("报告的状态")),
+            _param("period", {"type": "string"}, N_("报送期，如 2024Q2")),
+            _param("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}, N_("最多条数")),
+            _param("offset", {"type": "integer", "minimum": 0, "default": 0}, N_("跳过条数")),
         ],
     ),
-    "/plans/{key}/matrix": _op("matrix", "责任矩阵：任务 × 单位的角色", _ref("Matrix"), [PLAN_KEY]),
-    "/departments": _op("departments", "单位目录", _list("Department"), []),
+    "/plans/{key}/matrix": _op("matrix", N_("责任矩阵：任务 × 单位的角色"), _ref("Matrix"), [PLAN_KEY]),
+    "/departments": _op("departments", N_("单位目录"), _list("Department"), []),
     "/tasks/{code}/checkins": _post(
         "checkin_create",
-        "本单位报送（或保存草稿）当前计划中一项任务的进展；与网页表单同一规则",
+        N_("本单位报送（或保存草稿）当前计划中一项任务的进展；与网页表单同一规则"),
         "201",
         "CheckInRequest",
-        [_param("code", {"type": "string"}, "当前计划中的任务编码，如 3.1", "path")],
+        [_param("code", {"type": "string"}, N_("当前计划中的任务编码，如 3.1"), "path")],
     ),
     "/checkins/{id}/review": _post(
         "checkin_review",
-        "统筹协调人员审核一份已提交的报告：通过，或填写意见后退回",
+        N_("统筹协调人员审核一份已提交的报告：通过，或填写意见后退回"),
         "200",
         "ReviewRequest",
-        [_param("id", {"type": "integer"}, "报告编号", "path")],
+        [_param("id", {"type": "integer"}, N_("报告编号"), "path")],
     ),
 }
 
 
+TITLE = N_("规划任务督办系统 API")
+DESCRIPTION = N_(
+    "读取计划、任务、目标与报送；报送进展与审核。"
+    "调用时在请求头中带上个人令牌：Authorization: Bearer <令牌>"
+    "（在“API 令牌”页面创建）。"
+    '错误统一为 {"error": {"code", "message", "fields"}}；'
+    "message 和 fields 的说明使用令牌所属账号设置的语言（未设置时按 Accept-Language），"
+    "响应头 Content-Language 标明所用语言。"
+)
+
+
 def spec(server_url: str = "/api/v1") -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "规划任务督办系统 API",
-            "version": "1.0.0",
-            "description": "读取计划、任务、目标与报送；报送进展与审核。"
-            "调用时在请求头中带上个人令牌：Authorization: Bearer <令牌>"
-            "（在“API 令牌”页面创建）。"
-            '错误统一为 {"error": {"code", "message", "fields"}}。',
-        },
-        "servers": [{"url": server_url}],
-        "security": [{"bearer": []}],
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": SCHEMAS,
-        },
-        "paths": PATHS,
-    }
+    """The description in the current language (the request's; outside a request, the site's).
+
+    The texts are written above in Chinese and marked ``N_``; they are translated here, on a copy."""
+    return _translated(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": TITLE, "version": "1.0.0", "description": DESCRIPTION},
+            "servers": [{"url": server_url}],
+            "security": [{"bearer": []}],
+            "components": {
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+                "schemas": SCHEMAS,
+            },
+            "paths": PATHS,
+        }
+    )
+
+
+_TEXTS = {"title", "summary", "description"}
+
+
+def _translated(node: Any, key: str | None = None) -> Any:
+    """A copy of ``node`` with every text for people passed through gettext. Only string values of
+    ``title``/``summary``/``description`` are texts; a property of that name is a schema (a dict)."""
+    if isinstance(node, dict):
+        return {k: _translated(v, k) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_translated(v) for v in node]
+    if key in _TEXTS and isinstance(node, str):
+        return _(node)
+    return node
 
 
 def parse_query(op_id: str, args: Any) -> tuple[dict[str, Any], dict[str, str]]:
@@ -372,21 +409,23 @@ def parse_query(op_id: str, args: Any) -> tuple[dict[str, Any], dict[str, str]]:
             values[name] = schema.get("default")
             continue
         if "enum" in schema and raw not in schema["enum"]:
-            problems[name] = f"应为 {' / '.join(schema['enum'])} 之一"
+            problems[name] = _("应为 %(choices)s 之一", choices=" / ".join(schema["enum"]))
         elif schema.get("format") == "date":
             try:
                 values[name] = date.fromisoformat(raw)
             except ValueError:
-                problems[name] = "应为日期 YYYY-MM-DD"
+                problems[name] = _("应为日期 YYYY-MM-DD")
             continue
         elif schema["type"] == "integer":
             try:
                 number = int(raw)
             except ValueError:
-                problems[name] = "应为整数"
+                problems[name] = _("应为整数")
                 continue
             if number < schema.get("minimum", number) or number > schema.get("maximum", number):
-                problems[name] = f"应在 {schema.get('minimum', '')}–{schema.get('maximum', '')} 之间"
+                problems[name] = _(
+                    "应在 %(min)s–%(max)s 之间", min=schema.get("minimum", ""), max=schema.get("maximum", "")
+                )
             values[name] = number
             continue
         values[name] = raw

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from ..errors import PermissionDenied
@@ -200,7 +201,7 @@ def checkins(
     if state == "draft" and not (
         user.role == "staff" and department is not None and department.id == user.department_id
     ):
-        raise PermissionDenied("只能查看本单位的草稿")
+        raise PermissionDenied(_("只能查看本单位的草稿"))
     query = (
         db.select(CheckIn)
         .join(Task, CheckIn.task_id == Task.id)

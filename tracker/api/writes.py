@@ -12,6 +12,8 @@ import math
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext as _
+
 from ..accounts import permissions
 from ..errors import NotFound, PermissionDenied, TrackerError
 from ..extensions import db
@@ -29,6 +31,7 @@ from ..reports.service import (
     review_checkin,
     save_checkin,
 )
+from . import listing
 
 __all__ = ["InvalidBody", "review", "submit_checkin"]
 
@@ -43,7 +46,7 @@ class InvalidBody(TrackerError):
     """The request body is not what the operation takes; ``fields`` names each problem."""
 
     def __init__(self, fields: dict[str, str]):
-        super().__init__("请求内容有误")
+        super().__init__(_("请求内容有误"))
         self.fields = fields
 
 
@@ -54,28 +57,28 @@ def _is_int(value: Any) -> bool:
 def _text(body: dict[str, Any], name: str, problems: dict[str, str], *, limit: int = TEXT_MAX) -> str:
     value = body.get(name, "")
     if not isinstance(value, str):
-        problems[name] = "应为字符串"
+        problems[name] = _("应为字符串")
         return ""
     if len(value) > limit:
-        problems[name] = f"不能超过 {limit} 个字"
+        problems[name] = _("不能超过 %(limit)s 个字", limit=limit)
     elif "\x00" in value:
-        problems[name] = "不能含有 NUL 字符"
+        problems[name] = _("不能含有 NUL 字符")
     return value.strip()
 
 
 def _object(body: Any, allowed: set[str]) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise InvalidBody({"body": "请求体应为 JSON 对象（Content-Type: application/json）"})
+        raise InvalidBody({"body": _("请求体应为 JSON 对象（Content-Type: application/json）")})
     unknown = sorted(set(body) - allowed)
     if unknown:
-        raise InvalidBody(dict.fromkeys(unknown, "不认识的字段"))
+        raise InvalidBody(dict.fromkeys(unknown, _("不认识的字段")))
     return body
 
 
 def _version(body: dict[str, Any], problems: dict[str, str]) -> int | None:
     version = body.get("version_id")
     if version is not None and not (_is_int(version) and version >= 1):
-        problems["version_id"] = "应为正整数"
+        problems["version_id"] = _("应为正整数")
         return None
     return version
 
@@ -84,7 +87,7 @@ def _values(raw: Any, task: Task, department: Department, problems: dict[str, st
     if raw is None:
         return []
     if not isinstance(raw, list):
-        problems["values"] = "应为数组"
+        problems["values"] = _("应为数组")
         return []
     targets = {t.key: t for t in reportable_targets(task, department)}
     seen: set[str] = set()
@@ -92,30 +95,33 @@ def _values(raw: Any, task: Task, department: Department, problems: dict[str, st
     for i, item in enumerate(raw):
         at = f"values[{i}]"
         if not isinstance(item, dict):
-            problems[at] = "应为对象 {target_key, value, source}"
+            problems[at] = _("应为对象 {target_key, value, source}")
             continue
         for extra in sorted(set(item) - {"target_key", "value", "source"}):
-            problems[f"{at}.{extra}"] = "不认识的字段"
+            problems[f"{at}.{extra}"] = _("不认识的字段")
         key, number, source = item.get("target_key"), item.get("value"), item.get("source")
         target = targets.get(key) if isinstance(key, str) else None
         if target is None:
-            known = "、".join(targets) or "无"
-            problems[f"{at}.target_key"] = f"不是本单位在本任务上报送的目标（可用：{known}）"
+            problems[f"{at}.target_key"] = (
+                _("不是本单位在本任务上报送的目标（可用：%(keys)s）", keys=listing(targets))
+                if targets
+                else _("本单位在本任务上没有要报送的目标")
+            )
         elif key in seen:
-            problems[f"{at}.target_key"] = "同一目标只能填一个实际值"
+            problems[f"{at}.target_key"] = _("同一目标只能填一个实际值")
         if isinstance(number, bool) or not isinstance(number, int | float):
-            problems[f"{at}.value"] = "应为数字"
+            problems[f"{at}.value"] = _("应为数字")
         else:
             try:
                 number = float(number)
             except OverflowError:
                 number = math.inf
             if not math.isfinite(number):
-                problems[f"{at}.value"] = "应为有限的数字"
+                problems[f"{at}.value"] = _("应为有限的数字")
         if not isinstance(source, str) or not source.strip():
-            problems[f"{at}.source"] = "请注明数据来源"
+            problems[f"{at}.source"] = _("请注明数据来源")
         elif len(source) > SOURCE_MAX or "\x00" in source:
-            problems[f"{at}.source"] = f"数据来源不能超过 {SOURCE_MAX} 个字，且不能含 NUL 字符"
+            problems[f"{at}.source"] = _("数据来源不能超过 %(limit)s 个字，且不能含 NUL 字符", limit=SOURCE_MAX)
         if target is not None and key not in seen and f"{at}.value" not in problems and f"{at}.source" not in problems:
             values.append(ValueInput(target.id, number, source.strip()))
         if isinstance(key, str):
@@ -132,10 +138,10 @@ def submit_checkin(user: User, code: str, body: Any, *, today: date, now: dateti
     conflict, never silently overwritten.
     """
     if user.role != "staff":  # before looking the task up: leaders and others write nothing
-        raise PermissionDenied("只有承担本任务的单位的填报员才能报送进展。")
+        raise PermissionDenied(_("只有承担本任务的单位的填报员才能报送进展。"))
     task = get_task(current_plan(today), code)
     if not permissions.can_report(user, task.assignments):
-        raise PermissionDenied("只有承担本任务的单位的填报员才能报送进展。")
+        raise PermissionDenied(_("只有承担本任务的单位的填报员才能报送进展。"))
     department = db.session.get(Department, user.department_id)
     assert department is not None
     body = _object(body, CHECKIN_KEYS)
@@ -144,7 +150,7 @@ def submit_checkin(user: User, code: str, body: Any, *, today: date, now: dateti
     period_key = body.get("period")
     period = None
     if period_key is not None and not isinstance(period_key, str):
-        problems["period"] = "应为字符串，如 2024Q2"
+        problems["period"] = _("应为字符串，如 2024Q2")
     else:
         try:
             period = reporting_period(task, today, period_key or None)
@@ -152,18 +158,18 @@ def submit_checkin(user: User, code: str, body: Any, *, today: date, now: dateti
             problems["period"] = str(exc)
     status = body.get("status")
     if not isinstance(status, str) or status not in TASK_STATUSES:
-        problems["status"] = f"应为 {' / '.join(TASK_STATUSES)} 之一"
+        problems["status"] = _("应为 %(choices)s 之一", choices=" / ".join(TASK_STATUSES))
     percent = body.get("percent")
     if not _is_int(percent) or not 0 <= percent <= 100:
-        problems["percent"] = "应为 0 到 100 之间的整数"
+        problems["percent"] = _("应为 0 到 100 之间的整数")
     narrative = _text(body, "narrative", problems)
     problems_text = _text(body, "problems", problems)
     next_steps = _text(body, "next_steps", problems)
     submit = body.get("submit", True)
     if not isinstance(submit, bool):
-        problems["submit"] = "应为 true 或 false"
+        problems["submit"] = _("应为 true 或 false")
     elif submit and not narrative and "narrative" not in problems:
-        problems["narrative"] = "提交前请填写进展情况。"
+        problems["narrative"] = _("提交前请填写进展情况。")
     version = _version(body, problems)
     values = _values(body.get("values"), task, department, problems)
     data = CheckInData(
@@ -198,15 +204,15 @@ def submit_checkin(user: User, code: str, body: Any, *, today: date, now: dateti
 def review(user: User, checkin_id: int, body: Any, *, now: datetime) -> CheckIn:
     """A coordinator approves or returns (with a comment) a submitted report."""
     if not permissions.can_review(user):
-        raise PermissionDenied("只有统筹协调人员可以审核报告。")
+        raise PermissionDenied(_("只有统筹协调人员可以审核报告。"))
     checkin = db.session.get(CheckIn, checkin_id)
     if checkin is None or checkin.state == "draft":  # drafts are not shown to coordinators
-        raise NotFound("没有这份报告。")
+        raise NotFound(_("没有这份报告。"))
     body = _object(body, REVIEW_KEYS)
     problems: dict[str, str] = {}
     decision = body.get("decision")
     if not isinstance(decision, str) or decision not in {"approve", "return"}:
-        problems["decision"] = "应为 approve（通过）或 return（退回）"
+        problems["decision"] = _("应为 approve（通过）或 return（退回）")
     comment = _text(body, "comment", problems, limit=COMMENT_MAX)
     version = _version(body, problems)
     if problems:

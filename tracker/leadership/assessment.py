@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from ..clock import city_date
+from ..i18n import N_
 from ..models import Department, Task
 from ..periods import periods_between
 from .rules import REPORTING_ROLES, TargetSpec, expected_share, path_start, target_share
@@ -104,7 +105,8 @@ def assess(snap: Snapshot, targets: list[TargetRow], rule: ScoringRule) -> list[
                 if values or expected > 0:
                     parts.append(target_component(share, expected) or 0.0)
             comps["targets"] = sum(parts) / len(parts) if parts else None
-            detail["targets"] = f"{len(parts)} 项目标" if parts else "—"
+            # stays Chinese: shown through the |label filter, which matches it
+            detail["targets"] = N_("%(n)s 项目标") % {"n": len(parts)} if parts else "—"
             # punctuality
             due_reports = punctual = 0
             for task in owed.get(d.id, []):

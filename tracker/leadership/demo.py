@@ -17,6 +17,7 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy.engine import make_url
 
 from ..clock import CITY_TZ, city_date
@@ -31,7 +32,7 @@ from .targets import load_targets
 __all__ = ["DEMO_DB_NAME", "DEMO_MARK", "check_demo_database", "generate"]
 
 DEMO_DB_NAME = "demo.sqlite3"
-DEMO_MARK = "【演示数据】"
+DEMO_MARK = "【演示数据】"  # the demo reports' texts are data, written in Chinese like real ones
 
 
 class NotADemoDatabase(TrackerError):
@@ -43,8 +44,12 @@ def check_demo_database(url: str) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database or Path(parsed.database).name != DEMO_DB_NAME:
         raise NotADemoDatabase(
-            f"拒绝生成演示数据：当前数据库不是演示库（{parsed.render_as_string(hide_password=True)}）。"
-            f"演示数据只能写入名为 {DEMO_DB_NAME} 的 SQLite 文件，请用 make demo。"
+            _(
+                "拒绝生成演示数据：当前数据库不是演示库（%(url)s）。"
+                "演示数据只能写入名为 %(name)s 的 SQLite 文件，请用 make demo。",
+                url=parsed.render_as_string(hide_password=True),
+                name=DEMO_DB_NAME,
+            )
         )
 
 
@@ -60,7 +65,7 @@ def generate(*, url: str, now: datetime, seed: int = 20240620) -> dict[str, int]
     check_demo_database(url)
     if db.session.scalar(db.select(db.func.count()).select_from(CheckIn)):
         raise DemoAlreadyGenerated(
-            "演示库中已有进展报送，未重复生成。如需重来，请删除 instance/demo.sqlite3 后重新运行 make demo。"
+            _("演示库中已有进展报送，未重复生成。如需重来，请删除 instance/demo.sqlite3 后重新运行 make demo。")
         )
     rng = random.Random(seed)
     today = city_date(now)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from ..errors import NotFound
 from ..extensions import db
 from ..models import CheckIn, Department, Task
@@ -25,7 +27,7 @@ class DepartmentView:
 def department_view(snap: Snapshot, department_id: int) -> DepartmentView:
     department = next((d for d in snap.departments if d.id == department_id), None)
     if department is None:
-        raise NotFound(f"没有编号为 {department_id} 的单位")
+        raise NotFound(_("没有编号为 %(id)s 的单位。", id=department_id))
     groups: dict[str, list[TaskState]] = {}
     counts = {"red": 0, "yellow": 0, "green": 0}
     for st in snap.states:

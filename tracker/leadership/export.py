@@ -4,6 +4,9 @@ Workbook layout: sheet 责任矩阵 with every shown row; one sheet per section 
 rows; sheet 图例 explaining roles, fill colours and lights. On the matrix sheets row 1 carries the
 department groups (merged cells), row 2 the departments, data from row 3; panes are frozen below
 the headers and right of the task columns.
+
+Sheet names, headers, the legend and the labels in cells (roles, statuses, lights) are in the
+language of the request (made for whoever downloads them); the plan's own text is written as it is.
 """
 
 from __future__ import annotations
@@ -11,15 +14,17 @@ from __future__ import annotations
 import csv
 import io
 
+from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..i18n import N_, label
 from ..lights import LIGHT_LABELS
 from ..models.org import ROLES
 from ..models.plan import TASK_STATUSES
-from .matrix import Matrix, Row, table
+from .matrix import FIXED, Matrix, Row, table
 
 __all__ = ["STATUS_FILLS", "matrix_csv", "matrix_xlsx"]
 
@@ -33,7 +38,11 @@ STATUS_FILLS = {
     "blocked": "FF8A80",
 }
 LIGHT_FILLS = {"red": "FF8A80", "yellow": "FFE699", "green": "C6EFCE"}
-FIXED = ["部分", "序号", "措施", "状态", "进度", "预警"]
+LIGHT_MEANINGS = {
+    "red": N_("逾期、报送滞后/受阻或进度明显落后"),
+    "yellow": N_("临近截止、进度落后或本期未报送"),
+    "green": N_("正常"),
+}
 
 
 def matrix_csv(matrix: Matrix) -> bytes:
@@ -49,11 +58,11 @@ def _write_matrix_sheet(ws: Worksheet, matrix: Matrix, rows: list[tuple[str, Row
     bold = Font(bold=True)
     centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for i, name in enumerate(FIXED, start=1):
-        ws.cell(row=1, column=i, value=name).font = bold
+        ws.cell(row=1, column=i, value=_(name)).font = bold
         ws.merge_cells(start_row=1, start_column=i, end_row=2, end_column=i)
     col = len(FIXED) + 1
     for group in matrix.groups:
-        ws.cell(row=1, column=col, value=group.label).font = bold
+        ws.cell(row=1, column=col, value=_(group.label)).font = bold
         ws.cell(row=1, column=col).alignment = centre
         if len(group.columns) > 1:
             ws.merge_cells(start_row=1, start_column=col, end_row=1, end_column=col + len(group.columns) - 1)
@@ -70,9 +79,9 @@ def _write_matrix_sheet(ws: Worksheet, matrix: Matrix, rows: list[tuple[str, Row
             section_label,
             task.label,
             task.title,
-            task.status_label,
+            _(task.status_label),
             f"{task.progress}%",
-            LIGHT_LABELS[row.state.light],
+            _(LIGHT_LABELS[row.state.light]),
         ]
         for i, v in enumerate(values, start=1):
             ws.cell(row=r, column=i, value=v)
@@ -98,27 +107,26 @@ def matrix_xlsx(matrix: Matrix, title: str) -> bytes:
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = "责任矩阵"
+    ws.title = _("责任矩阵")
     _write_matrix_sheet(ws, matrix, [(s.label, row) for s, rows in matrix.sections for row in rows])
     for section, rows in matrix.sections:
-        sheet = wb.create_sheet(_safe_title(f"{section.label}、{section.title}"))
+        sheet = wb.create_sheet(_safe_title(_("%(label)s、%(title)s", label=section.label, title=section.title)))
         _write_matrix_sheet(sheet, matrix, [(section.label, row) for row in rows])
-    legend = wb.create_sheet("图例")
+    legend = wb.create_sheet(_("图例"))
     legend.append([title])
     legend.append([])
-    legend.append(["单元格文字", "角色"])
-    for key, label in ROLES.items():
-        legend.append([label, key])
+    legend.append([_("单元格文字"), _("角色")])
+    for key, role in ROLES.items():
+        legend.append([_(role), key])
     legend.append([])
-    legend.append(["填充颜色", "该单位最近一次审核通过的报送状态"])
+    legend.append([_("填充颜色"), _("该单位最近一次审核通过的报送状态")])
     for key, fill in STATUS_FILLS.items():
-        legend.append([TASK_STATUSES.get(key, "尚无审核通过的报送"), key])
+        legend.append([_(TASK_STATUSES.get(key, N_("尚无审核通过的报送"))), key])
         legend.cell(row=legend.max_row, column=1).fill = PatternFill("solid", fgColor=fill)
     legend.append([])
-    legend.append(["预警", "含义"])
-    meanings = {"red": "逾期、报送滞后/受阻或进度明显落后", "yellow": "临近截止、进度落后或本期未报送", "green": "正常"}
-    for key, label in LIGHT_LABELS.items():
-        legend.append([label, meanings[key]])
+    legend.append([_("预警"), _("含义")])
+    for key, light in LIGHT_LABELS.items():
+        legend.append([_(light), _(LIGHT_MEANINGS[key])])
         legend.cell(row=legend.max_row, column=1).fill = PatternFill("solid", fgColor=LIGHT_FILLS[key])
     legend.column_dimensions["A"].width = 24
     legend.column_dimensions["B"].width = 40
@@ -134,24 +142,26 @@ def assessment_xlsx(rankings: list, rule: object, title: str) -> bytes:  # type:
     wb = Workbook()
     info = wb.active
     assert info is not None
-    info.title = "评分规则"
+    info.title = _("评分规则")
     info.append([title])
-    info.append(["项目", "权重"])
-    for key, label in COMPONENT_LABELS.items():
-        info.append([label, getattr(rule, key)])
-    info.append(["报送宽限（天）", getattr(rule, "grace_days", None)])
+    info.append([_("项目"), _("权重")])
+    for key, component in COMPONENT_LABELS.items():
+        info.append([_(component), getattr(rule, key)])
+    info.append([_("报送宽限（天）"), getattr(rule, "grace_days", None)])
     info.column_dimensions["A"].width = 40
     bold = Font(bold=True)
     for ranking in rankings:
         if ranking.state == "future":
             continue
-        ws = wb.create_sheet(_safe_title(ranking.window.label))
-        ws.append([ranking.window.label, f"{ranking.window.start.isoformat()} 至 {ranking.window.end.isoformat()}"])
-        for group, units in (("县（市、区）", ranking.counties), ("市直部门及其他单位", ranking.departments)):
+        window = label(ranking.window.label)  # 2024 年度考核, 中期评估（…）: translated by pattern
+        ws = wb.create_sheet(_safe_title(window))
+        span = _("%(start)s 至 %(end)s", start=ranking.window.start.isoformat(), end=ranking.window.end.isoformat())
+        ws.append([window, span])
+        for group, units in ((_("县（市、区）"), ranking.counties), (_("市直部门及其他单位"), ranking.departments)):
             ws.append([])
             ws.append([group])
             ws.cell(row=ws.max_row, column=1).font = bold
-            ws.append(["排名", "单位", *COMPONENT_LABELS.values(), "得分"])
+            ws.append([_("排名"), _("单位"), *(_(c) for c in COMPONENT_LABELS.values()), _("得分")])
             for u in units:
                 ws.append(
                     [

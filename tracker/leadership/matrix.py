@@ -17,15 +17,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
+from ..i18n import N_
 from ..lights import LIGHT_LABELS
 from ..models import Department, Section
 from ..models.org import DEPARTMENT_KINDS, ROLES
 from ..models.plan import TASK_STATUSES
 from .snapshot import Snapshot, TaskState
 
-__all__ = ["KIND_ORDER", "Filters", "Matrix", "build_matrix"]
+__all__ = ["FIXED", "KIND_ORDER", "Filters", "Matrix", "build_matrix"]
 
 KIND_ORDER = ["bureau", "county", "outside", "party"]
+# The task columns of the exports, before the departments; translated where written.
+FIXED = [N_("部分"), N_("序号"), N_("措施"), N_("状态"), N_("进度"), N_("预警")]
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,8 @@ class Cell:
 
     @property
     def label(self) -> str:
-        return ROLES.get(self.role, "") if self.role else ""
+        """The role in the current language (the matrix page and its exports show it)."""
+        return _(ROLES[self.role]) if self.role in ROLES else ""
 
 
 @dataclass
@@ -177,8 +183,8 @@ def _row_matches(st: TaskState, f: Filters) -> bool:
 
 
 def table(matrix: Matrix) -> tuple[list[str], list[list[str]]]:
-    """The matrix as plain text rows (CSV and the workbook's 'all' sheet share it)."""
-    header = ["部分", "序号", "措施", "状态", "进度", "预警"] + [c.department.name for c in matrix.columns]
+    """The matrix as plain text rows (the CSV), headers and labels in the current language."""
+    header = [_(name) for name in FIXED] + [c.department.name for c in matrix.columns]
     body: list[list[str]] = []
     for section, rows in matrix.sections:
         for row in rows:
@@ -188,9 +194,9 @@ def table(matrix: Matrix) -> tuple[list[str], list[list[str]]]:
                     section.label,
                     task.label,
                     task.title,
-                    task.status_label,
+                    _(task.status_label),
                     f"{task.progress}%",
-                    LIGHT_LABELS[row.state.light],
+                    _(LIGHT_LABELS[row.state.light]),
                 ]
                 + [cell.label for cell in row.cells]
             )

@@ -93,11 +93,19 @@ def windows(plan_start: date, plan_end: date) -> list[Window]:
     >>> windows(date(2021, 1, 1), date(2025, 12, 31))[5].end
     datetime.date(2023, 12, 31)
     """
+    # The labels stay Chinese (the |label filter translates them where shown, by their pattern).
     out = [
-        Window(str(y), f"{y} 年度考核", max(plan_start, date(y, 1, 1)), min(plan_end, date(y, 12, 31)))
+        Window(
+            str(y),
+            N_("%(year)s 年度考核") % {"year": y},
+            max(plan_start, date(y, 1, 1)),
+            min(plan_end, date(y, 12, 31)),
+        )
         for y in range(plan_start.year, plan_end.year + 1)
     ]
     mid_end = min(plan_end, date(plan_start.year + 2, 12, 31))
-    out.append(Window("mid", f"中期评估（{plan_start.year}—{mid_end.year}）", plan_start, mid_end))
-    out.append(Window("final", f"五年总体考核（{plan_start.year}—{plan_end.year}）", plan_start, plan_end))
+    mid = N_("中期评估（%(start)s—%(end)s）") % {"start": plan_start.year, "end": mid_end.year}
+    final = N_("五年总体考核（%(start)s—%(end)s）") % {"start": plan_start.year, "end": plan_end.year}
+    out.append(Window("mid", mid, plan_start, mid_end))
+    out.append(Window("final", final, plan_start, plan_end))
     return out

@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import or_
 
 from ..extensions import db
+from ..i18n import N_
 from ..models import CheckIn, County, Plan, Target, TargetValue, Task
 from ..models.plan import TARGET_GROUPS
 from .rules import TRACK_LABELS, TargetSpec, milestone_done, on_track, path_start, target_share
@@ -56,7 +57,7 @@ class TargetRow:
 
     def track_label(self, plan_start: date) -> str:
         if self.target.is_milestone:
-            return "已完成" if self.done else "未完成"
+            return N_("已完成") if self.done else N_("未完成")
         return TRACK_LABELS[self.track(plan_start)]
 
 

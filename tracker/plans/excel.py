@@ -20,12 +20,15 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from flask_babel import get_locale, gettext
+from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..errors import PlanFileError, TrackerError
 from ..extensions import db
+from ..i18n import N_
 from ..models import County, Department, Plan, Target, TargetValue, User
 from ..models.org import ROLES
 from ..models.plan import COMPARISONS, REPORTING_CYCLES
@@ -45,8 +48,12 @@ __all__ = [
     "task_workbook",
 ]
 
+# The workbook the app writes is in the user's language; the importer reads both. The sheet names
+# and column headers are the file format (documented in docs/plan-format.md), not interface text.
 TASK_SHEET = "任务分解表"
+TASK_SHEET_EN = "Tasks"
 HELP_SHEET = "说明"
+HELP_SHEET_EN = "Instructions"
 Source = str | Path | bytes | BinaryIO
 
 
@@ -56,63 +63,161 @@ class Column:
     header: str
     synonyms: tuple[str, ...]
     width: int
-    help: str
+    help: str  # marked with N_, translated when the 说明 sheet is written
+    english: str = ""
+    english_synonyms: tuple[str, ...] = ()
+
+    def heading(self, english: bool) -> str:
+        """The header the app writes, in the workbook's language."""
+        return self.english if english else self.header
 
 
 COLUMNS = [
-    Column("label", "序号", ("编号", "序列号"), 10, "措施的序号，如 三（一）；子任务如 三（一）1。"),
+    Column(
+        "label",
+        "序号",
+        ("编号", "序列号"),
+        10,
+        N_("措施的序号，如 三（一）；子任务如 三（一）1。"),
+        "No.",
+        ("Number", "Label"),
+    ),
     Column(
         "code",
         "编码",
         ("任务编码", "代码"),
         9,
-        "系统内的稳定编号，如 3.1（导出时填写，勿改）。新任务可留空：用序号代替。",
-    ),
-    Column("section", "部分", ("章节", "篇章"), 6, "所属部分：三、四、五……留空时取序号的第一个汉字数字。"),
-    Column(
-        "parent", "上级序号", ("上级编号", "上级任务", "所属任务"), 10, "子任务所属措施的序号或编码；顶层措施留空。"
+        N_("系统内的稳定编号，如 3.1（导出时填写，勿改）。新任务可留空：用序号代替。"),
+        "Code",
+        ("Task code",),
     ),
     Column(
-        "title", "任务/措施", ("任务", "措施", "任务名称", "措施名称", "重点任务", "工作任务", "主要任务"), 28, "必填。"
+        "section",
+        "部分",
+        ("章节", "篇章"),
+        6,
+        N_("所属部分：三、四、五……留空时取序号的第一个汉字数字。"),
+        "Part",
+        ("Section",),
+    ),
+    Column(
+        "parent",
+        "上级序号",
+        ("上级编号", "上级任务", "所属任务"),
+        10,
+        N_("子任务所属措施的序号或编码；顶层措施留空。"),
+        "Parent",
+        ("Parent task", "Parent no."),
+    ),
+    Column(
+        "title",
+        "任务/措施",
+        ("任务", "措施", "任务名称", "措施名称", "重点任务", "工作任务", "主要任务"),
+        28,
+        N_("必填。"),
+        "Task/measure",
+        ("Task", "Measure", "Title", "Task name"),
     ),
     Column(
         "text",
         "主要内容",
         ("具体内容", "工作内容", "具体措施", "任务内容"),
         40,
-        "措施原文。没有此列时保留系统中的原文。",
+        N_("措施原文。没有此列时保留系统中的原文。"),
+        "Content",
+        ("Main content", "Text", "Description"),
     ),
-    Column("lead", "牵头单位", ("牵头部门",), 18, "多个单位用顿号（、）、逗号或换行分隔；须为单位目录中的全称。"),
-    Column("support", "配合单位", ("配合部门", "协办单位"), 18, "同上。"),
-    Column("responsible", "责任单位", ("责任部门", "负责单位"), 18, "按职责分工负责的单位。同上。"),
-    Column("implementing", "落实单位", ("落实部门", "实施单位"), 18, "落实的县（市、区）政府。同上。"),
-    Column("start", "开始时间", ("开始日期", "启动时间"), 12, "留空为计划开始日期。"),
+    Column(
+        "lead",
+        "牵头单位",
+        ("牵头部门",),
+        18,
+        N_("多个单位用顿号（、）、逗号或换行分隔；须为单位目录中的全称。"),
+        "Lead departments",
+        ("Lead", "Lead department"),
+    ),
+    Column(
+        "support",
+        "配合单位",
+        ("配合部门", "协办单位"),
+        18,
+        N_("同上。"),
+        "Supporting departments",
+        ("Support", "Supporting department"),
+    ),
+    Column(
+        "responsible",
+        "责任单位",
+        ("责任部门", "负责单位"),
+        18,
+        N_("按职责分工负责的单位。同上。"),
+        "Responsible departments",
+        ("Responsible", "Responsible department"),
+    ),
+    Column(
+        "implementing",
+        "落实单位",
+        ("落实部门", "实施单位"),
+        18,
+        N_("落实的县（市、区）政府。同上。"),
+        "Implementing departments",
+        ("Implementing", "Implementing department"),
+    ),
+    Column("start", "开始时间", ("开始日期", "启动时间"), 12, N_("留空为计划开始日期。"), "Start", ("Start date",)),
     Column(
         "due",
         "完成时限",
         ("完成时间", "截止日期", "截止时间", "完成期限", "时限"),
         12,
-        "留空或“长期坚持”为计划结束日期。",
+        N_("留空或“长期坚持”为计划结束日期。"),
+        "Deadline",
+        ("Due", "Due date"),
     ),
-    Column("cycle", "报送周期", ("报送频次",), 8, "月报 / 季报 / 年报；留空为季报（已有任务保持不变）。"),
-    Column("target_key", "目标编号", ("指标编号",), 14, "系统内的目标编号（导出时填写，勿改）；新目标留空。"),
+    Column(
+        "cycle",
+        "报送周期",
+        ("报送频次",),
+        8,
+        N_("月报 / 季报 / 年报；留空为季报（已有任务保持不变）。"),
+        "Reporting cycle",
+        ("Cycle",),
+    ),
+    Column(
+        "target_key",
+        "目标编号",
+        ("指标编号",),
+        14,
+        N_("系统内的目标编号（导出时填写，勿改）；新目标留空。"),
+        "Target key",
+    ),
     Column(
         "target_name",
         "目标名称",
         ("指标名称", "目标", "指标"),
         22,
-        "一项任务有多个目标时，下一行只填目标各列（序号可重复或留空）。",
+        N_("一项任务有多个目标时，下一行只填目标各列（序号可重复或留空）。"),
+        "Target",
+        ("Target name",),
     ),
     Column(
         "comparison",
         "比较",
         ("比较方式",),
         8,
-        "不低于(>=) / 高于(>) / 不高于(<=) / 低于(<) / 达到(=) / 左右(~) / 区间；留空为不低于，无目标值为里程碑。",
+        N_("不低于(>=) / 高于(>) / 不高于(<=) / 低于(<) / 达到(=) / 左右(~) / 区间；留空为不低于，无目标值为里程碑。"),
+        "Comparison",
     ),
-    Column("value", "目标值", ("指标值", "目标数值"), 10, "数字；区间写作 2-3。"),
-    Column("unit", "单位", ("计量单位",), 8, "如 %、吨、个。"),
-    Column("target_due", "目标时限", ("目标完成时限",), 12, "留空为任务的完成时限。"),
+    Column("value", "目标值", ("指标值", "目标数值"), 10, N_("数字；区间写作 2-3。"), "Target value", ("Value",)),
+    Column("unit", "单位", ("计量单位",), 8, N_("如 %、吨、个。"), "Unit"),
+    Column(
+        "target_due",
+        "目标时限",
+        ("目标完成时限",),
+        12,
+        N_("留空为任务的完成时限。"),
+        "Target deadline",
+        ("Target due",),
+    ),
 ]
 _BY_KEY = {c.key: c for c in COLUMNS}
 ROLE_COLUMNS = ("lead", "responsible", "support", "implementing")
@@ -120,7 +225,9 @@ TARGET_COLUMNS = ("target_key", "target_name", "comparison", "value", "unit", "t
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _CYCLES = {"月报": "month", "季报": "quarter", "年报": "year", "月": "month", "季": "quarter", "年": "year"}
 _CYCLES.update({k: k for k in REPORTING_CYCLES})
+_CYCLES.update({"monthly": "month", "quarterly": "quarter", "yearly": "year", "annual": "year"})
 _CYCLE_WORDS = REPORTING_CYCLES
+_CYCLE_WORDS_EN = {"month": "monthly", "quarter": "quarterly", "year": "yearly"}
 _COMPARISON_WORDS = {
     ">=": ">=",
     "≥": ">=",
@@ -145,21 +252,35 @@ _COMPARISON_WORDS = {
     "range": "range",
     "区间": "range",
     "里程碑": "",
+    "milestone": "",
 }
 _EXPORT_COMPARISON = {k: v for k, v in COMPARISONS.items()}
+# An English workbook writes the comparison as its symbol (``range`` for a range).
+_EXPORT_COMPARISON_EN = {k: k for k in COMPARISONS}
 _OPEN_ENDED = {"长期", "长期坚持", "持续", "持续推进", "持续开展", "常态化"}
 
 
 def _norm_header(value: Any) -> str:
     text = re.sub(r"\s+", "", str(value or ""))
     text = re.sub(r"[（(].*?[)）]$", "", text)  # 完成时限（年月日） → 完成时限
-    return text.replace("／", "/")
+    return text.replace("／", "/").lower()  # English headers in any case: Deadline, DEADLINE
 
 
 _HEADER_LOOKUP: dict[str, str] = {}
 for _c in COLUMNS:
-    for _name in (_c.header, *_c.synonyms):
+    for _name in (_c.header, *_c.synonyms, _c.english, *_c.english_synonyms):
         _HEADER_LOOKUP[_norm_header(_name)] = _c.key
+
+
+def _english() -> bool:
+    """Whether the current language (the user's in a request, the site's otherwise) is English."""
+    locale = get_locale()
+    return locale is not None and locale.language == "en"
+
+
+def _join(names: list[str]) -> str:
+    """Names listed in the current language's way (、 in Chinese)."""
+    return _("、").join(names)
 
 
 # ── cells ────────────────────────────────────────────────────────────────────────────────────────
@@ -182,7 +303,7 @@ def parse_day(value: Any) -> date | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if float(value).is_integer() and 1900 <= value <= 2200:
             return date(int(value), 12, 31)
-        raise ValueError(f"不是有效日期：{value!r}")
+        raise ValueError(_("不是有效日期：%(value)r", value=value))
     text = re.sub(r"\s+", "", str(value or ""))
     if not text or text in _OPEN_ENDED:
         return None
@@ -206,7 +327,7 @@ def parse_day(value: Any) -> date | None:
             return date(int(m[1]), 12, 31)
     except ValueError:
         pass
-    raise ValueError(f"不是有效日期：{value!r}（可写 2025-12-31、2025/12/31、2025年12月31日、2025年底）")
+    raise ValueError(_("不是有效日期：%(value)r（可写 2025-12-31、2025/12/31、2025年12月31日、2025年底）", value=value))
 
 
 def _text(value: Any) -> str:
@@ -235,8 +356,11 @@ def _target_value(cmp_cell: Any, value_cell: Any) -> tuple[str | None, float | N
     if m := re.match(r"^(≥|>=|≤|<=|>|<|约)", value_text):
         comparison_text = comparison_text or m[1]
         value_text = value_text[len(m[1]) :].strip()
-    if comparison_text and comparison_text not in _COMPARISON_WORDS:
-        raise ValueError(f"比较方式应为 {' / '.join(COMPARISONS.values())} 之一，而不是 {comparison_text!r}")
+    if comparison_text.lower() in _COMPARISON_WORDS:
+        comparison_text = comparison_text.lower()  # Range, Milestone
+    elif comparison_text:
+        allowed = " / ".join(COMPARISONS if _english() else COMPARISONS.values())
+        raise ValueError(_("比较方式应为 %(allowed)s 之一，而不是 %(value)r", allowed=allowed, value=comparison_text))
     comparison = _COMPARISON_WORDS.get(comparison_text, ">=") if comparison_text else None
     if m := re.fullmatch(r"(-?[\d.,]+)\s*[-—–~～至到]\s*(-?[\d.,]+)", value_text):
         try:
@@ -246,13 +370,13 @@ def _target_value(cmp_cell: Any, value_cell: Any) -> tuple[str | None, float | N
     if not value_text:
         if comparison in (None, ""):
             return None, None, None, None
-        raise ValueError("填写了比较方式，但没有目标值")
+        raise ValueError(_("填写了比较方式，但没有目标值"))
     try:
         number = _number(value_text)
     except ValueError:
-        raise ValueError(f"目标值应为数字或区间（如 2-3），而不是 {value_text!r}") from None
+        raise ValueError(_("目标值应为数字或区间（如 2-3），而不是 %(value)r", value=value_text)) from None
     if comparison == "":
-        raise ValueError("里程碑不应填写目标值")
+        raise ValueError(_("里程碑不应填写目标值"))
     return (comparison or ">="), number, None, None
 
 
@@ -268,23 +392,34 @@ def _value_cell(t: dict[str, Any]) -> Any:
 # ── writing ──────────────────────────────────────────────────────────────────────────────────────
 
 
-def task_workbook(plan: Plan | None) -> bytes:
-    """The 任务分解表 of ``plan`` (or an empty template when ``plan`` is None), as .xlsx bytes."""
+def task_workbook(plan: Plan | None, *, english: bool | None = None) -> bytes:
+    """The 任务分解表 of ``plan`` (or an empty template when ``plan`` is None), as .xlsx bytes.
+
+    In English (by default: when the current language is) the sheets, headers, instructions and
+    the words the app writes in cells (reporting cycle, comparison) are English; the plan's own
+    content is written as it is. The importer reads either.
+    """
+    if english is None:
+        english = _english()
     wb = Workbook()
     ws = wb.active
-    ws.title = TASK_SHEET
-    title = f"{plan.title} 任务分解表" if plan else "任务分解表"
+    ws.title = TASK_SHEET_EN if english else TASK_SHEET
+    title = _("%(title)s 任务分解表", title=plan.title) if plan else _("任务分解表")
     ws.cell(row=1, column=1, value=title).font = Font(bold=True, size=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
     head_fill = PatternFill("solid", fgColor="DDE6F0")
     for i, col in enumerate(COLUMNS, start=1):
-        cell = ws.cell(row=2, column=i, value=col.header)
+        cell = ws.cell(row=2, column=i, value=col.heading(english))
         cell.font = Font(bold=True)
         cell.fill = head_fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(i)].width = col.width
     ws.freeze_panes = "A3"
     if plan is not None:
+        names = ", ".join if english else "、".join
+        cycle_words = _CYCLE_WORDS_EN if english else _CYCLE_WORDS
+        comparisons = _EXPORT_COMPARISON_EN if english else _EXPORT_COMPARISON
+        milestone = "milestone" if english else "里程碑"
         data = plan_file_dict(plan)
         section_labels = {s["number"]: s["label"] for s in data["sections"]}
         row = 3
@@ -307,13 +442,13 @@ def task_workbook(plan: Plan | None) -> bytes:
                 "parent": t["parent"] or None,
                 "title": t["title"],
                 "text": t["text"] or None,
-                "lead": "、".join(by_role["lead"]) or None,
-                "support": "、".join(by_role["support"]) or None,
-                "responsible": "、".join(by_role["responsible"]) or None,
-                "implementing": "、".join(by_role["implementing"]) or None,
+                "lead": names(by_role["lead"]) or None,
+                "support": names(by_role["support"]) or None,
+                "responsible": names(by_role["responsible"]) or None,
+                "implementing": names(by_role["implementing"]) or None,
                 "start": t["start"],
                 "due": t["due"],
-                "cycle": _CYCLE_WORDS[t["reporting_cycle"]],
+                "cycle": cycle_words[t["reporting_cycle"]],
             }
             targets = t["targets"] or [None]
             for n, target in enumerate(targets):
@@ -323,7 +458,7 @@ def task_workbook(plan: Plan | None) -> bytes:
                         {
                             "target_key": target["key"],
                             "target_name": target["name"],
-                            "comparison": _EXPORT_COMPARISON.get(target["comparison"] or "", "里程碑"),
+                            "comparison": comparisons.get(target["comparison"] or "", milestone),
                             "value": _value_cell(target),
                             "unit": target["unit"] or None,
                             "target_due": target["due"],
@@ -331,7 +466,7 @@ def task_workbook(plan: Plan | None) -> bytes:
                     )
                 _write_row(ws, row, cells)
                 row += 1
-    _help_sheet(wb)
+    _help_sheet(wb, english)
     out = BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -348,25 +483,30 @@ def _write_row(ws: Any, row: int, cells: dict[str, Any]) -> None:
         cell.alignment = Alignment(vertical="top", wrap_text=col.key in {"title", "text"})
 
 
-def _help_sheet(wb: Workbook) -> None:
-    ws = wb.create_sheet(HELP_SHEET)
-    ws.append(["列名", "也可写作", "填写说明"])
+_HELP_LINES = [
+    N_("每行一项任务（措施）；一项任务有多个目标时，后续行只填目标各列。"),
+    N_("只填“序号”（如 三）和“任务/措施”、不填单位和时限的行是部分的标题行。"),
+    N_("日期可写 2025-12-31、2025/12/31、2025年12月31日、2025年6月、2025年上半年、2025年底，或 Excel 日期。"),
+    N_("单位名称须与系统的单位目录一致；名称相近时，导入会提示“是否为……”。"),
+    N_("更新已有计划时：表中没有的任务和目标将被删除（已有报送数据的不能删除，导入会被拒绝）；"),
+    N_("表中没有的列（如“主要内容”）保留系统中的内容。导出的表原样导入不产生任何变化。"),
+    N_("整个文件校验通过后才写入；有任何错误时不写入任何内容，并逐行列出错误。"),
+]
+
+
+def _help_sheet(wb: Workbook, english: bool) -> None:
+    ws = wb.create_sheet(HELP_SHEET_EN if english else HELP_SHEET)
+    ws.append([_("列名"), _("也可写作"), _("填写说明")])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for col in COLUMNS:
-        ws.append([col.header, "、".join(col.synonyms), col.help])
+        # In English: every other spelling the importer reads, the Chinese ones included.
+        also = ", ".join([*col.english_synonyms, col.header, *col.synonyms]) if english else "、".join(col.synonyms)
+        ws.append([col.heading(english), also, gettext(col.help)])
     ws.append([])
-    for line in (
-        "每行一项任务（措施）；一项任务有多个目标时，后续行只填目标各列。",
-        "只填“序号”（如 三）和“任务/措施”、不填单位和时限的行是部分的标题行。",
-        "日期可写 2025-12-31、2025/12/31、2025年12月31日、2025年6月、2025年上半年、2025年底，或 Excel 日期。",
-        "单位名称须与系统的单位目录一致；名称相近时，导入会提示“是否为……”。",
-        "更新已有计划时：表中没有的任务和目标将被删除（已有报送数据的不能删除，导入会被拒绝）；",
-        "表中没有的列（如“主要内容”）保留系统中的内容。导出的表原样导入不产生任何变化。",
-        "整个文件校验通过后才写入；有任何错误时不写入任何内容，并逐行列出错误。",
-    ):
-        ws.append(["", "", line])
-    ws.column_dimensions["A"].width = 12
+    for line in _HELP_LINES:
+        ws.append(["", "", gettext(line)])
+    ws.column_dimensions["A"].width = 24 if english else 12
     ws.column_dimensions["B"].width = 36
     ws.column_dimensions["C"].width = 90
 
@@ -398,42 +538,76 @@ def _open(source: Source) -> Any:
     try:
         return load_workbook(source, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise PlanFileError([("文件", f"无法读取 Excel 文件（.xlsx）：{exc.__class__.__name__}")]) from exc
+        problem = _("无法读取 Excel 文件（.xlsx）：%(error)s", error=exc.__class__.__name__)
+        raise PlanFileError([(_("文件"), problem)]) from exc
 
 
 def _find_header(wb: Any, wanted: set[str], lookup: Any) -> tuple[Any, int, dict[int, str]]:
-    sheets = sorted(wb.worksheets, key=lambda ws: ws.title != TASK_SHEET)
+    sheets = sorted(wb.worksheets, key=lambda ws: ws.title not in {TASK_SHEET, TASK_SHEET_EN})
     for ws in sheets:
         for r, row in enumerate(ws.iter_rows(min_row=1, max_row=10, values_only=True), start=1):
             columns = {i: key for i, value in enumerate(row) if (key := lookup(value))}
             if wanted <= set(columns.values()):
                 return ws, r, columns
-    raise PlanFileError([("表头", "找不到表头行：前 10 行中应有“序号”和“任务/措施”等列名")])
+    english = _english()
+    problem = _(
+        "找不到表头行：前 10 行中应有“%(label)s”和“%(title)s”等列名",
+        label=_BY_KEY["label"].heading(english),
+        title=_BY_KEY["title"].heading(english),
+    )
+    raise PlanFileError([(_("表头"), problem)])
 
 
-def _read_rows(wb: Any) -> tuple[dict[str, str], list[_Row], list[tuple[str, str]]]:
+def _header_text(value: Any) -> str:
+    """A header as the file writes it, for messages: ``完成 时限`` → 完成时限, ``Due  date`` → Due date."""
+    return re.sub(r"\s*([^\x00-\x7f])\s*", r"\1", " ".join(str(value).split()))
+
+
+def _at_row(number: int, column: str | None = None) -> str:
+    """Where a problem is: ``第4行 牵头部门`` (Row 4, 牵头部门)."""
+    if column is None:
+        return _("第%(n)s行", n=number)
+    return _("第%(n)s行 %(column)s", n=number, column=column)
+
+
+# A problem with the row it concerns (0: the file as a whole), so problems sort by row in any language.
+_Problem = tuple[int, str, str]
+
+
+def _read_rows(wb: Any) -> tuple[dict[str, str], list[_Row], list[_Problem]]:
     """(the columns present, by key, with the file's own header text; the non-empty rows; problems)."""
     ws, header_row, columns = _find_header(wb, {"title"}, lambda v: _HEADER_LOOKUP.get(_norm_header(v)))
     header = next(ws.iter_rows(min_row=header_row, max_row=header_row, values_only=True))
-    problems: list[tuple[str, str]] = []
+    english = _english()
+    problems: list[_Problem] = []
     seen: dict[str, int] = {}
+    at = _at_row(header_row)
     for i, key in columns.items():
         if key in seen:
-            problems.append(
-                (f"第{header_row}行", f"列“{_BY_KEY[key].header}”出现了两次（第 {seen[key] + 1} 和 {i + 1} 列）")
+            message = _(
+                "列“%(column)s”出现了两次（第 %(first)s 和 %(second)s 列）",
+                column=_BY_KEY[key].heading(english),
+                first=seen[key] + 1,
+                second=i + 1,
             )
+            problems.append((header_row, at, message))
         seen[key] = i
     if not {"label", "code"} & set(columns.values()):
-        problems.append((f"第{header_row}行", "缺少“序号”列"))
+        problems.append((header_row, at, _("缺少“%(column)s”列", column=_BY_KEY["label"].heading(english))))
     if not set(ROLE_COLUMNS) & set(columns.values()):
-        problems.append((f"第{header_row}行", "缺少单位列：应至少有“牵头单位”“责任单位”之一"))
+        message = _(
+            "缺少单位列：应至少有“%(lead)s”“%(responsible)s”之一",
+            lead=_BY_KEY["lead"].heading(english),
+            responsible=_BY_KEY["responsible"].heading(english),
+        )
+        problems.append((header_row, at, message))
     rows = []
     for number, values in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
         cells = {key: values[i] for i, key in columns.items() if i < len(values)}
         cells = {k: v for k, v in cells.items() if _text(v) != ""}
         if cells:
             rows.append(_Row(number, cells))
-    return {key: re.sub(r"\s+", "", str(header[i])) for i, key in columns.items()}, rows, problems
+    return {key: _header_text(header[i]) for i, key in columns.items()}, rows, problems
 
 
 def plan_data_from_workbook(
@@ -448,9 +622,10 @@ def plan_data_from_workbook(
     the row each task came from. Raises ``PlanFileError`` naming every bad row and field.
     """
     if (plan is None) == (new_plan is None):
-        raise TrackerError("请指定要更新的计划，或新计划的编号、名称和起止日期（二者选一）")
+        raise TrackerError(_("请指定要更新的计划，或新计划的编号、名称和起止日期（二者选一）"))
     wb = _open(source)
     present, rows, problems = _read_rows(wb)
+    english = _english()
     directory = db.session.scalars(db.select(Department).order_by(Department.position, Department.id)).all()
     dept_names = [d.name for d in directory]
 
@@ -459,7 +634,8 @@ def plan_data_from_workbook(
     else:
         assert new_plan is not None
         if db.session.scalar(db.select(Plan).filter_by(key=new_plan.get("key"))) is not None:
-            problems.append(("计划编号", f"计划 {new_plan.get('key')} 已存在：请选择“更新已有计划”"))
+            message = _("计划 %(key)s 已存在：请选择“更新已有计划”", key=new_plan.get("key"))
+            problems.append((0, _("计划编号"), message))
         base = {
             "plan": {"source": "", "basis": "", **new_plan},
             **directory_file_dict(),
@@ -474,8 +650,12 @@ def plan_data_from_workbook(
     base_targets = {x["key"]: x for t in base["tasks"] for x in t["targets"]}
     sections = {s["label"]: s for s in base["sections"]}
 
+    def column(key: str) -> str:
+        """The column as the file heads it, or as the app would."""
+        return present.get(key) or _BY_KEY[key].heading(english)
+
     def fail(row: _Row, key: str, message: str) -> None:
-        problems.append((f"第{row.number}行 {present.get(key) or _BY_KEY[key].header}", message))
+        problems.append((row.number, _at_row(row.number, column(key)), message))
 
     # Group the rows: a row with a title starts a task; a row with only target cells continues one.
     groups: list[_TaskRows] = []
@@ -490,11 +670,11 @@ def plan_data_from_workbook(
             ident = row.text("code") or row.text("label")
             owner = groups[-1] if groups else None
             if owner is None or (ident and ident not in {owner.row.text("code"), owner.row.text("label")}):
-                fail(row, "target_name", "目标行应紧跟在所属任务之后（或序号与所属任务一致）")
+                fail(row, "target_name", _("目标行应紧跟在所属任务之后（或序号与所属任务一致）"))
             else:
                 owner.targets.append(row)
         else:
-            fail(row, "title", "必填")
+            fail(row, "title", _("必填"))
 
     codes: dict[str, _Row] = {}
     by_label: dict[str, str] = {}
@@ -502,10 +682,11 @@ def plan_data_from_workbook(
         row = g.row
         code = row.text("code") or _code_from_label(row.text("label"))
         if not code:
-            fail(row, "label", "必填")
+            fail(row, "label", _("必填"))
             code = f"row{row.number}"
         if code in codes:
-            fail(row, "code" if row.text("code") else "label", f"与第 {codes[code].number} 行重复：{code}")
+            message = _("与第 %(n)s 行重复：%(code)s", n=codes[code].number, code=code)
+            fail(row, "code" if row.text("code") else "label", message)
         codes[code] = row
         row.cells["_code"] = code
         if row.text("label"):
@@ -529,14 +710,14 @@ def plan_data_from_workbook(
             label_cn = next((k for k, v in _CN_DIGITS.items() if v == section_number), section_label)
             sections[section_label] = {"number": section_number, "label": label_cn, "title": f"第{label_cn}部分"}
         else:
-            fail(row, "section", f"应为部分的汉字序号（如 三），而不是 {section_label!r}")
+            fail(row, "section", _("应为部分的汉字序号（如 三），而不是 %(value)r", value=section_label))
             section_number = 0
 
         parent = None
         if parent_ref := row.text("parent"):
             parent = parent_ref if parent_ref in codes else by_label.get(parent_ref)
             if parent is None:
-                fail(row, "parent", f"表中没有序号或编码为 {parent_ref} 的任务")
+                fail(row, "parent", _("表中没有序号或编码为 %(ref)s 的任务", ref=parent_ref))
         elif "parent" not in present:
             parent = old.get("parent")
 
@@ -553,13 +734,13 @@ def plan_data_from_workbook(
 
         cycle = old.get("reporting_cycle", "quarter")
         if row.text("cycle"):
-            cycle = _CYCLES.get(row.text("cycle"), "")
+            cycle = _CYCLES.get(row.text("cycle").lower(), "")
             if not cycle:
-                fail(row, "cycle", f"应为 月报 / 季报 / 年报 之一，而不是 {row.text('cycle')!r}")
+                fail(row, "cycle", _("应为 月报 / 季报 / 年报 之一，而不是 %(value)r", value=row.text("cycle")))
 
-        departments = _departments(row, present, old, dept_names, fail)
+        departments = _departments(row, present, old, dept_names, fail, column)
         if not departments and not any(row.text(r) for r in ROLE_COLUMNS) and not old.get("departments"):
-            problems.append((f"第{row.number}行", "没有填写任何牵头、责任、配合或落实单位"))
+            problems.append((row.number, _at_row(row.number), _("没有填写任何牵头、责任、配合或落实单位")))
 
         task_due = dates["due"] or plan_end
         targets = old.get("targets", []) if not set(TARGET_COLUMNS) & present.keys() else []
@@ -593,8 +774,8 @@ def plan_data_from_workbook(
         )
 
     if problems:
-        problems.sort(key=_row_number)
-        raise PlanFileError(problems)
+        problems.sort(key=lambda p: p[0])
+        raise PlanFileError([(where, message) for _n, where, message in problems])
 
     kept_codes = {t["code"] for t in tasks}
     kept_keys = {x["key"] for t in tasks for x in t["targets"]} | {x["key"] for x in base["targets"]}
@@ -619,18 +800,21 @@ def _is_section_heading(row: _Row) -> bool:
     )
 
 
-def _row_number(problem: tuple[str, str]) -> int:
-    m = re.match(r"第(\d+)行", problem[0])
-    return int(m[1]) if m else 0
-
-
 def _where_to_row(where: str, tasks: list[dict[str, Any]], rows_of: dict[str, int]) -> str:
+    """A schema path (``tasks[3](3.1).due``, ``tasks(3.1).parent``) as the row of the task: ``第5行（3.1）.due``."""
+    code = rest = None
     if m := re.match(r"tasks\[(\d+)\]", where):
         code = tasks[int(m[1])]["code"]
-        return f"第{rows_of[code]}行（{code}）" + where[m.end() :]
-    if m := re.match(r"tasks（([^）]*)）", where):
-        return f"第{rows_of.get(m[1], '?')}行（{m[1]}）" + where[m.end() :]
-    return where
+        rest = where[m.end() :].removeprefix(f"({code})")
+    elif where.startswith("tasks("):
+        # The longest code that fits: a code may itself hold parentheses.
+        for candidate in sorted(rows_of, key=len, reverse=True):
+            if where.startswith(f"tasks({candidate})"):
+                code, rest = candidate, where[len(f"tasks({candidate})") :]
+                break
+    if code is None or rest is None:
+        return where
+    return _("第%(n)s行（%(code)s）", n=rows_of.get(code, "?"), code=code) + rest
 
 
 def _section_label(base: dict[str, Any], number: int) -> str:
@@ -648,7 +832,7 @@ def _code_from_label(label: str) -> str:
 
 
 def _departments(
-    row: _Row, present: dict[str, str], old: dict[str, Any], dept_names: list[str], fail: Any
+    row: _Row, present: dict[str, str], old: dict[str, Any], dept_names: list[str], fail: Any, column: Any
 ) -> list[dict]:
     """The row's departments, keeping the plan's wording, note and order for those already there."""
     if not set(ROLE_COLUMNS) & present.keys():
@@ -664,10 +848,19 @@ def _departments(
         for name in _names(row.get(role)):
             if name not in dept_names:
                 close = difflib.get_close_matches(name, dept_names, n=3, cutoff=0.5)
-                hint = f"，是否为：{'、'.join(close)}？" if close else "（请先在单位目录中添加）"
-                fail(row, role, f"单位目录中没有“{name}”{hint}")
+                if close:
+                    message = _("单位目录中没有“%(name)s”，是否为：%(close)s？", name=name, close=_join(close))
+                else:
+                    message = _("单位目录中没有“%(name)s”（请先在单位目录中添加）", name=name)
+                fail(row, role, message)
             elif name in wanted and wanted[name] != role:
-                fail(row, role, f"{name} 同时出现在“{_BY_KEY[wanted[name]].header}”和“{_BY_KEY[role].header}”中")
+                message = _(
+                    "%(name)s 同时出现在“%(first)s”和“%(second)s”中",
+                    name=name,
+                    first=column(wanted[name]),
+                    second=column(role),
+                )
+                fail(row, role, message)
             else:
                 wanted[name] = role
     out = []
@@ -772,7 +965,8 @@ def read_target_values(source: Source, *, plan: Plan) -> list[ValueRow]:
     metrics = {i: m for i, v in enumerate(header) if (m := _metric_of(v))}
     problems: list[tuple[str, str]] = []
     if not metrics:
-        problems.append((f"第{header_row}行", "没有可识别的指标列（COD、氨氮、氮氧化物、挥发性有机物、能耗强度）"))
+        message = _("没有可识别的指标列（COD、氨氮、氮氧化物、挥发性有机物、能耗强度）")
+        problems.append((_at_row(header_row), message))
     county_col = next(iter(columns))
     counties = {c.name: c for c in db.session.scalars(db.select(County))}
     targets = db.session.scalars(db.select(Target).filter_by(plan_id=plan.id).where(Target.metric != "")).all()
@@ -792,8 +986,13 @@ def read_target_values(source: Source, *, plan: Plan) -> list[ValueRow]:
             county = counties.get(name)
             if county is None:
                 close = difflib.get_close_matches(name, list(counties), n=3, cutoff=0.5)
-                hint = f"，是否为：{'、'.join(close)}？" if close else ""
-                problems.append((f"第{number}行 县（市、区）", f"没有名为“{place}”的县（市、区）{hint}"))
+                if close:
+                    message = _(
+                        "没有名为“%(place)s”的县（市、区），是否为：%(close)s？", place=place, close=_join(close)
+                    )
+                else:
+                    message = _("没有名为“%(place)s”的县（市、区）", place=place)
+                problems.append((_("第%(n)s行 县（市、区）", n=number), message))
                 continue
             county_id = county.id
         for i, raw in cells.items():
@@ -801,17 +1000,17 @@ def read_target_values(source: Source, *, plan: Plan) -> list[ValueRow]:
             try:
                 value = float(raw) if isinstance(raw, (int, float)) else _number(_text(raw).rstrip("%％"))
             except ValueError:
-                problems.append((f"第{number}行 {column}", f"应为数字，而不是 {_text(raw)!r}"))
+                problems.append((_at_row(number, column), _("应为数字，而不是 %(value)r", value=_text(raw))))
                 continue
             target = by_place.get((county_id, metrics[i]))
             if target is None:
-                problems.append((f"第{number}行 {column}", f"计划中没有 {place} 的这项目标"))
+                problems.append((_at_row(number, column), _("计划中没有 %(place)s 的这项目标", place=place)))
                 continue
             out.append(ValueRow(number, place, target, value))
     if problems:
         raise PlanFileError(problems)
     if not out:
-        raise PlanFileError([("文件", "没有任何数值")])
+        raise PlanFileError([(_("文件"), _("没有任何数值"))])
     return out
 
 
@@ -828,7 +1027,7 @@ def import_target_values(
     try:
         p = parse_period(period.strip())
     except ValueError as exc:
-        raise PlanFileError([("报送期", str(exc))]) from None
+        raise PlanFileError([(_("报送期"), str(exc))]) from None
     rows = read_target_values(source, plan=plan)
     reporter = db.session.get(User, reporter_id) if reporter_id else None
     created = []

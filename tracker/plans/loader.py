@@ -16,6 +16,8 @@ from functools import partial
 from typing import Any
 
 import networkx as nx
+from flask_babel import gettext
+from flask_babel import gettext as _
 from sqlalchemy import func
 
 from .. import audit
@@ -53,28 +55,59 @@ class LoadReport:
         return sum(self.counts.values()) > 0
 
     def summary(self) -> str:
+        """What the load did, in the current language: ``计划 mini：新增任务 4，更新目标 1。``"""
         if not self.changed:
-            return f"计划 {self.plan_key}：无变化。"
+            return _("计划 %(key)s：无变化。", key=self.plan_key)
         parts = []
         for key, count in sorted(self.counts.items()):
             entity, verb = key.split(" ")
-            parts.append(f"{_VERBS[verb]}{_ENTITIES.get(entity, entity)} {count}")
-        return f"计划 {self.plan_key}：" + "，".join(parts) + "。"
+            message = _COUNTS.get((verb, entity))
+            parts.append(gettext(message, n=count) if message else f"{verb} {entity} {count}")
+        return _("计划 %(key)s：%(changes)s。", key=self.plan_key, changes=_("，").join(parts))
 
 
-_VERBS = {"created": "新增", "updated": "更新", "removed": "删除"}
-_ENTITIES = {
-    "plan": "计划",
-    "county": "县（市、区）",
-    "department": "单位",
-    "section": "部分",
-    "task": "任务",
-    "assignment": "责任分工",
-    "target": "目标",
-    "dependency": "依赖关系",
-    "contribution": "目标贡献",
+# Each kind of change as one phrase, so the English can say it in its own order.
+_COUNTS = {
+    ("created", "plan"): N_("新增计划 %(n)s"),
+    ("updated", "plan"): N_("更新计划 %(n)s"),
+    ("removed", "plan"): N_("删除计划 %(n)s"),
+    ("created", "county"): N_("新增县（市、区） %(n)s"),
+    ("updated", "county"): N_("更新县（市、区） %(n)s"),
+    ("removed", "county"): N_("删除县（市、区） %(n)s"),
+    ("created", "department"): N_("新增单位 %(n)s"),
+    ("updated", "department"): N_("更新单位 %(n)s"),
+    ("removed", "department"): N_("删除单位 %(n)s"),
+    ("created", "section"): N_("新增部分 %(n)s"),
+    ("updated", "section"): N_("更新部分 %(n)s"),
+    ("removed", "section"): N_("删除部分 %(n)s"),
+    ("created", "task"): N_("新增任务 %(n)s"),
+    ("updated", "task"): N_("更新任务 %(n)s"),
+    ("removed", "task"): N_("删除任务 %(n)s"),
+    ("created", "assignment"): N_("新增责任分工 %(n)s"),
+    ("updated", "assignment"): N_("更新责任分工 %(n)s"),
+    ("removed", "assignment"): N_("删除责任分工 %(n)s"),
+    ("created", "target"): N_("新增目标 %(n)s"),
+    ("updated", "target"): N_("更新目标 %(n)s"),
+    ("removed", "target"): N_("删除目标 %(n)s"),
+    ("created", "dependency"): N_("新增依赖关系 %(n)s"),
+    ("updated", "dependency"): N_("更新依赖关系 %(n)s"),
+    ("removed", "dependency"): N_("删除依赖关系 %(n)s"),
+    ("created", "contribution"): N_("新增目标贡献 %(n)s"),
+    ("updated", "contribution"): N_("更新目标贡献 %(n)s"),
+    ("removed", "contribution"): N_("删除目标贡献 %(n)s"),
 }
-ENTITY_NAMES = _ENTITIES
+# The kinds of record, as the import preview shows them (translated there).
+ENTITY_NAMES = {
+    "plan": N_("计划"),
+    "county": N_("县（市、区）"),
+    "department": N_("单位"),
+    "section": N_("部分"),
+    "task": N_("任务"),
+    "assignment": N_("责任分工"),
+    "target": N_("目标"),
+    "dependency": N_("依赖关系"),
+    "contribution": N_("目标贡献"),
+}
 
 
 def load_plan(data: PlanData, *, now: datetime) -> LoadReport:
@@ -331,7 +364,7 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
         else:
             w.sync(target, values, "target")
     w.flush()
-    _remove_missing(w, targets, {e["key"] for e, _ in wanted}, "target")
+    _remove_missing(w, targets, {e["key"] for e, _task in wanted}, "target")
 
     w.sync_set(
         "dependency",
@@ -408,8 +441,8 @@ def _check_acyclic(data: PlanData) -> None:
         cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:
         return
-    names = " → ".join([a for a, _ in cycle] + [cycle[0][0]])
-    raise PlanFileError([("dependencies", f"依赖关系形成循环：{names}")])
+    names = " → ".join([a for a, _b in cycle] + [cycle[0][0]])
+    raise PlanFileError([("dependencies", _("依赖关系形成循环：%(cycle)s", cycle=names))])
 
 
 def _remove_missing(w: _Writer, existing: dict[str, Any], wanted: set[str], entity: str) -> None:
@@ -422,5 +455,6 @@ def _remove_missing(w: _Writer, existing: dict[str, Any], wanted: set[str], enti
         else:
             used = db.session.scalar(db.select(func.count()).select_from(TargetValue).filter_by(target_id=obj.id))
         if used:
-            raise PlanFileError([(f"{entity} {key}", "已有报送数据，不能通过计划文件删除")])
+            where = _("任务 %(key)s", key=key) if entity == "task" else _("目标 %(key)s", key=key)
+            raise PlanFileError([(where, _("已有报送数据，不能通过计划文件删除"))])
         w.delete(obj, entity, getattr(obj, "title", None) or getattr(obj, "name", ""))

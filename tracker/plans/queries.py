@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,7 +19,7 @@ def current_plan(today: date) -> Plan:
     """The plan whose period contains ``today``; else the most recent one that started; else the first."""
     plans = db.session.scalars(db.select(Plan).order_by(Plan.start)).all()
     if not plans:
-        raise NotFound("尚未导入任何计划。请先运行 flask --app wsgi plan load。")
+        raise NotFound(_("尚未导入任何计划。请先运行 flask --app wsgi plan load。"))
     running = [p for p in plans if p.start <= today <= p.end]
     if running:
         return running[-1]
@@ -33,7 +34,7 @@ def plan_exists(key: str) -> bool:
 def get_plan(key: str) -> Plan:
     plan = db.session.scalar(db.select(Plan).filter_by(key=key))
     if plan is None:
-        raise NotFound(f"没有编号为 {key} 的计划")
+        raise NotFound(_("没有编号为 %(key)s 的计划", key=key))
     return plan
 
 
@@ -103,7 +104,7 @@ def get_task(plan: Plan, code: str) -> Task:
         )
     )
     if task is None:
-        raise NotFound(f"没有编号为 {code} 的任务")
+        raise NotFound(_("没有编号为 %(code)s 的任务", code=code))
     return task
 
 

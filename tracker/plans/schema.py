@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from flask_babel import gettext as _
 
 from ..errors import PlanFileError
 from ..models.org import COUNTY_KINDS, DEPARTMENT_KINDS, ROLES
@@ -44,11 +45,11 @@ def read_plan_file(path: str | Path) -> PlanData:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PlanFileError([(str(path), f"无法读取文件：{exc}")]) from exc
+        raise PlanFileError([(str(path), _("无法读取文件：%(error)s", error=exc))]) from exc
     try:
         raw = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_YAML_LOADER)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise PlanFileError([(str(path), f"格式错误：{exc}")]) from exc
+        raise PlanFileError([(str(path), _("格式错误：%(error)s", error=exc))]) from exc
     return validate(raw)
 
 
@@ -63,10 +64,10 @@ class _Checker:
         value = entry.get(key)
         if value is None or value == "":
             if required:
-                self.fail(f"{where}.{key}", "必填")
+                self.fail(f"{where}.{key}", _("必填"))
             return ""
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            self.fail(f"{where}.{key}", f"应为文本，而不是 {type(value).__name__}")
+            self.fail(f"{where}.{key}", _("应为文本，而不是 %(type)s", type=type(value).__name__))
             return ""
         return str(value).strip()
 
@@ -75,7 +76,7 @@ class _Checker:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(f"{where}.{key}", f"应为数字，而不是 {value!r}")
+            self.fail(f"{where}.{key}", _("应为数字，而不是 %(value)r", value=value))
             return None
         return float(value)
 
@@ -84,7 +85,7 @@ class _Checker:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(f"{where}.{key}", f"应为整数，而不是 {value!r}")
+            self.fail(f"{where}.{key}", _("应为整数，而不是 %(value)r", value=value))
             return None
         return value
 
@@ -92,20 +93,21 @@ class _Checker:
         value = entry.get(key)
         if value is None:
             if default is None:
-                self.fail(f"{where}.{key}", "必填（日期，如 2025-12-31）")
+                self.fail(f"{where}.{key}", _("必填（日期，如 2025-12-31）"))
             return default
         if isinstance(value, date):
             return value
         try:
             return date.fromisoformat(str(value))
         except ValueError:
-            self.fail(f"{where}.{key}", f"不是有效日期：{value!r}（应为 YYYY-MM-DD）")
+            self.fail(f"{where}.{key}", _("不是有效日期：%(value)r（应为 YYYY-MM-DD）", value=value))
             return default
 
     def choice(self, entry: dict[str, Any], key: str, where: str, allowed: dict[str, str] | set[str]) -> str:
         value = entry.get(key)
         if value not in allowed:
-            self.fail(f"{where}.{key}", f"应为 {' / '.join(sorted(allowed))} 之一，而不是 {value!r}")
+            allowed_text = " / ".join(sorted(allowed))
+            self.fail(f"{where}.{key}", _("应为 %(allowed)s 之一，而不是 %(value)r", allowed=allowed_text, value=value))
             return ""
         return str(value)
 
@@ -113,17 +115,17 @@ class _Checker:
         value = raw.get(key)
         if value is None:
             if required:
-                self.fail(key, "必填（列表）")
+                self.fail(key, _("必填（列表）"))
             return []
         if not isinstance(value, list):
-            self.fail(key, "应为列表")
+            self.fail(key, _("应为列表"))
             return []
         good = []
         for i, entry in enumerate(value):
             if isinstance(entry, dict):
                 good.append(entry)
             else:
-                self.fail(f"{key}[{i}]", "应为键值对象")
+                self.fail(f"{key}[{i}]", _("应为键值对象"))
         return good
 
 
@@ -131,10 +133,10 @@ def validate(raw: Any) -> PlanData:
     """Check a parsed plan document; return it normalised or raise ``PlanFileError``."""
     c = _Checker()
     if not isinstance(raw, dict):
-        raise PlanFileError([("(file)", "顶层应为对象，包含 plan、departments、tasks 等")])
+        raise PlanFileError([("(file)", _("顶层应为对象，包含 plan、departments、tasks 等"))])
     plan_raw = raw.get("plan")
     if not isinstance(plan_raw, dict):
-        c.fail("plan", "必填（对象）")
+        c.fail("plan", _("必填（对象）"))
         plan_raw = {}
     plan = {
         "key": c.text(plan_raw, "key", "plan"),
@@ -145,7 +147,7 @@ def validate(raw: Any) -> PlanData:
         "basis": c.text(plan_raw, "basis", "plan", required=False),
     }
     if plan["start"] and plan["end"] and plan["start"] >= plan["end"]:
-        c.fail("plan.end", "结束日期应晚于开始日期")
+        c.fail("plan.end", _("结束日期应晚于开始日期"))
     plan_end: date | None = plan["end"]
 
     counties = []
@@ -158,13 +160,13 @@ def validate(raw: Any) -> PlanData:
     for i, entry in enumerate(c.entries(raw, "departments")):
         where = f"departments[{i}]"
         name = c.text(entry, "name", where)
-        where = f"departments[{i}]（{name}）"
+        where = f"departments[{i}]({name})"
         county = c.text(entry, "county", where, required=False) or None
         if county and county not in county_names:
-            c.fail(f"{where}.county", f"未在 counties 中定义：{county}")
+            c.fail(f"{where}.county", _("未在 counties 中定义：%(county)s", county=county))
         emails = entry.get("emails") or []
         if not isinstance(emails, list) or not all(isinstance(e, str) and "@" in e for e in emails):
-            c.fail(f"{where}.emails", "应为电子邮件地址列表")
+            c.fail(f"{where}.emails", _("应为电子邮件地址列表"))
             emails = []
         departments.append(
             {
@@ -193,16 +195,16 @@ def validate(raw: Any) -> PlanData:
     targets_seen: dict[str, str] = {}
     for i, entry in enumerate(c.entries(raw, "tasks")):
         code = c.text(entry, "code", f"tasks[{i}]")
-        where = f"tasks[{i}]（{code}）"
+        where = f"tasks[{i}]({code})"
         section = c.integer(entry, "section", where)
         if section is not None and section not in section_numbers:
-            c.fail(f"{where}.section", f"未在 sections 中定义：{section}")
+            c.fail(f"{where}.section", _("未在 sections 中定义：%(section)s", section=section))
         assignments = []
         for j, a in enumerate(c.entries(entry, "departments")):
             awhere = f"{where}.departments[{j}]"
             name = c.text(a, "name", awhere)
             if name and name not in department_names:
-                c.fail(f"{awhere}.name", f"未在 departments 中定义：{name}")
+                c.fail(f"{awhere}.name", _("未在 departments 中定义：%(name)s", name=name))
             assignments.append(
                 {
                     "name": name,
@@ -218,15 +220,15 @@ def validate(raw: Any) -> PlanData:
         ]
         open_parties = entry.get("open_parties") or []
         if not isinstance(open_parties, list):
-            c.fail(f"{where}.open_parties", "应为列表")
+            c.fail(f"{where}.open_parties", _("应为列表"))
             open_parties = []
         cycle = entry.get("reporting_cycle", "quarter")
         if cycle not in REPORTING_CYCLES:
-            c.fail(f"{where}.reporting_cycle", f"应为 {' / '.join(REPORTING_CYCLES)} 之一")
+            c.fail(f"{where}.reporting_cycle", _("应为 %(allowed)s 之一", allowed=" / ".join(REPORTING_CYCLES)))
         start = c.day(entry, "start", where, default=plan["start"])
         due = c.day(entry, "due", where, default=plan_end)
         if start and due and start > due:
-            c.fail(f"{where}.due", "截止日期早于开始日期")
+            c.fail(f"{where}.due", _("截止日期早于开始日期"))
         tasks.append(
             {
                 "code": code,
@@ -247,9 +249,9 @@ def validate(raw: Any) -> PlanData:
     task_codes = _unique(c, tasks, "code", "tasks")
     for t in tasks:
         if t["parent"] and t["parent"] not in task_codes:
-            c.fail(f"tasks（{t['code']}）.parent", f"未定义的上级任务：{t['parent']}")
+            c.fail(f"tasks({t['code']}).parent", _("未定义的上级任务：%(parent)s", parent=t["parent"]))
         if t["parent"] == t["code"]:
-            c.fail(f"tasks（{t['code']}）.parent", "任务不能是自己的上级")
+            c.fail(f"tasks({t['code']}).parent", _("任务不能是自己的上级"))
 
     targets = [
         _target(c, t, f"targets[{i}]", plan_end, county_names, group=None, seen=targets_seen)
@@ -268,9 +270,9 @@ def validate(raw: Any) -> PlanData:
         }
         for key in ("task", "depends_on"):
             if d[key] and d[key] not in task_codes:
-                c.fail(f"{where}.{key}", f"未定义的任务：{d[key]}")
+                c.fail(f"{where}.{key}", _("未定义的任务：%(task)s", task=d[key]))
         if d["task"] and d["task"] == d["depends_on"]:
-            c.fail(where, "任务不能依赖自己")
+            c.fail(where, _("任务不能依赖自己"))
         dependencies.append(d)
     contributions = []
     for i, entry in enumerate(c.entries(raw, "contributions", required=False)):
@@ -281,9 +283,9 @@ def validate(raw: Any) -> PlanData:
             "rationale": c.text(entry, "rationale", where),
         }
         if d["task"] and d["task"] not in task_codes:
-            c.fail(f"{where}.task", f"未定义的任务：{d['task']}")
+            c.fail(f"{where}.task", _("未定义的任务：%(task)s", task=d["task"]))
         if d["target"] and d["target"] not in target_keys:
-            c.fail(f"{where}.target", f"未定义的目标：{d['target']}")
+            c.fail(f"{where}.target", _("未定义的目标：%(target)s", target=d["target"]))
         contributions.append(d)
 
     if c.problems:
@@ -296,7 +298,7 @@ def _unique(c: _Checker, entries: list[dict[str, Any]], key: str, where: str) ->
     for entry in entries:
         value = entry[key]
         if value in seen:
-            c.fail(where, f"重复：{value}")
+            c.fail(where, _("重复：%(value)s", value=value))
         seen.add(value)
     return seen
 
@@ -312,32 +314,32 @@ def _target(
     seen: dict[str, str],
 ) -> dict[str, Any]:
     key = c.text(entry, "key", where)
-    where = f"{where}（{key}）"
+    where = f"{where}({key})"
     if key in seen:
-        c.fail(f"{where}.key", f"目标编号重复，已用于 {seen[key]}")
+        c.fail(f"{where}.key", _("目标编号重复，已用于 %(where)s", where=seen[key]))
     seen[key] = where
     if group is None:
         group = c.choice(entry, "group", where, PLAN_GROUPS)
     elif entry.get("group", group) != group:
-        c.fail(f"{where}.group", "任务内的目标不能指定 group")
+        c.fail(f"{where}.group", _("任务内的目标不能指定 group"))
     comparison = entry.get("comparison")
     if comparison is not None and comparison not in COMPARISONS:
-        c.fail(f"{where}.comparison", f"应为 {' / '.join(COMPARISONS)} 之一或留空（里程碑）")
+        c.fail(f"{where}.comparison", _("应为 %(allowed)s 之一或留空（里程碑）", allowed=" / ".join(COMPARISONS)))
     value = c.number(entry, "value", where)
     value_min = c.number(entry, "value_min", where)
     value_max = c.number(entry, "value_max", where)
     if comparison == "range":
         if value_min is None or value_max is None:
-            c.fail(f"{where}.comparison", "区间目标需要 value_min 和 value_max")
+            c.fail(f"{where}.comparison", _("区间目标需要 value_min 和 value_max"))
         elif value_min > value_max:
-            c.fail(f"{where}.value_min", "区间下限大于上限")
+            c.fail(f"{where}.value_min", _("区间下限大于上限"))
     elif comparison is not None and value is None:
-        c.fail(f"{where}.value", f"比较方式为 {comparison} 时必须给出目标值")
+        c.fail(f"{where}.value", _("比较方式为 %(comparison)s 时必须给出目标值", comparison=comparison))
     county = c.text(entry, "county", where, required=False) or None
     if county and county not in county_names:
-        c.fail(f"{where}.county", f"未在 counties 中定义：{county}")
+        c.fail(f"{where}.county", _("未在 counties 中定义：%(county)s", county=county))
     if group in TARGET_GROUPS and group.startswith("county") and not county:
-        c.fail(f"{where}.county", "县级目标必须指定 county")
+        c.fail(f"{where}.county", _("县级目标必须指定 county"))
     return {
         "key": key,
         "group": group,

@@ -14,11 +14,12 @@ from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
+from flask_babel import force_locale, gettext
 
 from .. import clock
 from ..errors import TrackerError
 from ..extensions import db
-from ..i18n import N_
+from ..i18n import N_, site_locale
 from ..models import Assignment, Department, JobRun, JobSetting
 from . import mailer, service
 
@@ -69,7 +70,9 @@ def cron_trigger(expression: str) -> CronTrigger:
     try:
         return CronTrigger.from_crontab(expression, timezone=TIMEZONE)
     except ValueError as exc:
-        raise JobError(f"无效的执行周期“{expression}”：应为 分 时 日 月 周，如 0 9 * * mon-fri") from exc
+        raise JobError(
+            gettext("无效的执行周期“%(cron)s”：应为 分 时 日 月 周，如 0 9 * * mon-fri", cron=expression)
+        ) from exc
 
 
 def ensure_job_settings() -> list[JobSetting]:
@@ -105,7 +108,7 @@ def ensure_job_settings() -> list[JobSetting]:
 def _setting(job_id: str) -> JobSetting:
     setting = db.session.get(JobSetting, job_id)
     if setting is None:
-        raise JobError(f"没有编号为 {job_id} 的定时任务")
+        raise JobError(gettext("没有编号为 %(job)s 的定时任务", job=job_id))
     return setting
 
 
@@ -122,7 +125,7 @@ def request_run_now(job_id: str) -> None:
 def set_cron(job_id: str, expression: str) -> None:
     setting = _setting(job_id)
     if not setting.cron:
-        raise JobError("该任务按固定间隔运行，不能修改执行周期")
+        raise JobError(gettext("该任务按固定间隔运行，不能修改执行周期"))
     cron_trigger(expression.strip())
     setting.cron = expression.strip()
     db.session.commit()
@@ -134,7 +137,7 @@ def set_cron(job_id: str, expression: str) -> None:
 def _sweep() -> str:
     now = clock.now()
     if not service.calendar().is_workday(clock.city_date(now)):
-        return "非工作日，不发送提醒"
+        return gettext("非工作日，不发送提醒")
     report = service.sweep(now, kinds=service.ALL_KINDS - {"checkin"})
     return report.summary() + "\n" + mailer.deliver(now, current_app.config).summary()
 
@@ -163,7 +166,9 @@ def run_job(job_id: str) -> None:
         db.session.add(run)
         db.session.commit()
         try:
-            result, ok = func(**kwargs), True
+            # The run's log is kept in the site's language, whoever pressed "run now".
+            with force_locale(site_locale()):
+                result, ok = func(**kwargs), True
         except Exception:
             db.session.rollback()
             result, ok = traceback.format_exc(limit=5), False

@@ -19,13 +19,21 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
+from flask_babel import gettext
+
 from ..extensions import db
+from ..i18n import N_
 from ..models import OutboxMessage
 
 __all__ = ["DeliveryReport", "backoff", "build_email", "deliver", "requeue"]
 
 LEASE = timedelta(minutes=5)
 AUTO_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All", "Precedence": "bulk"}
+
+
+# Stored in the outbox as written here (Chinese) and translated where shown (``|label``).
+NO_RECIPIENTS = N_("没有收件地址：请在单位设置中填写联系邮箱或开通填报员账号。")
+CANNOT_CONNECT = N_("无法连接邮件服务器：")
 
 
 @dataclass
@@ -37,9 +45,14 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        text = f"发送 {self.sent} 封，待重试 {self.retrying} 封，发送失败 {self.failed} 封。"
+        text = gettext(
+            "发送 %(sent)s 封，待重试 %(retrying)s 封，发送失败 %(failed)s 封。",
+            sent=self.sent,
+            retrying=self.retrying,
+            failed=self.failed,
+        )
         if self.waiting:
-            text += f"未配置邮件服务器（MAIL_SERVER）：{self.waiting} 封留在发件箱。"
+            text += gettext("未配置邮件服务器（MAIL_SERVER）：%(n)s 封留在发件箱。", n=self.waiting)
         return text
 
 
@@ -129,7 +142,7 @@ def deliver(now: datetime, config: dict[str, Any], *, limit: int = 200) -> Deliv
         smtp = _connect(config)
     except (OSError, smtplib.SMTPException) as exc:
         for row in rows:
-            _failed(row, f"无法连接邮件服务器：{exc}", now, config, report)
+            _failed(row, CANNOT_CONNECT + f"{exc}", now, config, report)
         db.session.commit()
         return report
     sender = config["MAIL_DEFAULT_SENDER"]
@@ -160,7 +173,7 @@ def requeue(row: OutboxMessage, recipients: list[str] | None) -> None:
     if recipients is not None:
         row.recipients = ", ".join(recipients)
     if not row.recipients:
-        row.status, row.last_error = "held", "没有收件地址：请在单位设置中填写联系邮箱或开通填报员账号。"
+        row.status, row.last_error = "held", NO_RECIPIENTS
     else:
         row.status, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, None, ""
     db.session.commit()

@@ -50,6 +50,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import gettext
+
+from ..i18n import N_
 from ..periods import period_for, previous
 from .workdays import Calendar
 
@@ -65,13 +68,13 @@ __all__ = [
 ]
 
 STAGE_LABELS = {
-    "deadline": "到期提醒",
-    "chase": "逾期催办",
-    "escalation": "逾期督办",
-    "checkin": "进展报送提醒",
-    "checkin_chase": "进展报送催报",
-    "returned": "报送被退回",
-    "final": "终期考核材料",
+    "deadline": N_("到期提醒"),
+    "chase": N_("逾期催办"),
+    "escalation": N_("逾期督办"),
+    "checkin": N_("进展报送提醒"),
+    "checkin_chase": N_("进展报送催报"),
+    "returned": N_("报送被退回"),
+    "final": N_("终期考核材料"),
 }
 
 
@@ -155,14 +158,14 @@ def checkin_due(
 
 
 def stage_label(kind: str, stage: str) -> str:
-    """A Chinese phrase for an item's stage.
+    """A phrase for an item's stage, in the current language (Chinese outside a request).
 
     >>> stage_label("deadline", "before-7"), stage_label("deadline", "before-0"), stage_label("chase", "after-2")
     ('距截止还有 7 天', '今天截止', '已逾期（第 2 次催办）')
     """
     if stage.startswith("before-"):
         n = int(stage.split("-")[1])
-        return "今天截止" if n == 0 else f"距截止还有 {n} 天"
+        return gettext("今天截止") if n == 0 else gettext("距截止还有 %(n)s 天", n=n)
     if stage.startswith("after-"):
-        return f"已逾期（第 {stage.split('-')[1]} 次催办）"
-    return STAGE_LABELS.get(kind, kind)
+        return gettext("已逾期（第 %(n)s 次催办）", n=stage.split("-")[1])
+    return gettext(STAGE_LABELS[kind]) if kind in STAGE_LABELS else kind

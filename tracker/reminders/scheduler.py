@@ -27,6 +27,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
+from flask_babel import gettext
 from sqlalchemy.pool import NullPool
 
 from ..extensions import db
@@ -171,7 +172,7 @@ def build_scheduler(app: Flask, lock: LeaderLock | None = None) -> BlockingSched
         sync_job,
         IntervalTrigger(seconds=60, timezone=jobs.TIMEZONE),
         id=SYNC_JOB,
-        name="读取任务设置",
+        name="sync settings",  # APScheduler's own name for it, in its log only
         next_run_time=datetime.now(UTC),
     )
     return scheduler
@@ -179,12 +180,14 @@ def build_scheduler(app: Flask, lock: LeaderLock | None = None) -> BlockingSched
 
 def run_forever(app: Flask, *, retry_seconds: float = 10.0) -> None:
     """Wait to be the active scheduler, then run the jobs until stopped."""
-    with app.app_context():
+    with app.app_context():  # the site's language for what it prints
         engine = db.engine
+        waiting = gettext("定时任务进程：等待成为主控（每 %(n)s 秒重试）……", n=f"{retry_seconds:g}")
+        running = gettext("定时任务进程：已成为主控，开始运行。")
     lock = LeaderLock(engine, Path(app.instance_path) / "scheduler.lock")
-    print(f"定时任务进程：等待成为主控（每 {retry_seconds:g} 秒重试）……", flush=True)
+    print(waiting, flush=True)
     lock.wait(retry_seconds)
-    print("定时任务进程：已成为主控，开始运行。", flush=True)
+    print(running, flush=True)
     try:
         build_scheduler(app, lock).start()
     except (KeyboardInterrupt, SystemExit):

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -36,7 +37,9 @@ from ..clock import city_date
 from ..contacts import parse_email_list
 from ..errors import ConflictError, NotFound, TrackerError
 from ..extensions import db
-from ..i18n import DEFAULT_LOCALE
+from ..i18n import HTML_LANG, LOCALES, N_, site_locale
+from ..i18n import day as day_label
+from ..i18n import period as period_label
 from ..models import (
     Assignment,
     CalendarOverride,
@@ -55,6 +58,7 @@ from ..models.org import ROLES
 from ..periods import period_for
 from ..web.grants import make_token
 from . import policy
+from .mailer import NO_RECIPIENTS
 from .policy import Stages
 from .workdays import Calendar
 
@@ -88,6 +92,19 @@ class TaskRef:
         return cls(task.code, plan.key, task.reporting_cycle, task.position)
 
 
+# A message id (marked with N_) and its values: rendered in the reader's language when the email is
+# written, so one item can go into a Chinese and an English digest alike.
+Text = tuple[str, dict[str, Any]]
+
+
+def render(text: Text | None) -> str:
+    """A ``Text`` in the current language; a ``period`` value is shown as that language writes periods."""
+    if text is None:
+        return ""
+    message, values = text
+    return gettext(message, **{k: period_label(v) if k == "period" else v for k, v in values.items()})
+
+
 @dataclass
 class Item:
     """One line of a digest."""
@@ -96,13 +113,25 @@ class Item:
     kind: str
     department_id: int
     stage: str
-    title: str
+    subject: Text
     due: date | None = None
-    role: str = ""
+    duty: str = ""  # the department's part in it: a role label (N_), in Chinese
     link_task: TaskRef | None = None
     period: str = ""
-    note: str = ""
+    remark: Text | None = None
     link: str = ""
+
+    @property
+    def title(self) -> str:
+        return render(self.subject)
+
+    @property
+    def role(self) -> str:
+        return gettext(self.duty) if self.duty else ""
+
+    @property
+    def note(self) -> str:
+        return render(self.remark)
 
     @property
     def stage_text(self) -> str:
@@ -117,19 +146,20 @@ class SweepReport:
     fallback_years: set[int] = field(default_factory=set)
 
     def summary(self) -> str:
-        lines = [f"{self.day.isoformat()}：新排入发件箱 {len(self.queued)} 封邮件，共 {self.items} 项提醒。"]
+        lines = [
+            gettext(
+                "%(day)s：新排入发件箱 %(messages)s 封邮件，共 %(items)s 项提醒。",
+                day=self.day.isoformat(),
+                messages=len(self.queued),
+                items=self.items,
+            )
+        ]
         for m in self.queued:
-            lines.append(f"  [{m.status}] {m.subject} → {m.recipients or '（无收件人）'}")
+            lines.append(f"  [{m.status}] {m.subject} → {m.recipients or gettext('（无收件人）')}")
         if self.fallback_years:
             years = "、".join(str(y) for y in sorted(self.fallback_years))
-            lines.append(f"注意：{years} 年不在法定节假日数据范围内，按周一至周五计算工作日。")
+            lines.append(gettext("注意：%(years)s 年不在法定节假日数据范围内，按周一至周五计算工作日。", years=years))
         return "\n".join(lines)
-
-
-def _email(template: str, context: dict[str, object]) -> str:
-    """Emails are written in Chinese, whoever's request happens to send them."""
-    with force_locale(DEFAULT_LOCALE):
-        return render_template(template, **context)
 
 
 def calendar() -> Calendar:
@@ -179,14 +209,11 @@ def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, depart
         by_department[item.department_id].append(item)
     departments = {d.id: d for d in db.session.scalars(db.select(Department))}
     for dept_id in sorted(by_department, key=lambda d: departments[d].position):
-        message, count = _queue_digest(departments[dept_id], by_department[dept_id], now, today, config)
-        if message is not None:
-            report.queued.append(message)
-            report.items += count
+        messages, count = _queue_digest(departments[dept_id], by_department[dept_id], now, today, config)
+        report.queued += messages
+        report.items += count
     if "leader" in kinds and department_ids is None and cal.is_workday(today):
-        message = _queue_leader_digest(now, today, stages)
-        if message is not None:
-            report.queued.append(message)
+        report.queued += _queue_leader_digest(now, today, stages)
     report.fallback_years = cal.fallback_years
     return report
 
@@ -215,9 +242,9 @@ def _plan_items(plan: Plan, today: date, stages: Stages, cal: Calendar, kinds: s
                         kind=kind,
                         department_id=a.department_id,
                         stage=stage,
-                        title=f"{task.label} {task.title}",
+                        subject=_task_subject(task),
                         due=task.due,
-                        role=ROLES.get(a.role, a.role),
+                        duty=ROLES.get(a.role, a.role),
                         link_task=TaskRef.of(task, plan),
                     )
                 )
@@ -234,11 +261,14 @@ def _plan_items(plan: Plan, today: date, stages: Stages, cal: Calendar, kinds: s
                             kind="escalation",
                             department_id=coord.id,
                             stage="escalation",
-                            title=f"{task.label} {task.title}",
+                            subject=_task_subject(task),
                             due=task.due,
-                            role="督办",
+                            duty=N_("督办"),
                             link_task=TaskRef.of(task, plan),
-                            note=f"逾期 {(today - task.due).days} 天；责任单位：{leads or '—'}",
+                            remark=(
+                                N_("逾期 %(days)s 天；责任单位：%(leads)s"),
+                                {"days": (today - task.due).days, "leads": leads or "—"},
+                            ),
                         )
                     )
 
@@ -264,12 +294,12 @@ def _plan_items(plan: Plan, today: date, stages: Stages, cal: Calendar, kinds: s
                             kind=kind,
                             department_id=a.department_id,
                             stage=what,
-                            title=f"{task.label} {task.title}",
+                            subject=_task_subject(task),
                             due=task.due,
-                            role=ROLES.get(a.role, a.role),
+                            duty=ROLES.get(a.role, a.role),
                             link_task=TaskRef.of(task, plan),
                             period=period,
-                            note=f"报送期：{period}",
+                            remark=(N_("报送期：%(period)s"), {"period": period}),
                         )
                     )
 
@@ -282,7 +312,7 @@ def _plan_items(plan: Plan, today: date, stages: Stages, cal: Calendar, kinds: s
                     kind="final",
                     department_id=dept_id,
                     stage="final",
-                    title=f"{plan.title}：请报送终期考核（五年总结评估）材料",
+                    subject=(N_("%(plan)s：请报送终期考核（五年总结评估）材料"), {"plan": plan.title}),
                     due=None,
                 )
             )
@@ -319,9 +349,9 @@ def _target_items(
                 continue
             holders = [(a.department_id, ROLES.get(a.role, a.role)) for a in task.assignments]
         elif target.county_id is not None:
-            holders = [(d.id, "负责") for d in county_governments[target.county_id]]
+            holders = [(d.id, N_("负责")) for d in county_governments[target.county_id]]
         else:
-            holders = [(d.id, "统筹") for d in coordinating]
+            holders = [(d.id, N_("统筹")) for d in coordinating]
         for dept_id, role in holders:
             out.append(
                 Item(
@@ -329,13 +359,19 @@ def _target_items(
                     kind=kind,
                     department_id=dept_id,
                     stage=stage,
-                    title=f"指标：{target.name}" + (f"（{task.label}）" if task else ""),
+                    subject=(N_("指标：%(name)s（%(task)s）"), {"name": target.name, "task": task.label})
+                    if task
+                    else (N_("指标：%(name)s"), {"name": target.name}),
                     due=target.due,
-                    role=role,
+                    duty=role,
                     link_task=TaskRef.of(task, plan) if task else None,
                 )
             )
     return out
+
+
+def _task_subject(task: Task) -> Text:
+    return ("%(label)s %(title)s", {"label": task.label, "title": task.title})
 
 
 def _returned_items() -> list[Item]:
@@ -357,11 +393,16 @@ def _returned_items() -> list[Item]:
                 kind="returned",
                 department_id=checkin.department_id,
                 stage="returned",
-                title=f"{task.label} {task.title}",
+                subject=_task_subject(task),
                 due=task.due,
                 link_task=TaskRef.of(task, task.plan),
                 period=checkin.period,
-                note=f"{checkin.period} 的报送被退回" + (f"：{review.comment}" if review and review.comment else ""),
+                remark=(
+                    N_("%(period)s 的报送被退回：%(comment)s"),
+                    {"period": checkin.period, "comment": review.comment},
+                )
+                if review and review.comment
+                else (N_("%(period)s 的报送被退回"), {"period": checkin.period}),
             )
         )
     return out
@@ -396,50 +437,82 @@ def _link(item: Item, now: datetime, config: dict[str, Any]) -> str:
 
 def _queue_digest(
     department: Department, items: list[Item], now: datetime, today: date, config: Any
-) -> tuple[OutboxMessage | None, int]:
+) -> tuple[list[OutboxMessage], int]:
     claimed = claim_keys([item.key for item in items], now)
     fresh = [(claimed[item.key], item) for item in items if item.key in claimed]
     if not fresh:
         db.session.commit()
-        return None, 0
+        return [], 0
     chosen = [item for _, item in fresh]
     for item in chosen:
         item.link = _link(item, now, config)
-    chosen.sort(key=lambda i: (i.due or date.max, i.link_task.position if i.link_task else 0, i.title))
-    sections = [(policy.STAGE_LABELS[k], [i for i in chosen if i.kind == k]) for k in KIND_ORDER]
-    sections = [(label, rows) for label, rows in sections if rows]
-    context = {
-        "department": department,
-        "items": chosen,
-        "sections": sections,
-        "today": today,
-        "link_days": config["REMINDERS"]["link_days"],
-    }
-    recipients = recipients_for(department)
+    chosen.sort(key=lambda i: (i.due or date.max, i.link_task.position if i.link_task else 0, str(i.subject)))
     digest = hashlib.sha1("\n".join(sorted(i.key for i in chosen)).encode()).hexdigest()[:16]
-    message = _write(
+
+    def compose() -> tuple[str, dict[str, Any]]:
+        sections = [(gettext(policy.STAGE_LABELS[k]), [i for i in chosen if i.kind == k]) for k in KIND_ORDER]
+        subject = gettext(
+            "【督办提醒】%(department)s：%(n)s 项事项待办理（%(day)s）",
+            department=department.name,
+            n=len(chosen),
+            day=day_label(today),
+        )
+        return subject, {
+            "department": department,
+            "items": chosen,
+            "sections": [(label, rows) for label, rows in sections if rows],
+            "today": today,
+            "link_days": config["REMINDERS"]["link_days"],
+        }
+
+    messages = _write_in_languages(
+        recipients_for(department),
         dedupe_key=f"digest:{department.id}:{today}:{digest}",
         kind="digest",
         department_id=department.id,
-        recipients=recipients,
-        subject=f"【督办提醒】{department.name}：{len(chosen)} 项事项待办理（{today.isoformat()}）",
-        text=_email("email/digest.txt", context),
-        html=_email("email/digest.html", context),
+        template="email/digest",
+        compose=compose,
         now=now,
     )
-    if message is not None:
+    if messages:
+        # An item is in every language's copy; the history links it to the first.
         ids = [sent_id for sent_id, _ in fresh]
-        db.session.execute(db.update(ReminderSent).where(ReminderSent.id.in_(ids)).values(message_id=message.id))
+        db.session.execute(db.update(ReminderSent).where(ReminderSent.id.in_(ids)).values(message_id=messages[0].id))
     db.session.commit()
-    return message, len(chosen)
+    return messages, len(chosen)
 
 
-def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> OutboxMessage | None:
+def by_language(addresses: list[str]) -> dict[str, list[str]]:
+    """The addresses grouped by the language their email is written in, the site's language first.
+
+    An address that belongs to an account gets the language its owner chose; any other address (a
+    department's contact mailbox) gets the site's language. Each address is in exactly one group,
+    so everyone receives one copy of a digest.
+    """
+    site = site_locale()
+    chosen = dict(
+        db.session.execute(
+            db.select(db.func.lower(User.email), User.locale).where(db.func.lower(User.email).in_(addresses))
+        ).all()
+    )
+    groups: dict[str, list[str]] = {site: []}
+    for address in addresses:
+        language = chosen.get(address.lower())
+        groups.setdefault(language if language in LOCALES else site, []).append(address)
+    return {language: group for language, group in groups.items() if group or language == site}
+
+
+def _language_suffix(language: str) -> str:
+    """The site language's copy keeps the plain dedupe key; other languages' copies add theirs."""
+    return "" if language == site_locale() else f":{language}"
+
+
+def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> list[OutboxMessage]:
     year, week, _ = today.isocalendar()
     key = f"leader:{year}-W{week:02d}"
     if insert_ignore(ReminderSent, {"key": key, "created_at": now}, "key") is None:
         db.session.commit()
-        return None
+        return []
     tasks = db.session.scalars(
         db.select(Task).options(selectinload(Task.assignments).selectinload(Assignment.department)).order_by(Task.due)
     ).all()
@@ -458,19 +531,63 @@ def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> OutboxMe
         "open_count": len(open_tasks),
         "base_url": current_app.config["BASE_URL"].rstrip("/"),
     }
-    recipients = db.session.scalars(db.select(User.email).filter_by(role="leader", active=True).order_by(User.id)).all()
-    message = _write(
+    leaders = db.session.scalars(db.select(User.email).filter_by(role="leader", active=True).order_by(User.id)).all()
+
+    def compose() -> tuple[str, dict[str, Any]]:
+        subject = gettext(
+            "【督办周报】%(year)s 年第 %(week)s 周：逾期 %(overdue)s 项，30 天内到期 %(soon)s 项",
+            year=year,
+            week=week,
+            overdue=len(overdue),
+            soon=len(soon),
+        )
+        return subject, dict(context)
+
+    messages = _write_in_languages(
+        list(leaders),
         dedupe_key=key,
         kind="leader_digest",
         department_id=None,
-        recipients=list(recipients),
-        subject=f"【督办周报】{year} 年第 {week} 周：逾期 {len(overdue)} 项，30 天内到期 {len(soon)} 项",
-        text=_email("email/leader_digest.txt", context),
-        html=_email("email/leader_digest.html", context),
+        template="email/leader_digest",
+        compose=compose,
         now=now,
     )
     db.session.commit()
-    return message
+    return messages
+
+
+def _write_in_languages(
+    addresses: list[str],
+    *,
+    dedupe_key: str,
+    kind: str,
+    department_id: int | None,
+    template: str,
+    compose: Callable[[], tuple[str, dict[str, Any]]],
+    now: datetime,
+) -> list[OutboxMessage]:
+    """One message per language among ``addresses`` (see ``by_language``): ``compose`` gives the
+    subject and the template's context, called in that language; ``template`` names the .txt and .html."""
+    messages = []
+    for language, recipients in by_language(addresses).items():
+        with force_locale(language):
+            subject, context = compose()
+            context["email_lang"] = HTML_LANG[language]
+            text = render_template(f"{template}.txt", **context)
+            html = render_template(f"{template}.html", **context)
+        message = _write(
+            dedupe_key=dedupe_key + _language_suffix(language),
+            kind=kind,
+            department_id=department_id,
+            recipients=recipients,
+            subject=subject,
+            text=text,
+            html=html,
+            now=now,
+        )
+        if message is not None:
+            messages.append(message)
+    return messages
 
 
 def _write(
@@ -495,7 +612,7 @@ def _write(
         "body_html": html,
         "status": "pending" if recipients else "held",
         "attempts": 0,
-        "last_error": "" if recipients else "没有收件地址：请在单位设置中填写联系邮箱或开通填报员账号。",
+        "last_error": "" if recipients else NO_RECIPIENTS,
         "created_at": now,
     }
     message_id = insert_ignore(OutboxMessage, values, "dedupe_key")
@@ -515,12 +632,12 @@ def set_recipients(
     """Change who receives a department's reminders; recorded in the history, refused if stale."""
     department = db.session.get(Department, department_id)
     if department is None:
-        raise NotFound("没有这个单位")
+        raise NotFound(gettext("没有这个单位"))
     if department.version_id != version:
-        raise ConflictError(f"{department.name} 的设置已被他人修改，请刷新后重试。")
+        raise ConflictError(gettext("%(name)s 的设置已被他人修改，请刷新后重试。", name=department.name))
     emails, bad = parse_email_list(contact_emails)
     if bad:
-        raise RecipientError(f"电子邮件地址无效：{'、'.join(bad)}")
+        raise RecipientError(gettext("电子邮件地址无效：%(addresses)s", addresses="、".join(bad)))
     values = {"contact_emails": ",".join(emails), "remind_contacts": remind_contacts}
     values["remind_staff"] = remind_staff
     audit.update_fields(department, values, now=now, entity="department", user_id=user_id)

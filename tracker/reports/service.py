@@ -21,19 +21,21 @@ from ..clock import city_date
 from ..contacts import parse_email_list
 from ..errors import ConflictError, NotFound, TrackerError
 from ..extensions import db
+from ..i18n import N_
 from ..models import Assignment, CheckIn, Department, ExtensionRequest, Review, Target, TargetValue, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
 from ..periods import Period, parse_period, period_for
 
+# Field name -> its label (Chinese; translated where shown, e.g. the conflict table of a stale edit).
 CHECKIN_FIELDS = {
-    "status": "状态",
-    "percent": "完成百分比",
-    "narrative": "进展情况",
-    "problems": "存在问题",
-    "next_steps": "下步计划",
+    "status": N_("状态"),
+    "percent": N_("完成百分比"),
+    "narrative": N_("进展情况"),
+    "problems": N_("存在问题"),
+    "next_steps": N_("下步计划"),
 }
-TASK_EDIT_FIELDS = {"title": "任务名称", "due": "完成时限", "reporting_cycle": "报送周期"}
+TASK_EDIT_FIELDS = {"title": N_("任务名称"), "due": N_("完成时限"), "reporting_cycle": N_("报送周期")}
 
 
 class ReportError(TrackerError):
@@ -283,7 +285,7 @@ def closure_label(task: Task) -> str | None:
     """按期办结 or 逾期办结, judged against the original deadline (extensions do not excuse)."""
     if task.closed_on is None:
         return None
-    return "按期办结" if task.closed_on <= task.original_due else "逾期办结"
+    return N_("按期办结") if task.closed_on <= task.original_due else N_("逾期办结")  # translated where shown
 
 
 # --- extensions ----------------------------------------------------------------------------------
@@ -470,7 +472,7 @@ def update_contacts(
     return changed
 
 
-ASSIGNMENT_FIELDS = {"role": "角色", "role_text": "原文表述", "note": "备注"}
+ASSIGNMENT_FIELDS = {"role": N_("角色"), "role_text": N_("原文表述"), "note": N_("备注")}
 
 
 def update_assignment(

@@ -1,6 +1,10 @@
 """``/api/v1``: the JSON API. Token auth (``Authorization: Bearer``), no session or CSRF, a per-token
 rate limit, and errors as ``{"error": {"code", "message", "fields"}}``. Reads, plus two writes: a
-department's check-in and a coordinator's review (``tracker.api.writes``, the web form's rules)."""
+department's check-in and a coordinator's review (``tracker.api.writes``, the web form's rules).
+
+An error's ``message`` and ``fields`` are in the token owner's saved language, else the request's
+Accept-Language, else the site's (the owner is ``current_user`` for the request, which
+``tracker.i18n.select_locale`` reads); ``Content-Language`` says which. Codes stay as they are."""
 
 from __future__ import annotations
 
@@ -9,16 +13,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
+from flask_babel import gettext as _
+from flask_babel import refresh
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.wrappers import Response
 
 from .. import clock
-from ..api import reads, writes
+from ..api import listing, reads, writes
 from ..api.openapi import parse_query, spec
 from ..api.tokens import authenticate, limiter
 from ..errors import ConflictError, NotFound, PermissionDenied
 from ..extensions import csrf, db
+from ..i18n import HTML_LANG, select_locale
 from ..lights import LightRule
 from ..models import Department, User
 from ..plans.queries import get_plan, get_task
@@ -92,10 +99,11 @@ def _authenticate() -> None:
     if request.endpoint in OPEN:
         return
     header = request.headers.get("Authorization", "")
-    scheme, _, secret = header.partition(" ")
+    scheme, _sep, secret = header.partition(" ")
     token = authenticate(secret.strip(), now=clock.now()) if scheme.lower() == "bearer" else None
     if token is None:
-        raise ApiError(401, "unauthorized", "缺少或无效的 API 令牌（Authorization: Bearer <令牌>）")
+        raise ApiError(401, "unauthorized", _("缺少或无效的 API 令牌（Authorization: Bearer <令牌>）"))
+    _act_as(token.user)
     allowed, reset = limiter(current_app.extensions).hit(
         token.id,
         # Real time, not the app's clock: a demo frozen "as of" a date must not freeze the window.
@@ -105,8 +113,15 @@ def _authenticate() -> None:
     )
     if not allowed:
         g.retry_after = reset
-        raise ApiError(429, "rate_limited", f"调用过于频繁，请 {reset} 秒后再试")
+        raise ApiError(429, "rate_limited", _("调用过于频繁，请 %(seconds)s 秒后再试", seconds=reset))
     g.api_user = token.user
+
+
+def _act_as(user: User) -> None:
+    """The token's owner is the request's user: ``current_user`` for this request only (the
+    session is not touched), so the language is the owner's saved choice, else Accept-Language."""
+    g._login_user = user  # what Flask-Login's current_user reads; login_user() would write the session
+    refresh()  # choose the language again, now for this user
 
 
 @bp.after_request
@@ -114,6 +129,7 @@ def _headers(response: Response) -> Response:
     if retry := g.get("retry_after"):
         response.headers["Retry-After"] = str(retry)
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Language"] = HTML_LANG.get(select_locale(), "zh-CN")
     return response
 
 
@@ -124,7 +140,7 @@ def _user() -> User:
 def _query(op_id: str) -> dict[str, Any]:
     values, problems = parse_query(op_id, request.args)
     if problems:
-        raise ApiError(400, "invalid_parameter", "查询参数有误", problems)
+        raise ApiError(400, "invalid_parameter", _("查询参数有误"), problems)
     return values
 
 
@@ -133,11 +149,11 @@ def _department(name: str | None, param: str = "department") -> Department | Non
         return None
     if name == "mine":
         if _user().department is None:
-            raise ApiError(400, "invalid_parameter", "查询参数有误", {param: "您的账号不属于任何单位"})
+            raise ApiError(400, "invalid_parameter", _("查询参数有误"), {param: _("您的账号不属于任何单位")})
         return _user().department
     dept = db.session.scalar(db.select(Department).filter_by(name=name))
     if dept is None:
-        raise ApiError(400, "invalid_parameter", "查询参数有误", {param: f"没有名为 {name} 的单位"})
+        raise ApiError(400, "invalid_parameter", _("查询参数有误"), {param: _("没有名为 %(name)s 的单位", name=name)})
     return dept
 
 
@@ -255,5 +271,9 @@ def unknown(rest: str) -> Response:
         if endpoint != "api.unknown":
             allowed.append(method)
     if not allowed:
-        raise ApiError(404, "not_found", "没有这个接口")
-    raise ApiError(405, "method_not_allowed", f"此接口只支持 {'、'.join(allowed)}（{request.method} 不可用）")
+        raise ApiError(404, "not_found", _("没有这个接口"))
+    raise ApiError(
+        405,
+        "method_not_allowed",
+        _("此接口只支持 %(methods)s（%(method)s 不可用）", methods=listing(allowed), method=request.method),
+    )

@@ -79,7 +79,10 @@ def language() -> Response:
 
 @bp.post("/logout")
 def logout() -> Response:
+    if current_user.is_authenticated and current_user.locale in LOCALES:
+        session["locale"] = current_user.locale  # the login page keeps the language the user chose
     logout_user()
+    refresh()
     flash(_("已退出登录。"))
     return redirect(url_for("auth.login"))
 

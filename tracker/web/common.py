@@ -12,16 +12,18 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import clock
 from ..errors import PermissionDenied
+from ..i18n import N_
 from ..models import Task
 from ..plans.queries import current_plan, get_task
 from ..reports.service import ASSIGNMENT_FIELDS, CHECKIN_FIELDS, TASK_EDIT_FIELDS
 
+# Field name -> label, in Chinese; conflict_rows translates them.
 FIELD_LABELS = {
     **CHECKIN_FIELDS,
     **TASK_EDIT_FIELDS,
     **ASSIGNMENT_FIELDS,
-    "state": _l("状态"),
-    "contact_emails": _l("联系邮箱"),
+    "state": N_("状态"),
+    "contact_emails": N_("联系邮箱"),
 }
 
 
@@ -52,7 +54,7 @@ def conflict_rows(original: str | None, current: dict[str, Any]) -> list[tuple[s
     except ValueError:
         before = {}
     return [
-        (FIELD_LABELS.get(name, name), before.get(name), now)
+        (_(FIELD_LABELS[name]) if name in FIELD_LABELS else name, before.get(name), now)
         for name, now in current.items()
         if before.get(name) != now
     ]

@@ -23,6 +23,7 @@ from .. import clock
 from ..accounts.permissions import can_edit_plan
 from ..errors import PermissionDenied, PlanFileError, TrackerError
 from ..extensions import db
+from ..i18n import Labels
 from ..models import Plan
 from ..plans.excel import import_target_values, import_task_workbook, task_workbook
 from ..plans.loader import ENTITY_NAMES
@@ -50,7 +51,7 @@ FIELD_NAMES = {
     "value": _l("目标值"),
     "value_min": _l("区间下限"),
     "value_max": _l("区间上限"),
-    "unit": _l("单位"),
+    "unit": _l("计量单位"),  # not 单位, which the interface uses for a department
     "comparison": _l("比较"),
 }
 
@@ -86,13 +87,13 @@ def _drop_stale_uploads(folder: Path) -> None:
 
 @bp.get("/plans/template.xlsx")
 def template() -> Response:
-    return _xlsx(task_workbook(None), "任务分解表模板.xlsx")
+    return _xlsx(task_workbook(None), _("任务分解表模板.xlsx"))
 
 
 @bp.get("/plans/<key>/tasks.xlsx")
 def tasks_xlsx(key: str) -> Response:
     plan = get_plan(key)
-    return _xlsx(task_workbook(plan), f"{plan.key}-任务分解表.xlsx")
+    return _xlsx(task_workbook(plan), _("%(key)s-任务分解表.xlsx", key=plan.key))
 
 
 def _plans() -> list[Plan]:
@@ -132,7 +133,7 @@ def upload() -> str | Response:
             except PlanFileError as exc:
                 problems = exc.problems
             except TrackerError as exc:
-                problems = [(_l("文件"), str(exc))]
+                problems = [(_("文件"), str(exc))]
             else:
                 folder = _upload_dir()
                 _drop_stale_uploads(folder)
@@ -145,7 +146,7 @@ def upload() -> str | Response:
                     report=report,
                     changes=changes,
                     meta=meta,
-                    ENTITIES=ENTITY_NAMES,
+                    ENTITIES=Labels(ENTITY_NAMES),
                     FIELDS=FIELD_NAMES,
                 )
     status = 422 if problems else 200

@@ -13,13 +13,15 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from ..errors import TrackerError
+from ..i18n import N_
 
 SALT = "report-link"
 SESSION_KEY = "report_grants"
 
 
 class LinkError(TrackerError):
-    """The link is invalid or has expired."""
+    """The link is invalid or has expired. The message stays Chinese (``follow_link`` tells the two
+    apart by it) and is translated where shown."""
 
 
 def make_token(
@@ -43,11 +45,11 @@ def read_token(secret: str, token: str, *, max_age_seconds: int, now: datetime) 
     try:
         data, signed_at = serializer.loads(token, return_timestamp=True)
     except SignatureExpired as exc:  # pragma: no cover - we check age ourselves below
-        raise LinkError("链接已过期，请登录系统填报。") from exc
+        raise LinkError(N_("链接已过期，请登录系统填报。")) from exc
     except BadSignature as exc:
-        raise LinkError("链接无效。") from exc
+        raise LinkError(N_("链接无效。")) from exc
     if (now - signed_at).total_seconds() > max_age_seconds:
-        raise LinkError("链接已过期，请登录系统填报。")
+        raise LinkError(N_("链接已过期，请登录系统填报。"))
     return {"department_id": data["d"], "task_code": data["t"], "period": data["p"], "plan_key": data["k"]}
 
 

@@ -79,8 +79,8 @@ def matrix() -> str:
 
 @bp.get("/matrix.xlsx")
 def matrix_xlsx() -> Response:
-    plan, _, m = _matrix()
-    data = export.matrix_xlsx(m, f"{plan.title} · 责任矩阵（{clock.today().isoformat()}）")
+    plan, _snap, m = _matrix()
+    data = export.matrix_xlsx(m, _("%(plan)s · 责任矩阵（%(date)s）", plan=plan.title, date=clock.today().isoformat()))
     return _download(data, "matrix.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -127,7 +127,7 @@ def _rankings():  # type: ignore[no-untyped-def]
 
 @bp.get("/assessment")
 def assessment() -> str:
-    plan, _, rule, rankings = _rankings()
+    plan, _snap, rule, rankings = _rankings()
     chosen = request.args.get("window")
     current = next((r for r in rankings if r.window.key == chosen), None) or _default_window(rankings)
     return render_template(
@@ -152,6 +152,7 @@ def _default_window(rankings):  # type: ignore[no-untyped-def]
 
 @bp.get("/assessment.xlsx")
 def assessment_xlsx() -> Response:
-    plan, _, rule, rankings = _rankings()
-    data = export.assessment_xlsx(rankings, rule, f"{plan.title} · 考核（{clock.today().isoformat()}）")
+    plan, _snap, rule, rankings = _rankings()
+    title = _("%(plan)s · 考核（%(date)s）", plan=plan.title, date=clock.today().isoformat())
+    data = export.assessment_xlsx(rankings, rule, title)
     return _download(data, "assessment.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -92,11 +92,11 @@ def history_value(value: str | None, field: str) -> str:
     if value is None:
         return ""
     if field == "status":
-        return TASK_STATUSES.get(value, value)
+        return _(TASK_STATUSES[value]) if value in TASK_STATUSES else value
     if field == "reporting_cycle":
-        return REPORTING_CYCLES.get(value, value)
+        return _(REPORTING_CYCLES[value]) if value in REPORTING_CYCLES else value
     if field == "role":
-        return ROLES.get(value, value)
+        return _(ROLES[value]) if value in ROLES else value
     if field == "acknowledged_at":
         try:
             return city_time(datetime.fromisoformat(value))
@@ -117,9 +117,10 @@ def report_panel(task: Task) -> dict[str, Any]:
     department_id = user.department_id if user.is_authenticated else None
     reports = queries.task_reports(task, department_id)
     mine = next((a for a in task.assignments if a.department_id == department_id), None)
+    closure = closure_label(task)
     return {
         "reports": reports,
-        "closure": closure_label(task),
+        "closure": _(closure) if closure else None,
         "can_report": user.is_authenticated and permissions.can_report(user, task.assignments),
         "can_extend": user.is_authenticated and permissions.can_request_extension(user, task.assignments),
         "can_break_down": user.is_authenticated and permissions.can_break_down(user, task.assignments),
