@@ -220,3 +220,5 @@ def test_conflict_labels_and_history_values_are_shown_in_the_language(mini_plan:
             assert conflict_rows(original, current) == [("Status", "in_progress", "done")]
             assert history_value("lead", "role") == "Lead"
             assert history_value("quarter", "reporting_cycle") == "Quarterly"
+            # an assignment recorded in words keeps the plan's names and translates its role
+            assert history_value("3.1 · 林州市人民政府 · 落实", "") == "3.1 · 林州市人民政府 · Implementing"

@@ -172,3 +172,17 @@ def test_logging_out_keeps_the_language_the_user_chose(seeded: Flask, client: Fl
     db.session.commit()
     page = client.post("/logout", headers={"Accept-Language": "zh-CN"}, follow_redirects=True).get_data(as_text=True)
     assert "Logged out." in page and '<html lang="en">' in page and "已退出登录" not in page
+
+
+def test_dates_and_times_follow_the_language_on_every_kind_of_page(seeded: Flask, client: FlaskClient, login) -> None:
+    from tracker import clock
+    from tracker.reminders import service
+
+    seeded.config["TRACKER_NOW"] = clock.parse_instant("2025-12-24T09:00")
+    service.sweep(clock.now())
+    login("admin")
+    zh = _visible_text(client.get("/admin/outbox").get_data(as_text=True))
+    assert "2025-12-24 09:00" in zh  # the outbox's times; the header's date too
+    client.post("/language", data={"locale": "en"})
+    en = _visible_text(client.get("/admin/outbox").get_data(as_text=True))
+    assert "Dec 24, 2025 09:00" in en and "2025-12-24 09:00" not in en  # (subjects are mail, kept as sent)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from flask_babel import Babel, format_date, get_locale, gettext, refresh
@@ -65,7 +65,7 @@ def init_app(app: Flask) -> None:
         locale = select_locale()
         return {"current_locale": locale, "html_lang": HTML_LANG.get(locale, "zh-CN")}
 
-    app.jinja_env.filters.update(label=label, reason=reason, period=period, day=day)
+    app.jinja_env.filters.update(label=label, reason=reason, period=period, day=day, moment=moment)
 
 
 def N_(message: str) -> str:  # noqa: N802  (the conventional name pybabel extracts)
@@ -158,6 +158,14 @@ def day(value: date | None) -> str:
     if _chinese():
         return value.isoformat()
     return format_date(value, "medium")
+
+
+def moment(value: datetime | None) -> str:
+    """A time of day as the interface shows it: ``2025-06-30 09:00`` in Chinese, ``Jun 30, 2025 09:00``
+    in English. The value is shown in the zone it carries (callers convert to the city's time)."""
+    if value is None:
+        return ""
+    return f"{day(value.date())} {value:%H:%M}"
 
 
 def reason(text: str) -> str:

@@ -25,7 +25,7 @@ from .. import clock
 from ..accounts import permissions
 from ..errors import NotFound
 from ..extensions import db
-from ..i18n import Labels
+from ..i18n import Labels, day, moment
 from ..models import Attachment, CheckIn, Department, ExtensionRequest, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
@@ -102,12 +102,23 @@ def history_value(value: str | None, field: str) -> str:
             return city_time(datetime.fromisoformat(value))
         except ValueError:
             return value
+    # An assignment is recorded in words, its role last: 3.1 · 林州市人民政府 · 落实
+    head, sep, last = value.rpartition(" · ")
+    if sep and last in ROLES.values():
+        return head + sep + _(last)
     return value
 
 
 @bp.app_template_filter("city_time")
 def city_time(instant: datetime | None) -> str:
-    return instant.astimezone(clock.CITY_TZ).strftime("%Y-%m-%d %H:%M") if instant else ""
+    """A stored instant (UTC) as the city's date and time, written as the reader's language writes them."""
+    return moment(instant.astimezone(clock.CITY_TZ)) if instant else ""
+
+
+@bp.app_template_filter("city_day")
+def city_day(instant: datetime | None) -> str:
+    """A stored instant (UTC) as the city's date."""
+    return day(instant.astimezone(clock.CITY_TZ).date()) if instant else "—"
 
 
 @bp.app_template_global("report_panel")
