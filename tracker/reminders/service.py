@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
@@ -55,7 +55,7 @@ from ..models import (
     User,
 )
 from ..models.org import ROLES
-from ..periods import period_for
+from ..periods import parse_period, period_for
 from ..web.grants import make_token
 from . import policy
 from .mailer import NO_RECIPIENTS
@@ -98,11 +98,19 @@ Text = tuple[str, dict[str, Any]]
 
 
 def render(text: Text | None) -> str:
-    """A ``Text`` in the current language; a ``period`` value is shown as that language writes periods."""
+    """A ``Text`` in the current language; a ``period`` key (2024Q1) is shown as that language writes
+    periods (2024年第一季度, Q1 2024)."""
     if text is None:
         return ""
     message, values = text
-    return gettext(message, **{k: period_label(v) if k == "period" else v for k, v in values.items()})
+    return gettext(message, **{k: _period_words(v) if k == "period" else v for k, v in values.items()})
+
+
+def _period_words(key: str) -> str:
+    try:
+        return period_label(parse_period(key).label)
+    except ValueError:
+        return key
 
 
 @dataclass
@@ -451,10 +459,11 @@ def _queue_digest(
 
     def compose() -> tuple[str, dict[str, Any]]:
         sections = [(gettext(policy.STAGE_LABELS[k]), [i for i in chosen if i.kind == k]) for k in KIND_ORDER]
-        subject = gettext(
-            "【督办提醒】%(department)s：%(n)s 项事项待办理（%(day)s）",
+        subject = ngettext(
+            "【督办提醒】%(department)s：%(num)s 项事项待办理（%(day)s）",
+            "【督办提醒】%(department)s：%(num)s 项事项待办理（%(day)s）",
+            len(chosen),
             department=department.name,
-            n=len(chosen),
             day=day_label(today),
         )
         return subject, {
