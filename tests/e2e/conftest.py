@@ -95,6 +95,75 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield from start_server(tmp_path_factory.mktemp("e2e"), "2024-06-20T10:00:00+08:00")
 
 
+# The demo server: the demo progress (`flask demo generate`) and a reminder sweep, so the status
+# pills, report states, warning lights, the review queue and the outbox all have something to show.
+DEMO_NOW = "2024-06-20T10:00:00+08:00"
+# The demo progress has no task in some statuses and no report in some states: these tasks get them,
+# and task 3.1's reports one of each state, so that every pill colour is shown on a real page.
+STATUSES = {"3.2": "not_started", "3.3": "done", "3.4": "blocked", "3.5": "lagging"}
+VARIETY = f"""
+from wsgi import app
+from tracker.extensions import db
+from tracker.models import CheckIn, Task
+with app.app_context():
+    for code, status in {STATUSES!r}.items():
+        db.session.scalar(db.select(Task).filter_by(code=code)).status = status
+    task = db.session.scalar(db.select(Task).filter_by(code="3.1"))
+    reports = db.session.scalars(db.select(CheckIn).filter_by(task_id=task.id).order_by(CheckIn.id.desc())).all()
+    for report, state in zip(reports[1:], ["returned", "draft", "approved"]):
+        report.state = state
+    db.session.commit()
+"""
+# A staff account of 市发展改革委 that chose English before the sweep: its copy of the digest is English.
+ENGLISH_STAFF = "en-staff@demo.local"
+ENGLISH_READER = f"""
+from wsgi import app
+from tracker.extensions import db
+from tracker.models import User
+with app.app_context():
+    db.session.scalar(db.select(User).filter_by(email={ENGLISH_STAFF!r})).locale = "en"
+    db.session.commit()
+"""
+
+
+def _python(env: dict[str, str], script: str) -> None:
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server of its own on a database with the demo progress (`flask demo generate` only writes to
+    a file named demo.sqlite3: it is built first, then copied to where `start_server` expects it)."""
+    work = tmp_path_factory.mktemp("e2e-demo")
+    env = dict(os.environ, DATABASE_URL="sqlite:///" + str(work / "demo.sqlite3"), TRACKER_NOW=DEMO_NOW)
+    env.update(UPLOAD_FOLDER=str(work / "uploads"), SECRET_KEY="e2e", BASE_URL="http://127.0.0.1")
+    env.pop("TEST_DATABASE_URL", None)
+    prepare = Server("", env)
+    prepare.flask("db", "upgrade")
+    prepare.flask("plan", "load", "--if-missing")
+    prepare.flask("users", "demo")
+    prepare.flask(
+        "users",
+        "create",
+        ENGLISH_STAFF,
+        "--role",
+        "staff",
+        "--department",
+        "市发展改革委",
+        "--password",
+        DEMO_PASSWORD,
+        "--name",
+        "Li Ming",
+    )
+    _python(env, ENGLISH_READER)
+    prepare.flask("demo", "generate")
+    prepare.flask("reminders", "sweep", "--at", "2024-06-20T09:00:00+08:00")
+    _python(env, VARIETY)
+    shutil.copyfile(work / "demo.sqlite3", work / "e2e.sqlite3")
+    yield from start_server(work, DEMO_NOW)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
@@ -155,10 +224,10 @@ def _failed(problems: Problems, request) -> None:  # type: ignore[no-untyped-def
         problems.found.append(f"request failed: {request.url} {request.failure}")
 
 
-def watched_page(browser) -> tuple[object, Problems]:  # type: ignore[no-untyped-def]
-    """A page in a fresh browser context (its own cookies), and the list its problems go to:
-    console errors, failed requests and 5xx answers."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+def watched_page(browser, locale: str = "zh-CN") -> tuple[object, Problems]:  # type: ignore[no-untyped-def]
+    """A page in a fresh browser context (its own cookies, the browser's language ``locale``), and the
+    list its problems go to: console errors, failed requests and 5xx answers."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale=locale)
     page = context.new_page()
     page.set_default_timeout(10_000)
     problems = Problems()

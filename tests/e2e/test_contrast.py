@@ -23,44 +23,23 @@ Placeholder text is out of scope. Disabled controls (``:disabled``, inside a dis
 ``aria-disabled="true"``, or the label of a disabled control) are exempt, as WCAG exempts inactive
 user-interface components: e.g. the current language's button in the header.
 
-The pages run on a server of their own with the demo progress (``flask demo generate``) and a
-reminder sweep, so the status pills, report states, warning lights, the review queue and the outbox
-all have something to show. One role also walks its pages in the English interface.
+The pages run on the demo server (``demo_server`` in conftest.py: the demo progress and a reminder
+sweep), so the status pills, report states, warning lights, the review queue and the outbox all have
+something to show. One role also walks its pages in the English interface.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 import warnings
 from collections.abc import Iterator
 
 import pytest
 
-from .conftest import _PROBLEMS, ROOT, Server, allow_status, log_in, start_server, watched_page
+from .conftest import _PROBLEMS, STATUSES, Server, allow_status, log_in, watched_page
 
 pytestmark = pytest.mark.e2e
 
-NOW = "2024-06-20T10:00:00+08:00"
-# The demo progress has no task in some statuses and no report in some states: these tasks get them,
-# and task 3.1's reports one of each state, so that every pill colour is measured on a real page.
-STATUSES = {"3.2": "not_started", "3.3": "done", "3.4": "blocked", "3.5": "lagging"}
-VARIETY = f"""
-from wsgi import app
-from tracker.extensions import db
-from tracker.models import CheckIn, Task
-with app.app_context():
-    for code, status in {STATUSES!r}.items():
-        db.session.scalar(db.select(Task).filter_by(code=code)).status = status
-    task = db.session.scalar(db.select(Task).filter_by(code="3.1"))
-    reports = db.session.scalars(db.select(CheckIn).filter_by(task_id=task.id).order_by(CheckIn.id.desc())).all()
-    for report, state in zip(reports[1:], ["returned", "draft", "approved"]):
-        report.state = state
-    db.session.commit()
-"""
 ACCOUNTS = {
     "anonymous": None,
     "staff_county": "linzhou@demo.local",
@@ -277,26 +256,6 @@ _SEEN: set[str] = set()  # the pages checked so far in this module
 _CLASSES: set[str] = set()  # the classes of the elements measured so far
 _COUNTS = {"exempt": 0}
 _ROLES: set[str] = set()  # the roles whose walk ran
-
-
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server of its own on a database with the demo progress (`flask demo generate` only writes to
-    a file named demo.sqlite3: it is built first, then copied to where `start_server` expects it)."""
-    work = tmp_path_factory.mktemp("e2e-contrast")
-    env = dict(os.environ, DATABASE_URL="sqlite:///" + str(work / "demo.sqlite3"), TRACKER_NOW=NOW)
-    env.update(UPLOAD_FOLDER=str(work / "uploads"), SECRET_KEY="e2e", BASE_URL="http://127.0.0.1")
-    env.pop("TEST_DATABASE_URL", None)
-    prepare = Server("", env)
-    prepare.flask("db", "upgrade")
-    prepare.flask("plan", "load", "--if-missing")
-    prepare.flask("users", "demo")
-    prepare.flask("demo", "generate")
-    prepare.flask("reminders", "sweep", "--at", "2024-06-20T09:00:00+08:00")
-    done = subprocess.run([sys.executable, "-c", VARIETY], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
-    shutil.copyfile(work / "demo.sqlite3", work / "e2e.sqlite3")
-    yield from start_server(work, NOW)
 
 
 def _check(page, label: str) -> tuple[list[str], int]:  # type: ignore[no-untyped-def]
