@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -239,30 +240,38 @@ def watched_page(browser, locale: str = "zh-CN") -> tuple[object, Problems]:  # 
     return page, problems
 
 
+@contextmanager
+def watching(browser, locale: str = "zh-CN") -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A watched page for a ``with`` block or a fixture: closed at the end, failing on any problem it met."""
+    page, problems = watched_page(browser, locale)
+    try:
+        yield page
+    finally:
+        page.context.close()
+        _PROBLEMS.pop(id(page), None)
+    assert problems.items == [], problems.items
+
+
 @pytest.fixture
 def page(browser, server: Server) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    page, problems = watched_page(browser)
-    yield page
-    page.context.close()
-    _PROBLEMS.pop(id(page), None)
-    assert problems.items == [], problems.items
+    with watching(browser) as page:
+        yield page
 
 
 @pytest.fixture
 def other_page(browser, server: Server) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """A second, independent browser session (another user, or the same one on another machine)."""
-    page, problems = watched_page(browser)
-    yield page
-    page.context.close()
-    _PROBLEMS.pop(id(page), None)
-    assert problems.items == [], problems.items
+    with watching(browser) as page:
+        yield page
 
 
-def log_in(page, server: Server, email: str) -> None:  # type: ignore[no-untyped-def]
+def log_in(page, server: Server, email: str, *, english: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Log in through the login form, its labels read in Chinese or (``english``) in English."""
+    labels = ("Email", "Password", "Log in") if english else ("电子邮箱", "密码", "登录")
     page.goto(server.url + "/login")
-    page.get_by_label("电子邮箱").fill(email)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    page.get_by_label(labels[0]).fill(email)
+    page.get_by_label(labels[1]).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name=labels[2], exact=english).click()
     page.wait_for_load_state()
 
 

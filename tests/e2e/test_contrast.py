@@ -36,7 +36,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .conftest import _PROBLEMS, STATUSES, Server, allow_status, log_in, watched_page
+from .conftest import STATUSES, Server, allow_status, log_in, watching
 
 pytestmark = pytest.mark.e2e
 
@@ -309,12 +309,9 @@ def _walk(page, server: Server, who: str) -> tuple[list[str], set[str], int]:  #
 @pytest.fixture
 def demo_page(browser, demo_server: Server) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """A watched page (console errors and failed requests fail the test) that may meet 403 pages."""
-    page, problems = watched_page(browser)
-    allow_status(page, 403)
-    yield page
-    page.context.close()
-    _PROBLEMS.pop(id(page), None)
-    assert problems.items == [], problems.items
+    with watching(browser) as page:
+        allow_status(page, 403)
+        yield page
 
 
 @pytest.mark.parametrize("role", list(ACCOUNTS))

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from .conftest import _PROBLEMS, DEMO_PASSWORD, ENGLISH_STAFF, Server, allow_status, shot, watched_page
+from .conftest import ENGLISH_STAFF, Server, allow_status, shot, watching
+from .conftest import log_in as conftest_log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -25,19 +26,12 @@ CHINESE_INTERFACE = ["任务清单", "驾驶舱", "退出", "截止日期", "状
 @pytest.fixture
 def english_page(browser, demo_server: Server) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """A watched page (console errors and failed requests fail the test) whose browser asks for English."""
-    page, problems = watched_page(browser, locale="en-US")
-    yield page
-    page.context.close()
-    _PROBLEMS.pop(id(page), None)
-    assert problems.items == [], problems.items
+    with watching(browser, "en-US") as page:
+        yield page
 
 
 def log_in(page, server: Server, email: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(server.url + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    page.wait_for_load_state()
+    conftest_log_in(page, server, email, english=True)
 
 
 def see(page, server: Server, path: str, name: str | None = None) -> str:  # type: ignore[no-untyped-def]
@@ -103,21 +97,15 @@ def test_the_record_a_signed_link_and_a_conflict_in_english(english_page, browse
     page.goto(server.url + digest.get_attribute("href"))
     token = re.search(r"/r/([\w.\-]+)", page.locator("main").inner_text())
     assert token, "the digest has a signed link"
-    stranger, problems = watched_page(browser, locale="en-US")
-    try:
+    with watching(browser, "en-US") as stranger:
         stranger.goto(f"{server.url}/r/{token[1]}")
         stranger.wait_for_load_state()
         assert "/report" in stranger.url and stranger.locator("h1").inner_text().startswith("Progress report: ")
         assert stranger.get_by_role("button", name="Submit for review").is_visible()
         shot(stranger, "en-signed-link-form")
-    finally:
-        stranger.context.close()
-        _PROBLEMS.pop(id(stranger), None)
-    assert problems.items == [], problems.items
 
     # Two coordinators edit one task: the second save meets the conflict page and keeps its text.
-    second, second_problems = watched_page(browser, locale="en-US")
-    try:
+    with watching(browser, "en-US") as second:
         allow_status(second, 409)
         log_in(second, server, "coordinator@demo.local")
         for p in (page, second):
@@ -131,7 +119,3 @@ def test_the_record_a_signed_link_and_a_conflict_in_english(english_page, browse
         assert second.get_by_role("heading", name="Changed by someone else").is_visible()
         assert second.get_by_label("Task title").input_value() == "壮大节能减排人才队伍（second edit）"
         shot(second, "en-conflict")
-    finally:
-        second.context.close()
-        _PROBLEMS.pop(id(second), None)
-    assert second_problems.items == [], second_problems.items
