@@ -226,18 +226,7 @@ def add_dependency(
     if db.session.scalar(select(Dependency.id).filter_by(task_id=task_id, depends_on_id=depends_on_id)):
         raise LinkError(gettext("依赖关系已存在：%(task)s 依赖 %(depends_on)s。", task=task, depends_on=depends_on))
     dep = Dependency(task_id=task_id, depends_on_id=depends_on_id, lag_days=lag_days, rationale=rationale)
-    db.session.add(dep)
-    db.session.flush()
-    audit.record(
-        now=now,
-        action="create",
-        entity="dependency",
-        entity_id=dep.id,
-        new=f"{task}←{depends_on}（滞后 {lag_days} 个工作日）：{rationale}",
-        user_id=user_id,
-        actor=actor,
-    )
-    db.session.commit()
+    _create(dep, "dependency", _dependency_words(task, depends_on, dep), now=now, user_id=user_id, actor=actor)
     return dep
 
 
@@ -254,17 +243,7 @@ def remove_dependency(
         raise NotFound(gettext("没有这条依赖关系。"))
     dep, code = row
     on = db.session.scalar(select(Task.code).filter_by(id=dep.depends_on_id))
-    audit.record(
-        now=now,
-        action="delete",
-        entity="dependency",
-        entity_id=dep.id,
-        old=f"{code}←{on}（滞后 {dep.lag_days} 个工作日）：{dep.rationale}",
-        user_id=user_id,
-        actor=actor,
-    )
-    db.session.delete(dep)
-    db.session.commit()
+    _delete(dep, "dependency", _dependency_words(code, on, dep), now=now, user_id=user_id, actor=actor)
 
 
 def add_contribution(
@@ -281,18 +260,7 @@ def add_contribution(
     if db.session.scalar(select(Contribution.id).filter_by(task_id=task_id, target_id=target_id)):
         raise LinkError(gettext("贡献关系已存在：%(task)s → %(target)s。", task=task, target=target))
     con = Contribution(task_id=task_id, target_id=target_id, rationale=rationale)
-    db.session.add(con)
-    db.session.flush()
-    audit.record(
-        now=now,
-        action="create",
-        entity="contribution",
-        entity_id=con.id,
-        new=f"{task}→{target}：{rationale}",
-        user_id=user_id,
-        actor=actor,
-    )
-    db.session.commit()
+    _create(con, "contribution", f"{task}→{target}：{rationale}", now=now, user_id=user_id, actor=actor)
     return con
 
 
@@ -309,16 +277,26 @@ def remove_contribution(
     if row is None:
         raise NotFound(gettext("没有这条贡献关系。"))
     con, code, key = row
-    audit.record(
-        now=now,
-        action="delete",
-        entity="contribution",
-        entity_id=con.id,
-        old=f"{code}→{key}：{con.rationale}",
-        user_id=user_id,
-        actor=actor,
-    )
-    db.session.delete(con)
+    _delete(con, "contribution", f"{code}→{key}：{con.rationale}", now=now, user_id=user_id, actor=actor)
+
+
+def _dependency_words(task: str, depends_on: str | None, dep: Dependency) -> str:
+    """How the history names a dependency (stored as written, like the rest of the history)."""
+    return f"{task}←{depends_on}（滞后 {dep.lag_days} 个工作日）：{dep.rationale}"
+
+
+def _create(row: Dependency | Contribution, entity: str, words: str, **who: Any) -> None:
+    """Insert a link and record it in the history, in one commit."""
+    db.session.add(row)
+    db.session.flush()
+    audit.record(action="create", entity=entity, entity_id=row.id, new=words, **who)
+    db.session.commit()
+
+
+def _delete(row: Dependency | Contribution, entity: str, words: str, **who: Any) -> None:
+    """Delete a link, keeping what it was in the history, in one commit."""
+    audit.record(action="delete", entity=entity, entity_id=row.id, old=words, **who)
+    db.session.delete(row)
     db.session.commit()
 
 
