@@ -102,7 +102,7 @@ def test_the_review_page_says_returned_not_the_button_word_return(seeded: Flask,
     login("coordinator", "市发展改革委")
     _language(client, "en")
     text = _text(client.get(f"/reviews/{first.id}").get_data(as_text=True))
-    assert "Returned : 请补充 <i>名单</i>" in text and "40% complete · Submitted 2024-06-03" in text
+    assert "Returned : 请补充 <i>名单</i>" in text and "40% complete · Submitted Jun 3, 2024" in text
     _language(client, "zh_CN")
     text = _text(client.get(f"/reviews/{first.id}").get_data(as_text=True))
     assert "退回 ：请补充 <i>名单</i>" in text and "完成 40% · 提交于 2024-06-03" in text
