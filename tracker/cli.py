@@ -125,6 +125,30 @@ def plan_export(plan_key: str | None) -> None:
     click.echo(json.dumps(export_plan(plan), ensure_ascii=False, indent=2))
 
 
+@plan_cli.command(
+    "draft",
+    help=N_("从方案原文（.txt 或 .docx）起草新计划，按交换格式输出到标准输出；可保存、修改后用 plan load 导入。"),
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@option("--key", help=N_("新计划的编号"))
+@option("--title", help=N_("新计划的名称（默认：原文标题）"))
+def plan_draft(file: Path, key: str | None, title: str | None) -> None:
+    from .plans.draft_service import draft_from_file
+
+    _require_schema()
+    try:
+        draft = draft_from_file(file.name, file.read_bytes(), key=key, title=title)
+    except TrackerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(draft, ensure_ascii=False, indent=2))
+    notes = draft["draft"]
+    for entry in notes["unknown_departments"]:
+        hint = "、".join(entry["suggestions"])
+        click.echo(_("目录中没有的单位：%(name)s", name=entry["name"]) + (f"（{hint}？）" if hint else ""), err=True)
+    for warning in notes["warnings"]:
+        click.echo(warning, err=True)
+
+
 @plan_cli.command("export-xlsx", help=N_("把计划导出为任务分解表（Excel）。"))
 @option("--plan", "plan_key", help=N_("计划编号（默认：当前计划）"))
 @option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help=N_("输出文件 .xlsx"))
