@@ -33,7 +33,7 @@ from typing import Any
 from .draft_targets import targets_in
 from .draft_text import CN_DIGITS, blocks_of, is_table_row, split_outside_parens, trailing_groups
 
-__all__ = ["draft_plan", "cn_number", "guess_kind", "DraftOptions"]
+__all__ = ["DraftOptions", "cn_number", "draft_plan", "guess_kind"]
 
 _PART = re.compile(rf"^([{CN_DIGITS}]{{1,3}})、\s*(.+)$")
 _MEASURE = re.compile(rf"^（\s*([{CN_DIGITS}]{{1,3}})\s*）\s*(.*)$")
@@ -178,7 +178,9 @@ def _read(blocks: list[str]) -> _Doc:
             if len(title) > 60:
                 title, rest = title[:60], m.group(2)
             if not part_has_measures:
-                doc.sections.append({"number": part, "label": CN_DIGITS[part - 1] if part <= 10 else str(part), "title": part_title})
+                doc.sections.append(
+                    {"number": part, "label": CN_DIGITS[part - 1] if part <= 10 else str(part), "title": part_title}
+                )
                 part_has_measures = True
             label = f"{doc.sections[-1]['label']}（{m.group(1)}）"
             current = _Measure(f"{part}.{n}", label, part, title.strip(), block, rest.strip())
@@ -251,7 +253,9 @@ class _Directory:
     def suggest(self, name: str) -> list[str]:
         core = _core(name)
         close = difflib.get_close_matches(name, sorted(self.known), n=3, cutoff=0.6)
-        contained = [k for k in sorted(self.known) if core and len(core) >= 2 and (core in _core(k) or _core(k) in core)]
+        contained = [
+            k for k in sorted(self.known) if core and len(core) >= 2 and (core in _core(k) or _core(k) in core)
+        ]
         return list(dict.fromkeys([*close, *contained]))[:3]
 
     def county_government(self, county: str) -> str:
@@ -300,7 +304,9 @@ def _period(title: str, text: str, options: DraftOptions) -> tuple[date, date]:
     return start, end
 
 
-def draft_plan(text: str, *, directory: dict[str, Any] | None = None, options: DraftOptions | None = None) -> dict[str, Any]:
+def draft_plan(
+    text: str, *, directory: dict[str, Any] | None = None, options: DraftOptions | None = None
+) -> dict[str, Any]:
     """Draft a plan file from an official plan text; see the module docstring for the rules."""
     options = options or DraftOptions()
     doc = _read(blocks_of(text))
@@ -318,16 +324,19 @@ def draft_plan(text: str, *, directory: dict[str, Any] | None = None, options: D
     dirs = _Directory(directory or {}, plan_counties)
 
     tasks: list[dict[str, Any]] = []
-    scope: tuple[str, str, list[str]] | None = None  # (note, source, department names)
+    # (note, source, department names, level): a scope clause holds for its own measure and the later
+    # ones of the same level (a measure, or a numbered item inside one).
+    scope: tuple[str, str, list[str], bool] | None = None
     for measure in doc.measures:
         task = _task(measure, dirs, start, end)
         tasks.append(task)
+        top = measure.parent is None
         for duty in measure.duties:
             for sentence in split_outside_parens(duty, "。"):
-                if (m := _SCOPE.match(sentence)) and measure.parent is None:
+                if m := _SCOPE.match(sentence):
                     names = _expand(m.group("names"), dirs)
-                    scope = (f"{measure.label}：{sentence}", sentence, names)
-        if scope is None or measure.parent is not None:
+                    scope = (f"{measure.label}：{sentence}", sentence, names, top)
+        if scope is None or scope[3] != top:
             continue
         named = {a["name"] for a in task["departments"]}
         if re.search(r"对" + _COUNTY_GROUP.pattern, measure.text):
@@ -371,9 +380,7 @@ def draft_plan(text: str, *, directory: dict[str, Any] | None = None, options: D
         "contributions": [],
         "draft": {
             "unknown_departments": list(dirs.unknown.values()),
-            "open_parties": [
-                {"task": t["code"], **p} for t in tasks for p in t["open_parties"]
-            ],
+            "open_parties": [{"task": t["code"], **p} for t in tasks for p in t["open_parties"]],
             "warnings": warnings,
         },
     }
@@ -411,19 +418,35 @@ def _task(measure: _Measure, dirs: _Directory, start: date, end: date) -> dict[s
                     if _COUNTY_GROUP.fullmatch(name):
                         governments = [dirs.county_government(c) for c in dirs.scope_counties]
                         if not governments:
-                            open_parties.append({"text": name, "role": role, "role_text": role_text, "expanded": False, "source": duty})
+                            open_parties.append(
+                                {"text": name, "role": role, "role_text": role_text, "expanded": False, "source": duty}
+                            )
                         for gov in governments:
                             if gov not in seen:
                                 seen.add(gov)
                                 departments.append(
-                                    {"name": gov, "role": role, "role_text": role_text, "note": f"原文：{clause}", "source": duty}
+                                    {
+                                        "name": gov,
+                                        "role": role,
+                                        "role_text": role_text,
+                                        "note": f"原文：{clause}",
+                                        "source": duty,
+                                    }
                                 )
                     elif _OPEN.match(name):
-                        open_parties.append({"text": name, "role": role, "role_text": role_text, "expanded": False, "source": duty})
+                        open_parties.append(
+                            {"text": name, "role": role, "role_text": role_text, "expanded": False, "source": duty}
+                        )
                     elif name not in seen:
                         seen.add(name)
                         departments.append(
-                            {"name": dirs.resolve(name), "role": role, "role_text": role_text, "note": None, "source": duty}
+                            {
+                                "name": dirs.resolve(name),
+                                "role": role,
+                                "role_text": role_text,
+                                "note": None,
+                                "source": duty,
+                            }
                         )
     sentences = [s + "。" for s in measure.text.split("。") if s.strip()]
     targets = []
@@ -530,7 +553,14 @@ def _county_targets(n, title, rows, unit_line, county_rows, start, end):  # type
 
 
 def _sector_targets(n, title, rows, start, end):  # type: ignore[no-untyped-def]
-    first_data = next((i for i, r in enumerate(rows) if i and any(_number_cell(c) is not None or "<" in c or "[" in c for c in r[1:])), None)
+    first_data = next(
+        (
+            i
+            for i, r in enumerate(rows)
+            if i and any(_number_cell(c) is not None or "<" in c or "[" in c for c in r[1:])
+        ),
+        None,
+    )
     if first_data is None:
         return []
     header_end = first_data
@@ -574,7 +604,9 @@ def _sector_targets(n, title, rows, start, end):  # type: ignore[no-untyped-def]
         bracket = re.fullmatch(r"\[\s*(-?\d+(?:\.\d+)?)\s*(%?)\s*\]", change_cell)
         if m:
             value = float(m.group(2))
-            sign = {"<": "<", "＜": "<", ">": ">", "＞": ">", "≤": "<=", "≥": ">=", "<=": "<=", ">=": ">="}.get(m.group(1) or "")
+            sign = {"<": "<", "＜": "<", ">": ">", "＞": ">", "≤": "<=", "≥": ">=", "<=": "<=", ">=": ">="}.get(
+                m.group(1) or ""
+            )
             comparison = sign or ("<=" if baseline is not None and value < baseline else ">=")
             unit = unit or (m.group(3) or None)
         elif bracket:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Score", "score_draft", "KINDS"]
+__all__ = ["KINDS", "Score", "score_draft"]
 
 KINDS = ("measures", "departments", "roles_named", "roles_scope", "open_parties", "deadlines", "targets")
 
@@ -132,7 +132,5 @@ def score_draft(expected: dict[str, Any], drafted: dict[str, Any]) -> dict[str, 
     dr_tasks = {str(t["code"]): _due(t) for t in drafted.get("tasks", [])}
     task_ok = sum(1 for code, due in exp_tasks.items() if dr_tasks.get(code) == due)
     target_ok = sum(1 for e, d in pairs if _due(e) == _due(d))
-    scores["deadlines"] = Score(
-        len(exp_tasks) + len(exp_targets), len(dr_tasks) + len(dr_targets), task_ok + target_ok
-    )
+    scores["deadlines"] = Score(len(exp_tasks) + len(exp_targets), len(dr_tasks) + len(dr_targets), task_ok + target_ok)
     return scores

@@ -63,9 +63,7 @@ def plan_file_text(filename: str, data: bytes) -> str:
     raise DraftError(_("只接受 .txt 或 .docx 文件"))
 
 
-def draft_from_file(
-    filename: str, data: bytes, *, key: str | None = None, title: str | None = None
-) -> dict[str, Any]:
+def draft_from_file(filename: str, data: bytes, *, key: str | None = None, title: str | None = None) -> dict[str, Any]:
     """Draft a plan file from an uploaded text, names matched to the directory as it stands."""
     text = plan_file_text(filename, data)
     options = DraftOptions(key=key or None, title=title or None, source=Path(filename).name)
@@ -134,7 +132,9 @@ def review(draft: dict[str, Any], form: Any) -> dict[str, Any]:
             for j, a in enumerate(task["departments"])
             if form.get(f"t{i}-a{j}-keep")
         ]
-        task["targets"] = [_edited_target(t, form, f"t{i}-g{j}") for j, t in enumerate(task["targets"]) if form.get(f"t{i}-g{j}-keep")]
+        task["targets"] = [
+            _edited_target(t, form, f"t{i}-g{j}") for j, t in enumerate(task["targets"]) if form.get(f"t{i}-g{j}-keep")
+        ]
         tasks.append(task)
     kept_codes = {t["code"] for t in tasks}
     for task in tasks:
@@ -175,7 +175,13 @@ def _add_new_departments(draft: dict[str, Any]) -> None:
         for a in task["departments"]:
             if a["name"] and a["name"] not in known:
                 draft["departments"].append(
-                    {"name": a["name"], "kind": guess_kind(a["name"]), "county": None, "coordinating": False, "emails": []}
+                    {
+                        "name": a["name"],
+                        "kind": guess_kind(a["name"]),
+                        "county": None,
+                        "coordinating": False,
+                        "emails": [],
+                    }
                 )
                 known.add(a["name"])
 

@@ -18,12 +18,12 @@ from typing import Any
 
 from .draft_text import paren_depths, split_outside_parens
 
-__all__ = ["targets_in", "deadline_of"]
+__all__ = ["deadline_of", "targets_in"]
 
 _NUM = r"\d+(?:\.\d+)?"
 _RANGE_SEP = r"\s*[—\-–~～至到]\s*"
 _UNIT = (
-    r"个百分点|百分点|%|‰|"
+    r"个百分点|百分点|%|‰|(?:微克|毫克|千克|克)\s*(?:每|/)\s*(?:立方米|千瓦时)|"
     r"[万亿千百]?(?:吨标准煤|标准煤|千瓦时|平方公里|平方米|立方米|蒸吨|吨|千瓦|公里|公顷|亩|元|辆|家|个|座|项|处|台|户|所|条|人|套|倍|栋|艘|根|部)"
     r"(?:\s*/\s*(?:日|天|年|小时|时))?"
 )
@@ -108,7 +108,8 @@ def targets_in(sentence: str, *, plan_start: date, plan_end: date, milestones: b
 
     >>> from datetime import date
     >>> s = "到 2025 年，农村生活污水治理率达到 44%，秸秆综合利用率稳定在 93% 以上。"
-    >>> [(t["value"], t["comparison"], t["unit"]) for t in targets_in(s, plan_start=date(2021, 1, 1), plan_end=date(2025, 12, 31))]
+    >>> found = targets_in(s, plan_start=date(2021, 1, 1), plan_end=date(2025, 12, 31))
+    >>> [(t["value"], t["comparison"], t["unit"]) for t in found]
     [(44, '>=', '%'), (93, '>=', '%')]
     """
     sentence = sentence.strip()

@@ -94,10 +94,14 @@ def _continues(previous: str, line: str) -> bool:
     if is_table_row(previous) or is_table_row(line) or _HEADING.match(line):
         return False
     prev = previous.rstrip()
-    if len(prev) < 30 or prev[-1] in _SENTENCE_END:
+    if prev[-1] in _SENTENCE_END:
         return False
-    # An open duty parenthesis, or a sentence with no full stop yet: the break is mid-sentence.
-    return True
+    # A title or heading line (short, no punctuation inside) ends where it ends; a paragraph cut before
+    # its full stop (it has a comma or a full stop already, or is long) goes on in the next block.
+    body = re.sub(r"（[^（）]*）", "", _HEADING.sub("", prev, count=1))
+    if body != prev and len(body) < 40 and not any(mark in body for mark in "，。；"):
+        return False  # "二、主要目标", "（一）指导思想"
+    return len(prev) >= 30 or any(mark in body for mark in "，。；、")
 
 
 def paren_depths(text: str) -> list[int]:
