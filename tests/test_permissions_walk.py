@@ -90,6 +90,9 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
     "exchange.confirm": (lambda f: "/plans/import/" + "0" * 32, {}, only("coordinator")),
     "exchange.cancel": (lambda f: "/plans/import/" + "0" * 32 + "/cancel", {}, only("coordinator")),
     "exchange.values": (lambda f: "/plans/mini/values/import", {}, only("coordinator")),
+    "drafts.upload": (lambda f: "/plans/draft", {}, only("coordinator")),
+    "drafts.confirm": (lambda f: "/plans/draft/" + "0" * 32, {}, only("coordinator")),
+    "drafts.cancel": (lambda f: "/plans/draft/" + "0" * 32 + "/cancel", {}, only("coordinator")),
     "graph.add_dependency": (
         lambda f: "/graph/dependencies",
         {"task": "4.1", "depends_on": "3.2", "rationale": "测试"},

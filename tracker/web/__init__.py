@@ -21,6 +21,7 @@ def register_web(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .calendar import bp as calendar_bp
+    from .drafts import bp as drafts_bp
     from .exchange import bp as exchange_bp
     from .graph import bp as graph_bp
     from .leadership import bp as leadership_bp
@@ -35,6 +36,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(graph_bp)
     app.register_blueprint(leadership_bp)
     app.register_blueprint(exchange_bp)
+    app.register_blueprint(drafts_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(profile_bp)
     app.register_blueprint(api_bp)
