@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -86,9 +86,18 @@ def _folder() -> Path:
     return folder
 
 
+STALE_AFTER = timedelta(days=7)
+
+
 def save_pending(draft: dict[str, Any], token: str | None = None) -> str:
+    """Keep a draft under a new (or its) token; drafts nobody touched for a week are dropped."""
+    folder = _folder()
+    limit = (datetime.now(UTC) - STALE_AFTER).timestamp()
+    for old in folder.glob("*.json"):
+        if old.stat().st_mtime < limit:
+            old.unlink(missing_ok=True)
     token = token or secrets.token_urlsafe(24)
-    (_folder() / f"{token}.json").write_text(json.dumps(draft, ensure_ascii=False), encoding="utf-8")
+    (folder / f"{token}.json").write_text(json.dumps(draft, ensure_ascii=False), encoding="utf-8")
     return token
 
 
