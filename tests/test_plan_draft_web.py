@@ -127,3 +127,27 @@ def test_discarding_a_draft_removes_it(seeded: Flask, client: FlaskClient, login
     token = _token(_upload(client))
     assert client.post(f"/plans/draft/{token}/cancel").status_code == 302
     assert client.get(f"/plans/draft/{token}").status_code == 404
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [value] if isinstance(value, str) and value else []
+
+
+def test_the_review_page_in_english_shows_no_chinese_but_the_plans_own_words(
+    seeded: Flask, client: FlaskClient, login
+) -> None:
+    from .test_i18n import _interface_chinese
+
+    login("coordinator")
+    client.post("/language", data={"locale": "en"})
+    assert _interface_chinese(client.get("/plans/draft").get_data(as_text=True), []) == []
+    token = _token(_upload(client))
+    draft = draft_service.load_pending(token)
+    page = client.get(f"/plans/draft/{token}").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Review the draft plan" in page
+    words = sorted(set(_strings(draft)), key=len, reverse=True)
+    assert _interface_chinese(page, words) == []

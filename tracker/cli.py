@@ -133,7 +133,7 @@ def plan_export(plan_key: str | None) -> None:
 @option("--key", help=N_("新计划的编号"))
 @option("--title", help=N_("新计划的名称（默认：原文标题）"))
 def plan_draft(file: Path, key: str | None, title: str | None) -> None:
-    from .plans.draft_service import draft_from_file
+    from .plans.draft_service import draft_from_file, warning_text
 
     _require_schema()
     try:
@@ -146,7 +146,7 @@ def plan_draft(file: Path, key: str | None, title: str | None) -> None:
         hint = "、".join(entry["suggestions"])
         click.echo(_("目录中没有的单位：%(name)s", name=entry["name"]) + (f"（{hint}？）" if hint else ""), err=True)
     for warning in notes["warnings"]:
-        click.echo(warning, err=True)
+        click.echo(warning_text(warning), err=True)
 
 
 @plan_cli.command("export-xlsx", help=N_("把计划导出为任务分解表（Excel）。"))

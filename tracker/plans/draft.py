@@ -313,7 +313,8 @@ def draft_plan(
     title = options.title or doc.title or "未命名计划"
     start, end = _period(title, text, options)
     key = options.key or "draft-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
-    warnings: list[str] = []
+    # Warnings are data (kind and the plan's words); draft_service.warning_text words them in the user's language.
+    warnings: list[dict[str, str]] = []
     tables = _dedupe(doc.tables)
     known_counties = [c["name"] for c in (directory or {}).get("counties", [])]
     plan_counties: list[str] = []
@@ -340,7 +341,7 @@ def draft_plan(
             continue
         named = {a["name"] for a in task["departments"]}
         if re.search(r"对" + _COUNTY_GROUP.pattern, measure.text):
-            warnings.append(f"{measure.label}：本条考核各县（市、区）政府，未按“{scope[1]}”列为落实单位")
+            warnings.append({"kind": "scope_skipped", "measure": measure.label, "clause": scope[1]})
             continue
         for name in scope[2]:
             if name not in named:
@@ -356,7 +357,7 @@ def draft_plan(
     for n, (table_title, rows, unit) in enumerate(tables, start=1):
         found = _table_targets(n, table_title, rows, unit, known_counties + plan_counties, start, end)
         if not found:
-            warnings.append(f"未能识别的表格：{table_title or rows[0][0]}")
+            warnings.append({"kind": "table_unread", "title": table_title or rows[0][0]})
         annex_targets.extend(found)
 
     for task in tasks:

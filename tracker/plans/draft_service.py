@@ -36,6 +36,7 @@ __all__ = [
     "plan_file_text",
     "review",
     "save_pending",
+    "warning_text",
 ]
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -193,6 +194,19 @@ def _add_new_departments(draft: dict[str, Any]) -> None:
                     }
                 )
                 known.add(a["name"])
+
+
+def warning_text(warning: dict[str, str]) -> str:
+    """A drafting warning in the current language."""
+    if warning.get("kind") == "scope_skipped":
+        return _(
+            "%(measure)s：本条考核各县（市、区）政府，未按“%(clause)s”列为落实单位",
+            measure=warning["measure"],
+            clause=warning["clause"],
+        )
+    if warning.get("kind") == "table_unread":
+        return _("未能识别的表格：%(title)s", title=warning["title"])
+    return str(warning)
 
 
 def create_plan(draft: dict[str, Any], *, now: datetime) -> LoadReport:

@@ -95,6 +95,7 @@ def _review_page(token: str, draft: dict[str, Any], problems: list[tuple[str, st
         ROLES=ROLE_NAMES,
         COMPARISONS=COMPARISONS,
         known=sorted(d["name"] for d in draft["departments"]),
+        warning_text=draft_service.warning_text,
     )
 
 
