@@ -57,6 +57,7 @@ NOT_PAGES = {
     "exchange.tasks_xlsx",
     "tasks.home",  # redirects to each role's landing page
     "auth.healthz",  # a JSON health check for the load balancer
+    "drafts.review",  # a pending draft opens only for its uploader: checked in test_plan_draft_web
 }
 
 

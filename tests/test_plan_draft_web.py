@@ -56,6 +56,11 @@ def test_the_review_lists_every_drafted_item_with_its_sentence_and_writes_nothin
         for target in task["targets"]:
             assert f'value="{target["name"]}"' in page
     assert "以下均需各县（市、区）政府落实，不再列出" in page
+    from .test_accessibility import Page
+
+    checked = Page()
+    checked.feed(page)
+    assert checked.problems() == []  # a label for every control, a title, the skip link
     assert "各有关部门" in page  # the open party, kept as written
     assert db.session.scalar(db.select(db.func.count(Plan.id))) == plans_before
 
