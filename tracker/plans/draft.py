@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from .draft_tables import county_column, dedupe, table_targets
 from .draft_targets import targets_in
 from .draft_text import CN_DIGITS, blocks_of, is_table_row, split_outside_parens, trailing_groups
 
@@ -315,11 +316,11 @@ def draft_plan(
     key = options.key or "draft-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
     # Warnings are data (kind and the plan's words); draft_service.warning_text words them in the user's language.
     warnings: list[dict[str, str]] = []
-    tables = _dedupe(doc.tables)
+    tables = dedupe(doc.tables)
     known_counties = [c["name"] for c in (directory or {}).get("counties", [])]
     plan_counties: list[str] = []
     for _title, rows, _unit in tables:
-        for name in _county_column(rows, known_counties):
+        for name in county_column(rows, known_counties):
             if name not in plan_counties:
                 plan_counties.append(name)
     dirs = _Directory(directory or {}, plan_counties)
@@ -355,7 +356,7 @@ def draft_plan(
             city_targets.append({"key": f"city-{len(city_targets) + 1}", "group": "city", "metric": None, **t})
     annex_targets = []
     for n, (table_title, rows, unit) in enumerate(tables, start=1):
-        found = _table_targets(n, table_title, rows, unit, known_counties + plan_counties, start, end)
+        found = table_targets(n, table_title, rows, unit, known_counties + plan_counties, start, end)
         if not found:
             warnings.append({"kind": "table_unread", "title": table_title or rows[0][0]})
         annex_targets.extend(found)
@@ -471,167 +472,3 @@ def _task(measure: _Measure, dirs: _Directory, start: date, end: date) -> dict[s
         "targets": _iso(targets),
         "source": heading,
     }
-
-
-def _dedupe(tables: list[tuple[str, list[list[str]], str | None]]) -> list[tuple[str, list[list[str]], str | None]]:
-    seen: set[tuple[tuple[str, ...], ...]] = set()
-    out = []
-    for table in tables:
-        fingerprint = tuple(tuple(c.strip() for c in row) for row in table[1])
-        if fingerprint not in seen:
-            seen.add(fingerprint)
-            out.append(table)
-    return out
-
-
-def _number_cell(cell: str) -> float | None:
-    m = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*%?\s*", cell)
-    return float(m.group(1)) if m else None
-
-
-def _county_column(rows: list[list[str]], known: list[str]) -> list[str]:
-    """The counties listed in a table's first column, if it is a per-county table."""
-    names = []
-    for row in rows:
-        first = row[0].strip()
-        has_number = any(_number_cell(c) is not None for c in row[1:])
-        if has_number and (first in known or re.fullmatch(r"[\u4e00-\u9fff]{1,6}[市县区旗]", first)):
-            names.append(first)
-    return names if len(names) >= 3 else []
-
-
-def _table_targets(
-    n: int, title: str, rows: list[list[str]], unit_line: str | None, counties: list[str], start: date, end: date
-) -> list[dict[str, Any]]:
-    county_rows = set(_county_column(rows, counties))
-    if county_rows:
-        return _county_targets(n, title, rows, unit_line, county_rows, start, end)
-    return _sector_targets(n, title, rows, start, end)
-
-
-def _header(rows: list[list[str]], first_data: int) -> list[str]:
-    width = max(len(r) for r in rows)
-    return ["".join(r[j] if j < len(r) else "" for r in rows[:first_data]).strip() for j in range(width)]
-
-
-def _county_targets(n, title, rows, unit_line, county_rows, start, end):  # type: ignore[no-untyped-def]
-    first_data = next(i for i, r in enumerate(rows) if r[0].strip() in county_rows)
-    header = _header(rows, first_data)
-    group = "county_energy" if re.search(r"能耗|能源", title + "".join(header)) else "county_pollutant"
-    relative = bool(re.search(r"降低|下降", title + "".join(header)))
-    out = []
-    for row in rows[first_data:]:
-        county = row[0].strip()
-        if county not in county_rows:
-            continue
-        for j, cell in enumerate(row[1:], start=1):
-            value = _number_cell(cell)
-            if value is None:
-                continue
-            column = header[j] if j < len(header) else ""
-            m = re.search(r"（([^）]*)）\s*$", column)
-            unit = m.group(1) if m else (unit_line or None)
-            name = re.sub(r"（[^）]*）\s*$", "", column).strip() or title
-            out.append(
-                {
-                    "key": f"annex{n}-{county}-{j}",
-                    "group": group,
-                    "name": name,
-                    "metric": f"annex{n}-{j}",
-                    "value": int(value) if value.is_integer() and "." not in cell else value,
-                    "value_min": None,
-                    "value_max": None,
-                    "unit": unit,
-                    "comparison": ">=",
-                    "baseline": None,
-                    "baseline_year": start.year - 1 if relative else None,
-                    "due": end.isoformat(),
-                    "county": county,
-                    "source": f"{title}：{' '.join(c.strip() for c in row if c.strip())}",
-                }
-            )
-    return out
-
-
-def _sector_targets(n, title, rows, start, end):  # type: ignore[no-untyped-def]
-    first_data = next(
-        (
-            i
-            for i, r in enumerate(rows)
-            if i and any(_number_cell(c) is not None or "<" in c or "[" in c for c in r[1:])
-        ),
-        None,
-    )
-    if first_data is None:
-        return []
-    header_end = first_data
-    while header_end > 1 and len([c for c in rows[header_end - 1] if c.strip()]) == 1:
-        header_end -= 1  # a category row right above the first figures is not part of the header
-    header = _header(rows, header_end)
-    col = {"unit": None, "base": None, "target": None, "change": None}
-    for j, h in enumerate(header):
-        if j == 0:
-            continue
-        if h == "单位":
-            col["unit"] = j
-        elif re.search(r"实际值|基期|基准", h):
-            col["base"] = j
-        elif re.search(r"变化", h):
-            col["change"] = j
-        elif re.search(r"目标|指标", h) and col["target"] is None:
-            col["target"] = j
-    if col["target"] is None:
-        return []
-    base_year = re.search(r"(\d{4})", header[col["base"]]) if col["base"] is not None else None
-    out = []
-    category = None
-
-    def cell(row: list[str], key: str) -> str:
-        j = col[key]
-        return row[j].strip() if j is not None and j < len(row) else ""
-
-    for row in rows[header_end:]:
-        filled = [c for c in row if c.strip()]
-        if len(filled) == 1:
-            category = filled[0].strip()
-            continue
-        if not filled:
-            continue
-        target, change_cell = cell(row, "target"), cell(row, "change")
-        baseline = _number_cell(cell(row, "base"))
-        unit = cell(row, "unit") or None
-        change = _number_cell(change_cell) if "[" not in change_cell else None
-        m = re.fullmatch(r"([<>≤≥＜＞]=?)?\s*(-?\d+(?:\.\d+)?)\s*(%?)", target)
-        bracket = re.fullmatch(r"\[\s*(-?\d+(?:\.\d+)?)\s*(%?)\s*\]", change_cell)
-        if m:
-            value = float(m.group(2))
-            sign = {"<": "<", "＜": "<", ">": ">", "＞": ">", "≤": "<=", "≥": ">=", "<=": "<=", ">=": ">="}.get(
-                m.group(1) or ""
-            )
-            comparison = sign or ("<=" if baseline is not None and value < baseline else ">=")
-            unit = unit or (m.group(3) or None)
-        elif bracket:
-            value, comparison, unit = float(bracket.group(1)), ">=", unit or (bracket.group(2) or None)
-        else:
-            continue
-        out.append(
-            {
-                "key": f"annex{n}-{len(out) + 1}",
-                "group": "sector",
-                "category": category,
-                "name": row[0].strip(),
-                "metric": None,
-                "value": int(value) if value.is_integer() else value,
-                "value_min": None,
-                "value_max": None,
-                "unit": unit,
-                "comparison": comparison,
-                "baseline": baseline,
-                "baseline_year": int(base_year.group(1)) if base_year and (baseline is not None or bracket) else None,
-                "change": change,
-                "due": end.isoformat(),
-                "county": None,
-                "source": f"{title}：{' '.join(c.strip() for c in row if c.strip())}",
-            }
-        )
-    return out
