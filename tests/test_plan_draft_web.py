@@ -156,3 +156,22 @@ def test_the_review_page_in_english_shows_no_chinese_but_the_plans_own_words(
     assert '<html lang="en">' in page and "Review the draft plan" in page
     words = sorted(set(_strings(draft)), key=len, reverse=True)
     assert _interface_chinese(page, words) == []
+
+
+def test_an_unknown_name_corrected_to_the_directorys_adds_no_department(
+    seeded: Flask, client: FlaskClient, login
+) -> None:
+    from tracker.models import Department
+
+    login("coordinator")
+    text = SEED_TEXT.read_text(encoding="utf-8").replace("(市机关事务中心负责)", "(市机关事务局负责)")
+    token = _token(_upload(client, content=text.encode("utf-8")))
+    draft = draft_service.load_pending(token)
+    assert [u["name"] for u in draft["draft"]["unknown_departments"]] == ["市机关事务局"]
+    assert "市机关事务中心" in draft["draft"]["unknown_departments"][0]["suggestions"]
+    form = _everything_kept(draft)
+    i = next(i for i, t in enumerate(draft["tasks"]) if t["code"] == "3.6")
+    form[f"t{i}-a0-name"] = "市机关事务中心"
+    departments_before = db.session.scalar(db.select(db.func.count(Department.id)))
+    assert client.post(f"/plans/draft/{token}", data=form).status_code == 302
+    assert db.session.scalar(db.select(db.func.count(Department.id))) == departments_before

@@ -151,9 +151,19 @@ def review(draft: dict[str, Any], form: Any) -> dict[str, Any]:
         if task.get("parent") and task["parent"] not in kept_codes:
             task["parent"] = None
     targets = [_edited_target(t, form, f"p{k}") for k, t in enumerate(draft["targets"]) if form.get(f"p{k}-keep")]
-    out = {**draft, "plan": plan, "tasks": tasks, "targets": targets}
+    out = {**draft, "plan": plan, "tasks": tasks, "targets": targets, "draft": dict(draft.get("draft", {}))}
     _add_new_departments(out)
+    _drop_unused_new_departments(out)
     return out
+
+
+def _drop_unused_new_departments(draft: dict[str, Any]) -> None:
+    """A name the draft would have added to the directory, renamed or removed in the review, is not added."""
+    used = {a["name"] for task in draft["tasks"] for a in task["departments"]}
+    unknown = draft["draft"].get("unknown_departments", [])
+    new = {u["name"] for u in unknown}
+    draft["departments"] = [d for d in draft["departments"] if d["name"] in used or d["name"] not in new]
+    draft["draft"]["unknown_departments"] = [u for u in unknown if u["name"] in used]
 
 
 def _edited_target(target: dict[str, Any], form: Any, prefix: str) -> dict[str, Any]:
@@ -193,6 +203,8 @@ def _add_new_departments(draft: dict[str, Any]) -> None:
                         "emails": [],
                     }
                 )
+                unknown = draft["draft"].setdefault("unknown_departments", [])
+                unknown.append({"name": a["name"], "kind": guess_kind(a["name"]), "suggestions": []})
                 known.add(a["name"])
 
 
