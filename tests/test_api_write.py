@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 from tracker import clock
 from tracker.api.tokens import create_token
 from tracker.extensions import db
-from tracker.leadership import snapshot
-from tracker.lights import LightRule
 from tracker.models import CheckIn, Plan, Task
+from tracker.tasks import state as snapshot
+from tracker.tasks.lights import LightRule
 
 REPORT = {"status": "in_progress", "percent": 30, "narrative": "完成 12 辆新能源公交车采购。"}
 

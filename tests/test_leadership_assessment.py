@@ -74,10 +74,10 @@ def test_assessment_ranks_punctual_reporters_and_on_time_tasks_first(seeded, app
     db.session.commit()
     page = client.get("/assessment?window=2024").get_data(as_text=True)
     assert "2024 年度考核" in page and "评分规则" in page and "40%" in page
-    from tracker.leadership import snapshot
     from tracker.leadership.assessment import assess
     from tracker.leadership.targets import load_targets
-    from tracker.lights import LightRule
+    from tracker.tasks import state as snapshot
+    from tracker.tasks.lights import LightRule
 
     snap = snapshot.load(task.plan, today=clock.today(), rule=LightRule())
     year = next(r for r in assess(snap, load_targets(task.plan), ScoringRule()) if r.window.key == "2024")

@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.lights import LightRule
 from tracker.models import CheckIn, Department, Task
+from tracker.tasks.lights import LightRule
 
 
 @pytest.mark.parametrize("role", ["leader", "coordinator", "admin"])
@@ -72,8 +72,9 @@ def test_dashboard_lists_reports_waiting_for_review_and_counts_them_as_reported(
     page = client.get("/dashboard").get_data(as_text=True)
     assert "待审核的报送（1）" in page
     assert f"{task.label} {task.title}" in page
-    from tracker.leadership import dashboard, snapshot
+    from tracker.leadership import dashboard
     from tracker.plans.queries import current_plan
+    from tracker.tasks import state as snapshot
 
     snap = snapshot.load(current_plan(clock.today()), today=clock.today(), rule=LightRule())
     d = dashboard.build_dashboard(snap)

@@ -8,10 +8,10 @@ from datetime import date
 
 import pytest
 
-import tracker.lights
-import tracker.periods
-from tracker.lights import LightRule, light, light_reasons
-from tracker.periods import parse_period, period_for, periods_between
+import tracker.tasks.lights
+import tracker.tasks.periods
+from tracker.tasks.lights import LightRule, light, light_reasons
+from tracker.tasks.periods import parse_period, period_for, periods_between
 
 RULE = LightRule(due_soon_days=30, yellow_behind=10, red_behind=25)
 START, DUE = date(2024, 1, 1), date(2024, 12, 31)
@@ -22,8 +22,8 @@ def _light(today: date, status: str = "in_progress", progress: int = 100, missin
 
 
 def test_module_examples_hold() -> None:
-    assert doctest.testmod(tracker.lights).failed == 0
-    assert doctest.testmod(tracker.periods).failed == 0
+    assert doctest.testmod(tracker.tasks.lights).failed == 0
+    assert doctest.testmod(tracker.tasks.periods).failed == 0
 
 
 def test_overdue_turns_red_the_day_after_the_deadline_not_on_it() -> None:

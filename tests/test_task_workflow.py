@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from tracker.extensions import db
 from tracker.models import Assignment, AuditLog, CheckIn, Department, ExtensionRequest, Task
-from tracker.web.grants import SESSION_KEY
+from tracker.reminders.links import SESSION_KEY
 
 
 def _task(code: str) -> Task:

@@ -33,7 +33,7 @@ from .i18n import LOCALES, site_locale
 from .i18n import period as period_label
 from .models import Assignment, CalendarFeed, Department, Plan, Task, User
 from .models.org import ROLES
-from .periods import periods_between
+from .tasks.periods import periods_between
 
 __all__ = ["REPORT_DUE_AFTER_DAYS", "assessment_dates", "ensure_feeds", "feed_for_token", "regenerate"]
 

@@ -13,10 +13,10 @@ from datetime import date, timedelta
 from ..clock import city_date
 from ..i18n import N_
 from ..models import Department, Task
-from ..periods import periods_between
+from ..tasks.periods import periods_between
+from ..tasks.state import PlanState
 from .rules import REPORTING_ROLES, TargetSpec, expected_share, path_start, target_share
 from .scoring import ScoringRule, Window, score, target_component, windows
-from .snapshot import Snapshot
 from .targets import TargetRow
 
 __all__ = ["Ranking", "UnitScore", "assess"]
@@ -46,7 +46,7 @@ def _rank(units: list[UnitScore]) -> list[UnitScore]:
     return ordered
 
 
-def assess(snap: Snapshot, targets: list[TargetRow], rule: ScoringRule) -> list[Ranking]:
+def assess(snap: PlanState, targets: list[TargetRow], rule: ScoringRule) -> list[Ranking]:
     today = snap.today
     plan = snap.plan
     # every submission of a (task, department, period) report; None = submission time unknown (imported)

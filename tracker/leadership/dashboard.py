@@ -1,6 +1,6 @@
 """The dashboard (驾驶舱): counts, lights, tasks at risk, reporting rate, pending reviews, progress.
 
-Everything is derived from one :class:`~tracker.leadership.snapshot.Snapshot`, so the page runs a
+Everything is derived from one :class:`~tracker.tasks.state.PlanState`, so the page runs a
 fixed number of queries. The reporting rate (报送率) is reported / expected over every (task,
 department) pair that owes the report expected by today (see ``rules.report_period``).
 """
@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from ..models import Department, Task
 from ..models.plan import TASK_STATUSES
+from ..tasks.state import CheckInRow, PlanState, TaskState
 from .rules import REPORTING_ROLES, plan_phase, plan_progress
-from .snapshot import CheckInRow, Snapshot, TaskState
 
 __all__ = ["Dashboard", "build_dashboard"]
 
@@ -40,7 +40,7 @@ class DepartmentReporting:
 
 @dataclass
 class Dashboard:
-    snapshot: Snapshot
+    state: PlanState
     status_counts: dict[str, int]
     light_counts: dict[str, int]
     at_risk: list[TaskState]
@@ -64,7 +64,7 @@ class Dashboard:
         return [r for r in self.reporting if r.missing]
 
 
-def build_dashboard(snap: Snapshot) -> Dashboard:
+def build_dashboard(snap: PlanState) -> Dashboard:
     states = snap.states
     status_counts = dict.fromkeys(TASK_STATUSES, 0)
     light_counts = {"red": 0, "yellow": 0, "green": 0}
@@ -102,7 +102,7 @@ def build_dashboard(snap: Snapshot) -> Dashboard:
     plan = snap.plan
     done_on_time = sum(1 for t in top if t.closed_on is not None and t.closed_on <= t.original_due)
     return Dashboard(
-        snapshot=snap,
+        state=snap,
         status_counts=status_counts,
         light_counts=light_counts,
         at_risk=at_risk,

@@ -24,8 +24,8 @@ from ..clock import CITY_TZ, city_date
 from ..errors import TrackerError
 from ..extensions import db
 from ..models import CheckIn, Department, Review, TargetValue, User
-from ..periods import periods_between
 from ..plans.queries import current_plan, plan_tasks
+from ..tasks.periods import periods_between
 from .rules import REPORTING_ROLES, report_period
 from .targets import load_targets
 

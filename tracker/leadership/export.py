@@ -21,9 +21,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..i18n import N_, label
-from ..lights import LIGHT_LABELS
 from ..models.org import ROLES
 from ..models.plan import TASK_STATUSES
+from ..tasks.lights import LIGHT_LABELS
 from .matrix import FIXED, Matrix, Row, table
 
 __all__ = ["STATUS_FILLS", "matrix_csv", "matrix_xlsx"]

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..i18n import N_
-from ..periods import Period, period_for, previous
+from ..tasks.periods import Period, period_for, previous
 
 __all__ = [
     "REPORTING_ROLES",

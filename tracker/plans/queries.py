@@ -72,12 +72,12 @@ def tasks_by_section(plan: Plan) -> list[SectionTasks]:
     tasks = plan_tasks(plan)
     sections = db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)).all()
     by_section: dict[int, list[Task]] = {s.id: [] for s in sections}
-    for task in _depth_first(list(tasks)):
+    for task in depth_first(list(tasks)):
         by_section[task.section_id].append(task)
     return [SectionTasks(s, by_section[s.id]) for s in sections]
 
 
-def _depth_first(tasks: list[Task]) -> list[Task]:
+def depth_first(tasks: list[Task]) -> list[Task]:
     children: dict[int | None, list[Task]] = {}
     ids = {t.id for t in tasks}
     for t in tasks:

@@ -1,4 +1,4 @@
-"""A plan's state as the leadership pages read it, loaded in a fixed number of queries.
+"""A plan's state as leaders see it (the task core), loaded in a fixed number of queries.
 
 ``load(plan, today=..., rule=...)`` runs the same handful of SELECTs whether the plan has 20
 tasks or 2,000: tasks with their assignments, every department, and the check-ins of the plan
@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ..extensions import db
-from ..lights import LightRule, light_reasons
+from ..leadership.rules import REPORTING_ROLES, report_period
 from ..models import Assignment, CheckIn, Department, Plan, Section, Task
-from ..periods import Period
-from ..plans.queries import _depth_first, plan_tasks
-from .rules import REPORTING_ROLES, report_period
+from ..plans.queries import depth_first, plan_tasks
+from .lights import LightRule, light_reasons
+from .periods import Period
 
-__all__ = ["CheckInRow", "Snapshot", "TaskState", "load"]
+__all__ = ["CheckInRow", "PlanState", "TaskState", "load"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class TaskState:
 
 
 @dataclass
-class Snapshot:
+class PlanState:
     plan: Plan
     today: date
     sections: list[Section]
@@ -83,9 +83,9 @@ def light_rule(config: dict[str, object]) -> LightRule:
     return LightRule(**config)  # type: ignore[arg-type]
 
 
-def load(plan: Plan, *, today: date, rule: LightRule) -> Snapshot:
+def load(plan: Plan, *, today: date, rule: LightRule) -> PlanState:
     departments = list(db.session.scalars(db.select(Department).order_by(Department.position, Department.id)))
-    tasks = _depth_first(plan_tasks(plan))
+    tasks = depth_first(plan_tasks(plan))
     sections = list(db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)))
     by_id = {d.id: d for d in departments}
     rows = [
@@ -139,7 +139,7 @@ def load(plan: Plan, *, today: date, rule: LightRule) -> Snapshot:
             by_id[a.department_id] for a in task.assignments if a.role == "responsible"
         ]
         states.append(TaskState(task, colour, reasons, period, missing, latest.get(task.id, {}), leads))
-    return Snapshot(plan, today, sections, states, departments, rows)
+    return PlanState(plan, today, sections, states, departments, rows)
 
 
 def assignment_role(task: Task, department_id: int) -> Assignment | None:
