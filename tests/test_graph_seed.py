@@ -15,7 +15,7 @@ import yaml
 from flask import Flask
 
 from tracker.graph import service
-from tracker.plans.queries import get_plan
+from tracker.tasks.queries import get_plan
 
 from .conftest import SEED_FILE
 

@@ -13,7 +13,7 @@ import tracker.leadership.scoring as scoring
 from tracker import clock
 from tracker.extensions import db
 from tracker.leadership.scoring import ScoringRule, score, windows
-from tracker.models import CheckIn, Department, Target, TargetValue, Task
+from tracker.models import CheckIn, Target, TargetValue, Task
 
 
 def test_scoring_docstrings_run() -> None:
@@ -35,10 +35,6 @@ def test_windows_of_a_plan_that_is_not_five_years_long() -> None:
     assert [w.key for w in ws] == ["2026", "2027", "mid", "final"]
     assert ws[2].end == date(2027, 12, 31)
     assert ws[0].state(date(2025, 1, 1)) == "future" and ws[0].state(date(2026, 5, 1)) == "open"
-
-
-def _dept(name: str) -> Department:
-    return db.session.scalar(db.select(Department).filter_by(name=name))
 
 
 def test_assessment_ranks_punctual_reporters_and_on_time_tasks_first(seeded, app, client: FlaskClient, login) -> None:

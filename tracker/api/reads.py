@@ -16,9 +16,9 @@ from ..errors import PermissionDenied
 from ..extensions import db
 from ..models import Assignment, CheckIn, Department, Plan, Section, Target, TargetValue, Task, User
 from ..plans.export import target_json
-from ..plans.queries import depth_first
 from ..tasks import state as task_state
 from ..tasks.lights import LightRule
+from ..tasks.queries import depth_first
 
 
 def user_json(user: User) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def require_schema() -> None:
     """A clear message instead of a traceback when the database was never migrated."""
     from sqlalchemy import inspect
 
-    from .extensions import db
+    from ..extensions import db
 
     if not inspect(db.engine).has_table("plan"):
         raise click.ClickException(_("数据库尚未初始化：请先运行 flask --app wsgi db upgrade（或 make run）。"))

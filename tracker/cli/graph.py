@@ -9,7 +9,7 @@ from .. import clock
 from ..errors import TrackerError
 from ..graph import service as graph_service
 from ..i18n import N_
-from ..plans.queries import current_plan, get_plan
+from ..tasks.queries import current_plan, get_plan
 from .base import TranslatedGroup, option
 
 graph_cli = TranslatedGroup("graph", help=N_("任务依赖与部门关系图：导出、添加依赖、结构检查。"))

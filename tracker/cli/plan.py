@@ -14,8 +14,8 @@ from ..errors import TrackerError
 from ..i18n import N_
 from ..plans.export import export_plan
 from ..plans.loader import load_plan
-from ..plans.queries import current_plan, get_plan, plan_exists
 from ..plans.schema import read_plan_file
+from ..tasks.queries import current_plan, get_plan, plan_exists
 from .base import TranslatedGroup, option, require_schema
 
 DEFAULT_PLAN_FILE = PROJECT_ROOT / "seeds" / "anyang-14fyp.yaml"

@@ -2,7 +2,8 @@
 
 Everything is derived from one :class:`~tracker.tasks.state.PlanState`, so the page runs a
 fixed number of queries. The reporting rate (报送率) is reported / expected over every (task,
-department) pair that owes the report expected by today (see ``rules.report_period``).
+department) pair that owes the period a leader counts as 本期应报送 (``TaskState.expected``, from the
+one due rule in :mod:`tracker.tasks.due`; who owes: :mod:`tracker.tasks.duties`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from ..models import Department, Task
 from ..models.plan import TASK_STATUSES
 from ..tasks.state import CheckInRow, PlanState, TaskState
-from .rules import REPORTING_ROLES, plan_phase, plan_progress
+from .rules import plan_phase, plan_progress
 
 __all__ = ["Dashboard", "build_dashboard"]
 
@@ -80,16 +81,14 @@ def build_dashboard(snap: PlanState) -> Dashboard:
     per_dept: dict[int, DepartmentReporting] = {}
     expected = reported = 0
     for st in states:
-        if st.period is None or st.task.status == "done":
+        if st.expected is None or st.task.status == "done" or st.task.closed_on is not None:
             continue
         missing_ids = {d.id for d in st.missing}
-        for a in st.task.assignments:
-            if a.role not in REPORTING_ROLES:
-                continue
-            rep = per_dept.setdefault(a.department_id, DepartmentReporting(by_id[a.department_id], 0, 0))
+        for d in st.reporters:
+            rep = per_dept.setdefault(d.id, DepartmentReporting(by_id[d.id], 0, 0))
             rep.expected += 1
             expected += 1
-            if a.department_id in missing_ids:
+            if d.id in missing_ids:
                 rep.missing.append(st.task)
             else:
                 rep.reported += 1

@@ -14,7 +14,7 @@ from .. import clock
 from ..accounts.permissions import can_edit_plan
 from ..errors import DependencyCycleError, TrackerError
 from ..graph import service
-from ..plans.queries import current_plan
+from ..tasks.queries import current_plan
 
 bp = Blueprint("graph", __name__)
 

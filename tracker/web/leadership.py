@@ -20,9 +20,9 @@ from ..leadership.scoring import COMPONENT_LABELS, ScoringRule
 from ..leadership.targets import by_county, grouped, load_targets
 from ..models import County
 from ..models.plan import TASK_STATUSES, Plan
-from ..plans.queries import current_plan
 from ..tasks import state as task_state
 from ..tasks.lights import LIGHT_LABELS
+from ..tasks.queries import current_plan
 
 bp = Blueprint("leadership", __name__)
 
@@ -122,7 +122,7 @@ def _rankings():  # type: ignore[no-untyped-def]
 
 @bp.get("/assessment")
 def assessment() -> str:
-    plan, _snap, rule, rankings = _rankings()
+    plan, snap, rule, rankings = _rankings()
     chosen = request.args.get("window")
     current = next((r for r in rankings if r.window.key == chosen), None) or _default_window(rankings)
     return render_template(
@@ -131,6 +131,7 @@ def assessment() -> str:
         rankings=rankings,
         current=current,
         rule=rule,
+        due_days=snap.due_rule.due_days,
         weights=rule.weights(),
         labels=Labels(COMPONENT_LABELS),
     )
@@ -147,7 +148,7 @@ def _default_window(rankings):  # type: ignore[no-untyped-def]
 
 @bp.get("/assessment.xlsx")
 def assessment_xlsx() -> Response:
-    plan, _snap, rule, rankings = _rankings()
+    plan, snap, rule, rankings = _rankings()
     title = _("%(plan)s · 考核（%(date)s）", plan=plan.title, date=clock.today().isoformat())
-    data = export.assessment_xlsx(rankings, rule, title)
+    data = export.assessment_xlsx(rankings, rule, title, due_days=snap.due_rule.due_days)
     return _download(data, "assessment.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
