@@ -25,8 +25,8 @@ from flask import Flask
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import CheckIn, Department, OutboxMessage, Plan
-from tracker.periods import period_for
 from tracker.reports.service import CheckInData, save_checkin
+from tracker.tasks.periods import period_for
 
 from .conftest import PASSWORD, ROOT
 
@@ -50,7 +50,7 @@ PARAMETERISED = {
 NOT_PAGES = {
     "static",
     "reminders.follow_link",  # redirects to reports.form
-    "calendar.feed",
+    "feeds.feed",
     "reports.download",
     "exchange.preview",
     "graph.export",

@@ -15,8 +15,8 @@ from flask import Flask, g
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import CheckIn, Contribution, Department, Dependency, ExtensionRequest, Task, User
-from tracker.periods import period_for
 from tracker.reports.service import CheckInData, request_extension, save_checkin
+from tracker.tasks.periods import period_for
 
 ROLES = ["anonymous", "staff_right", "staff_other", "coordinator", "leader", "admin"]
 OK, FORBIDDEN, LOGIN, UNAUTHORIZED = "allowed", "403", "login", "401"
@@ -85,7 +85,7 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {"decision": "approve"},
         dict.fromkeys(ROLES, UNAUTHORIZED),
     ),
-    "calendar.regenerate_feed": (lambda f: "/calendar/regenerate", {"scope": "plan"}, only("coordinator", "admin")),
+    "feeds.regenerate_feed": (lambda f: "/calendar/regenerate", {"scope": "plan"}, only("coordinator", "admin")),
     "exchange.upload": (lambda f: "/plans/import", {}, only("coordinator")),
     "exchange.confirm": (lambda f: "/plans/import/" + "0" * 32, {}, only("coordinator")),
     "exchange.cancel": (lambda f: "/plans/import/" + "0" * 32 + "/cancel", {}, only("coordinator")),
@@ -119,8 +119,8 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {"contact_emails": "a@b.cn", "remind_contacts": "1", "version": "1"},
         only("coordinator", "admin"),
     ),
-    "admin_jobs.calendar_save": (
-        lambda f: "/admin/calendar",
+    "admin_jobs.workdays_save": (
+        lambda f: "/admin/workdays",
         {"day": "2026-10-10", "is_workday": "1", "note": "测试"},
         only("coordinator", "admin"),
     ),

@@ -3,7 +3,7 @@
 from .access import ApiToken, CalendarFeed
 from .audit import AuditLog
 from .links import Contribution, Dependency
-from .notify import CalendarOverride, JobRun, JobSetting, OutboxMessage, ReminderSent
+from .notify import JobRun, JobSetting, OutboxMessage, ReminderSent, WorkdayOverride
 from .org import Assignment, County, Department, User
 from .plan import Plan, Section, Target, TargetValue, Task
 from .progress import Attachment, CheckIn, ExtensionRequest, Review
@@ -14,7 +14,6 @@ __all__ = [
     "Attachment",
     "AuditLog",
     "CalendarFeed",
-    "CalendarOverride",
     "CheckIn",
     "Contribution",
     "County",
@@ -32,4 +31,5 @@ __all__ = [
     "TargetValue",
     "Task",
     "User",
+    "WorkdayOverride",
 ]

@@ -20,11 +20,11 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ..errors import NotFound, TrackerError
+from ..tasks.queries import plan_exists
 from .draft import DraftOptions, draft_plan
 from .draft_text import docx_text
 from .export import directory_file_dict
 from .loader import LoadReport, load_plan
-from .queries import plan_exists
 from .schema import validate
 
 __all__ = [

@@ -25,7 +25,7 @@ from ..i18n import N_
 from ..models import Assignment, CheckIn, Department, ExtensionRequest, Review, Target, TargetValue, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
-from ..periods import Period, parse_period, period_for
+from ..tasks.periods import Period, parse_period, period_for
 
 # Field name -> its label (Chinese; translated where shown, e.g. the conflict table of a stale edit).
 CHECKIN_FIELDS = {

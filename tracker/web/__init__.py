@@ -10,19 +10,17 @@ from flask_wtf.csrf import CSRFError
 
 from .. import clock
 from ..errors import ConflictError, NotFound, PermissionDenied
-from ..i18n import Labels
-from ..models.org import ROLES
-from ..models.plan import TASK_STATUSES
-from .grants import grant_for
+from ..reminders.links import grant_for
+from .templating import register_template_helpers
 
 
 def register_web(app: Flask) -> None:
     from .admin_jobs import bp as admin_jobs_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
-    from .calendar import bp as calendar_bp
     from .drafts import bp as drafts_bp
     from .exchange import bp as exchange_bp
+    from .feeds import bp as feeds_bp
     from .graph import bp as graph_bp
     from .leadership import bp as leadership_bp
     from .manage import bp as manage_bp
@@ -37,7 +35,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(leadership_bp)
     app.register_blueprint(exchange_bp)
     app.register_blueprint(drafts_bp)
-    app.register_blueprint(calendar_bp)
+    app.register_blueprint(feeds_bp)
     app.register_blueprint(profile_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
@@ -53,7 +51,7 @@ def register_web(app: Flask) -> None:
         "auth.healthz",
         "static",
         "reminders.follow_link",
-        "calendar.feed",
+        "feeds.feed",
     }
     grant_endpoints = {"reports.form"}
 
@@ -70,12 +68,7 @@ def register_web(app: Flask) -> None:
             return None
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
-    # Globals, not a context processor: imported macros see globals but not the render context.
-    app.jinja_env.globals.update(ROLES=Labels(ROLES), TASK_STATUSES=Labels(TASK_STATUSES))
-
-    @app.context_processor
-    def inject() -> dict[str, object]:
-        return {"today": clock.today()}
+    register_template_helpers(app)
 
     @app.errorhandler(NotFound)
     @app.errorhandler(404)

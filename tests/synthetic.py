@@ -1,6 +1,6 @@
 """A synthetic plan of any size, bulk-inserted: for query-count tests and the page benchmark.
 
-Not demo data: names are plainly synthetic (合成部门 12, 合成措施 345) and nothing calls this
+Not demo data: names are plainly synthetic (合成部门 12, 合成措施 345) and nothing in the app calls this
 outside tests and ``bench/``.
 """
 
@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import insert
 
-from ..extensions import db
-from ..models import Assignment, CheckIn, Department, Plan, Section, Target, TargetValue, Task
+from tracker.extensions import db
+from tracker.models import Assignment, CheckIn, Department, Plan, Section, Target, TargetValue, Task
 
 KINDS = ["bureau", "bureau", "county", "outside", "party"]
 STATUSES = ["not_started", "in_progress", "in_progress", "lagging", "done", "blocked"]

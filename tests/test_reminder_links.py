@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tracker.web.grants import LinkError, grant_for, make_token, read_token, store_grant
+from tracker.reminders.links import LinkError, grant_for, make_token, read_token, store_grant
 
 NOW = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from .i18n import N_
+from ..i18n import N_
 
 __all__ = ["LIGHT_LABELS", "LightRule", "expected_progress", "light", "light_reasons"]
 

@@ -1,7 +1,8 @@
 """The graph service: reads the plan's rows in a fixed number of queries, keeps the built graph
 cached until the data changes, and owns the coordinators' edits to dependencies and contributions.
 
-Web and CLI both call these functions; the analysis itself is pure and lives in :mod:`tracker.graph`.
+Web and CLI both call these functions; the analysis itself is pure and lives in
+:mod:`tracker.graph.model` and :mod:`tracker.graph.analysis`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-import chinese_calendar
 import networkx as nx
 from flask import current_app
 from flask_babel import gettext
@@ -26,6 +26,7 @@ from ..errors import NotFound, TrackerError
 from ..extensions import db
 from ..i18n import N_
 from ..models import Assignment, AuditLog, Contribution, County, Department, Dependency, Plan, Section, Target, Task
+from ..tasks.queries import city_workdays
 from .render import department_scene, task_scene
 
 EXPORT_FORMATS = {
@@ -47,35 +48,10 @@ class LinkError(TrackerError):
 
 def plan_lights(plan: Plan, today: date) -> dict[str, str]:
     """The warning light of every task of ``plan``, exactly as the dashboard and matrix show it."""
-    from ..leadership.snapshot import light_rule, load
+    from ..tasks.state import light_rule, load
 
     snap = load(plan, today=today, rule=light_rule(current_app.config["LIGHT_RULE"]))
     return {st.task.code: st.light for st in snap.states}
-
-
-def city_working_days_after(day: date, n: int) -> date:
-    """``day`` moved ``n`` working days later on the city's calendar: statutory holidays and 调休
-    make-up days respected (chinese-calendar); plain weekdays for years it does not cover yet.
-
-    The local overrides kept for reminders are not consulted: a lag is a planning margin.
-
-    >>> city_working_days_after(date(2025, 9, 30), 3)  # 国庆 1–8 October; Saturday 11 October is worked
-    datetime.date(2025, 10, 11)
-    >>> city_working_days_after(date(2031, 1, 3), 1)  # beyond the calendar's data: Friday → Monday
-    datetime.date(2031, 1, 6)
-    """
-    while n > 0:
-        day += timedelta(days=1)
-        if _is_workday(day):
-            n -= 1
-    return day
-
-
-def _is_workday(day: date) -> bool:
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.weekday() < 5
 
 
 # ── reading and caching ──────────────────────────────────────────────────────────────────────────
@@ -414,7 +390,9 @@ def dependency_overview(plan: Plan, filters: GraphFilters, today: date) -> dict[
     selected = set(codes)
     order = [c for c in gx.topological_order(graph) if c in selected]
     conflicts = [
-        c for c in gx.due_conflicts(graph, city_working_days_after) if c.task in selected or c.depends_on in selected
+        c
+        for c in gx.due_conflicts(graph, city_workdays().add_workdays)
+        if c.task in selected or c.depends_on in selected
     ]
     return {
         "scene": task_scene(graph, codes, lights, groups, at_risk=threatened),
@@ -423,7 +401,7 @@ def dependency_overview(plan: Plan, filters: GraphFilters, today: date) -> dict[
         "light_counts": {light: sum(1 for c in codes if lights.get(c) == light) for light in LIGHTS},
         "order": [nodes[gx.task_node(c)] for c in order[:LIST_LIMIT]],
         "order_total": len(order),
-        "chain": gx.critical_chain(graph, city_working_days_after),
+        "chain": gx.critical_chain(graph, city_workdays().add_workdays),
         "conflicts": conflicts[:LIST_LIMIT],
         "conflicts_total": len(conflicts),
         "sections": sorted({d["section"] for _, d in graph.nodes(data=True) if d["kind"] == "task"}),
@@ -456,7 +434,7 @@ def check_report(plan: Plan) -> str:
     """The structural checks and date conflicts as text, for ``flask graph check``."""
     graph = plan_graph(plan)
     result = gx.graph_checks(graph)
-    conflicts = gx.due_conflicts(graph, city_working_days_after)
+    conflicts = gx.due_conflicts(graph, city_workdays().add_workdays)
 
     def line(title: str, items: list[str]) -> str:
         return gettext("%(title)s（%(value)s）：", title=title, value=len(items)) + (

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..feeds import ensure_feeds, feed_for_token, regenerate
 from ..models import Department
 
-bp = Blueprint("calendar", __name__)
+bp = Blueprint("feeds", __name__)
 
 
 def _manages_feeds() -> bool:
@@ -39,7 +39,7 @@ def index() -> str:
         feeds = ensure_feeds([current_user.department_id], now=clock.now(), user_id=current_user.id)
     else:
         departments, feeds = [], {}
-    return render_template("calendar/index.html", departments=departments, feeds=feeds, manage=_manages_feeds())
+    return render_template("feeds/index.html", departments=departments, feeds=feeds, manage=_manages_feeds())
 
 
 @bp.post("/calendar/regenerate")
@@ -52,4 +52,4 @@ def regenerate_feed() -> Response:
         raise NotFound(_("没有这个单位。"))
     regenerate(department_id, now=clock.now(), user_id=current_user.id)
     flash(_("已重新生成订阅地址，旧地址已失效。"))
-    return redirect(url_for("calendar.index"))
+    return redirect(url_for("feeds.index"))

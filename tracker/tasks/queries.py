@@ -1,4 +1,10 @@
-"""Reading plans and tasks for pages, with eager loading so list pages run a fixed number of queries."""
+"""Lookups and edits the task core shares: plans, tasks with their assignments, the city's working days.
+
+No request, no ``current_app``: the database session only. Every list read here runs a fixed number of
+queries whatever the plan's size. Web, API, CLI, scheduler, feeds and graph all ask these functions:
+which plan runs today, a task by its code, and :func:`city_workdays` for working days (so a day the
+city declares off is off everywhere).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,24 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Assignment, Department, Plan, Section, Target, Task
+from ..models import Assignment, Department, Plan, Section, Target, Task, WorkdayOverride
 from ..models.org import ROLE_ORDER
+from .workdays import Workdays
+
+__all__ = [
+    "SectionTasks",
+    "assignments_by_role",
+    "city_workdays",
+    "current_plan",
+    "depth_first",
+    "get_plan",
+    "get_task",
+    "plan_exists",
+    "plan_tasks",
+    "remove_workday_override",
+    "set_workday_override",
+    "tasks_by_section",
+]
 
 
 def current_plan(today: date) -> Plan:
@@ -72,12 +94,12 @@ def tasks_by_section(plan: Plan) -> list[SectionTasks]:
     tasks = plan_tasks(plan)
     sections = db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)).all()
     by_section: dict[int, list[Task]] = {s.id: [] for s in sections}
-    for task in _depth_first(list(tasks)):
+    for task in depth_first(list(tasks)):
         by_section[task.section_id].append(task)
     return [SectionTasks(s, by_section[s.id]) for s in sections]
 
 
-def _depth_first(tasks: list[Task]) -> list[Task]:
+def depth_first(tasks: list[Task]) -> list[Task]:
     children: dict[int | None, list[Task]] = {}
     ids = {t.id for t in tasks}
     for t in tasks:
@@ -114,3 +136,26 @@ def assignments_by_role(task: Task) -> list[tuple[str, list[Assignment]]]:
     for a in task.assignments:
         groups.setdefault(a.role, []).append(a)
     return [(role, groups[role]) for role in ROLE_ORDER if role in groups]
+
+
+def city_workdays() -> Workdays:
+    """The working-day calendar with the city's local overrides from the database."""
+    return Workdays({o.day: o.is_workday for o in db.session.scalars(db.select(WorkdayOverride))})
+
+
+def set_workday_override(day: date, is_workday: bool, note: str) -> None:
+    """Declare a local working day or day off (replacing an earlier declaration for that day)."""
+    override = db.session.get(WorkdayOverride, day)
+    if override is None:
+        db.session.add(WorkdayOverride(day=day, is_workday=is_workday, note=note.strip()[:200]))
+    else:
+        override.is_workday, override.note = is_workday, note.strip()[:200]
+    db.session.commit()
+
+
+def remove_workday_override(day: date) -> None:
+    """Forget the city's declaration for ``day``: the statutory calendar decides again."""
+    override = db.session.get(WorkdayOverride, day)
+    if override is not None:
+        db.session.delete(override)
+        db.session.commit()

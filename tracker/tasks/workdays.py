@@ -2,17 +2,17 @@
 
 The statutory calendar comes from the ``chinese_calendar`` package, which knows a fixed range of
 years (2004–2026 in version 1.11). Outside that range we fall back to Monday–Friday and
-``Calendar.fallback_years`` says which years were guessed, so the admin page and the CLI can say so.
+``Workdays.fallback_years`` says which years were guessed, so the admin page and the CLI can say so.
 Local changes (a day declared working or off by the city) are passed in as ``overrides``.
 
->>> cal = Calendar()
+>>> cal = Workdays()
 >>> cal.is_workday(date(2024, 10, 1)), cal.is_workday(date(2024, 9, 29))  # National Day; a 调休 Sunday
 (False, True)
 >>> cal.next_workday(date(2024, 10, 1))
 datetime.date(2024, 10, 8)
 >>> cal.workdays_before(date(2024, 6, 30), 5)  # 5 working days before the quarter closes
 datetime.date(2024, 6, 24)
->>> Calendar({date(2024, 10, 8): False}).next_workday(date(2024, 10, 1))
+>>> Workdays({date(2024, 10, 8): False}).next_workday(date(2024, 10, 1))
 datetime.date(2024, 10, 9)
 >>> cal.is_workday(date(2040, 1, 2)), 2040 in cal.fallback_years
 (True, True)
@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
-__all__ = ["Calendar", "statutory_years"]
+__all__ = ["Workdays", "add_workdays", "statutory_years"]
 
 
 def statutory_years() -> tuple[int, int]:
@@ -34,7 +34,7 @@ def statutory_years() -> tuple[int, int]:
     return min(years), max(years)
 
 
-class Calendar:
+class Workdays:
     """Working-day arithmetic over the statutory calendar and ``overrides`` (day → is working day)."""
 
     def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
@@ -76,3 +76,18 @@ class Calendar:
                 if count == n:
                     return day
             day -= timedelta(days=1)
+
+
+_STATUTORY = Workdays()
+
+
+def add_workdays(day: date, n: int) -> date:
+    """``day`` moved ``n`` working days later on the statutory calendar (no local overrides): the default
+    for pure callers such as the graph's lags; services pass ``city_workdays().add_workdays`` instead.
+
+    >>> add_workdays(date(2025, 9, 30), 3)  # 国庆 1–8 October; Saturday 11 October is worked
+    datetime.date(2025, 10, 11)
+    >>> add_workdays(date(2025, 12, 31), 0)
+    datetime.date(2025, 12, 31)
+    """
+    return _STATUTORY.add_workdays(day, n)

@@ -1,16 +1,15 @@
-"""A plan's state as the leadership pages read it, loaded in a fixed number of queries.
+"""A plan's state as leaders see it, loaded in a fixed number of queries.
 
 ``load(plan, today=..., rule=...)`` runs the same handful of SELECTs whether the plan has 20
 tasks or 2,000: tasks with their assignments, every department, and the check-ins of the plan
-(narrow columns only). Everything else — each department's latest approved status on a task,
-the report expected this period, the warning light and its reasons — is computed in Python.
+(narrow columns only). Everything else is computed in Python by the core's rules:
 
-Data semantics:
-
-* a department's latest status on a task is its latest *approved* check-in (by period end, then id);
-* the task's status and progress are ``Task.status`` / ``Task.progress``;
-* a report counts for a period once it is submitted or approved (``rules.report_period`` says
-  which period is expected by today and who owes it).
+* who owes the task's report: :mod:`tracker.tasks.duties` (lead; responsible where there is no lead);
+* which periods each of them owes and which period a leader counts as 本期应报送:
+  :mod:`tracker.tasks.due` (a report counts once it is submitted or approved);
+* the light: :mod:`tracker.tasks.lights`, whose "report missing" is a reporter owing a period whose
+  due date has passed — exactly what the reminders chase;
+* a department's latest status on a task is its latest *approved* check-in (by period end, then id).
 """
 
 from __future__ import annotations
@@ -19,13 +18,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ..extensions import db
-from ..lights import LightRule, light_reasons
 from ..models import Assignment, CheckIn, Department, Plan, Section, Task
-from ..periods import Period
-from ..plans.queries import _depth_first, plan_tasks
-from .rules import REPORTING_ROLES, report_period
+from .due import DueRule, PeriodDue, due_state, expected_period, owed_periods, reporting_window
+from .duties import task_reporters
+from .lights import LightRule, light_reasons
+from .periods import Period
+from .queries import city_workdays, depth_first, plan_tasks
+from .workdays import Workdays
 
-__all__ = ["CheckInRow", "Snapshot", "TaskState", "load"]
+__all__ = ["CheckInRow", "PlanState", "TaskState", "load"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ class TaskState:
     # department id -> its latest approved check-in on this task
     latest: dict[int, CheckInRow] = field(default_factory=dict)
     leads: list[Department] = field(default_factory=list)
+    # the departments that owe the task's report, and the periods each owes (oldest first)
+    reporters: list[Department] = field(default_factory=list)
+    owed: dict[int, list[PeriodDue]] = field(default_factory=dict)
+    expected: PeriodDue | None = None
 
     @property
     def overdue(self) -> bool:
@@ -60,13 +65,15 @@ class TaskState:
 
 
 @dataclass
-class Snapshot:
+class PlanState:
     plan: Plan
     today: date
     sections: list[Section]
     states: list[TaskState]
     departments: list[Department]
     checkins: list[CheckInRow]
+    due_rule: DueRule = field(default_factory=DueRule)
+    workdays: Workdays = field(default_factory=Workdays)
 
     def by_section(self) -> list[tuple[Section, list[TaskState]]]:
         groups: dict[int, list[TaskState]] = {s.id: [] for s in self.sections}
@@ -83,9 +90,9 @@ def light_rule(config: dict[str, object]) -> LightRule:
     return LightRule(**config)  # type: ignore[arg-type]
 
 
-def load(plan: Plan, *, today: date, rule: LightRule) -> Snapshot:
+def load(plan: Plan, *, today: date, rule: LightRule, cal: Workdays | None = None) -> PlanState:
     departments = list(db.session.scalars(db.select(Department).order_by(Department.position, Department.id)))
-    tasks = _depth_first(plan_tasks(plan))
+    tasks = depth_first(plan_tasks(plan))
     sections = list(db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)))
     by_id = {d.id: d for d in departments}
     rows = [
@@ -109,22 +116,32 @@ def load(plan: Plan, *, today: date, rule: LightRule) -> Snapshot:
     ]
     latest: dict[int, dict[int, CheckInRow]] = {}
     reported: set[tuple[int, int, str]] = set()
+    reported_by_task: dict[int, set[tuple[int, str]]] = {}
     for c in rows:
         if c.state == "approved":
             latest.setdefault(c.task_id, {})[c.department_id] = c  # ordered: the last one wins
         if c.state in {"submitted", "approved"}:
             reported.add((c.task_id, c.department_id, c.period))
+            reported_by_task.setdefault(c.task_id, set()).add((c.department_id, c.period))
 
+    due_rule = DueRule.of(plan)
+    cal = cal if cal is not None else city_workdays()
     states: list[TaskState] = []
     for task in tasks:
-        period = report_period(today, task.reporting_cycle, task.start, task.due)
+        roles = {a.department_id: a.role for a in task.assignments}
+        reporter_ids = task_reporters(roles)
+        start, until = reporting_window(task.start, task.due, plan.end)
+        expected = expected_period(today, task.reporting_cycle, start, until, due_rule, cal)
+        owed: dict[int, list[PeriodDue]] = {}
         missing: list[Department] = []
-        if period is not None and task.status != "done":
-            missing = [
-                by_id[a.department_id]
-                for a in task.assignments
-                if a.role in REPORTING_ROLES and (task.id, a.department_id, period.key) not in reported
-            ]
+        if task.status != "done" and task.closed_on is None:
+            for dept_id in sorted(reporter_ids, key=lambda i: by_id[i].position):
+                done = {p for d, p in reported_by_task.get(task.id, ()) if d == dept_id}
+                owed[dept_id] = owed_periods(today, task.reporting_cycle, start, until, done, due_rule, cal)
+                if expected is not None and expected.period.key not in done:
+                    missing.append(by_id[dept_id])
+        # the light's "report missing": a reporter owes a period whose due date has passed (it is being chased)
+        overdue_report = any(due_state(p, today) in {"late", "chase"} for periods in owed.values() for p in periods)
         colour, reasons = light_reasons(
             rule,
             today=today,
@@ -132,14 +149,18 @@ def load(plan: Plan, *, today: date, rule: LightRule) -> Snapshot:
             due=task.due,
             status=task.status,
             progress=task.progress,
-            report_missing=bool(missing),
+            report_missing=overdue_report,
         )
         # who answers for the task: its leads, or where the plan names none, its responsible departments
         leads = [by_id[a.department_id] for a in task.assignments if a.role == "lead"] or [
             by_id[a.department_id] for a in task.assignments if a.role == "responsible"
         ]
-        states.append(TaskState(task, colour, reasons, period, missing, latest.get(task.id, {}), leads))
-    return Snapshot(plan, today, sections, states, departments, rows)
+        reporters = [by_id[i] for i in sorted(reporter_ids, key=lambda i: by_id[i].position)]
+        period = expected.period if expected is not None else None
+        states.append(
+            TaskState(task, colour, reasons, period, missing, latest.get(task.id, {}), leads, reporters, owed, expected)
+        )
+    return PlanState(plan, today, sections, states, departments, rows, due_rule, cal)
 
 
 def assignment_role(task: Task, department_id: int) -> Assignment | None:

@@ -6,9 +6,9 @@ import click
 from flask import current_app
 
 from .. import clock
-from ..cli import TranslatedGroup, option
 from ..i18n import N_
-from . import mailer, service
+from ..reminders import mailer, service
+from .base import TranslatedGroup, option
 
 # Help texts are msgids, translated when shown (see tracker/cli.py).
 reminders_cli = TranslatedGroup("reminders", help=N_("提醒、催办与发件箱。"))
@@ -37,6 +37,6 @@ def deliver_command() -> None:
 @scheduler_cli.command("run", help=N_("运行定时任务（单独进程；PostgreSQL 下经数据库锁选出唯一主控进程）。"))
 @option("--retry-seconds", default=10.0, show_default=True, help=N_("备用进程争取主控的间隔（秒）"))
 def scheduler_run(retry_seconds: float) -> None:
-    from .scheduler import run_forever
+    from ..reminders.scheduler import run_forever
 
     run_forever(current_app._get_current_object(), retry_seconds=retry_seconds)  # type: ignore[attr-defined]
