@@ -16,9 +16,8 @@ Reading rules (docs/plan-drafting.md measures them):
   (``以下均需各县（市、区）政府落实，不再列出``) gives them the implementing role on its own measure and
   every later one, except a measure that assesses them (``对各县（市、区）政府……考核``);
 - a part whose title speaks of 目标 and has no measures gives the plan-level (city) targets;
-- a table whose first column lists counties gives county targets, one per county and column;
-  a table with 指标 / 单位 / baseline / target columns gives sector targets. A table printed
-  twice is read once.
+- annex tables become county and sector targets (``draft_tables``); numbers and deadlines in
+  sentences become targets (``draft_targets``).
 """
 
 from __future__ import annotations
