@@ -28,6 +28,7 @@ from ..models import (
     User,
 )
 from ..models.org import ROLE_ORDER
+from ..tasks.duties import CONSOLIDATED_ROLE
 from .service import reporting_period
 
 
@@ -184,14 +185,16 @@ def department_home(department: Department, today: date) -> MyHome:
     ):
         latest[(c.task_id, c.period)] = c
     for c in latest.values():
-        open_rows.append(c)
+        if c.consolidated_id is None:  # a county's lines are drafted and fixed in its consolidated report
+            open_rows.append(c)
     groups: dict[str, list[MyTask]] = {}
     due: list[MyTask] = []
     for a in assignments:
         period = reporting_period(a.task, today)
         item = MyTask(a, a.task, period.key, period.label, latest.get((a.task_id, period.key)))
         groups.setdefault(a.role, []).append(item)
-        if item.due_now and a.task.closed_on is None:
+        # 落实 owes no report per measure: the county's consolidated report covers them (tasks.duties)
+        if item.due_now and a.task.closed_on is None and a.role != CONSOLIDATED_ROLE:
             due.append(item)
     return MyHome(
         department=department,
@@ -207,11 +210,12 @@ def department_home(department: Department, today: date) -> MyHome:
 
 
 def review_queue() -> list[CheckIn]:
-    """Submitted reports, oldest first, with their task and department loaded."""
+    """Submitted reports, oldest first, with their task and department loaded (a consolidated report's
+    lines are reviewed with their report, not one by one)."""
     return list(
         db.session.scalars(
             db.select(CheckIn)
-            .filter_by(state="submitted")
+            .filter_by(state="submitted", consolidated_id=None)
             .options(
                 selectinload(CheckIn.department),
                 selectinload(CheckIn.task).selectinload(Task.assignments),
