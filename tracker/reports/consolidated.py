@@ -36,16 +36,19 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import Assignment, CheckIn, ConsolidatedReport, Department, Plan, Review, Task
 from ..models.plan import TASK_STATUSES
-from ..tasks.due import DueRule, PeriodDue, form_period, owed_periods
+from ..plans.queries import current_plan
+from ..tasks.due import DueRule, PeriodDue, form_period, owed_periods, period_due
 from ..tasks.duties import CONSOLIDATED_ROLE
 from ..tasks.periods import Period
 from ..tasks.workdays import Workdays
 from .service import ReportError, StaleEdit
 
 __all__ = [
+    "CountyDue",
     "LineInput",
     "Measure",
     "check_period",
+    "county_due",
     "county_measures",
     "default_period",
     "form_rows",
@@ -168,6 +171,42 @@ def default_period(plan: Plan, department_id: int, today: date, cal: Workdays) -
         reported_periods(plan.id, department_id),
         DueRule.of(plan),
         cal,
+    )
+
+
+@dataclass
+class CountyDue:
+    """What 我的任务 shows a county: its one consolidated report, the period the form opens, what it owes."""
+
+    plan: Plan
+    period: Period
+    due: PeriodDue
+    owed: list[PeriodDue]
+    current: ConsolidatedReport | None
+    measures: int
+
+    @property
+    def due_now(self) -> bool:
+        return self.current is None or self.current.state in {"draft", "returned"}
+
+
+def county_due(department_id: int | None, today: date, cal: Workdays) -> CountyDue | None:
+    """The consolidated report a county owes, for 我的任务; None for a department that implements nothing."""
+    try:
+        plan = current_plan(today)
+    except NotFound:
+        return None
+    if not implements_measures(plan, department_id):
+        return None
+    assert department_id is not None
+    period = default_period(plan, department_id, today, cal)
+    return CountyDue(
+        plan=plan,
+        period=period,
+        due=period_due(period, DueRule.of(plan), cal),
+        owed=owed(plan, department_id, today, cal),
+        current=latest_report(plan.id, department_id, period.key),
+        measures=len(county_measures(plan, department_id)),
     )
 
 
