@@ -3,6 +3,7 @@ for all its lines; and bulk 签收 of a department's assignments, one history ro
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -11,6 +12,7 @@ from tracker.extensions import db
 from tracker.models import Assignment, AuditLog, CheckIn, ConsolidatedReport, Department, Plan, Review, Task
 from tracker.reports import consolidated
 from tracker.reports.bulk import acknowledge_all
+from tracker.reports.service import ReportError, review_checkin
 from tracker.tasks.periods import parse_period
 from tracker.tasks.queries import city_workdays
 
@@ -202,6 +204,18 @@ class TestOneReportPerPeriod:
         assert db.session.scalar(db.select(db.func.count(ConsolidatedReport.id))) == 0
         assert db.session.scalar(db.select(db.func.count(CheckIn.id))) == 0
 
+    def test_a_line_is_not_reviewed_on_its_own(self, seeded: Flask, client: FlaskClient, login) -> None:
+        seeded.config["TRACKER_NOW"] = "2024-07-01T10:00:00+08:00"
+        login("staff", COUNTY)
+        _post(client, "2024Q2", _measures(), "submit")
+        line = consolidated.report_lines(_report())[0]
+        with pytest.raises(ReportError):
+            review_checkin(
+                checkin_id=line.id, decision="approve", comment="", now=clock.now(), user_id=None, version_id=None
+            )
+        db.session.rollback()
+        assert db.session.get(CheckIn, line.id).state == "submitted"  # type: ignore[union-attr]
+
 
 class TestBulkAcknowledge:
     def test_bulk_acknowledge_records_one_history_row_per_assignment(
@@ -236,3 +250,30 @@ class TestBulkAcknowledge:
         assert first > 0
         assert acknowledge_all(department_id=county.id, now=clock.now(), user_id=None) == 0
         assert db.session.scalar(db.select(db.func.count(AuditLog.id)).filter_by(field="acknowledged_at")) == first
+
+
+def test_the_county_pages_in_english_show_no_chinese_but_the_plans_own_words(
+    seeded: Flask, client: FlaskClient, login
+) -> None:
+    from .test_i18n import _data_strings, _interface_chinese
+
+    seeded.config["TRACKER_NOW"] = "2024-07-01T10:00:00+08:00"
+    measures = _measures()
+    login("staff", COUNTY)
+    client.post("/language", data={"locale": "en"})
+    data = {"action": "submit"}
+    for t in measures:
+        data[f"status-{t.id}"], data[f"narrative-{t.id}"] = "in_progress", "on track"
+    pages = {"/my": client.get("/my"), "/consolidated/2024Q2": client.get("/consolidated/2024Q2")}
+    assert client.post("/consolidated/2024Q2", data=data).status_code == 302
+    pages["/consolidated/2024Q2 (submitted)"] = client.get("/consolidated/2024Q2")
+    client.post("/logout")
+    login("coordinator", "市发展改革委")
+    client.post("/language", data={"locale": "en"})
+    pages["/reviews"] = client.get("/reviews")
+    pages["/consolidated/reviews"] = client.get(f"/consolidated/reviews/{_report().id}")
+    words = _data_strings()
+    left = {url: found for url, r in pages.items() if (found := _interface_chinese(r.get_data(as_text=True), words))}
+    assert not left, f"Chinese interface text in English pages: {left}"
+    assert "Acknowledge all" in pages["/my"].get_data(as_text=True)
+    assert "County implementation reports (1)" in pages["/reviews"].get_data(as_text=True)
