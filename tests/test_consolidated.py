@@ -78,6 +78,11 @@ class TestOneReportPerPeriod:
         login("staff", COUNTY)
         response = client.get("/consolidated")
         assert response.status_code == 302 and response.headers["Location"].endswith("/consolidated/2024Q2")
+        my = client.get("/my").get_data(as_text=True)
+        assert "2024年第二季度落实报告（20 项措施），截止 2024-07-05" in my
+        seeded.config["TRACKER_NOW"] = "2024-06-21T10:00:00+08:00"  # 2024Q2 is requested from 2024-06-24
+        my = client.get("/my").get_data(as_text=True)
+        assert "没有欠报的落实报告；2024年第二季度落实报告自 2024-06-24 起报送。" in my
         # Nothing reported yet: the oldest period owed is the plan's first.
         db.session.execute(db.delete(ConsolidatedReport))
         db.session.commit()
