@@ -97,6 +97,8 @@ class TestOneReportPerPeriod:
         login("staff", COUNTY)
         page = client.get("/consolidated/2024Q2").get_data(as_text=True)
         assert all(f'name="narrative-{t.id}"' in page for t in measures)
+        task_page = client.get(f"/tasks/{measures[0].code}").get_data(as_text=True)
+        assert 'href="/consolidated"' in task_page and f"/tasks/{measures[0].code}/report" not in task_page
 
         response = _post(client, "2024Q2", measures, "submit")
         assert response.status_code == 302, response.get_data(as_text=True)
