@@ -13,7 +13,7 @@ from datetime import date
 from ..clock import city_date
 from ..i18n import N_
 from ..models import Department, Task
-from ..tasks.due import period_due
+from ..tasks.due import period_due, plan_cycle
 from ..tasks.duties import owes_task_report
 from ..tasks.periods import periods_between
 from ..tasks.state import PlanState
@@ -68,6 +68,8 @@ def assess(snap: PlanState, targets: list[TargetRow], rule: ScoringRule) -> list
             if owes_task_report(a.role, roles):
                 owed.setdefault(a.department_id, []).append(st.task)
     tasks = {st.task.id: st.task for st in snap.states}
+    consolidated_ids = {duty.department.id for duty in snap.consolidated}
+    county_cycle = plan_cycle(t.reporting_cycle for t in tasks.values())
     county_targets: dict[int, list[TargetRow]] = {}
     task_targets: dict[int, list[TargetRow]] = {}
     for r in targets:
@@ -125,6 +127,15 @@ def assess(snap: PlanState, targets: list[TargetRow], rule: ScoringRule) -> list
                         continue
                     due_reports += 1
                     if any(s is None or s <= deadline for s in submitted.get((task.id, d.id, p.key), [])):
+                        punctual += 1
+            # a county's consolidated 落实 report counts once per period, due on the rule's due date
+            if d.id in consolidated_ids:
+                for p in periods_between(max(plan.start, w.start), min(plan.end, w.end), county_cycle):
+                    deadline = period_due(p, snap.due_rule, snap.workdays).due
+                    if p.end > w.end or deadline >= today:
+                        continue
+                    due_reports += 1
+                    if any(s is None or s <= deadline for s in snap.consolidated_submitted.get((d.id, p.key), [])):
                         punctual += 1
             comps["punctuality"] = punctual / due_reports if due_reports else None
             detail["punctuality"] = f"{punctual}/{due_reports}" if due_reports else "—"

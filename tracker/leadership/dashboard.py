@@ -33,6 +33,7 @@ class DepartmentReporting:
     expected: int
     reported: int
     missing: list[Task] = field(default_factory=list)
+    consolidated_missing: bool = False  # a county's consolidated 落实 report of the expected period
 
     @property
     def rate(self) -> float | None:
@@ -62,7 +63,7 @@ class Dashboard:
 
     @property
     def not_reported(self) -> list[DepartmentReporting]:
-        return [r for r in self.reporting if r.missing]
+        return [r for r in self.reporting if r.missing or r.consolidated_missing]
 
 
 def build_dashboard(snap: PlanState) -> Dashboard:
@@ -93,6 +94,17 @@ def build_dashboard(snap: PlanState) -> Dashboard:
             else:
                 rep.reported += 1
                 reported += 1
+    for duty in snap.consolidated:
+        if duty.expected is None:
+            continue
+        rep = per_dept.setdefault(duty.department.id, DepartmentReporting(duty.department, 0, 0))
+        rep.expected += 1
+        expected += 1
+        if duty.missing:
+            rep.consolidated_missing = True
+        else:
+            rep.reported += 1
+            reported += 1
     reporting = sorted(per_dept.values(), key=lambda r: (r.rate if r.rate is not None else 1, r.department.position))
 
     tasks = {st.task.id: st.task for st in states}

@@ -6,7 +6,7 @@ from .links import Contribution, Dependency
 from .notify import JobRun, JobSetting, OutboxMessage, ReminderSent, WorkdayOverride
 from .org import Assignment, County, Department, User
 from .plan import Plan, Section, Target, TargetValue, Task
-from .progress import Attachment, CheckIn, ExtensionRequest, Review
+from .progress import Attachment, CheckIn, ConsolidatedReport, ExtensionRequest, Review
 
 __all__ = [
     "ApiToken",
@@ -15,6 +15,7 @@ __all__ = [
     "AuditLog",
     "CalendarFeed",
     "CheckIn",
+    "ConsolidatedReport",
     "Contribution",
     "County",
     "Department",

@@ -30,7 +30,7 @@ from ..models import (
 )
 from ..models.org import ROLE_ORDER
 from ..tasks.due import DueRule, PeriodDue, form_period, owed_periods, reporting_window
-from ..tasks.duties import owes_task_report
+from ..tasks.duties import CONSOLIDATED_ROLE, owes_task_report
 from ..tasks.queries import city_workdays
 
 
@@ -195,7 +195,8 @@ def department_home(department: Department, today: date) -> MyHome:
         latest[(c.task_id, c.period)] = c
         all_rows.append(c)
     for c in latest.values():
-        open_rows.append(c)
+        if c.consolidated_id is None:  # a county's lines are drafted and fixed in its consolidated report
+            open_rows.append(c)
     # the roles of every party on these tasks, and their plans: two queries (no N+1)
     task_ids = {a.task_id for a in assignments}
     roles: dict[int, list[str]] = {}
@@ -218,7 +219,8 @@ def department_home(department: Department, today: date) -> MyHome:
         period = form_period(today, task.reporting_cycle, *window, done, rule, cal)
         item = MyTask(a, task, period.key, period.label, latest.get((a.task_id, period.key)), owes, owed)
         groups.setdefault(a.role, []).append(item)
-        if item.due_now and a.task.closed_on is None:
+        # 落实 owes no report per measure: the county's consolidated report covers them (tasks.duties)
+        if item.due_now and a.task.closed_on is None and a.role != CONSOLIDATED_ROLE:
             due.append(item)
     return MyHome(
         department=department,
@@ -234,11 +236,12 @@ def department_home(department: Department, today: date) -> MyHome:
 
 
 def review_queue() -> list[CheckIn]:
-    """Submitted reports, oldest first, with their task and department loaded."""
+    """Submitted reports, oldest first, with their task and department loaded (a consolidated report's
+    lines are reviewed with their report, not one by one)."""
     return list(
         db.session.scalars(
             db.select(CheckIn)
-            .filter_by(state="submitted")
+            .filter_by(state="submitted", consolidated_id=None)
             .options(
                 selectinload(CheckIn.department),
                 selectinload(CheckIn.task).selectinload(Task.assignments),

@@ -37,7 +37,8 @@ more. After the plan's end no period is requested any more: the five-year assess
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -54,6 +55,7 @@ __all__ = [
     "form_period",
     "owed_periods",
     "period_due",
+    "plan_cycle",
     "reporting_window",
     "window_periods",
 ]
@@ -172,6 +174,20 @@ def form_period(
     if owed:
         return owed[0].period
     return period_for(min(max(today, start), until), cycle)
+
+
+def plan_cycle(cycles: Iterable[str]) -> str:
+    """The cycle of a plan's consolidated reports: its tasks' most common reporting cycle, ties to the
+    shorter one (reporting more often never misses a measure's period), quarter for a plan without tasks.
+
+    >>> plan_cycle(["quarter", "year", "quarter"]), plan_cycle(["month", "year"]), plan_cycle([])
+    ('quarter', 'month', 'quarter')
+    """
+    counts = Counter(cycles)
+    if not counts:
+        return "quarter"
+    order = {"month": 0, "quarter": 1, "year": 2}
+    return max(counts, key=lambda cycle: (counts[cycle], -order.get(cycle, 3)))
 
 
 def due_state(due: PeriodDue, today: date) -> str:

@@ -17,16 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from ..clock import city_date
 from ..extensions import db
-from ..models import Assignment, CheckIn, Department, Plan, Section, Task
-from .due import DueRule, PeriodDue, due_state, expected_period, owed_periods, reporting_window
-from .duties import task_reporters
+from ..models import Assignment, CheckIn, ConsolidatedReport, Department, Plan, Section, Task
+from .due import DueRule, PeriodDue, due_state, expected_period, owed_periods, plan_cycle, reporting_window
+from .duties import owes_consolidated_report, task_reporters
 from .lights import LightRule, light_reasons
 from .periods import Period
 from .queries import city_workdays, depth_first, plan_tasks
 from .workdays import Workdays
 
-__all__ = ["CheckInRow", "PlanState", "TaskState", "load"]
+__all__ = ["CheckInRow", "ConsolidatedDuty", "PlanState", "TaskState", "load"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class CheckInRow:
     status: str
     percent: int
     submitted_at: datetime | None
+    consolidated_id: int | None = None
 
 
 @dataclass
@@ -65,6 +67,17 @@ class TaskState:
 
 
 @dataclass
+class ConsolidatedDuty:
+    """A county government's consolidated 落实 report for the plan (tasks.duties): the period leaders
+    count, whether it is missing, and every period it owes."""
+
+    department: Department
+    expected: PeriodDue | None
+    missing: bool
+    owed: list[PeriodDue]
+
+
+@dataclass
 class PlanState:
     plan: Plan
     today: date
@@ -74,6 +87,9 @@ class PlanState:
     checkins: list[CheckInRow]
     due_rule: DueRule = field(default_factory=DueRule)
     workdays: Workdays = field(default_factory=Workdays)
+    consolidated: list[ConsolidatedDuty] = field(default_factory=list)
+    # (department id, period) -> submission days of its consolidated report (None: unknown)
+    consolidated_submitted: dict[tuple[int, str], list[date | None]] = field(default_factory=dict)
 
     def by_section(self) -> list[tuple[Section, list[TaskState]]]:
         groups: dict[int, list[TaskState]] = {s.id: [] for s in self.sections}
@@ -83,7 +99,7 @@ class PlanState:
 
     @property
     def pending_review(self) -> list[CheckInRow]:
-        return [c for c in self.checkins if c.state == "submitted"]
+        return [c for c in self.checkins if c.state == "submitted" and c.consolidated_id is None]
 
 
 def light_rule(config: dict[str, object]) -> LightRule:
@@ -108,6 +124,7 @@ def load(plan: Plan, *, today: date, rule: LightRule, cal: Workdays | None = Non
                 CheckIn.status,
                 CheckIn.percent,
                 CheckIn.submitted_at,
+                CheckIn.consolidated_id,
             )
             .join(Task, Task.id == CheckIn.task_id)
             .where(Task.plan_id == plan.id, CheckIn.state != "draft")
@@ -160,7 +177,41 @@ def load(plan: Plan, *, today: date, rule: LightRule, cal: Workdays | None = Non
         states.append(
             TaskState(task, colour, reasons, period, missing, latest.get(task.id, {}), leads, reporters, owed, expected)
         )
-    return PlanState(plan, today, sections, states, departments, rows, due_rule, cal)
+    consolidated, submitted = _consolidated(plan, tasks, by_id, today, due_rule, cal)
+    return PlanState(plan, today, sections, states, departments, rows, due_rule, cal, consolidated, submitted)
+
+
+def _consolidated(
+    plan: Plan, tasks: list[Task], by_id: dict[int, Department], today: date, rule: DueRule, cal: Workdays
+) -> tuple[list[ConsolidatedDuty], dict[tuple[int, str], list[date | None]]]:
+    """Each implementing county's consolidated report: one query for the plan's consolidated reports."""
+    implementing = {
+        a.department_id
+        for t in tasks
+        if t.status != "done" and t.closed_on is None
+        for a in t.assignments
+        if owes_consolidated_report(a.role)
+    }
+    if not implementing:
+        return [], {}
+    reported: dict[int, set[str]] = {}
+    submitted: dict[tuple[int, str], list[date | None]] = {}
+    for dept_id, period, at in db.session.execute(
+        db.select(ConsolidatedReport.department_id, ConsolidatedReport.period, ConsolidatedReport.submitted_at).where(
+            ConsolidatedReport.plan_id == plan.id, ConsolidatedReport.state.in_(["submitted", "approved"])
+        )
+    ):
+        reported.setdefault(dept_id, set()).add(period)
+        submitted.setdefault((dept_id, period), []).append(city_date(at) if at else None)
+    cycle = plan_cycle(t.reporting_cycle for t in tasks)
+    expected = expected_period(today, cycle, plan.start, plan.end, rule, cal)
+    duties = []
+    for dept_id in sorted(implementing, key=lambda i: by_id[i].position):
+        done = reported.get(dept_id, set())
+        owed = owed_periods(today, cycle, plan.start, plan.end, done, rule, cal)
+        missing = expected is not None and expected.period.key not in done
+        duties.append(ConsolidatedDuty(by_id[dept_id], expected, missing, owed))
+    return duties, submitted
 
 
 def assignment_role(task: Task, department_id: int) -> Assignment | None:

@@ -32,6 +32,8 @@ from ..models.progress import CHECKIN_STATES
 from ..reminders.links import grant_for
 from ..reports import queries
 from ..reports.attachments import AttachmentError, check_upload, store_attachment, stored_path
+from ..reports.consolidated import county_due
+from ..reports.consolidated import review_queue as consolidated_queue
 from ..reports.service import (
     CHECKIN_FIELDS,
     CheckInData,
@@ -51,6 +53,7 @@ from ..reports.service import (
     save_checkin,
     snapshot,
 )
+from ..tasks.queries import city_workdays
 from .common import DateInput, choices, conflict_rows, int_or_none, require, task_by_code
 
 bp = Blueprint("reports", __name__)
@@ -308,6 +311,7 @@ def queue() -> str:
         is_closing=is_closing_request,
         can_review=permissions.can_review(current_user),
         unacknowledged=queries.count_unacknowledged(),
+        consolidated=consolidated_queue(),  # the counties' consolidated 落实 reports, one item each
     )
 
 
@@ -368,7 +372,10 @@ def my() -> str | Response:
     department = db.session.get(Department, current_user.department_id)
     assert department is not None
     return render_template(
-        "reports/my.html", home=queries.department_home(department, clock.today()), states=Labels(CHECKIN_STATES)
+        "reports/my.html",
+        home=queries.department_home(department, clock.today()),
+        county=county_due(department.id, clock.today(), city_workdays()),  # the consolidated 落实 report
+        states=Labels(CHECKIN_STATES),
     )
 
 

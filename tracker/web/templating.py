@@ -25,6 +25,7 @@ from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
 from ..reports import queries
 from ..reports.service import closure_label
+from ..tasks.duties import CONSOLIDATED_ROLE
 from ..tasks.lights import LIGHT_LABELS
 
 __all__ = ["HISTORY_ACTIONS", "HISTORY_FIELDS", "register_template_helpers"]
@@ -99,6 +100,8 @@ def report_panel(task: Task) -> dict[str, Any]:
         "can_edit": user.is_authenticated and permissions.can_edit_plan(user),
         "unacknowledged": mine if mine is not None and mine.acknowledged_at is None and user.role == "staff" else None,
         "primary": permissions.primary_department_ids(task.assignments),
+        # a county implementing (落实) the task reports it in its consolidated report, not on its own
+        "consolidated": mine is not None and mine.role == CONSOLIDATED_ROLE,
     }
 
 
