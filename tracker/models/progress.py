@@ -40,9 +40,12 @@ class CheckIn(VersionedMixin, db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The department that wrote it, when that department was later merged into ``department``.
+    original_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
 
     task: Mapped[Task] = relationship()
-    department: Mapped[Department] = relationship()
+    department: Mapped[Department] = relationship(foreign_keys=[department_id])
+    original_department: Mapped[Department | None] = relationship(foreign_keys=[original_department_id])
     author: Mapped[User | None] = relationship()
 
 
