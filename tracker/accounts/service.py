@@ -143,6 +143,8 @@ DEMO_ACCOUNTS = [
     ("coordinator@demo.local", "coordinator", "市发展改革委", "统筹协调员（市发展改革委）"),
     ("leader@demo.local", "leader", None, "市领导"),
     ("admin@demo.local", "admin", None, "系统管理员"),
+    ("security@demo.local", "security", None, "安全管理员"),
+    ("auditor@demo.local", "auditor", None, "安全审计员"),
     ("fgw@demo.local", "staff", "市发展改革委", "市发展改革委填报员"),
     ("sthj@demo.local", "staff", "市生态环境局", "市生态环境局填报员"),
     ("linzhou@demo.local", "staff", "林州市人民政府", "林州市人民政府填报员"),

@@ -60,6 +60,7 @@ def audit_log() -> str:
         who=who,
         day_from=day_from,
         day_to=day_to,
+        filters={k: v for k, v in request.args.items() if k in {"kind", "who", "from", "to"} and v},
     )
 
 
