@@ -141,7 +141,9 @@ def test_disabling_an_account_ends_its_sessions_and_its_api_tokens(
     assert list(history) == ["False", "True"]
 
 
-def test_admin_changes_role_and_department_in_the_history(mini_plan: Flask, client: FlaskClient, login, make_user) -> None:
+def test_admin_changes_role_and_department_in_the_history(
+    mini_plan: Flask, client: FlaskClient, login, make_user
+) -> None:
     staff = make_user("staff", "市交通运输局")
     login("admin")
     target = _department("乙区人民政府")

@@ -53,7 +53,9 @@ def test_admin_adds_and_renames_a_department_and_finds_it_by_its_old_name(
     assert "市交通运输局" not in found
     history = db.session.scalar(db.select(AuditLog).filter_by(entity="department", entity_id=new.id, field="name"))
     assert (history.old, history.new) == ("市工业和信息化局", "市工业和信息化局（市国资委）")
-    duplicate = client.post("/admin/departments", data={"name": "市交通运输局", "kind": "bureau"}, follow_redirects=True)
+    duplicate = client.post(
+        "/admin/departments", data={"name": "市交通运输局", "kind": "bureau"}, follow_redirects=True
+    )
     assert "已有同名" in duplicate.get_data(as_text=True)
 
 

@@ -41,7 +41,9 @@ def test_docstring_examples_run(module: object) -> None:
     assert result.attempted > 0 and result.failed == 0
 
 
-def test_a_session_cookie_copied_before_logout_no_longer_works(mini_plan: Flask, client: FlaskClient, make_user) -> None:
+def test_a_session_cookie_copied_before_logout_no_longer_works(
+    mini_plan: Flask, client: FlaskClient, make_user
+) -> None:
     user = make_user("leader")
     assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
     thief = mini_plan.test_client()
@@ -56,7 +58,9 @@ def test_a_password_change_ends_every_other_session(mini_plan: Flask, client: Fl
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     elsewhere = mini_plan.test_client()
     _copy_session(client, elsewhere)
-    changed = _fresh(client).post("/password", data={"old": PASSWORD, "new": "fresh-pass-42", "confirm": "fresh-pass-42"})
+    changed = _fresh(client).post(
+        "/password", data={"old": PASSWORD, "new": "fresh-pass-42", "confirm": "fresh-pass-42"}
+    )
     assert changed.status_code == 302
     assert _fresh(client).get("/tasks").status_code == 200
     assert _fresh(elsewhere).get("/tasks").status_code == 302
