@@ -67,6 +67,7 @@ def test_a_password_change_ends_every_other_session(mini_plan: Flask, client: Fl
 
 
 def test_an_idle_session_ends_after_the_configured_time(mini_plan: Flask, client: FlaskClient, login) -> None:
+    mini_plan.config["SESSION_IDLE_MINUTES"] = 30  # the production default (the fixtures lift it)
     login("leader")
     start = clock.now()
     mini_plan.config["TRACKER_NOW"] = start + timedelta(minutes=29)
@@ -125,8 +126,18 @@ def test_the_security_administrator_ends_an_accounts_sessions(
     user = make_user("leader")
     theirs = mini_plan.test_client()
     _fresh(theirs).post("/login", data={"email": user.email, "password": PASSWORD})
+    mini_plan.config["SESSION_IDLE_MINUTES"] = 30
     login("security")
-    assert "30" in _fresh(client).get("/security").get_data(as_text=True)
+    assert "30 分钟" in _fresh(client).get("/security").get_data(as_text=True)
     assert _fresh(client).post(f"/security/users/{user.id}/end-sessions").status_code == 302
     assert _fresh(theirs).get("/tasks").status_code == 302
     assert _fresh(client).get("/admin/users").status_code == 403  # not the system administrator
+
+
+def test_the_idle_timeout_is_thirty_minutes_unless_configured(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from tracker.config import from_environment
+
+    monkeypatch.delenv("SESSION_IDLE_MINUTES", raising=False)
+    assert from_environment(str(tmp_path))["SESSION_IDLE_MINUTES"] == 30
+    monkeypatch.setenv("SESSION_IDLE_MINUTES", "15")
+    assert from_environment(str(tmp_path))["SESSION_IDLE_MINUTES"] == 15
