@@ -81,3 +81,17 @@ def test_an_administrator_creates_a_staff_account_and_the_person_sets_a_password
         assert person.url.endswith("/my")
         assert "我的任务" in person.locator("h1").inner_text()
         assert "林州市人民政府" in person.locator("h1").inner_text()
+
+
+def test_a_session_cookie_copied_before_logout_is_refused_by_the_running_app(browser, mail_server: Server) -> None:  # type: ignore[no-untyped-def]
+    with watching(browser) as page:
+        log_in(page, mail_server, "leader@demo.local")
+        page.goto(mail_server.url + "/tasks")
+        assert "/login" not in page.url
+        copied = page.context.cookies()
+        page.get_by_role("button", name="退出").click()
+        page.wait_for_load_state()
+    with watching(browser) as thief:
+        thief.context.add_cookies(copied)
+        thief.goto(mail_server.url + "/tasks")
+        assert "/login" in thief.url  # the session ended at logout, copies included
