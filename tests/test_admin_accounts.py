@@ -202,3 +202,19 @@ def test_accounts_from_the_cli_change_their_password_at_first_login_but_demo_acc
 def test_cli_refuses_a_password_against_the_policy(mini_plan: Flask, runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["users", "create", "x@x.cn", "--role", "leader", "--password", "12345678"])
     assert result.exit_code == 1 and "常见密码" in result.output
+
+
+def test_an_administrators_reset_voids_the_old_password_and_mails_a_link(
+    mini_plan: Flask, client: FlaskClient, login, make_user, smtp: Inbox
+) -> None:
+    staff = make_user("staff", "市交通运输局")
+    theirs = mini_plan.test_client()
+    assert _fresh(theirs).post("/login", data={"email": staff.email, "password": PASSWORD}).status_code == 302
+    login("admin")
+    assert _fresh(client).post(f"/admin/users/{staff.id}/reset").status_code == 302
+    assert _fresh(theirs).get("/my").status_code == 302  # its sessions ended
+    _fresh(theirs).post("/login", data={"email": staff.email, "password": PASSWORD})
+    assert _fresh(theirs).get("/my").status_code == 302  # the old password no longer works
+    link = _link(smtp, staff.email)
+    _fresh(theirs).post(link, data={"new": "chosen-by-me-31", "confirm": "chosen-by-me-31"})
+    assert _fresh(theirs).post("/login", data={"email": staff.email, "password": "chosen-by-me-31"}).status_code == 302

@@ -128,6 +128,7 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         only("admin"),
     ),
     "admin.user_active": (lambda f: f"/admin/users/{f['target_user']}/active", {"active": "0"}, only("admin")),
+    "admin.user_reset": (lambda f: f"/admin/users/{f['target_user']}/reset", {}, only("admin")),
     "admin.user_edit": (
         lambda f: f"/admin/users/{f['target_user']}",
         {"role": "leader", "department_id": ""},

@@ -26,7 +26,7 @@ from .links import send_link
 from .service import AccountError, hash_password
 from .sessions import end_sessions, revoke_api_tokens
 
-__all__ = ["MANAGED_ROLES", "change_account", "invite_user", "list_users", "set_active"]
+__all__ = ["MANAGED_ROLES", "change_account", "invite_user", "list_users", "reset_password", "set_active"]
 
 MANAGED_ROLES = ("staff", "coordinator", "leader", "admin")
 
@@ -117,3 +117,16 @@ def change_account(user: User, *, role: str, department_id: int | None, now: dat
         end_sessions(user, now=now, by_id=by.id, reason="role_changed")
     db.session.commit()
     return changed
+
+
+def reset_password(user: User, *, now: datetime, by: User) -> OutboxMessage:
+    """An administrator's reset: the old password stops working, every session ends, and the person
+    chooses a new one from the emailed link (the administrator never sets or sees it)."""
+    _managed(user, by)
+    if not user.active:
+        raise AccountError(_("账号已停用，请先重新启用。"))
+    user.password_hash = hash_password(secrets.token_urlsafe(32))
+    end_sessions(user, now=now, by_id=by.id, reason="reset_by_admin")
+    message = send_link(user, "reset", now=now, by_id=by.id)
+    db.session.commit()
+    return message

@@ -92,6 +92,20 @@ def user_active(user_id: int) -> Response:
     return redirect(url_for("admin.users"))
 
 
+@bp.post("/users/<int:user_id>/reset")
+def user_reset(user_id: int) -> Response:
+    user = _get(User, user_id)
+    try:
+        message = accounts.reset_password(user, now=clock.now(), by=current_user)
+    except AccountError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        send_now(message.id)
+        flash(_("已重置 %(email)s 的密码：原密码失效，重置链接已发往该邮箱。", email=user.email))
+    return redirect(url_for("admin.users"))
+
+
 @bp.post("/users/<int:user_id>")
 def user_edit(user_id: int) -> Response:
     user = _get(User, user_id)
