@@ -52,6 +52,9 @@ def _test_config(database_url: str, uploads: Path) -> dict[str, object]:
         "TRACKER_NOW": "2024-06-03T10:00:00+08:00",
         "UPLOAD_FOLDER": str(uploads),
         "MAIL_SERVER": None,
+        # Many tests move the app clock months ahead within one login; the idle timeout (30 minutes
+        # in production) has its own tests, which set it back (test_sessions_and_audit.py).
+        "SESSION_IDLE_MINUTES": 60 * 24 * 366 * 20,
     }
 
 

@@ -48,6 +48,8 @@ PARAMETERISED = {
     "exchange.values": "/plans/{plan}/values/import",
     "consolidated.form": "/consolidated/2024Q2",
     "consolidated.review": "/consolidated/reviews/{consolidated}",
+    "admin.department": "/admin/departments/{department}",
+    "passwords.set_from_link": "/password/set/{link_token}",
 }
 # Not HTML pages, or only reachable in a flow (a token, an upload): covered elsewhere.
 NOT_PAGES = {
@@ -194,8 +196,14 @@ def _data(app: Flask, make_user) -> dict[str, object]:  # type: ignore[no-untype
         "coordinator": make_user("coordinator", "市发展改革委"),
         "leader": make_user("leader"),
         "admin": make_user("admin"),
+        "security": make_user("security"),
+        "auditor": make_user("auditor"),
     }
+    from tracker.accounts.links import make_link_token
+
+    newcomer = make_user("leader")
     return {
+        "link_token": make_link_token(app.config["SECRET_KEY"], newcomer, "set", now=clock.now()),
         "lead_task": lead_task,
         "department": linzhou.id,
         "checkin": db.session.get(CheckIn, checkin.id).id,

@@ -118,7 +118,12 @@ PAGES = {
     "staff": ["/my", "/tasks", "/tasks/3.1", "/tasks/3.1/report", "/assignments/pending"],
     "coordinator": ["/reviews", "/plans/import", "/admin/outbox", "/admin/jobs", "/admin/recipients"],
     "leader": ["/dashboard", "/matrix", "/targets", "/counties", "/assessment", "/graph", "/graph/departments"],
-    "admin": ["/admin/workdays", "/profile/tokens", "/calendar", "/password", "/graph/links", "/tasks/3.9"],
+    "admin": [
+        *["/admin/workdays", "/profile/tokens", "/calendar", "/password", "/graph/links", "/tasks/3.9"],
+        *["/admin/users", "/admin/departments", "/admin/departments/1", "/admin/counties"],
+    ],
+    "security": ["/security"],
+    "auditor": ["/audit", "/audit?kind=logins"],
 }
 DEPARTMENT = {"staff": "市发展改革委"}
 

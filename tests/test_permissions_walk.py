@@ -28,7 +28,7 @@ from tracker.reports.consolidated import LineInput, save_report
 from tracker.reports.service import CheckInData, request_extension, save_checkin
 from tracker.tasks.periods import period_for
 
-ROLES = ["anonymous", "staff_right", "staff_other", "coordinator", "leader", "admin"]
+ROLES = ["anonymous", "staff_right", "staff_other", "coordinator", "leader", "admin", "security", "auditor"]
 OK, FORBIDDEN, LOGIN, UNAUTHORIZED = "allowed", "403", "login", "401"
 
 
@@ -150,6 +150,49 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {"day": "2026-10-10", "is_workday": "1", "note": "测试"},
         only("coordinator", "admin"),
     ),
+    # The system administrator's pages (三员分立: not the security administrator, not the auditor).
+    "admin.create_user": (
+        lambda f: "/admin/users",
+        {"email": "new@walk.test", "role": "leader", "department_id": ""},
+        only("admin"),
+    ),
+    "admin.user_active": (lambda f: f"/admin/users/{f['target_user']}/active", {"active": "0"}, only("admin")),
+    "admin.user_reset": (lambda f: f"/admin/users/{f['target_user']}/reset", {}, only("admin")),
+    "admin.user_edit": (
+        lambda f: f"/admin/users/{f['target_user']}",
+        {"role": "leader", "department_id": ""},
+        only("admin"),
+    ),
+    "admin.department_add": (lambda f: "/admin/departments", {"name": "市新设局", "kind": "bureau"}, only("admin")),
+    "admin.department_rename": (
+        lambda f: f"/admin/departments/{f['department']}/rename",
+        {"name": "市交通运输局"},
+        only("admin"),
+    ),
+    "admin.department_active": (
+        lambda f: f"/admin/departments/{f['department']}/active",
+        {"active": "0"},  # it leads 3.1: refused with a message once allowed in
+        only("admin"),
+    ),
+    "admin.department_merge": (
+        lambda f: f"/admin/departments/{f['department']}/merge",
+        {"into": ""},  # no target chosen: refused with a message once allowed in
+        only("admin"),
+    ),
+    "admin.county_add": (lambda f: "/admin/counties", {"name": "", "kind": "county"}, only("admin")),
+    "admin.county_edit": (lambda f: "/admin/counties/999999", {"name": "丙县"}, only("admin")),
+    # Password links: public, the signed token is the credential (a bad one is a 400 for everyone).
+    "passwords.forgot": (lambda f: "/password/forgot", {"email": "nobody@walk.test"}, EVERYONE),
+    "passwords.set_from_link": (
+        lambda f: "/password/set/not-a-token",
+        {"new": "a-long-pass-9", "confirm": "a-long-pass-9"},
+        EVERYONE,
+    ),
+    "security.end_user_sessions": (
+        lambda f: f"/security/users/{f['target_user']}/end-sessions",
+        {},
+        only("security"),
+    ),
     "manage.contacts": (
         lambda f: f"/departments/{f['department']}/contacts",
         {"contact_emails": "a@b.cn", "version_id": "1"},
@@ -220,7 +263,9 @@ def _fixture() -> tuple[Fixture, dict[str, str]]:
         )
         db.session.add(user)
         db.session.flush()
-        emails[role] = str(user.id)
+        emails[role] = user.get_id()  # "<id>:<session version>", as login_user stores it
+    target_user = User(email="target@walk.test", password_hash="-", role="staff", department_id=lead.id, created_at=now)
+    db.session.add(target_user)
     db.session.commit()
     assignment = next(a for a in task.assignments if a.department_id == lead.id)
     dependency = db.session.scalar(db.select(Dependency.id))
@@ -233,6 +278,7 @@ def _fixture() -> tuple[Fixture, dict[str, str]]:
         "dependency": dependency,
         "contribution": contribution,
         "consolidated": report.id,
+        "target_user": target_user.id,
     }
     return fixture, emails
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from flask import has_request_context, request
+
 from .extensions import db
 from .models import AuditLog
 
@@ -43,6 +45,8 @@ def record(
         field=field,
         old=_text(old),
         new=_text(new),
+        # Where a web request came from (等保: the audit log names the source address).
+        ip=(request.remote_addr or "")[:64] if has_request_context() else "",
     )
     db.session.add(row)
     return row

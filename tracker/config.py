@@ -61,6 +61,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             "checkin_cron": env.get("REMIND_CHECKIN_CRON", "0 9 * * *"),
             "sweep_cron": env.get("REMIND_SWEEP_CRON", "0 9 * * *"),
         },
+        # 等保 2.0: a session idle this long ends (minutes); password links expire (hours).
+        "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "30")),
+        "PASSWORD_LINK_HOURS": {
+            "set": int(env.get("PASSWORD_SET_LINK_HOURS", "72")),
+            "reset": int(env.get("PASSWORD_RESET_LINK_HOURS", "2")),
+        },
         "MAIL_MAX_ATTEMPTS": int(env.get("MAIL_MAX_ATTEMPTS", "6")),
         "MAIL_RETRY_BASE_SECONDS": int(env.get("MAIL_RETRY_BASE_SECONDS", "60")),
         "MAIL_TIMEOUT_SECONDS": int(env.get("MAIL_TIMEOUT_SECONDS", "20")),

@@ -49,8 +49,9 @@ class Server:
         return done.stdout
 
 
-def start_server(work: Path, now: str) -> Iterator[Server]:
-    """The app as `make run` starts it, on a throw-away SQLite database in `work`, its clock at `now`."""
+def start_server(work: Path, now: str, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """The app as `make run` starts it, on a throw-away SQLite database in `work`, its clock at `now`
+    (``extra_env``: more settings, e.g. a local SMTP server)."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is not installed: `apt-get install chromium` (.ci/run does it)")
     port = _free_port()
@@ -62,6 +63,7 @@ def start_server(work: Path, now: str) -> Iterator[Server]:
         SECRET_KEY="e2e",
         TRACKER_NOW=now,
     )
+    env.update(extra_env or {})
     env.pop("TEST_DATABASE_URL", None)
     server = Server("", env)
     # The same steps as `make run`.
@@ -122,7 +124,9 @@ from wsgi import app
 from tracker.extensions import db
 from tracker.models import User
 with app.app_context():
-    db.session.scalar(db.select(User).filter_by(email={ENGLISH_STAFF!r})).locale = "en"
+    user = db.session.scalar(db.select(User).filter_by(email={ENGLISH_STAFF!r}))
+    user.locale = "en"
+    user.must_change_password = False  # made with the CLI; the tour logs in with the password it was given
     db.session.commit()
 """
 

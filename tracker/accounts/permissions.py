@@ -83,3 +83,18 @@ def can_review(user: UserLike) -> bool:
 
 def can_edit_plan(user: UserLike) -> bool:
     return is_coordinator(user)
+
+
+def can_manage_accounts(user: UserLike) -> bool:
+    """The system administrator: accounts, departments, counties and settings (三员分立)."""
+    return is_admin(user)
+
+
+def is_security_admin(user: UserLike) -> bool:
+    """The security administrator: ends sessions, watches the password and session policy."""
+    return user.role == "security"
+
+
+def can_read_audit_log(user: UserLike) -> bool:
+    """Only the auditor reads the audit log, and changes nothing: not the administrator it audits."""
+    return user.role == "auditor"

@@ -1,4 +1,7 @@
-"""Account services shared by the web and the CLI: create, authenticate (throttled), change password."""
+"""Account services shared by the web and the CLI: create, authenticate (throttled), change password.
+
+Logins, failed logins and password changes go to the audit log (等保: kept, and read by the auditor).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +15,8 @@ from ..errors import TrackerError
 from ..extensions import db
 from ..models import Department, User
 from ..models.org import USER_ROLES
+from .passwords import PasswordPolicyError, check_password
 
-MIN_PASSWORD = 8
 FREE_ATTEMPTS = 3
 MAX_LOCK = timedelta(minutes=15)
 
@@ -35,14 +38,20 @@ def create_user(
     now: datetime,
     department_name: str | None = None,
     name: str = "",
+    must_change_password: bool = False,
+    user_id: int | None = None,
 ) -> User:
+    """An account with a password someone chose for it; ``must_change_password`` when that someone
+    is not its owner (the CLI), so the owner replaces it at the first login."""
     email = email.strip().lower()
     if "@" not in email:
         raise AccountError(_("电子邮件地址无效：%(email)s", email=email))
     if role not in USER_ROLES:
         raise AccountError(_("角色应为 %(join)s 之一，而不是 %(role)s", join=" / ".join(USER_ROLES), role=role))
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(_("密码至少 %(MIN_PASSWORD)s 位", MIN_PASSWORD=MIN_PASSWORD))
+    try:
+        check_password(password, email=email, name=name)
+    except PasswordPolicyError as exc:
+        raise AccountError(str(exc)) from None
     department = None
     if department_name:
         department = db.session.scalar(db.select(Department).filter_by(name=department_name))
@@ -59,10 +68,11 @@ def create_user(
         role=role,
         department_id=department.id if department else None,
         created_at=now,
+        must_change_password=must_change_password,
     )
     db.session.add(user)
     db.session.flush()
-    audit.record(now=now, action="create", entity="user", entity_id=user.id, new=f"{email}:{role}")
+    audit.record(now=now, action="create", entity="user", entity_id=user.id, new=f"{email}:{role}", user_id=user_id)
     db.session.commit()
     return user
 
@@ -84,6 +94,7 @@ def authenticate(email: str, password: str, *, now: datetime) -> User:
     """The user with these credentials, or ``AccountError``. Repeated failures slow the account down."""
     user = db.session.scalar(db.select(User).filter_by(email=email.strip().lower()))
     if user is None or not user.active:
+        _login_failed(user, email, now)
         raise AccountError(_("邮箱或密码不正确。"))
     if user.locked_until and user.locked_until > now:
         wait = int((user.locked_until - now).total_seconds()) + 1
@@ -92,20 +103,37 @@ def authenticate(email: str, password: str, *, now: datetime) -> User:
         user.failed_logins += 1
         delay = lock_delay(user.failed_logins)
         user.locked_until = now + delay if delay else None
-        db.session.commit()
+        _login_failed(user, email, now)
         raise AccountError(_("邮箱或密码不正确。"))
     user.failed_logins = 0
     user.locked_until = None
+    user.last_login_at = now
+    audit.record(now=now, action="login", entity="user", entity_id=user.id, user_id=user.id, actor=user.email)
     db.session.commit()
     return user
 
 
+def _login_failed(user: User | None, email: str, now: datetime) -> None:
+    """Log a failed login (the address as typed, so attempts on unknown accounts show too) and commit."""
+    typed = email.strip().lower()[:254]
+    audit.record(now=now, action="login_failed", entity="user", entity_id=user.id if user else None, actor=typed)
+    db.session.commit()
+
+
 def change_password(user: User, old: str, new: str, *, now: datetime) -> None:
+    """Replace one's own password. Every other session of the account ends (its version rises); the
+    caller logs the current one in again."""
     if not check_password_hash(user.password_hash, old):
         raise AccountError(_("原密码不正确。"))
-    if len(new) < MIN_PASSWORD:
-        raise AccountError(_("新密码至少 %(MIN_PASSWORD)s 位", MIN_PASSWORD=MIN_PASSWORD))
+    if new == old:
+        raise AccountError(_("新密码不能与原密码相同。"))
+    try:
+        check_password(new, email=user.email, name=user.name)
+    except PasswordPolicyError as exc:
+        raise AccountError(str(exc)) from None
     user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.session_version += 1
     audit.record(now=now, action="update", entity="user", entity_id=user.id, field="password", user_id=user.id)
     db.session.commit()
 
@@ -115,6 +143,8 @@ DEMO_ACCOUNTS = [
     ("coordinator@demo.local", "coordinator", "市发展改革委", "统筹协调员（市发展改革委）"),
     ("leader@demo.local", "leader", None, "市领导"),
     ("admin@demo.local", "admin", None, "系统管理员"),
+    ("security@demo.local", "security", None, "安全管理员"),
+    ("auditor@demo.local", "auditor", None, "安全审计员"),
     ("fgw@demo.local", "staff", "市发展改革委", "市发展改革委填报员"),
     ("sthj@demo.local", "staff", "市生态环境局", "市生态环境局填报员"),
     ("linzhou@demo.local", "staff", "林州市人民政府", "林州市人民政府填报员"),

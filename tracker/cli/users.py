@@ -23,12 +23,18 @@ users_cli = TranslatedGroup("users", help=N_("管理账号。"))
 @click.argument("email")
 @option("--role", required=True, type=click.Choice(sorted(USER_ROLES)), help=N_("角色"))
 @option("--department", "department", help=N_("所属单位全称，如 市发展改革委"))
-@option("--password", required=True, help=N_("初始密码（至少 8 位）"))
+@option("--password", required=True, help=N_("初始密码（本人首次登录时须修改）"))
 @option("--name", default="", help=N_("姓名"))
 def users_create(email: str, role: str, department: str | None, password: str, name: str) -> None:
     try:
         user = create_user(
-            email=email, password=password, role=role, department_name=department, name=name, now=clock.now()
+            email=email,
+            password=password,
+            role=role,
+            department_name=department,
+            name=name,
+            now=clock.now(),
+            must_change_password=True,  # someone else chose it: its owner replaces it at the first login
         )
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc

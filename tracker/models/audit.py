@@ -24,3 +24,5 @@ class AuditLog(db.Model):
     field: Mapped[str] = mapped_column(String(64), default="")
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
+    # The client address of a web request (logins, administrative operations); empty elsewhere.
+    ip: Mapped[str] = mapped_column(String(64), default="", server_default="")

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -25,7 +25,16 @@ DEPARTMENT_KINDS = {
 COUNTY_KINDS = {"city": N_("县级市"), "county": N_("县"), "district": N_("区")}
 ROLES = {"lead": N_("牵头"), "support": N_("配合"), "responsible": N_("负责"), "implementing": N_("落实")}
 ROLE_ORDER = ["lead", "responsible", "support", "implementing"]
-USER_ROLES = {"staff": N_("部门填报员"), "coordinator": N_("统筹协调"), "leader": N_("领导"), "admin": N_("管理员")}
+USER_ROLES = {
+    "staff": N_("部门填报员"),
+    "coordinator": N_("统筹协调"),
+    "leader": N_("领导"),
+    "admin": N_("管理员"),
+    # 三员分立 (等保 2.0): the system administrator (``admin``) manages accounts, departments and
+    # settings; the security administrator and the auditor are separate accounts.
+    "security": N_("安全管理员"),
+    "auditor": N_("安全审计员"),
+}
 
 
 class County(db.Model):
@@ -35,6 +44,7 @@ class County(db.Model):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Department(VersionedMixin, db.Model):
@@ -54,6 +64,10 @@ class Department(VersionedMixin, db.Model):
     remind_contacts: Mapped[bool] = mapped_column(default=True, server_default=true())
     remind_staff: Mapped[bool] = mapped_column(default=True, server_default=true())
     position: Mapped[int] = mapped_column(default=0)
+    # A deactivated department keeps its rows (history, reports) but takes no new duties.
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Set when this department was merged into another: its duties and reports moved there.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
 
     county: Mapped[County | None] = relationship()
     assignments: Mapped[list[Assignment]] = relationship(back_populates="department")
@@ -104,8 +118,17 @@ class User(UserMixin, db.Model):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Part of the session's identity (``get_id``): raising it ends every session opened before
+    # (logout, password change or reset, disabling the account).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set for accounts whose password someone else chose (the CLI): changed at the first login.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     department: Mapped[Department | None] = relationship()
+
+    def get_id(self) -> str:  # flask-login keeps this in the session
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # flask-login asks this

@@ -44,9 +44,12 @@ class CheckIn(VersionedMixin, db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set on a county's line of a consolidated 落实 report: the line follows the report's state.
     consolidated_id: Mapped[int | None] = mapped_column(ForeignKey("consolidated_report.id"), index=True)
+    # The department that wrote it, when that department was later merged into ``department``.
+    original_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
 
     task: Mapped[Task] = relationship()
-    department: Mapped[Department] = relationship()
+    department: Mapped[Department] = relationship(foreign_keys=[department_id])
+    original_department: Mapped[Department | None] = relationship(foreign_keys=[original_department_id])
     author: Mapped[User | None] = relationship()
 
 

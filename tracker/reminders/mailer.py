@@ -80,7 +80,7 @@ def build_email(row: OutboxMessage, sender: str) -> EmailMessage:
     return msg
 
 
-def _claim(now: datetime, limit: int) -> list[OutboxMessage]:
+def _claim(now: datetime, limit: int, only_ids: list[int] | None = None) -> list[OutboxMessage]:
     query = (
         db.select(OutboxMessage)
         .where(
@@ -90,6 +90,8 @@ def _claim(now: datetime, limit: int) -> list[OutboxMessage]:
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
+    if only_ids is not None:
+        query = query.where(OutboxMessage.id.in_(only_ids))
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = list(db.session.scalars(query))
@@ -127,15 +129,20 @@ def _failed(row: OutboxMessage, error: str, now: datetime, config: dict[str, Any
     report.errors.append(f"#{row.id}: {error}")
 
 
-def deliver(now: datetime, config: dict[str, Any], *, limit: int = 200) -> DeliveryReport:
-    """Send every due outbox row once; failures are rescheduled or, after the last try, marked failed."""
+def deliver(
+    now: datetime, config: dict[str, Any], *, limit: int = 200, only_ids: list[int] | None = None
+) -> DeliveryReport:
+    """Send every due outbox row once; failures are rescheduled or, after the last try, marked failed.
+
+    ``only_ids`` sends just those rows (a password link the web queued a moment ago), claimed the same way.
+    """
     report = DeliveryReport()
     if not config.get("MAIL_SERVER"):
         report.waiting = db.session.scalar(
             db.select(db.func.count()).select_from(OutboxMessage).filter_by(status="pending")
         )
         return report
-    rows = _claim(now, limit)
+    rows = _claim(now, limit, only_ids)
     if not rows:
         return report
     try:

@@ -15,6 +15,7 @@ from .templating import register_template_helpers
 
 
 def register_web(app: Flask) -> None:
+    from .admin import bp as admin_bp
     from .admin_jobs import bp as admin_jobs_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
@@ -25,9 +26,12 @@ def register_web(app: Flask) -> None:
     from .graph import bp as graph_bp
     from .leadership import bp as leadership_bp
     from .manage import bp as manage_bp
+    from .passwords import bp as passwords_bp
     from .profile import bp as profile_bp
     from .reminders import bp as reminders_bp
     from .reports import bp as reports_bp
+    from .security import bp as security_bp
+    from .session_rules import init_session_rules
     from .tasks import bp as tasks_bp
 
     app.register_blueprint(auth_bp)
@@ -44,6 +48,10 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(reminders_bp)
     app.register_blueprint(admin_jobs_bp)
     app.register_blueprint(consolidated_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(passwords_bp)
+    app.register_blueprint(security_bp)
+    init_session_rules(app)  # before require_login: a timed-out session is sent to log in again
 
     # An intranet system: every page but the login form, static files and the signed reminder link
     # needs an account. A grant from a signed link opens the one report form it names, nothing else.
@@ -51,6 +59,8 @@ def register_web(app: Flask) -> None:
         "auth.login",
         "auth.language",
         "auth.healthz",
+        "passwords.forgot",
+        "passwords.set_from_link",
         "static",
         "reminders.follow_link",
         "feeds.feed",

@@ -13,7 +13,9 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from .. import clock
-from ..accounts.service import MIN_PASSWORD, AccountError, authenticate, change_password
+from ..accounts.passwords import MIN_PASSWORD
+from ..accounts.service import AccountError, authenticate, change_password
+from ..accounts.sessions import end_sessions, load_session_user
 from ..extensions import db, login_manager
 from ..i18n import LOCALES
 from ..models import User
@@ -23,7 +25,7 @@ bp = Blueprint("auth", __name__)
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    return load_session_user(user_id)  # a session ended since (logout, password change …) names nobody
 
 
 class LoginForm(FlaskForm):
@@ -81,6 +83,10 @@ def language() -> Response:
 def logout() -> Response:
     if current_user.is_authenticated and current_user.locale in LOCALES:
         session["locale"] = current_user.locale  # the login page keeps the language the user chose
+    if current_user.is_authenticated:
+        # Logging out ends this account's sessions everywhere: a copied cookie stops working too.
+        end_sessions(current_user, now=clock.now(), by_id=current_user.id, reason="logout")
+        db.session.commit()
     logout_user()
     refresh()
     flash(_("已退出登录。"))
@@ -97,6 +103,7 @@ def password() -> str | Response:
         except AccountError as exc:
             form.old.errors = [str(exc)]
         else:
+            login_user(current_user._get_current_object())  # this session goes on; every other one ended
             flash(_("密码已修改。"))
             return redirect(url_for("tasks.home"))
     return render_template("auth/password.html", form=form)

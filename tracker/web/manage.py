@@ -178,7 +178,7 @@ def _assignments_page(
     return render_template(
         "manage/assignments.html",
         task=task,
-        departments=[d for d in departments if d.id not in taken],
+        departments=[d for d in departments if d.id not in taken and d.active],  # a deactivated one takes no new duty
         originals=originals,
         error=error,
         conflict=conflict,

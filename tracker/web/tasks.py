@@ -17,6 +17,10 @@ bp = Blueprint("tasks", __name__)
 def home() -> Response:
     if current_user.role == "staff":
         return redirect(url_for("reports.my"))
+    if current_user.role == "auditor":
+        return redirect(url_for("security.audit_log"))
+    if current_user.role == "security":
+        return redirect(url_for("security.overview"))
     return redirect(url_for("leadership.dashboard"))
 
 

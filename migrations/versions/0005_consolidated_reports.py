@@ -1,14 +1,14 @@
 """county: consolidated 落实 reports (one per county and period), check-in lines point to them
 
-Revision ID: county_consolidated
-Revises: 0003_reminders
+Revision ID: 0005_consolidated
+Revises: 0004_plan_due_rule
 Create Date: 2026-11-29 18:14:40.069992
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = 'county_consolidated'
+revision = '0005_consolidated'
 down_revision = '0004_plan_due_rule'
 branch_labels = None
 depends_on = None
