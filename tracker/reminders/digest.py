@@ -150,6 +150,11 @@ class Line:
         dated = [i.due for i in self.entries if i.due is not None]
         return min(dated) if dated else None
 
+    @property
+    def deadline(self) -> date | None:
+        dated = [i.due for i in self.entries if i.due is not None and i.kind not in CHECKIN_KINDS]
+        return min(dated) if dated else None
+
 
 def lines_of(items: list[Item]) -> list[Line]:
     """The department's fresh items as lines, in due order."""
@@ -169,7 +174,8 @@ def lines_of(items: list[Item]) -> list[Line]:
         shown = _merge_implemented(shown)
         shown.sort(key=lambda i: (i.due or date.max, KIND_ORDER.index(i.kind), i.key))
         lines.append(Line(infos[key], shown))
-    lines.sort(key=lambda ln: (ln.due or date.max, ln.info.position, ln.title))
+    # the earliest thing due first; among lines that owe reports since the same period, the earliest deadline
+    lines.sort(key=lambda ln: (ln.due or date.max, ln.deadline or date.max, ln.info.position, ln.title))
     return lines
 
 
