@@ -10,10 +10,10 @@ import pytest
 import tracker.leadership.rules as rules
 from tracker import clock
 from tracker.extensions import db
-from tracker.tasks import state as snapshot
 from tracker.leadership.rules import TargetSpec, on_track, plan_progress, report_period, target_share
 from tracker.models import CheckIn, Task
 from tracker.plans.queries import current_plan
+from tracker.tasks import state as snapshot
 
 
 def test_rule_docstrings_run() -> None:

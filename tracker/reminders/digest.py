@@ -63,7 +63,13 @@ def _period_words(key: str) -> str:
 
 
 def owed_words(periods: list[str]) -> str:
-    """The report periods owed, on one line: ``2024年第一季度至2025年第三季度共 7 期未报``."""
+    """The report periods owed, on one line (the count is every period owed, gaps included).
+
+    >>> owed_words(["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2", "2025Q3"])
+    '2024年第一季度至2025年第三季度共 7 期未报'
+    >>> owed_words(["2025Q4"])
+    '2025年第四季度未报'
+    """
     if not periods:
         return ""
     return ngettext(
@@ -93,7 +99,7 @@ class LineInfo:
     title: Text
     duty: str = ""  # the department's part in it: a role label (N_), in Chinese
     task: TaskRef | None = None  # the report form the link opens (a signed link)
-    path: str = ""  # or a plain path in the app (the consolidated report)
+    consolidated: bool = False  # or the county's consolidated report (``/consolidated/<period>``)
     period: str = ""  # the period the link opens
     owed: list[str] = field(default_factory=list)  # report periods owed, oldest first
     position: int = 0

@@ -200,7 +200,7 @@ class Collector:
                 key=("consolidated", plan.id),
                 title=(WORDS["consolidated"], {"plan": plan.title}),
                 duty=ROLES["implementing"],
-                path="/consolidated/",
+                consolidated=True,
                 position=-1,
             )
 

@@ -150,7 +150,7 @@ def _link(line: LineInfo, department_id: int, now: datetime, config: dict[str, A
     """The one link of a line: a signed link to the task's report form for the period it opens (the
     oldest owed), or the consolidated report's page for a county's line."""
     base = config["BASE_URL"].rstrip("/")
-    if line.path:
+    if line.consolidated:
         period = line.period or period_for(city_date(now), "quarter").key
         return base + _consolidated_path(period)
     task = line.task
