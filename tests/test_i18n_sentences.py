@@ -201,18 +201,15 @@ def test_the_leaders_weekly_digest_reads_as_english(seeded: Flask, make_user) ->
 
 
 def test_english_sentences_with_a_count_of_one_are_singular(app: Flask) -> None:
-    item = SimpleNamespace(
+    line = SimpleNamespace(  # a digest line: one task, its entries nested, one link (issue 12)
         title="三（一） 重点行业绿色升级工程",
         role="牵头",
-        due=date(2025, 12, 31),
-        stage_text="",
-        note="",
+        entries=[SimpleNamespace(text="")],
         link="http://x/r/t",
     )
     context = {
         "department": SimpleNamespace(name="市发展改革委"),
-        "items": [item],
-        "sections": [("到期提醒", [item])],
+        "lines": [line],
         "today": date(2025, 12, 24),
         "link_days": 1,
     }
