@@ -5,7 +5,6 @@ from __future__ import annotations
 import doctest
 from datetime import date
 
-import tracker.reminders.digest
 import tracker.reminders.mailer
 import tracker.reminders.policy
 import tracker.tasks.workdays
@@ -17,12 +16,7 @@ S = Stages()
 
 
 def test_the_docstring_examples_hold() -> None:
-    for module in (
-        tracker.reminders.policy,
-        tracker.reminders.digest,
-        tracker.tasks.workdays,
-        tracker.reminders.mailer,
-    ):
+    for module in (tracker.reminders.policy, tracker.tasks.workdays, tracker.reminders.mailer):
         assert doctest.testmod(module).failed == 0
 
 

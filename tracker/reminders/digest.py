@@ -50,6 +50,9 @@ def render(text: Text | None) -> str:
         return ""
     message, values = text
     words = {k: _period_words(v) if k == "period" else v for k, v in values.items()}
+    for k, v in words.items():
+        if isinstance(v, tuple):  # several names (the measures a county implements), joined as the language does
+            words[k] = gettext("、").join(v)
     if isinstance(words.get("due"), date):
         words["due"] = day_label(words["due"])
     return gettext(message, **words)
@@ -132,7 +135,7 @@ class Item:
             words = render(self.body) if self.body else owed_words(self.line.owed)
         else:
             words = render(self.body)
-        return gettext("【%(label)s】", label=label) + words
+        return gettext("【%(label)s】%(text)s", label=label, text=words)
 
 
 @dataclass
@@ -196,7 +199,7 @@ def _merge_implemented(entries: list[Item]) -> list[Item]:
         same = (item.kind, item.due, item.stage_text)
         if same in merged:
             first = merged[same]
-            tasks = f"{first.body[1]['task']}、{item.body[1]['task']}"  # type: ignore[index]
+            tasks = (*first.body[1]["task"], *item.body[1]["task"])  # type: ignore[index]
             merged[same] = replace(first, body=(WORDS["implemented_deadline"], {**item.body[1], "task": tasks}))
         else:
             merged[same] = item

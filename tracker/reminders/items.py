@@ -218,7 +218,7 @@ class Collector:
                     body: Text = (WORDS["task_deadline"], {"due": task.due})
                 elif owes_consolidated_report(a.role):
                     line = self._consolidated_line(a.department_id, plan)
-                    body = (WORDS["implemented_deadline"], {"task": task.label, "due": task.due})
+                    body = (WORDS["implemented_deadline"], {"task": (task.label,), "due": task.due})
                 else:
                     continue
                 self.add(
