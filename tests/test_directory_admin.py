@@ -7,7 +7,6 @@ from datetime import date
 
 from flask import Flask
 from flask.testing import FlaskClient
-from tracker.periods import period_for
 
 from tracker import clock
 from tracker.directory.merge import merge_departments
@@ -15,6 +14,7 @@ from tracker.directory.service import DirectoryError, deactivate_department
 from tracker.extensions import db
 from tracker.models import Assignment, AuditLog, CheckIn, County, Department, Task, User
 from tracker.reports.service import CheckInData, save_checkin
+from tracker.tasks.periods import period_for
 
 
 def dept(name: str) -> Department:

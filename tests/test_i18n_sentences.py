@@ -163,7 +163,9 @@ def test_the_digest_email_reads_as_english_for_an_english_reader_and_stays_chine
     chinese = next(m for m in copies if "fgw-en@test.local" not in m.recipients)
 
     assert re.search(r"As of Dec 24, 2025, your department has \d+ items to act on", english.body_text)
-    assert re.search(r"Your department's role: \w+; due: \w{3} \d+, \d{4}; ", english.body_text)
+    # one line per task: the role under its title, what is due nested under it (issue 12)
+    assert re.search(r"Your department's role: \w+\n", english.body_text)
+    assert re.search(r"Task due \w{3} \d+, \d{4}, \d+ days to the deadline", english.body_text)
     assert re.search(r"Reporting link \(valid for 14 days\): http", english.body_text)
     assert "【" not in english.body_text and "：" not in english.body_text
     assert '<html lang="en">' in english.body_html
@@ -171,7 +173,8 @@ def test_the_digest_email_reads_as_english_for_an_english_reader_and_stays_chine
     assert "Reporting links are valid for 14 days." in _text(english.body_html)
 
     assert re.search(r"截至 2025-12-24，贵单位在规划任务督办系统中有以下 \d+ 项事项需要办理", chinese.body_text)
-    assert re.search(r"贵单位职责：\w+；截止日期：\d{4}-\d\d-\d\d；", chinese.body_text)
+    assert re.search(r"贵单位职责：\w+\n", chinese.body_text)
+    assert re.search(r"任务截止 \d{4}-\d\d-\d\d，距截止还有 \d+ 天", chinese.body_text)
     assert "填报链接（14 天内有效）：http" in chinese.body_text and "【到期提醒】" in chinese.body_text
     assert '<html lang="zh-CN">' in chinese.body_html
     assert "填报链接 14 天内有效。" in _text(chinese.body_html)
@@ -198,18 +201,15 @@ def test_the_leaders_weekly_digest_reads_as_english(seeded: Flask, make_user) ->
 
 
 def test_english_sentences_with_a_count_of_one_are_singular(app: Flask) -> None:
-    item = SimpleNamespace(
+    line = SimpleNamespace(  # a digest line: one task, its entries nested, one link (issue 12)
         title="三（一） 重点行业绿色升级工程",
         role="牵头",
-        due=date(2025, 12, 31),
-        stage_text="",
-        note="",
+        entries=[SimpleNamespace(text="")],
         link="http://x/r/t",
     )
     context = {
         "department": SimpleNamespace(name="市发展改革委"),
-        "items": [item],
-        "sections": [("到期提醒", [item])],
+        "lines": [line],
         "today": date(2025, 12, 24),
         "link_days": 1,
     }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from tracker.reminders.policy import Stages, checkin_due, deadline_stage, stage_dates
+import tracker.reminders.policy
+from tracker.reminders.policy import Stages, deadline_stage, stage_dates, stage_label
 from tracker.tasks.workdays import Workdays
 
 CAL = Workdays()
@@ -51,15 +52,14 @@ class TestCalendar:
         assert cal.fallback_years == {2040}
 
 
-class TestCheckins:
-    def test_the_request_comes_five_working_days_before_the_period_closes(self) -> None:
-        args = ("quarter", date(2021, 1, 1), date(2025, 12, 31), {"2024Q1"}, S, CAL)
-        assert checkin_due(date(2024, 6, 21), *args) == []
-        assert checkin_due(date(2024, 6, 24), *args) == [("request", "2024Q2")]
+class TestChaserWords:
+    def test_a_chaser_says_how_many_were_sent_not_which_stage_came_due(self) -> None:
+        # a catch-up after downtime sends the fourth stage first: it is the first chaser the reader sees
+        assert stage_label("chase", "after-4", count=1) == "已逾期（第 1 次催办）"
+        assert stage_label("chase", "after-2", count=2) == "已逾期（第 2 次催办）"
 
-    def test_a_missing_report_is_chased_after_the_period_closed(self) -> None:
-        args = ("quarter", date(2021, 1, 1), date(2025, 12, 31), set(), S, CAL)
-        assert ("chase", "2024Q2") in checkin_due(date(2024, 7, 1), *args)
 
-    def test_after_the_plan_no_period_is_requested(self) -> None:
-        assert checkin_due(date(2026, 6, 1), "quarter", date(2021, 1, 1), date(2025, 12, 31), set(), S, CAL) == []
+def test_there_is_no_second_due_rule_in_the_reminder_policy() -> None:
+    # check-in dates come from tracker.tasks.due only (issue 12)
+    assert not hasattr(tracker.reminders.policy, "checkin_due")
+    assert "checkin_workdays_before" not in Stages.__dataclass_fields__

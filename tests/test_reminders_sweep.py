@@ -54,11 +54,15 @@ class TestDigest:
         assert mail["Precedence"] == "bulk"
         assert "市发展改革委" in mail["Subject"]
         text, html = text_of(mail), html_of(mail)
-        own_tasks = [t for t in fgw.assignments]
-        assert own_tasks
+        # the tasks it answers for (牵头 / 负责); a task it only supports (配合) sends it nothing (issue 12)
+        own_tasks = [a for a in fgw.assignments if a.role in {"lead", "responsible"}]
+        supported = [a for a in fgw.assignments if a.role == "support"]
+        assert own_tasks and supported
         for a in own_tasks:
             assert f"{a.task.label} {a.task.title}" in text
             assert a.task.title in html
+        for a in supported:
+            assert f"{a.task.label} {a.task.title}" not in text
         assert "距截止还有 7 天" in text
         assert "贵单位职责：牵头" in text
         assert text.count("/r/") >= len(own_tasks)
@@ -207,11 +211,18 @@ class TestCheckins:
         at(seeded, "2024-06-24")
         service.sweep(clock.now())
         assert f"checkin:{fgw.id}:task:{t.id}:2024Q2" in keys()
-        holders = {a.department_id for a in t.assignments}
-        # counties that implement the task are asked too
-        assert dept("林州市人民政府").id in holders
-        assert {k.split(":")[1] for k in self._checkin_keys() if k.startswith("checkin:")} == {str(h) for h in holders}
+        reporters = {a.department_id for a in t.assignments if a.role == "responsible"}  # 3.1 names no lead
+        counties = {a.department_id for a in t.assignments if a.role == "implementing"}
+        assert dept("林州市人民政府").id in counties
+        requests = [k for k in self._checkin_keys() if k.startswith("checkin:")]
+        assert {int(k.split(":")[1]) for k in requests if ":task:" in k} == reporters
+        # the counties that implement it are asked once, for their consolidated 落实 report, not per task
+        assert {int(k.split(":")[1]) for k in requests if ":consolidated:" in k} == counties
+        # 2024Q2 is due 2024-07-05 and chased from the next working day after: not on 07-01 (issue 12)
         at(seeded, "2024-07-01")
+        service.sweep(clock.now())
+        assert f"checkin_chase:{fgw.id}:task:{t.id}:2024Q2" not in keys()
+        at(seeded, "2024-07-08")
         service.sweep(clock.now())
         assert f"checkin_chase:{fgw.id}:task:{t.id}:2024Q2" in keys()
 

@@ -56,7 +56,6 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             "chase_every_days": int(env.get("REMIND_CHASE_EVERY_DAYS", "7")),
             "max_chasers": int(env.get("REMIND_MAX_CHASERS", "4")),
             "escalate_after_days": int(env.get("REMIND_ESCALATE_AFTER_DAYS", "14")),
-            "checkin_workdays_before": int(env.get("REMIND_CHECKIN_WORKDAYS_BEFORE", "5")),
             "link_days": int(env.get("REMIND_LINK_DAYS", "14")),
             "checkin_cron": env.get("REMIND_CHECKIN_CRON", "0 9 * * *"),
             "sweep_cron": env.get("REMIND_SWEEP_CRON", "0 9 * * *"),

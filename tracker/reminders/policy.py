@@ -8,14 +8,16 @@ Stages (``Stages``, from ``app.config["REMINDERS"]``):
   ``chase_every_days`` days, at most ``max_chasers`` of them — nothing repeats endlessly;
 - **escalation** (督办) to the coordinating offices once a task is overdue by more than
   ``escalate_after_days`` days, once per task and deadline;
-- **check-in requests** (进展报送): ``checkin_workdays_before`` working days before the reporting period
-  closes, and one chaser for the period just closed when its report is missing;
+- **check-in requests and chasers** (进展报送) are not decided here: they follow the one due rule
+  (``tracker.tasks.due``) and go to whom ``tracker.tasks.duties`` says owes the report;
 - after the plan period, check-in requests stop and each department gets one **final-assessment**
   request.
 
 A stage that falls on a day off moves to the next working day. Nothing is sent on a day off. After
 downtime only the *latest* stage that has come due is returned, so a catch-up sends one reminder per
-task and department, not a flood; the unique key of each item makes it exactly-once.
+task and department, not a flood; the unique key of each item makes it exactly-once. A chaser's
+words count the chasers the department was actually sent for that deadline (``stage_label``'s
+``count``), never the stage's place in the schedule: a catch-up's first chaser is the first.
 
 >>> from tracker.tasks.workdays import Workdays
 >>> cal, s = Workdays(), Stages()
@@ -33,14 +35,6 @@ True
 'after-4'
 >>> is_escalated(date(2025, 12, 31), date(2026, 1, 15), s)
 True
->>> checkin_due(date(2024, 6, 24), "quarter", date(2021, 1, 1), date(2025, 12, 31), {"2024Q1"}, s, cal)
-[('request', '2024Q2')]
->>> checkin_due(date(2024, 6, 21), "quarter", date(2021, 1, 1), date(2025, 12, 31), {"2024Q1"}, s, cal)
-[]
->>> checkin_due(date(2024, 7, 1), "quarter", date(2021, 1, 1), date(2025, 12, 31), {"2024Q2"}, s, cal)
-[]
->>> checkin_due(date(2024, 7, 1), "quarter", date(2021, 1, 1), date(2025, 12, 31), set(), s, cal)
-[('chase', '2024Q2')]
 """
 
 from __future__ import annotations
@@ -53,13 +47,11 @@ from typing import Any
 from flask_babel import gettext
 
 from ..i18n import N_
-from ..tasks.periods import period_for, previous
 from ..tasks.workdays import Workdays
 
 __all__ = [
     "STAGE_LABELS",
     "Stages",
-    "checkin_due",
     "deadline_stage",
     "is_escalated",
     "is_open",
@@ -84,11 +76,10 @@ class Stages:
     chase_every_days: int = 7
     max_chasers: int = 4
     escalate_after_days: int = 14
-    checkin_workdays_before: int = 5
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Stages:
-        names = ("chase_every_days", "max_chasers", "escalate_after_days", "checkin_workdays_before")
+        names = ("chase_every_days", "max_chasers", "escalate_after_days")
         values: dict[str, Any] = {name: int(config[name]) for name in names if name in config}
         if "before_days" in config:
             values["before_days"] = tuple(sorted({int(d) for d in config["before_days"]}, reverse=True))
@@ -129,43 +120,18 @@ def is_escalated(due: date, today: date, stages: Stages) -> bool:
     return (today - due).days > stages.escalate_after_days
 
 
-def checkin_due(
-    today: date,
-    cycle: str,
-    start: date,
-    until: date,
-    reported: set[str],
-    stages: Stages,
-    cal: Workdays,
-) -> list[tuple[str, str]]:
-    """Check-in items due for one task and department: ``('request' | 'chase', period key)``.
-
-    ``start``..``until`` is when the task reports (from its start to the later of its due date and
-    the plan's end); ``reported`` holds the periods with a submitted or approved report.
-    """
-    if not cal.is_workday(today):
-        return []
-    out: list[tuple[str, str]] = []
-    current = period_for(today, cycle)
-    last = previous(current)
-    closed_in_time = last.end >= start and last.start <= until and last.key not in reported
-    if closed_in_time and today >= cal.next_workday(last.end + timedelta(days=1)):
-        out.append(("chase", last.key))
-    open_in_time = current.end >= start and current.start <= until and current.key not in reported
-    if open_in_time and today >= cal.workdays_before(current.end, stages.checkin_workdays_before):
-        out.append(("request", current.key))
-    return out
-
-
-def stage_label(kind: str, stage: str) -> str:
-    """A phrase for an item's stage, in the current language (Chinese outside a request).
+def stage_label(kind: str, stage: str, count: int | None = None) -> str:
+    """A phrase for an item's stage, in the current language (Chinese outside a request); a chaser
+    says it is the ``count``-th sent (the stage's own number when no count is given).
 
     >>> stage_label("deadline", "before-7"), stage_label("deadline", "before-0"), stage_label("chase", "after-2")
     ('距截止还有 7 天', '今天截止', '已逾期（第 2 次催办）')
+    >>> stage_label("chase", "after-4", count=1)
+    '已逾期（第 1 次催办）'
     """
     if stage.startswith("before-"):
         n = int(stage.split("-")[1])
         return gettext("今天截止") if n == 0 else gettext("距截止还有 %(n)s 天", n=n)
     if stage.startswith("after-"):
-        return gettext("已逾期（第 %(n)s 次催办）", n=stage.split("-")[1])
+        return gettext("已逾期（第 %(n)s 次催办）", n=stage.split("-")[1] if count is None else count)
     return gettext(STAGE_LABELS[kind]) if kind in STAGE_LABELS else kind

@@ -1,21 +1,15 @@
-"""The reminder sweep: read tasks, targets and check-ins, ask the policy what is due, write the outbox.
+"""The reminder sweep: ask what is due (``items``), claim each item once, write one digest per department.
 
-One email per department per run: every item due for a department goes into one digest. Each item
-has a unique key (kind, department, task or target, stage, deadline or period) claimed in
-``reminder_sent`` with an insert that ignores conflicts, in the same transaction as the digest it
-goes into — so a re-run, a restart or a second scheduler never queues an item twice.
-
-Who is reminded (decisions written down here):
-
-- tasks: every department holding a role on the task — 牵头, 负责, 配合 and the county governments that
-  落实 it (they implement and report their own share);
-- a target of a task: the departments of its task; a plan-level county target: that county's
-  government; any other plan-level target: the coordinating offices;
-- escalation: the coordinating offices (``Department.coordinating``); leadership gets the weekly digest;
-- a returned check-in: the department that wrote it.
+One email per department per run: every item due for a department goes into one digest, as lines a
+person reads (``digest``). Each item has a unique key (kind, department, task or target, stage,
+deadline or period) claimed in ``reminder_sent`` with an insert that ignores conflicts, in the same
+transaction as the digest it goes into — so a re-run, a restart or a second scheduler never queues an
+item twice. Who is reminded of what is written down in ``items``.
 
 Recipients of a department's mail: its contact addresses (``remind_contacts``) and its active staff
-accounts (``remind_staff``). A digest with no recipient is kept in the outbox as ``held``.
+accounts (``remind_staff``). A digest with no recipient is kept in the outbox as ``held``. Leadership
+gets a weekly digest whose counts are the current state (the latest report of each task, department
+and period).
 """
 
 from __future__ import annotations
@@ -31,33 +25,22 @@ from flask import current_app, render_template
 from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
+from werkzeug.routing import BuildError
 
 from .. import audit
 from ..clock import city_date
 from ..contacts import parse_email_list
 from ..errors import ConflictError, NotFound, TrackerError
 from ..extensions import db
-from ..i18n import HTML_LANG, LOCALES, N_, site_locale
+from ..i18n import HTML_LANG, LOCALES, site_locale
 from ..i18n import day as day_label
-from ..i18n import period as period_label
-from ..models import (
-    Assignment,
-    CheckIn,
-    Department,
-    OutboxMessage,
-    Plan,
-    ReminderSent,
-    Review,
-    Target,
-    TargetValue,
-    Task,
-    User,
-)
-from ..models.org import ROLES
-from ..tasks.periods import parse_period, period_for
+from ..models import Assignment, CheckIn, Department, OutboxMessage, Plan, ReminderSent, Task, User
+from ..tasks.periods import period_for
 from ..tasks.queries import city_workdays
-from ..tasks.workdays import Workdays
+from . import digest as digests
 from . import policy
+from .digest import Item, LineInfo
+from .items import Collector, latest_reports
 from .links import make_token
 from .mailer import NO_RECIPIENTS
 from .policy import Stages
@@ -74,75 +57,6 @@ __all__ = [
 ]
 
 ALL_KINDS = frozenset({"deadline", "checkin", "escalation", "returned", "final", "leader"})
-KIND_ORDER = ["escalation", "chase", "deadline", "checkin_chase", "checkin", "returned", "final"]
-
-
-@dataclass(frozen=True)
-class TaskRef:
-    """What a digest needs of a task, read once: the sweep commits per department and must not reload."""
-
-    code: str
-    plan_key: str
-    cycle: str
-    position: int
-
-    @classmethod
-    def of(cls, task: Task, plan: Plan) -> TaskRef:
-        return cls(task.code, plan.key, task.reporting_cycle, task.position)
-
-
-# A message id (marked with N_) and its values: rendered in the reader's language when the email is
-# written, so one item can go into a Chinese and an English digest alike.
-Text = tuple[str, dict[str, Any]]
-
-
-def render(text: Text | None) -> str:
-    """A ``Text`` in the current language; a ``period`` key (2024Q1) is shown as that language writes
-    periods (2024年第一季度, Q1 2024)."""
-    if text is None:
-        return ""
-    message, values = text
-    return gettext(message, **{k: _period_words(v) if k == "period" else v for k, v in values.items()})
-
-
-def _period_words(key: str) -> str:
-    try:
-        return period_label(parse_period(key).label)
-    except ValueError:
-        return key
-
-
-@dataclass
-class Item:
-    """One line of a digest."""
-
-    key: str
-    kind: str
-    department_id: int
-    stage: str
-    subject: Text
-    due: date | None = None
-    duty: str = ""  # the department's part in it: a role label (N_), in Chinese
-    link_task: TaskRef | None = None
-    period: str = ""
-    remark: Text | None = None
-    link: str = ""
-
-    @property
-    def title(self) -> str:
-        return render(self.subject)
-
-    @property
-    def role(self) -> str:
-        return gettext(self.duty) if self.duty else ""
-
-    @property
-    def note(self) -> str:
-        return render(self.remark)
-
-    @property
-    def stage_text(self) -> str:
-        return policy.stage_label(self.kind, self.stage)
 
 
 @dataclass
@@ -198,11 +112,12 @@ def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, depart
     cal = city_workdays()
     today = city_date(now)
     report = SweepReport(today)
-    items: list[Item] = []
+    collector = Collector(today, stages, cal, kinds)
     for plan in db.session.scalars(db.select(Plan).order_by(Plan.start)):
-        items += _plan_items(plan, today, stages, cal, kinds)
+        collector.plan(plan)
     if "returned" in kinds:
-        items += _returned_items()
+        collector.returned()
+    items = collector.items
     if department_ids is not None:
         items = [i for i in items if i.department_id in department_ids]
 
@@ -220,196 +135,6 @@ def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, depart
     return report
 
 
-def _plan_items(plan: Plan, today: date, stages: Stages, cal: Workdays, kinds: set[str] | frozenset[str]) -> list[Item]:
-    tasks = db.session.scalars(
-        db.select(Task)
-        .filter_by(plan_id=plan.id)
-        .options(selectinload(Task.assignments).selectinload(Assignment.department))
-        .order_by(Task.position, Task.id)
-    ).all()
-    coordinating = db.session.scalars(db.select(Department).filter_by(coordinating=True)).all()
-    out: list[Item] = []
-    open_tasks = [t for t in tasks if policy.is_open(t.status, t.closed_on)]
-
-    if "deadline" in kinds:
-        for task in open_tasks:
-            stage = policy.deadline_stage(task.due, today, stages, cal)
-            if stage is None:
-                continue
-            kind = "chase" if stage.startswith("after-") else "deadline"
-            for a in task.assignments:
-                out.append(
-                    Item(
-                        key=f"{kind}:{a.department_id}:task:{task.id}:{stage}:{task.due}",
-                        kind=kind,
-                        department_id=a.department_id,
-                        stage=stage,
-                        subject=_task_subject(task),
-                        due=task.due,
-                        duty=ROLES.get(a.role, a.role),
-                        link_task=TaskRef.of(task, plan),
-                    )
-                )
-        out += _target_items(plan, {t.id: t for t in open_tasks}, coordinating, today, stages, cal)
-
-    if "escalation" in kinds and cal.is_workday(today):
-        for task in open_tasks:
-            if policy.is_escalated(task.due, today, stages):
-                leads = "、".join(a.department.name for a in task.assignments if a.role in {"lead", "responsible"})
-                for coord in coordinating:
-                    out.append(
-                        Item(
-                            key=f"escalation:{coord.id}:task:{task.id}:{task.due}",
-                            kind="escalation",
-                            department_id=coord.id,
-                            stage="escalation",
-                            subject=_task_subject(task),
-                            due=task.due,
-                            duty=N_("督办"),
-                            link_task=TaskRef.of(task, plan),
-                            remark=(
-                                N_("逾期 %(days)s 天；责任单位：%(leads)s"),
-                                {"days": (today - task.due).days, "leads": leads or "—"},
-                            ),
-                        )
-                    )
-
-    if "checkin" in kinds and today <= plan.end:
-        reported: dict[tuple[int, int], set[str]] = defaultdict(set)
-        rows = db.session.execute(
-            db.select(CheckIn.task_id, CheckIn.department_id, CheckIn.period)
-            .join(Task, Task.id == CheckIn.task_id)
-            .where(Task.plan_id == plan.id, CheckIn.state.in_(["submitted", "approved"]))
-        )
-        for task_id, dept_id, period in rows:
-            reported[(task_id, dept_id)].add(period)
-        for task in open_tasks:
-            until = max(task.due, plan.end)
-            for a in task.assignments:
-                for what, period in policy.checkin_due(
-                    today, task.reporting_cycle, task.start, until, reported[(task.id, a.department_id)], stages, cal
-                ):
-                    kind = "checkin_chase" if what == "chase" else "checkin"
-                    out.append(
-                        Item(
-                            key=f"{kind}:{a.department_id}:task:{task.id}:{period}",
-                            kind=kind,
-                            department_id=a.department_id,
-                            stage=what,
-                            subject=_task_subject(task),
-                            due=task.due,
-                            duty=ROLES.get(a.role, a.role),
-                            link_task=TaskRef.of(task, plan),
-                            period=period,
-                            remark=(N_("报送期：%(period)s"), {"period": period}),
-                        )
-                    )
-
-    if "final" in kinds and today > plan.end and cal.is_workday(today):
-        dept_ids = sorted({a.department_id for t in tasks for a in t.assignments})
-        for dept_id in dept_ids:
-            out.append(
-                Item(
-                    key=f"final:{dept_id}:plan:{plan.key}",
-                    kind="final",
-                    department_id=dept_id,
-                    stage="final",
-                    subject=(N_("%(plan)s：请报送终期考核（五年总结评估）材料"), {"plan": plan.title}),
-                    due=None,
-                )
-            )
-    return out
-
-
-def _target_items(
-    plan: Plan, open_tasks: dict[int, Task], coordinating: list[Department], today: date, stages: Stages, cal: Workdays
-) -> list[Item]:
-    targets = db.session.scalars(db.select(Target).filter_by(plan_id=plan.id).order_by(Target.position)).all()
-    met = {
-        tid
-        for (tid,) in db.session.execute(
-            db.select(TargetValue.target_id).join(Target).where(TargetValue.period_end >= Target.due).distinct()
-        )
-    }
-    county_governments: dict[int, list[Department]] = defaultdict(list)
-    for d in db.session.scalars(db.select(Department).filter_by(kind="county")):
-        if d.county_id is not None:
-            county_governments[d.county_id].append(d)
-    out: list[Item] = []
-    for target in targets:
-        if target.id in met:
-            continue
-        stage = policy.deadline_stage(target.due, today, stages, cal)
-        if stage is None:
-            continue
-        kind = "chase" if stage.startswith("after-") else "deadline"
-        holders: list[tuple[int, str]]
-        task = None
-        if target.task_id is not None:
-            task = open_tasks.get(target.task_id)
-            if task is None:  # the task is closed: its targets are judged with it
-                continue
-            holders = [(a.department_id, ROLES.get(a.role, a.role)) for a in task.assignments]
-        elif target.county_id is not None:
-            holders = [(d.id, N_("负责")) for d in county_governments[target.county_id]]
-        else:
-            holders = [(d.id, N_("统筹")) for d in coordinating]
-        for dept_id, role in holders:
-            out.append(
-                Item(
-                    key=f"{kind}:{dept_id}:target:{target.id}:{stage}:{target.due}",
-                    kind=kind,
-                    department_id=dept_id,
-                    stage=stage,
-                    subject=(N_("指标：%(name)s（%(task)s）"), {"name": target.name, "task": task.label})
-                    if task
-                    else (N_("指标：%(name)s"), {"name": target.name}),
-                    due=target.due,
-                    duty=role,
-                    link_task=TaskRef.of(task, plan) if task else None,
-                )
-            )
-    return out
-
-
-def _task_subject(task: Task) -> Text:
-    return ("%(label)s %(title)s", {"label": task.label, "title": task.title})
-
-
-def _returned_items() -> list[Item]:
-    superseded = db.select(CheckIn.supersedes_id).where(CheckIn.supersedes_id.is_not(None))
-    rows = db.session.scalars(
-        db.select(CheckIn)
-        .where(CheckIn.state == "returned", CheckIn.id.not_in(superseded))
-        .options(selectinload(CheckIn.task))
-    ).all()
-    out = []
-    for checkin in rows:
-        review = db.session.scalar(
-            db.select(Review).filter_by(checkin_id=checkin.id, decision="return").order_by(Review.id.desc())
-        )
-        task = checkin.task
-        out.append(
-            Item(
-                key=f"returned:{checkin.department_id}:checkin:{checkin.id}",
-                kind="returned",
-                department_id=checkin.department_id,
-                stage="returned",
-                subject=_task_subject(task),
-                due=task.due,
-                link_task=TaskRef.of(task, task.plan),
-                period=checkin.period,
-                remark=(
-                    N_("%(period)s 的报送被退回：%(comment)s"),
-                    {"period": checkin.period, "comment": review.comment},
-                )
-                if review and review.comment
-                else (N_("%(period)s 的报送被退回"), {"period": checkin.period}),
-            )
-        )
-    return out
-
-
 def recipients_for(department: Department) -> list[str]:
     addresses: list[str] = []
     if department.remind_contacts:
@@ -421,20 +146,35 @@ def recipients_for(department: Department) -> list[str]:
     return list(dict.fromkeys(a.lower() for a in addresses))
 
 
-def _link(item: Item, now: datetime, config: dict[str, Any]) -> str:
-    task = item.link_task
+def _link(line: LineInfo, department_id: int, now: datetime, config: dict[str, Any]) -> str:
+    """The one link of a line: a signed link to the task's report form for the period it opens (the
+    oldest owed), or the consolidated report's page for a county's line."""
+    base = config["BASE_URL"].rstrip("/")
+    if line.consolidated:
+        period = line.period or period_for(city_date(now), "quarter").key
+        return base + _consolidated_path(period)
+    task = line.task
     if task is None:
         return ""
-    period = item.period or period_for(city_date(now), task.cycle).key
     token = make_token(
         config["SECRET_KEY"],
-        department_id=item.department_id,
+        department_id=department_id,
         task_code=task.code,
-        period=period,
+        period=line.period or period_for(city_date(now), task.cycle).key,
         plan_key=task.plan_key,
         now=now,
     )
-    return config["BASE_URL"].rstrip("/") + "/r/" + token
+    return base + "/r/" + token
+
+
+def _consolidated_path(period: str) -> str:
+    """``consolidated.form`` for ``period`` where that page exists, else the plain path it will have."""
+    if "consolidated.form" in current_app.view_functions:
+        try:
+            return current_app.url_map.bind("localhost").build("consolidated.form", {"period": period})
+        except BuildError:
+            pass
+    return f"/consolidated/{period}"
 
 
 def _queue_digest(
@@ -446,24 +186,23 @@ def _queue_digest(
         db.session.commit()
         return [], 0
     chosen = [item for _, item in fresh]
-    for item in chosen:
-        item.link = _link(item, now, config)
-    chosen.sort(key=lambda i: (i.due or date.max, i.link_task.position if i.link_task else 0, str(i.subject)))
+    digests.chase_counts(department.id, chosen)
+    lines = digests.lines_of(chosen)
+    for line in lines:
+        line.link = _link(line.info, department.id, now, config)
     digest = hashlib.sha1("\n".join(sorted(i.key for i in chosen)).encode()).hexdigest()[:16]
 
     def compose() -> tuple[str, dict[str, Any]]:
-        sections = [(gettext(policy.STAGE_LABELS[k]), [i for i in chosen if i.kind == k]) for k in KIND_ORDER]
         subject = ngettext(
             "【督办提醒】%(department)s：%(num)s 项事项待办理（%(day)s）",
             "【督办提醒】%(department)s：%(num)s 项事项待办理（%(day)s）",
-            len(chosen),
+            len(lines),
             department=department.name,
             day=day_label(today),
         )
         return subject, {
             "department": department,
-            "items": chosen,
-            "sections": [(label, rows) for label, rows in sections if rows],
+            "lines": lines,
             "today": today,
             "link_days": config["REMINDERS"]["link_days"],
         }
@@ -522,8 +261,14 @@ def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> list[Out
     open_tasks = [t for t in tasks if policy.is_open(t.status, t.closed_on)]
     overdue = [t for t in open_tasks if t.due < today]
     soon = [t for t in open_tasks if today <= t.due <= today + timedelta(days=30)]
-    returned = db.session.scalar(db.select(db.func.count()).select_from(CheckIn).filter_by(state="returned")) or 0
-    pending = db.session.scalar(db.select(db.func.count()).select_from(CheckIn).filter_by(state="submitted")) or 0
+    # the latest report of each task, department and period: a returned report fixed and approved
+    # counts as approved, not as returned
+    states = dict(
+        db.session.execute(
+            db.select(CheckIn.state, db.func.count()).where(CheckIn.id.in_(latest_reports())).group_by(CheckIn.state)
+        ).all()
+    )
+    returned, pending = states.get("returned", 0), states.get("submitted", 0)
     context = {
         "today": today,
         "overdue": overdue,

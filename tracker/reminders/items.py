@@ -1,0 +1,371 @@
+"""What is due to whom today: the reminder items of a plan, each with the digest line it belongs to.
+
+Every date comes from the task core: deadline stages from ``policy`` (deadlines are not the due
+rule), report periods from the one due rule (``tracker.tasks.due``), and who owes what from
+``tracker.tasks.duties``. Decisions written down here:
+
+- **check-in requests and chasers** (进展报送): only a department that owes the task's report — its
+  lead, or each responsible department where there is no lead. Each period it owes is requested once
+  (from the rule's request date) and chased once (from the rule's chase date); the digest shows them
+  as one entry on the task's line. Supporting departments (配合) are never asked nor chased.
+- **county governments** (落实) get one consolidated 落实 item per period for the plan, not one per
+  measure: one line per plan with the quarters they owe, linking to ``/consolidated/<period>``.
+  While the consolidated report is not built (no ``ConsolidatedReport`` model), nothing counts as
+  reported.
+- **deadline reminders and chasers** of a task go to the departments that answer for it: lead and
+  responsible (each for its share). The counties that implement it hear of its deadline only on
+  their consolidated line; supporting departments not at all. A task's targets go with the task.
+- a plan-level county target goes to that county's government, any other plan-level target to the
+  coordinating offices, one line per kind; **escalation** to the coordinating offices; a **returned**
+  report to the department that wrote it; after the plan, one **final-assessment** request to every
+  department holding a role.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import selectinload
+
+from .. import models
+from ..extensions import db
+from ..i18n import N_
+from ..models import Assignment, CheckIn, Department, Plan, Review, Target, TargetValue, Task
+from ..models.org import ROLES
+from ..tasks.due import DueRule, due_state, owed_periods, reporting_window
+from ..tasks.duties import owes_consolidated_report, task_reporters
+from ..tasks.workdays import Workdays
+from . import policy
+from .digest import WORDS, Item, LineInfo, TaskRef, Text
+from .policy import Stages
+
+__all__ = ["ANSWER_ROLES", "CONSOLIDATED_CYCLE", "Collector", "consolidated_reported", "reported_periods"]
+
+ANSWER_ROLES = frozenset({"lead", "responsible"})  # who hears of a task's deadline
+CONSOLIDATED_CYCLE = "quarter"  # the county's consolidated 落实 report is quarterly
+
+
+def task_ref(task: Task, plan: Plan) -> TaskRef:
+    return TaskRef(task.code, plan.key, task.reporting_cycle, task.position)
+
+
+def reported_periods(plan: Plan) -> dict[tuple[int, int], set[str]]:
+    """(task, department) → the periods with a submitted or approved report."""
+    reported: dict[tuple[int, int], set[str]] = defaultdict(set)
+    rows = db.session.execute(
+        db.select(CheckIn.task_id, CheckIn.department_id, CheckIn.period)
+        .join(Task, Task.id == CheckIn.task_id)
+        .where(Task.plan_id == plan.id, CheckIn.state.in_(["submitted", "approved"]))
+    )
+    for task_id, dept_id, period in rows:
+        reported[(task_id, dept_id)].add(period)
+    return reported
+
+
+def consolidated_reported(plan: Plan) -> dict[int, set[str]]:
+    """County department → the periods of its consolidated 落实 report submitted or approved.
+
+    Read defensively: until the consolidated report exists (``models.ConsolidatedReport``), nothing is
+    reported and every period the rule has requested is owed.
+    """
+    model: Any = getattr(models, "ConsolidatedReport", None)
+    reported: dict[int, set[str]] = defaultdict(set)
+    if model is None:
+        return reported
+    rows = db.session.execute(
+        db.select(model.department_id, model.period).where(
+            model.plan_id == plan.id, model.state.in_(["submitted", "approved"])
+        )
+    )
+    for dept_id, period in rows:
+        reported[dept_id].add(period)
+    return reported
+
+
+class Collector:
+    """Collects a sweep's items; one ``LineInfo`` per department and line, shared by its items."""
+
+    def __init__(self, today: date, stages: Stages, cal: Workdays, kinds: set[str] | frozenset[str]) -> None:
+        self.today, self.stages, self.cal, self.kinds = today, stages, cal, kinds
+        self.items: list[Item] = []
+        self._lines: dict[tuple[Any, ...], LineInfo] = {}
+
+    def line(self, department_id: int, key: tuple[Any, ...], make: Callable[[], LineInfo]) -> LineInfo:
+        if (department_id, *key) not in self._lines:
+            self._lines[(department_id, *key)] = make()
+        return self._lines[(department_id, *key)]
+
+    def task_line(self, department_id: int, task: Task, plan: Plan) -> LineInfo:
+        def make() -> LineInfo:
+            role = next((a.role for a in task.assignments if a.department_id == department_id), None)
+            return LineInfo(
+                key=("task", task.id),
+                title=_task_subject(task),
+                duty=ROLES.get(role, role) if role else N_("督办"),
+                task=task_ref(task, plan),
+                position=task.position,
+            )
+
+        return self.line(department_id, ("task", task.id), make)
+
+    def add(self, **values: Any) -> None:
+        self.items.append(Item(**values))
+
+    # -- one plan ------------------------------------------------------------------------------
+
+    def plan(self, plan: Plan) -> None:
+        tasks = db.session.scalars(
+            db.select(Task)
+            .filter_by(plan_id=plan.id)
+            .options(selectinload(Task.assignments).selectinload(Assignment.department))
+            .order_by(Task.position, Task.id)
+        ).all()
+        coordinating = db.session.scalars(db.select(Department).filter_by(coordinating=True)).all()
+        open_tasks = [t for t in tasks if policy.is_open(t.status, t.closed_on)]
+        rule = DueRule.of(plan)
+        if self.today <= plan.end:
+            self._task_reports(plan, open_tasks, rule)
+            self._consolidated(plan, open_tasks, rule)
+        if "deadline" in self.kinds:
+            self._deadlines(plan, open_tasks)
+            self._targets(plan, {t.id: t for t in open_tasks}, coordinating)
+        if "escalation" in self.kinds and self.cal.is_workday(self.today):
+            self._escalations(plan, open_tasks, coordinating)
+        if "final" in self.kinds and self.today > plan.end and self.cal.is_workday(self.today):
+            self._finals(plan, tasks)
+
+    def _task_reports(self, plan: Plan, open_tasks: list[Task], rule: DueRule) -> None:
+        """The periods each reporting department owes (the line's link opens the oldest); the items
+        only on a working day and when check-ins are swept."""
+        reported = reported_periods(plan)
+        ask = "checkin" in self.kinds and self.cal.is_workday(self.today)
+        for task in open_tasks:
+            start, until = reporting_window(task.start, task.due, plan.end)
+            for dept_id in sorted(task_reporters({a.department_id: a.role for a in task.assignments})):
+                owed = owed_periods(
+                    self.today, task.reporting_cycle, start, until, reported[(task.id, dept_id)], rule, self.cal
+                )
+                line = self.task_line(dept_id, task, plan)
+                line.owed = [p.period.key for p in owed]
+                line.period = line.owed[0] if owed else ""
+                for p in owed if ask else []:
+                    state = due_state(p, self.today)
+                    kind = "checkin_chase" if state == "chase" else "checkin"
+                    self.add(
+                        key=f"{kind}:{dept_id}:task:{task.id}:{p.period.key}",
+                        kind=kind,
+                        department_id=dept_id,
+                        stage=state,
+                        line=line,
+                        due=p.due,
+                        period=p.period.key,
+                    )
+
+    def _consolidated(self, plan: Plan, open_tasks: list[Task], rule: DueRule) -> None:
+        """One consolidated 落实 line per county and plan: the quarters it owes, over the window of the
+        measures it implements."""
+        implemented: dict[int, list[Task]] = defaultdict(list)
+        for task in open_tasks:
+            for a in task.assignments:
+                if owes_consolidated_report(a.role):
+                    implemented[a.department_id].append(task)
+        reported = consolidated_reported(plan)
+        ask = "checkin" in self.kinds and self.cal.is_workday(self.today)
+        for dept_id, own in implemented.items():
+            start = min(t.start for t in own)
+            until = max(reporting_window(t.start, t.due, plan.end)[1] for t in own)
+            owed = owed_periods(self.today, CONSOLIDATED_CYCLE, start, until, reported[dept_id], rule, self.cal)
+            line = self._consolidated_line(dept_id, plan)
+            line.owed = [p.period.key for p in owed]
+            line.period = line.owed[0] if owed else ""
+            for p in owed if ask else []:
+                state = due_state(p, self.today)
+                kind = "checkin_chase" if state == "chase" else "checkin"
+                self.add(
+                    key=f"{kind}:{dept_id}:consolidated:{plan.id}:{p.period.key}",
+                    kind=kind,
+                    department_id=dept_id,
+                    stage=state,
+                    line=line,
+                    due=p.due,
+                    period=p.period.key,
+                )
+
+    def _consolidated_line(self, dept_id: int, plan: Plan) -> LineInfo:
+        def make() -> LineInfo:
+            return LineInfo(
+                key=("consolidated", plan.id),
+                title=(WORDS["consolidated"], {"plan": plan.title}),
+                duty=ROLES["implementing"],
+                consolidated=True,
+                position=-1,
+            )
+
+        return self.line(dept_id, ("consolidated", plan.id), make)
+
+    def _deadlines(self, plan: Plan, open_tasks: list[Task]) -> None:
+        for task in open_tasks:
+            stage = policy.deadline_stage(task.due, self.today, self.stages, self.cal)
+            if stage is None:
+                continue
+            kind = "chase" if stage.startswith("after-") else "deadline"
+            for a in task.assignments:
+                if a.role in ANSWER_ROLES:
+                    line = self.task_line(a.department_id, task, plan)
+                    body: Text = (WORDS["task_deadline"], {"due": task.due})
+                elif owes_consolidated_report(a.role):
+                    line = self._consolidated_line(a.department_id, plan)
+                    body = (WORDS["implemented_deadline"], {"task": (task.label,), "due": task.due})
+                else:
+                    continue
+                self.add(
+                    key=f"{kind}:{a.department_id}:task:{task.id}:{stage}:{task.due}",
+                    kind=kind,
+                    department_id=a.department_id,
+                    stage=stage,
+                    line=line,
+                    body=body,
+                    due=task.due,
+                )
+
+    def _targets(self, plan: Plan, open_tasks: dict[int, Task], coordinating: list[Department]) -> None:
+        targets = db.session.scalars(db.select(Target).filter_by(plan_id=plan.id).order_by(Target.position)).all()
+        met = {
+            tid
+            for (tid,) in db.session.execute(
+                db.select(TargetValue.target_id).join(Target).where(TargetValue.period_end >= Target.due).distinct()
+            )
+        }
+        county_governments: dict[int, list[Department]] = defaultdict(list)
+        for d in db.session.scalars(db.select(Department).filter_by(kind="county")):
+            if d.county_id is not None:
+                county_governments[d.county_id].append(d)
+        for target in targets:
+            if target.id in met:
+                continue
+            stage = policy.deadline_stage(target.due, self.today, self.stages, self.cal)
+            if stage is None:
+                continue
+            lines: list[tuple[int, LineInfo]]
+            if target.task_id is not None:
+                task = open_tasks.get(target.task_id)
+                if task is None:  # the task is closed: its targets are judged with it
+                    continue
+                lines = [
+                    (a.department_id, self.task_line(a.department_id, task, plan))
+                    for a in task.assignments
+                    if a.role in ANSWER_ROLES
+                ]
+            elif target.county_id is not None:
+                lines = [
+                    (d.id, self._targets_line(d.id, plan, "county_targets", N_("负责")))
+                    for d in county_governments[target.county_id]
+                ]
+            else:
+                lines = [(d.id, self._targets_line(d.id, plan, "city_targets", N_("统筹"))) for d in coordinating]
+            kind = "chase" if stage.startswith("after-") else "deadline"
+            for dept_id, line in lines:
+                self.add(
+                    key=f"{kind}:{dept_id}:target:{target.id}:{stage}:{target.due}",
+                    kind=kind,
+                    department_id=dept_id,
+                    stage=stage,
+                    line=line,
+                    body=(WORDS["target_deadline"], {"name": target.name, "due": target.due}),
+                    due=target.due,
+                )
+
+    def _targets_line(self, dept_id: int, plan: Plan, which: str, duty: str) -> LineInfo:
+        def make() -> LineInfo:
+            return LineInfo(key=(which, plan.id), title=(WORDS[which], {"plan": plan.title}), duty=duty, position=-1)
+
+        return self.line(dept_id, (which, plan.id), make)
+
+    def _escalations(self, plan: Plan, open_tasks: list[Task], coordinating: list[Department]) -> None:
+        for task in open_tasks:
+            if not policy.is_escalated(task.due, self.today, self.stages):
+                continue
+            leads = "、".join(a.department.name for a in task.assignments if a.role in ANSWER_ROLES)
+            for coord in coordinating:
+                self.add(
+                    key=f"escalation:{coord.id}:task:{task.id}:{task.due}",
+                    kind="escalation",
+                    department_id=coord.id,
+                    stage="escalation",
+                    line=self.task_line(coord.id, task, plan),
+                    body=(
+                        N_("逾期 %(days)s 天；责任单位：%(leads)s"),
+                        {"days": (self.today - task.due).days, "leads": leads or "—"},
+                    ),
+                    due=task.due,
+                )
+
+    def _finals(self, plan: Plan, tasks: list[Task]) -> None:
+        for dept_id in sorted({a.department_id for t in tasks for a in t.assignments}):
+            line = self.line(
+                dept_id,
+                ("final", plan.id),
+                lambda: LineInfo(key=("final", plan.id), title=(WORDS["final"], {"plan": plan.title}), position=-1),
+            )
+            self.add(
+                key=f"final:{dept_id}:plan:{plan.key}",
+                kind="final",
+                department_id=dept_id,
+                stage="final",
+                line=line,
+                body=(N_("%(plan)s：请报送终期考核（五年总结评估）材料"), {"plan": plan.title}),
+            )
+
+    # -- returned reports ----------------------------------------------------------------------
+
+    def returned(self) -> None:
+        """A report returned and not yet fixed (the latest of its task, department and period)."""
+        rows = db.session.scalars(
+            db.select(CheckIn)
+            .where(CheckIn.id.in_(latest_reports()), CheckIn.state == "returned")
+            .options(
+                selectinload(CheckIn.task).selectinload(Task.assignments),
+                selectinload(CheckIn.task).joinedload(Task.plan),
+            )
+        ).all()
+        comments = {
+            checkin_id: comment
+            for checkin_id, comment in db.session.execute(
+                db.select(Review.checkin_id, Review.comment)
+                .where(Review.checkin_id.in_([c.id for c in rows]), Review.decision == "return")
+                .order_by(Review.id)
+            )
+        }
+        for checkin in rows:
+            task = checkin.task
+            line = self.task_line(checkin.department_id, task, task.plan)
+            line.period = line.period or checkin.period
+            comment = comments.get(checkin.id)
+            self.add(
+                key=f"returned:{checkin.department_id}:checkin:{checkin.id}",
+                kind="returned",
+                department_id=checkin.department_id,
+                stage="returned",
+                line=line,
+                body=(N_("%(period)s 的报送被退回：%(comment)s"), {"period": checkin.period, "comment": comment})
+                if comment
+                else (N_("%(period)s 的报送被退回"), {"period": checkin.period}),
+                period=checkin.period,
+            )
+
+
+def latest_reports() -> Any:
+    """The ids of the latest report (not a draft) of each task, department and period: what is true now
+    (a returned report fixed by a resubmission is no longer returned)."""
+    return (
+        db.select(db.func.max(CheckIn.id))
+        .where(CheckIn.state != "draft")
+        .group_by(CheckIn.task_id, CheckIn.department_id, CheckIn.period)
+    )
+
+
+def _task_subject(task: Task) -> Text:
+    return ("%(label)s %(title)s", {"label": task.label, "title": task.title})
