@@ -9,9 +9,7 @@ rule), report periods from the one due rule (``tracker.tasks.due``), and who owe
   (from the rule's request date) and chased once (from the rule's chase date); the digest shows them
   as one entry on the task's line. Supporting departments (配合) are never asked nor chased.
 - **county governments** (落实) get one consolidated 落实 item per period for the plan, not one per
-  measure: one line per plan with the quarters they owe, linking to ``/consolidated/<period>``.
-  While the consolidated report is not built (no ``ConsolidatedReport`` model), nothing counts as
-  reported.
+  measure: one line per plan with the periods they owe, linking to the consolidated report's form.
 - **deadline reminders and chasers** of a task go to the departments that answer for it: lead and
   responsible (each for its share). The counties that implement it hear of its deadline only on
   their consolidated line; supporting departments not at all. A task's targets go with the task.
@@ -30,22 +28,20 @@ from typing import Any
 
 from sqlalchemy.orm import selectinload
 
-from .. import models
 from ..extensions import db
 from ..i18n import N_
-from ..models import Assignment, CheckIn, Department, Plan, Review, Target, TargetValue, Task
+from ..models import Assignment, CheckIn, ConsolidatedReport, Department, Plan, Review, Target, TargetValue, Task
 from ..models.org import ROLES
-from ..tasks.due import DueRule, due_state, owed_periods, reporting_window
+from ..tasks.due import DueRule, due_state, owed_periods, plan_cycle, reporting_window
 from ..tasks.duties import owes_consolidated_report, task_reporters
 from ..tasks.workdays import Workdays
 from . import policy
 from .digest import WORDS, Item, LineInfo, TaskRef, Text
 from .policy import Stages
 
-__all__ = ["ANSWER_ROLES", "CONSOLIDATED_CYCLE", "Collector", "consolidated_reported", "reported_periods"]
+__all__ = ["ANSWER_ROLES", "Collector", "consolidated_reported", "reported_periods"]
 
 ANSWER_ROLES = frozenset({"lead", "responsible"})  # who hears of a task's deadline
-CONSOLIDATED_CYCLE = "quarter"  # the county's consolidated 落实 report is quarterly
 
 
 def task_ref(task: Task, plan: Plan) -> TaskRef:
@@ -66,15 +62,9 @@ def reported_periods(plan: Plan) -> dict[tuple[int, int], set[str]]:
 
 
 def consolidated_reported(plan: Plan) -> dict[int, set[str]]:
-    """County department → the periods of its consolidated 落实 report submitted or approved.
-
-    Read defensively: until the consolidated report exists (``models.ConsolidatedReport``), nothing is
-    reported and every period the rule has requested is owed.
-    """
-    model: Any = getattr(models, "ConsolidatedReport", None)
+    """County department → the periods of its consolidated 落实 report submitted or approved."""
+    model = ConsolidatedReport
     reported: dict[int, set[str]] = defaultdict(set)
-    if model is None:
-        return reported
     rows = db.session.execute(
         db.select(model.department_id, model.period).where(
             model.plan_id == plan.id, model.state.in_(["submitted", "approved"])
@@ -128,7 +118,7 @@ class Collector:
         rule = DueRule.of(plan)
         if self.today <= plan.end:
             self._task_reports(plan, open_tasks, rule)
-            self._consolidated(plan, open_tasks, rule)
+            self._consolidated(plan, open_tasks, tasks, rule)
         if "deadline" in self.kinds:
             self._deadlines(plan, open_tasks)
             self._targets(plan, {t.id: t for t in open_tasks}, coordinating)
@@ -164,9 +154,9 @@ class Collector:
                         period=p.period.key,
                     )
 
-    def _consolidated(self, plan: Plan, open_tasks: list[Task], rule: DueRule) -> None:
-        """One consolidated 落实 line per county and plan: the quarters it owes, over the window of the
-        measures it implements."""
+    def _consolidated(self, plan: Plan, open_tasks: list[Task], all_tasks: list[Task], rule: DueRule) -> None:
+        """One consolidated 落实 line per county and plan: the periods it owes (the plan's cycle over the
+        plan's window, as the consolidated report itself counts them: ``tasks.due.plan_cycle``)."""
         implemented: dict[int, list[Task]] = defaultdict(list)
         for task in open_tasks:
             for a in task.assignments:
@@ -174,10 +164,9 @@ class Collector:
                     implemented[a.department_id].append(task)
         reported = consolidated_reported(plan)
         ask = "checkin" in self.kinds and self.cal.is_workday(self.today)
-        for dept_id, own in implemented.items():
-            start = min(t.start for t in own)
-            until = max(reporting_window(t.start, t.due, plan.end)[1] for t in own)
-            owed = owed_periods(self.today, CONSOLIDATED_CYCLE, start, until, reported[dept_id], rule, self.cal)
+        cycle = plan_cycle(t.reporting_cycle for t in all_tasks)
+        for dept_id in implemented:
+            owed = owed_periods(self.today, cycle, plan.start, plan.end, reported[dept_id], rule, self.cal)
             line = self._consolidated_line(dept_id, plan)
             line.owed = [p.period.key for p in owed]
             line.period = line.owed[0] if owed else ""

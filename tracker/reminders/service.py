@@ -25,7 +25,6 @@ from flask import current_app, render_template
 from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
-from werkzeug.routing import BuildError
 
 from .. import audit
 from ..clock import city_date
@@ -168,13 +167,8 @@ def _link(line: LineInfo, department_id: int, now: datetime, config: dict[str, A
 
 
 def _consolidated_path(period: str) -> str:
-    """``consolidated.form`` for ``period`` where that page exists, else the plain path it will have."""
-    if "consolidated.form" in current_app.view_functions:
-        try:
-            return current_app.url_map.bind("localhost").build("consolidated.form", {"period": period})
-        except BuildError:
-            pass
-    return f"/consolidated/{period}"
+    """The path of the county's consolidated report form for ``period`` (``consolidated.form``)."""
+    return current_app.url_map.bind("localhost").build("consolidated.form", {"period": period})
 
 
 def _queue_digest(
