@@ -19,6 +19,8 @@ from tracker.extensions import db
 from tracker.feeds import ensure_feeds, feed_for_token
 from tracker.leadership.dashboard import build_dashboard
 from tracker.models import CheckIn, Department, Plan, Task
+from tracker.reminders.items import Collector
+from tracker.reminders.policy import Stages
 from tracker.reports.queries import department_home
 from tracker.tasks import state as task_state
 from tracker.tasks.due import (
@@ -121,6 +123,17 @@ def test_every_feature_agrees_with_the_due_rule_on_every_day_of_a_plan_year(hist
         by_task = {st.task.id: st for st in snap.states}
         dash = build_dashboard(snap)
         dash_missing = {(r.department.id, t.id) for r in dash.reporting for t in r.missing}
+        # the reminders: what the sweep would ask of each department today
+        collector = Collector(day, Stages(), cal, {"checkin"})
+        collector.plan(plan)
+        asked: dict[tuple[int, int], set[str]] = {}
+        lines: dict[tuple[int, int], list[str]] = {}
+        for item in collector.items:
+            if item.line.key[0] == "task":
+                asked.setdefault((item.department_id, item.line.key[1]), set()).add(item.period)
+        for (dept_id, *key), line in collector.lines.items():
+            if key[0] == "task":
+                lines[(dept_id, key[1])] = line.owed
         for department in departments:
             home = department_home(department, day)
             due_now = {m.task.id: m for m in home.due}
@@ -139,6 +152,10 @@ def test_every_feature_agrees_with_the_due_rule_on_every_day_of_a_plan_year(hist
                 # 我的任务's "due now" is exactly "owes a period" (or has one to finish)
                 assert (task.id in due_now) == (bool(owed) or (owes and m.due_now)), (day, department.name, task.code)
                 assert [p.period.key for p in m.owed] == [p.period.key for p in owed]
+                # the digest's line lists the same periods; on a working day each is asked for
+                assert lines.get((department.id, task.id), []) == [p.period.key for p in owed]
+                expected_asked = {p.period.key for p in owed} if cal.is_workday(day) else set()
+                assert asked.get((department.id, task.id), set()) == expected_asked, (day, department.name)
                 st = by_task[task.id]
                 # the dashboard's 应报送: the reporters of the expected period, missing when it is owed
                 if owes and st.expected is not None:

@@ -13,7 +13,7 @@ from sqlalchemy import func
 
 from tracker.extensions import db
 from tracker.models import AuditLog, Plan, Target, TargetValue, Task
-from tracker.plans.excel import COLUMNS, parse_day
+from tracker.plans.xlsx_layout import COLUMNS, parse_day
 
 HEADERS = [c.header for c in COLUMNS]
 
@@ -270,7 +270,7 @@ def test_a_file_that_is_not_a_workbook_is_refused(mini_plan, login, client: Flas
 
 
 def test_text_that_looks_like_a_formula_is_exported_as_text(mini_plan) -> None:
-    from tracker.plans.excel import task_workbook
+    from tracker.plans.xlsx_write import task_workbook
     from tracker.tasks.queries import get_plan
 
     task = db.session.scalar(db.select(Task).filter_by(code="3.2"))

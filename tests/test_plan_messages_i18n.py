@@ -16,7 +16,9 @@ from sqlalchemy import func
 
 from tracker.extensions import db
 from tracker.models import AuditLog
-from tracker.plans.excel import COLUMNS, plan_data_from_workbook, task_workbook
+from tracker.plans.xlsx_layout import COLUMNS
+from tracker.plans.xlsx_read import plan_data_from_workbook
+from tracker.plans.xlsx_write import task_workbook
 from tracker.tasks.queries import get_plan
 
 from .test_excel import POLLUTANTS, _values_workbook, _xlsx, ten_task_workbook

@@ -89,7 +89,7 @@ def plan_draft(file: Path, key: str | None, title: str | None) -> None:
 @option("--plan", "plan_key", help=N_("计划编号（默认：当前计划）"))
 @option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help=N_("输出文件 .xlsx"))
 def plan_export_xlsx(plan_key: str | None, output: Path) -> None:
-    from ..plans.excel import task_workbook
+    from ..plans.xlsx_write import task_workbook
 
     try:
         plan = get_plan(plan_key) if plan_key else current_plan(clock.today())
@@ -108,7 +108,7 @@ def plan_export_xlsx(plan_key: str | None, output: Path) -> None:
 @option("--end", type=click.DateTime(["%Y-%m-%d"]), help=N_("新计划结束日期"))
 @option("--dry-run", is_flag=True, help=N_("只预览变化，不写入"))
 def plan_import_xlsx(file: Path, plan_key: str | None, new_key: str | None, title, start, end, dry_run: bool) -> None:  # type: ignore[no-untyped-def]
-    from ..plans.excel import import_task_workbook
+    from ..plans.xlsx_read import import_task_workbook
 
     require_schema()
     if bool(plan_key) == bool(new_key):
@@ -137,7 +137,7 @@ def plan_import_xlsx(file: Path, plan_key: str | None, new_key: str | None, titl
 @option("--period", required=True, help=N_("报送期：2024、2024Q2 或 2024-05"))
 @option("--plan", "plan_key", help=N_("计划编号（默认：当前计划）"))
 def plan_import_values(file: Path, period: str, plan_key: str | None) -> None:
-    from ..plans.excel import import_target_values
+    from ..plans.county_values import import_target_values
 
     require_schema()
     try:

@@ -83,6 +83,11 @@ class Collector:
         self.items: list[Item] = []
         self._lines: dict[tuple[Any, ...], LineInfo] = {}
 
+    @property
+    def lines(self) -> dict[tuple[Any, ...], LineInfo]:
+        """Every line collected, keyed by (department id, *line key), with or without items today."""
+        return dict(self._lines)
+
     def line(self, department_id: int, key: tuple[Any, ...], make: Callable[[], LineInfo]) -> LineInfo:
         if (department_id, *key) not in self._lines:
             self._lines[(department_id, *key)] = make()

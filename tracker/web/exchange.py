@@ -25,8 +25,10 @@ from ..errors import PermissionDenied, PlanFileError, TrackerError
 from ..extensions import db
 from ..i18n import Labels
 from ..models import Plan
-from ..plans.excel import import_target_values, import_task_workbook, task_workbook
+from ..plans.county_values import import_target_values
 from ..plans.loader import ENTITY_NAMES
+from ..plans.xlsx_read import import_task_workbook
+from ..plans.xlsx_write import task_workbook
 from ..tasks.queries import current_plan, get_plan
 
 bp = Blueprint("exchange", __name__)
