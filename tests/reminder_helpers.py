@@ -12,7 +12,7 @@ from email.policy import default
 from aiosmtpd.controller import Controller
 
 from tracker.extensions import db
-from tracker.models import Department, Target, Task
+from tracker.models import Target, Task
 
 
 @dataclass
@@ -52,14 +52,6 @@ def html_of(msg: EmailMessage) -> str:
     return msg.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
 
 
-def dept(name: str) -> Department:
-    return db.session.scalar(db.select(Department).filter_by(name=name))
-
-
-def task(code: str) -> Task:
-    return db.session.scalar(db.select(Task).filter_by(code=code))
-
-
 def only_task(code: str, due: date) -> Task:
     """Leave one open task, due on ``due``; close the others and move every target out of the way."""
     for t in db.session.scalars(db.select(Task)):
@@ -71,4 +63,4 @@ def only_task(code: str, due: date) -> Task:
     for target in db.session.scalars(db.select(Target)):
         target.due = date(2031, 12, 31)
     db.session.commit()
-    return task(code)
+    return db.session.scalar(db.select(Task).filter_by(code=code))

@@ -17,7 +17,8 @@ from tracker.tasks.due import DueRule, owed_periods, reporting_window
 from tracker.tasks.periods import parse_period, periods_between
 from tracker.tasks.queries import city_workdays
 
-from .reminder_helpers import dept, only_task, task
+from .conftest import dept_by_name, task_by_code
+from .reminder_helpers import only_task
 from .test_reminders_language import chinese_left, english, plan_words
 
 CHASER_NUMBER = re.compile(r"第 (\d+) 次催办")
@@ -32,7 +33,7 @@ def body(name: str) -> str:
     """The newest digest written to a department."""
     return db.session.scalar(
         db.select(OutboxMessage.body_text)
-        .filter_by(department_id=dept(name).id, kind="digest")
+        .filter_by(department_id=dept_by_name(name).id, kind="digest")
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     )
@@ -97,7 +98,7 @@ class TestLinzhouOn20251224:
         assert "三（一）" in "".join(consolidated)  # the measures' deadlines ride on that line
         assert all(n == "1" for n in CHASER_NUMBER.findall(text))
         # and the county is asked no per-task report
-        own = dept("林州市人民政府").id
+        own = dept_by_name("林州市人民政府").id
         assert not [
             k
             for k in db.session.scalars(db.select(ReminderSent.key))
@@ -105,8 +106,8 @@ class TestLinzhouOn20251224:
         ]
 
     def test_the_digest_shows_the_periods_the_due_rule_says_are_owed(self, seeded: Flask) -> None:
-        t = task("3.1")
-        fgw = dept("市发展改革委")
+        t = task_by_code("3.1")
+        fgw = dept_by_name("市发展改革委")
         plan = db.session.scalar(db.select(Plan))
         for p in periods_between(date(2021, 1, 1), date(2023, 12, 31), "quarter"):
             approved(t, fgw.id, p.key)
@@ -135,7 +136,7 @@ class TestLinzhouOn20251224:
         assert owed_in_words([p.period.key for p in owed]) in text
 
     def test_a_supporting_department_is_neither_asked_nor_chased(self, seeded: Flask) -> None:
-        t = task("3.4")
+        t = task_by_code("3.4")
         supporters = {a.department_id for a in t.assignments if a.role == "support"}
         leads = {a.department_id for a in t.assignments if a.role == "lead"}
         assert supporters and leads
@@ -161,7 +162,7 @@ class TestChaserNumbers:
         make_user("staff", "市发展改革委", email="fgw@test.local")
         t = only_task("3.1", date(2022, 12, 31))
         sweep_at(seeded, "2025-06-03T09:00")  # the schedule's last stage (after-4) has come due
-        assert f"chase:{dept('市发展改革委').id}:task:{t.id}:after-4:2022-12-31" in set(
+        assert f"chase:{dept_by_name('市发展改革委').id}:task:{t.id}:after-4:2022-12-31" in set(
             db.session.scalars(db.select(ReminderSent.key))
         )
         assert "已逾期（第 1 次催办）" in body("市发展改革委")
@@ -179,8 +180,8 @@ class TestChaserNumbers:
 
 def test_the_leaders_counts_are_the_current_state_after_return_resubmit_approve(seeded: Flask, make_user) -> None:
     make_user("leader", None, email="boss@test.local")
-    t = task("3.1")
-    fgw, gxj = dept("市发展改革委"), dept("市工业和信息化局")
+    t = task_by_code("3.1")
+    fgw, gxj = dept_by_name("市发展改革委"), dept_by_name("市工业和信息化局")
     first = approved(t, fgw.id, "2025Q3", state="returned")
     db.session.add(Review(checkin_id=first.id, decision="return", comment="请补充", created_at=clock.now()))
     fixed = approved(t, fgw.id, "2025Q3", supersedes_id=first.id, state="submitted")

@@ -17,7 +17,8 @@ from tracker.extensions import db
 from tracker.models import OutboxMessage, Task, User
 from tracker.reminders import mailer, service
 
-from .reminder_helpers import Inbox, dept, html_of, only_task, text_of
+from .conftest import dept_by_name
+from .reminder_helpers import Inbox, html_of, only_task, text_of
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
@@ -54,7 +55,7 @@ def test_an_english_reader_gets_the_digest_in_english_and_the_contact_mailbox_in
     only_task("3.1", date(2025, 12, 31))
     english(make_user, "staff", "市发展改革委", "en-staff@test.local")
     make_user("staff", "市发展改革委", email="zh-staff@test.local")
-    fgw = dept("市发展改革委")
+    fgw = dept_by_name("市发展改革委")
     fgw.contact_emails = "office@fgw.test"
     db.session.commit()
 
@@ -101,7 +102,7 @@ def test_the_leaders_weekly_digest_follows_each_leaders_language(seeded: Flask, 
 def test_a_site_set_to_english_writes_to_contact_mailboxes_in_english(seeded: Flask, smtp: Inbox) -> None:
     seeded.config["LANGUAGE"] = "en"
     only_task("3.1", date(2025, 12, 31))
-    fgw = dept("市发展改革委")
+    fgw = dept_by_name("市发展改革委")
     fgw.contact_emails = "office@fgw.test"
     db.session.commit()
 

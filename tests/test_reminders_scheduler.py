@@ -17,7 +17,7 @@ from tracker.models import JobRun, JobSetting
 from tracker.reminders import jobs
 from tracker.reminders.scheduler import LeaderLock, build_scheduler, sync
 
-from .reminder_helpers import dept
+from .conftest import dept_by_name
 
 POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres")
 
@@ -34,14 +34,19 @@ def scheduler(seeded: Flask):  # type: ignore[no-untyped-def]
 def test_the_schedule_has_a_sweep_a_deliverer_and_one_checkin_job_per_bureau(seeded: Flask, scheduler) -> None:
     sync(scheduler)
     ids = {job.id for job in scheduler.get_jobs()}
-    assert {"sweep", "deliver", f"checkin:{dept('市发展改革委').id}", f"checkin:{dept('林州市人民政府').id}"} <= ids
+    assert {
+        "sweep",
+        "deliver",
+        f"checkin:{dept_by_name('市发展改革委').id}",
+        f"checkin:{dept_by_name('林州市人民政府').id}",
+    } <= ids
     assert str(scheduler.get_job("sweep").trigger.timezone) == "Asia/Shanghai"
     assert db.session.get(JobSetting, "sweep").next_run_at is not None
 
 
 def test_pause_resume_cadence_and_run_now_written_by_the_web_reach_the_scheduler(seeded: Flask, scheduler) -> None:
     sync(scheduler)
-    job_id = f"checkin:{dept('市发展改革委').id}"
+    job_id = f"checkin:{dept_by_name('市发展改革委').id}"
     jobs.set_paused(job_id, True)
     sync(scheduler)
     assert scheduler.get_job(job_id).next_run_time is None
@@ -65,7 +70,7 @@ def test_a_job_run_is_recorded_with_its_result(seeded: Flask) -> None:
     jobs.bind(seeded)
     jobs.ensure_job_settings()
     seeded.config["TRACKER_NOW"] = "2025-12-24T09:00"
-    jobs.run_job(f"checkin:{dept('市发展改革委').id}")
+    jobs.run_job(f"checkin:{dept_by_name('市发展改革委').id}")
     jobs.run_job("sweep")
     runs = db.session.scalars(db.select(JobRun).order_by(JobRun.id)).all()
     assert [(r.job_id.split(":")[0], r.ok) for r in runs] == [("checkin", True), ("sweep", True)]

@@ -11,7 +11,8 @@ from tracker.extensions import db
 from tracker.models import CheckIn, Department, OutboxMessage, ReminderSent, Review, User, WorkdayOverride
 from tracker.reminders import mailer, service
 
-from .reminder_helpers import Inbox, dept, free_port, html_of, only_task, start_smtp, task, text_of
+from .conftest import dept_by_name, task_by_code
+from .reminder_helpers import Inbox, free_port, html_of, only_task, start_smtp, text_of
 
 
 def at(app: Flask, moment: str) -> None:
@@ -38,7 +39,7 @@ class TestDigest:
     ) -> None:
         staff(make_user, "市发展改革委", "fgw@test.local")
         staff(make_user, "林州市人民政府", "linzhou@test.local")
-        fgw = dept("市发展改革委")
+        fgw = dept_by_name("市发展改革委")
         fgw.contact_emails = "office@fgw.test"
         db.session.commit()
 
@@ -72,7 +73,7 @@ class TestDigest:
         # bureaus without any address are held in the outbox, not dropped
         held = db.session.scalars(db.select(OutboxMessage).filter_by(status="held")).all()
         assert held and all(m.recipients == "" and m.last_error for m in held)
-        assert {m.department_id for m in report.queued} >= {fgw.id, dept("市生态环境局").id}
+        assert {m.department_id for m in report.queued} >= {fgw.id, dept_by_name("市生态环境局").id}
 
     def test_a_second_sweep_at_the_same_moment_sends_nothing(self, seeded: Flask, smtp: Inbox, make_user) -> None:
         staff(make_user, "市发展改革委", "fgw@test.local")
@@ -87,7 +88,7 @@ class TestDigest:
 
     def test_recipients_are_chosen_per_department(self, seeded: Flask, smtp: Inbox, make_user) -> None:
         staff(make_user, "市发展改革委", "fgw@test.local")
-        fgw = dept("市发展改革委")
+        fgw = dept_by_name("市发展改革委")
         fgw.contact_emails = "office@fgw.test"
         fgw.remind_staff = False
         db.session.commit()
@@ -108,7 +109,7 @@ class TestDigest:
 
 class TestStages:
     def _deadline_keys(self, code: str) -> set[str]:
-        t = task(code)
+        t = task_by_code(code)
         return {k for k in keys() if f":task:{t.id}:" in k and k.split(":")[0] in {"deadline", "chase", "escalation"}}
 
     def test_catch_up_sends_only_the_latest_missed_stage(self, seeded: Flask) -> None:
@@ -124,7 +125,7 @@ class TestStages:
         for moment in ("2025-12-01", "2025-12-02", "2025-12-24", "2025-12-30", "2025-12-31", "2025-12-31T15:00"):
             at(seeded, moment)
             service.sweep(clock.now())
-        lead = dept("市工业和信息化局").id
+        lead = dept_by_name("市工业和信息化局").id
         own = sorted(k.split(":")[4] for k in self._deadline_keys("3.1") if k.split(":")[1] == str(lead))
         assert own == sorted(["before-30", "before-7", "before-1", "before-0"])
 
@@ -157,7 +158,7 @@ class TestStages:
         for day in ("2024-07-01", "2024-07-08", "2024-07-15", "2024-07-22", "2024-07-29", "2024-08-05", "2024-09-02"):
             at(seeded, day)
             service.sweep(clock.now())
-        lead = dept("市工业和信息化局").id
+        lead = dept_by_name("市工业和信息化局").id
         chasers = sorted(k.split(":")[4] for k in self._deadline_keys("3.1") if k.startswith(f"chase:{lead}:"))
         assert chasers == ["after-1", "after-2", "after-3", "after-4"]
 
@@ -192,7 +193,7 @@ class TestCheckins:
 
     def test_requests_then_a_chaser_unless_the_report_came(self, seeded: Flask) -> None:
         t = only_task("3.1", date(2025, 12, 31))
-        fgw = dept("市发展改革委")
+        fgw = dept_by_name("市发展改革委")
         db.session.add(
             CheckIn(
                 task_id=t.id,
@@ -213,7 +214,7 @@ class TestCheckins:
         assert f"checkin:{fgw.id}:task:{t.id}:2024Q2" in keys()
         reporters = {a.department_id for a in t.assignments if a.role == "responsible"}  # 3.1 names no lead
         counties = {a.department_id for a in t.assignments if a.role == "implementing"}
-        assert dept("林州市人民政府").id in counties
+        assert dept_by_name("林州市人民政府").id in counties
         requests = [k for k in self._checkin_keys() if k.startswith("checkin:")]
         assert {int(k.split(":")[1]) for k in requests if ":task:" in k} == reporters
         # the counties that implement it are asked once, for their consolidated 落实 report, not per task
@@ -228,7 +229,7 @@ class TestCheckins:
 
     def test_a_returned_report_brings_a_note_once(self, seeded: Flask) -> None:
         t = only_task("3.1", date(2025, 12, 31))
-        fgw = dept("市发展改革委")
+        fgw = dept_by_name("市发展改革委")
         checkin = CheckIn(
             task_id=t.id,
             department_id=fgw.id,
@@ -293,7 +294,7 @@ class TestDelivery:
         at(seeded, "2025-12-24T10:00")
         report = mailer.deliver(clock.now(), seeded.config)
         assert report.failed == 1
-        row = db.session.scalar(db.select(OutboxMessage).filter_by(department_id=dept("市发展改革委").id))
+        row = db.session.scalar(db.select(OutboxMessage).filter_by(department_id=dept_by_name("市发展改革委").id))
         assert row.status == "failed" and row.attempts == 2
 
     def test_without_a_mail_server_mail_waits_in_the_outbox(self, seeded: Flask, make_user) -> None:

@@ -13,11 +13,11 @@ from tracker.extensions import db
 from tracker.models import JobSetting, OutboxMessage
 from tracker.reminders.links import SESSION_KEY, make_token
 
-from .reminder_helpers import dept, task
+from .conftest import dept_by_name, task_by_code
 
 
 def _link_token(app: Flask, **overrides: object) -> str:
-    values = {"department_id": dept("市发展改革委").id, "task_code": "3.7", "period": "2025Q4", "plan_key": "k"}
+    values = {"department_id": dept_by_name("市发展改革委").id, "task_code": "3.7", "period": "2025Q4", "plan_key": "k"}
     values.update(overrides)
     return make_token(app.config["SECRET_KEY"], now=clock.now(), **values)  # type: ignore[arg-type]
 
@@ -29,7 +29,7 @@ class TestSignedLink:
         assert response.headers["Location"] == "/tasks/3.7/report?period=2025Q4"
         with client.session_transaction() as session:
             grant = session[SESSION_KEY]["3.7"]
-        assert grant["department_id"] == dept("市发展改革委").id and grant["period"] == "2025Q4"
+        assert grant["department_id"] == dept_by_name("市发展改革委").id and grant["period"] == "2025Q4"
 
     def test_an_expired_link_says_so_and_offers_the_login(self, seeded: Flask, client: FlaskClient) -> None:
         token = _link_token(seeded)
@@ -51,13 +51,15 @@ class TestSignedLink:
         make_user("staff", "市发展改革委", email="fgw@test.local")
         seeded.config["TRACKER_NOW"] = clock.parse_instant("2025-12-24")
         service.sweep(clock.now())
-        body = db.session.scalar(db.select(OutboxMessage.body_text).filter_by(department_id=dept("市发展改革委").id))
+        body = db.session.scalar(
+            db.select(OutboxMessage.body_text).filter_by(department_id=dept_by_name("市发展改革委").id)
+        )
         link = next(
             line.split("：", 1)[1] for line in body.splitlines() if "填报链接" in line and "三（七）" not in line
         )
         response = client.get(link.replace(seeded.config["BASE_URL"], ""))
         assert response.status_code == 302 and response.headers["Location"].startswith("/tasks/")
-        assert task(response.headers["Location"].split("/")[2]) is not None
+        assert task_by_code(response.headers["Location"].split("/")[2]) is not None
 
 
 class TestAdminPages:
@@ -79,7 +81,7 @@ class TestAdminPages:
         page = client.get("/admin/outbox").get_data(as_text=True)
         assert "【督办提醒】市发展改革委" in page and "【督办提醒】市生态环境局" in page
         assert "提醒与发件箱" in page  # the nav link
-        fgw = dept("市发展改革委")
+        fgw = dept_by_name("市发展改革委")
         page = client.get(f"/admin/outbox?department={fgw.id}").get_data(as_text=True)
         assert "【督办提醒】市发展改革委" in page and "【督办提醒】市生态环境局" not in page
         message = db.session.scalar(db.select(OutboxMessage).filter_by(department_id=fgw.id))
@@ -90,7 +92,7 @@ class TestAdminPages:
         login("admin")
         page = client.get("/admin/jobs").get_data(as_text=True)
         assert "每日提醒" in page and "进展报送通知：市发展改革委" in page
-        job = f"checkin:{dept('市发展改革委').id}"
+        job = f"checkin:{dept_by_name('市发展改革委').id}"
         client.post(f"/admin/jobs/{job}", data={"action": "pause"})
         client.post(f"/admin/jobs/{job}", data={"action": "run"})
         client.post(f"/admin/jobs/{job}", data={"action": "cron", "cron": "30 8 * * mon"})
@@ -127,7 +129,7 @@ def test_a_held_digest_goes_out_once_the_department_has_an_address(seeded: Flask
 
     seeded.config["TRACKER_NOW"] = clock.parse_instant("2025-12-24")
     service.sweep(clock.now())
-    gxj = dept("市工业和信息化局")
+    gxj = dept_by_name("市工业和信息化局")
     message = db.session.scalar(db.select(OutboxMessage).filter_by(department_id=gxj.id))
     assert message.status == "held"
     login("coordinator", "市发展改革委")
@@ -144,12 +146,12 @@ def test_coordinators_choose_who_receives_a_departments_reminders(seeded: Flask,
     from tracker.models import AuditLog
 
     login("coordinator", "市发展改革委")
-    gxj = dept("市工业和信息化局")
+    gxj = dept_by_name("市工业和信息化局")
     assert "市工业和信息化局" in client.get("/admin/recipients").get_data(as_text=True)
     form = {"contact_emails": "A@gxj.test， b@gxj.test", "remind_contacts": "1", "version": gxj.version_id}
     client.post(f"/admin/recipients/{gxj.id}", data=form)
     db.session.expire_all()
-    gxj = dept("市工业和信息化局")
+    gxj = dept_by_name("市工业和信息化局")
     assert gxj.contact_emails == "a@gxj.test,b@gxj.test" and gxj.remind_contacts and not gxj.remind_staff
     assert db.session.scalar(db.select(AuditLog).filter_by(entity="department", field="remind_staff")) is not None
     stale = client.post(f"/admin/recipients/{gxj.id}", data={**form, "version": gxj.version_id - 1})
