@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -23,6 +23,20 @@ class CheckIn(VersionedMixin, db.Model):
     """One department's progress report on one task for one period."""
 
     __tablename__ = "check_in"
+    # At most one live (not returned) report per task, department and period: the database decides,
+    # so two first saves at the same moment cannot both create one (a returned report is superseded
+    # by its fix, so returned ones may repeat).
+    __table_args__ = (
+        Index(
+            "uq_check_in_live",
+            "task_id",
+            "department_id",
+            "period",
+            unique=True,
+            sqlite_where=text("state != 'returned'"),
+            postgresql_where=text("state != 'returned'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
@@ -40,6 +54,10 @@ class CheckIn(VersionedMixin, db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Saved through a department's signed reminder link (no account): the link's department is the
+    # report's, and the digest (outbox message) that carried the link, when it is known.
+    via_link: Mapped[bool | None] = mapped_column(default=False)
+    via_link_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
 
     task: Mapped[Task] = relationship()
     department: Mapped[Department] = relationship()

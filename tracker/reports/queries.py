@@ -28,6 +28,7 @@ from ..models import (
     User,
 )
 from ..models.org import ROLE_ORDER
+from ..tasks.queries import city_workdays
 from .service import reporting_period
 
 
@@ -187,8 +188,14 @@ def department_home(department: Department, today: date) -> MyHome:
         open_rows.append(c)
     groups: dict[str, list[MyTask]] = {}
     due: list[MyTask] = []
+    reported: dict[int, set[str]] = {}
+    for (task_id, key), c in latest.items():
+        if c.state in {"submitted", "approved"}:
+            reported.setdefault(task_id, set()).add(key)
+    cal = city_workdays()
     for a in assignments:
-        period = reporting_period(a.task, today)
+        # the period the report form opens: the oldest one this department still owes (the due rule)
+        period = reporting_period(a.task, today, reported=reported.get(a.task_id, set()), cal=cal)
         item = MyTask(a, a.task, period.key, period.label, latest.get((a.task_id, period.key)))
         groups.setdefault(a.role, []).append(item)
         if item.due_now and a.task.closed_on is None:
