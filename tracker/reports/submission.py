@@ -76,7 +76,7 @@ class InvalidReport(ReportError):
 
     def __init__(self, fields: Mapping[str, str]):
         self.fields = dict(fields)
-        super().__init__("；".join(self.fields.values()))
+        super().__init__(_("；").join(self.fields.values()))
 
 
 class EvidenceStoreError(InvalidReport):
@@ -221,7 +221,7 @@ def _values(raw: list[RawValue], task: Task, department: Department, problems: d
         key = item.target_key
         target = targets.get(key) if isinstance(key, str) else None
         if target is None:
-            problems[f"{at}.target_key"] = _(TARGET_UNKNOWN, keys="、".join(targets)) if targets else _(TARGET_NONE)
+            problems[f"{at}.target_key"] = _(TARGET_UNKNOWN, keys=_("、").join(targets)) if targets else _(TARGET_NONE)
         elif key in seen:
             problems[f"{at}.target_key"] = _(TARGET_TWICE)
         number = _number(item.value, item.typed)
@@ -229,7 +229,8 @@ def _values(raw: list[RawValue], task: Task, department: Department, problems: d
             problems[f"{at}.value"] = _(VALUE_MISSING)
         elif isinstance(number, str):
             text = item.value if isinstance(item.value, str) else repr(item.value)
-            problems[f"{at}.value"] = _(VALUE_NUMBER if number == "number" else VALUE_FINITE, text=text[:50])
+            rule = VALUE_NUMBER if number == "number" else VALUE_FINITE
+            problems[f"{at}.value"] = _(rule, text=text[:50])
         source = item.source
         if not isinstance(source, str) or not source.strip():
             problems[f"{at}.source"] = _(SOURCE_REQUIRED)
@@ -270,7 +271,7 @@ def check_submission(
         except attachments.AttachmentError as exc:
             errors.append(str(exc))
     if errors:
-        problems["evidence"] = "；".join(errors)
+        problems["evidence"] = _("；").join(errors)
     if problems:
         return problems, None, []
     data = CheckInData(str(status), int(percent), narrative, problems_text, next_steps, values)
