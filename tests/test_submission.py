@@ -17,7 +17,8 @@ from tracker import clock
 from tracker.api.tokens import create_token
 from tracker.errors import ConflictError
 from tracker.extensions import db
-from tracker.models import Attachment, AuditLog, CheckIn, Department, Target, TargetValue, Task
+from tracker.models import Attachment, AuditLog, CheckIn, Department, OutboxMessage, Target, TargetValue, Task
+from tracker.reminders.links import make_token
 from tracker.reports import attachments, service
 from tracker.reports.submission import PERCENT_RANGE, Reporter, Submission, submit_report
 from tracker.tasks.periods import parse_period
@@ -276,3 +277,110 @@ class TestDraftsStayHome:
         client.post("/logout")
         login("staff", "市交通运输局")
         assert "尚未定稿的内容" in client.get("/tasks/3.1").get_data(as_text=True)
+
+
+class TestReminderLinks:
+    def _digest_with_link(self, app: Flask, department: Department) -> tuple[OutboxMessage, str]:
+        token = make_token(
+            app.config["SECRET_KEY"],
+            department_id=department.id,
+            task_code="3.1",
+            period="2026Q1",
+            plan_key="mini",
+            now=clock.now(),
+        )
+        link = app.config["BASE_URL"] + "/r/" + token
+        message = OutboxMessage(
+            dedupe_key=f"digest:{department.id}:test",
+            kind="digest",
+            department_id=department.id,
+            recipients="sthj@example.gov.cn",
+            subject="【督办提醒】",
+            body_text=f"三（一）填报链接：{link}",
+            body_html=f'<a href="{link}">填报</a>',
+            status="pending",
+            created_at=clock.now(),
+        )
+        db.session.add(message)
+        db.session.commit()
+        return message, token
+
+    def test_a_link_opens_its_own_report_only_and_the_report_says_where_it_came_from(
+        self, mini_plan: Flask, client: FlaskClient, login
+    ) -> None:
+        department = _one(Department, name="市生态环境局")
+        message, token = self._digest_with_link(mini_plan, department)
+        assert client.get("/r/" + token).status_code == 302
+        assert client.get("/tasks/3.1/report?period=2026Q2").status_code == 403  # ?period= cannot move it
+        refused = client.post(
+            "/tasks/3.1/report?period=2026Q2",
+            data={"status": "in_progress", "percent": "5", "narrative": "换个报送期", "action": "submit"},
+        )
+        assert refused.status_code == 403 and _count(CheckIn) == 0
+        assert client.get("/tasks/4.1/report").status_code == 302  # another task: log in first
+        page = client.get("/tasks/3.1/report").get_data(as_text=True)
+        assert "市生态环境局" in page and "2026年第一季度" in page
+        sent = client.post(
+            "/tasks/3.1/report",
+            data={"status": "in_progress", "percent": "5", "narrative": "经邮件链接报送", "action": "submit"},
+        )
+        assert sent.status_code == 302
+        checkin = _one(CheckIn, state="submitted")
+        assert (checkin.department_id, checkin.period, checkin.author_id) == (department.id, "2026Q1", None)
+        assert (checkin.via_link, checkin.via_link_message_id) == (True, message.id)
+        audit = _one(AuditLog, entity="check_in", action="submit")
+        assert audit.actor == f"reminder-link:{department.id}:{message.id}"
+
+        login("coordinator", "市发展改革委")
+        assert "经提醒链接报送（市生态环境局）" in client.get("/tasks/3.1").get_data(as_text=True)
+        assert "经提醒链接报送（市生态环境局）" in client.get(f"/reviews/{checkin.id}").get_data(as_text=True)
+
+    def test_the_outbox_never_shows_a_usable_link(self, mini_plan: Flask, client: FlaskClient, login) -> None:
+        message, token = self._digest_with_link(mini_plan, _one(Department, name="市生态环境局"))
+        login("admin")
+        page = client.get(f"/admin/outbox/{message.id}").get_data(as_text=True)
+        assert token not in page and token[:20] not in page
+        assert "/r/" + token[:6] + "…" in page  # still recognisable as the link it was
+        assert message.body_text.endswith(token)  # what is sent is untouched
+
+
+def test_a_draft_is_seen_on_no_page_export_or_api_of_anyone_else(
+    mini_plan: Flask, client: FlaskClient, login, bearer
+) -> None:
+    """Every surface that reads reports or values, as a leader, a coordinator and another department."""
+    owner = login("staff", "市交通运输局")
+    bus = _one(Target, key="3.1-bus")
+    saved = client.post(
+        "/tasks/3.1/report?period=2026Q1",
+        data={
+            "status": "in_progress",
+            "percent": "40",
+            "narrative": "草稿机密进展",
+            "action": "save",
+            f"value-{bus.id}": "77.5",
+            f"source-{bus.id}": "草稿机密来源",
+            "evidence": (io.BytesIO(PDF), "草稿机密.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert saved.status_code == 302
+    draft = _one(CheckIn, state="draft")
+    attachment = _one(Attachment, checkin_id=draft.id)
+    assert "草稿机密进展" in client.get("/tasks/3.1").get_data(as_text=True)  # its own department sees it
+    client.post("/logout")
+    pages = ["/dashboard", "/matrix", "/matrix.csv", "/targets", "/counties", "/assessment", "/tasks", "/tasks/3.1"]
+    pages.append(f"/departments/{owner.department_id}")
+    for role, department in (("leader", None), ("coordinator", "市发展改革委"), ("staff", "市发展改革委")):
+        login(role, department)
+        for url in pages:
+            response = client.get(url)
+            assert response.status_code in {200, 302}, url
+            text = response.get_data(as_text=True)
+            assert "草稿机密" not in text and "77.5" not in text, (role, url)
+        assert client.get(f"/reviews/{draft.id}").status_code in {403, 404}
+        assert client.get(f"/attachments/{attachment.id}").status_code == 403
+        client.post("/logout")
+        headers = bearer(role, department)
+        for url in ("/api/v1/plans/mini/checkins", "/api/v1/plans/mini/targets", "/api/v1/plans/mini/tasks/3.1"):
+            text = client.get(url, headers=headers).get_data(as_text=True)
+            assert "草稿机密" not in text and "77.5" not in text, (role, url)

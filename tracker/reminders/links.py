@@ -76,7 +76,10 @@ def digest_of(token: str, department_id: int) -> int | None:
     """The id of the department's outbox message that carried this link (the first copy), if any."""
     return db.session.scalar(
         db.select(OutboxMessage.id)
-        .where(OutboxMessage.department_id == department_id, OutboxMessage.body_text.contains("/r/" + token))
+        .where(
+            OutboxMessage.department_id == department_id,
+            OutboxMessage.body_text.contains("/r/" + token, autoescape=True),
+        )
         .order_by(OutboxMessage.id)
         .limit(1)
     )
