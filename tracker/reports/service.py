@@ -164,14 +164,20 @@ def _flush_or_conflict(message: str, obj: Any, fields: dict[str, str] | tuple[st
 # --- check-ins -----------------------------------------------------------------------------------
 
 
+# The rules of a report's status and percent, worded once (the submission service uses them too).
+STATUS_CHOICE = N_("请选择状态（%(choices)s）。")
+PERCENT_RANGE = N_("完成百分比应为 0 到 100 之间的整数。")
+DONE_IS_100 = N_("状态为“已完成”时，完成百分比应为 100。")
+
+
 def checkin_problems(data: CheckInData) -> dict[str, str]:
     """What is wrong with a report's status and percent, by field name (empty when it is fine)."""
     if data.status not in TASK_STATUSES:
-        return {"status": _("请选择状态。")}
+        return {"status": _(STATUS_CHOICE, choices=" / ".join(TASK_STATUSES))}
     if not 0 <= data.percent <= 100:
-        return {"percent": _("完成百分比应在 0 到 100 之间。")}
+        return {"percent": _(PERCENT_RANGE)}
     if data.status == "done" and data.percent != 100:
-        return {"percent": _("状态为“已完成”时，完成百分比应为 100。")}
+        return {"percent": _(DONE_IS_100)}
     return {}
 
 

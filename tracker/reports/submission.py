@@ -32,7 +32,17 @@ from ..models import CheckIn, Department, Task, User
 from ..models.plan import TASK_STATUSES
 from ..tasks.periods import Period
 from . import attachments
-from .service import CheckInData, ReportError, ValueInput, reportable_targets, reporting_period, write_checkin
+from .service import (
+    DONE_IS_100,
+    PERCENT_RANGE,
+    STATUS_CHOICE,
+    CheckInData,
+    ReportError,
+    ValueInput,
+    reportable_targets,
+    reporting_period,
+    write_checkin,
+)
 
 __all__ = [
     "EvidenceStoreError",
@@ -54,9 +64,6 @@ SOURCE_MAX = 255
 # One message per rule, for the web form and the API alike (the field they belong to is the key).
 REPORT_FORBIDDEN = N_("只有承担本任务的单位的填报员才能报送进展。")
 LINK_OTHER_PERIOD = N_("此提醒链接只能填报 %(period)s 的报告；其他报送期请登录后填报。")
-STATUS_CHOICE = N_("请选择状态（%(choices)s）。")
-PERCENT_RANGE = N_("完成百分比应为 0 到 100 之间的整数。")
-DONE_IS_100 = N_("状态为“已完成”时，完成百分比应为 100。")
 NARRATIVE_REQUIRED = N_("提交前请填写进展情况。")
 TEXT_TYPE = N_("应为文字。")
 TEXT_LIMIT = N_("不能超过 %(limit)s 个字，且不能含 NUL 字符。")
