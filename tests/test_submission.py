@@ -244,6 +244,41 @@ class TestOneLiveReport:
         assert "本单位已有人先保存了本期报告" in next(r for r in results.values() if r.startswith("conflict"))
         assert _count(CheckIn) == 1
 
+    def test_a_save_that_loses_the_race_answers_409_on_the_form_and_the_api(
+        self, mini_plan: Flask, client: FlaskClient, login, bearer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The colleague's draft lands between our read and our write: the index refuses ours."""
+        staff = bearer("staff", "市交通运输局")
+        assert (
+            client.post("/api/v1/tasks/3.1/checkins", json={**REPORT, "submit": False}, headers=staff).status_code
+            == 201
+        )
+        real_latest = service.latest_checkin
+        blind: list[int] = []
+
+        def not_yet_there(*args: Any) -> CheckIn | None:
+            if not blind:  # the first read misses the colleague's draft, as it would a moment earlier
+                blind.append(1)
+                return None
+            return real_latest(*args)
+
+        monkeypatch.setattr(service, "latest_checkin", not_yet_there)
+        monkeypatch.setattr(service, "_lock_task", lambda task_id: None)
+        api = client.post("/api/v1/tasks/3.1/checkins", json={**REPORT, "submit": False}, headers=staff)
+        assert api.status_code == 409 and api.get_json()["error"]["code"] == "conflict"
+        assert api.get_json()["error"]["message"] == "本单位已有人先保存了本期报告，请核对后重新保存。"
+        blind.clear()
+        login("staff", "市交通运输局")
+        page = client.post(
+            "/tasks/3.1/report?period=2026Q1",
+            data={"status": "in_progress", "percent": "9", "narrative": "我的版本", "action": "save"},
+        )
+        assert page.status_code == 409
+        assert "本单位已有人先保存了本期报告" in page.get_data(as_text=True) and "我的版本" in page.get_data(
+            as_text=True
+        )
+        assert _count(CheckIn) == 1
+
 
 class TestDraftsStayHome:
     def test_the_api_targets_show_a_draft_value_only_to_its_department(
