@@ -66,12 +66,12 @@ def api_tokens(mini_plan, make_user):  # type: ignore[no-untyped-def]
     app = mini_plan
     app.config["API_RATE_LIMIT"] = 1_000_000
     t = db.session.scalar(db.select(Task).filter_by(code="3.1"))
-    d = db.session.scalar(db.select(Department).filter_by(name="市交通运输局"))
-    for state in ("draft", "submitted", "approved"):
+    # one live report per task, department and period: the three states from three departments
+    for state, name in (("draft", "市交通运输局"), ("submitted", "市生态环境局"), ("approved", "甲县人民政府")):
         db.session.add(
             CheckIn(
                 task_id=t.id,
-                department_id=d.id,
+                department_id=db.session.scalar(db.select(Department.id).filter_by(name=name)),
                 period="2026Q1",
                 period_start=date(2026, 1, 1),
                 period_end=date(2026, 3, 31),

@@ -33,11 +33,13 @@ def test_an_english_token_owner_gets_english_error_messages(mini_plan, bearer, c
     error = _error(response, 422)
     assert error["code"] == "invalid_body" and response.headers["Content-Language"] == "en"
     assert error["message"] == "The request body is invalid"
-    assert error["fields"]["status"].startswith("Must be one of not_started / in_progress")
-    assert error["fields"]["percent"] == "Must be an integer from 0 to 100"
+    # One message per rule, the web form's and the API's alike (issue 12: "percent 0–100" was worded
+    # three ways); so the API's messages are the form's.
+    assert error["fields"]["status"].startswith("Choose a status (not_started / in_progress")
+    assert error["fields"]["percent"] == "The completion percentage must be a whole number from 0 to 100."
     assert error["fields"]["values[0].target_key"].startswith("Not a target your department reports on this task")
-    assert error["fields"]["values[0].value"] == "Must be a number"
-    assert error["fields"]["values[0].source"] == "Give the data source"
+    assert error["fields"]["values[0].value"] == "Give the actual value."
+    assert error["fields"]["values[0].source"] == "Give the data source."
     assert not [t for t in _texts(error) if CHINESE.search(t)], error
 
     error = _error(client.get("/api/v1/nothing/here", headers=staff), 404)
@@ -67,8 +69,8 @@ def test_api_errors_stay_chinese_by_default(mini_plan, bearer, client: FlaskClie
     response = client.post("/api/v1/tasks/3.1/checkins", json=BAD_REPORT, headers=staff)
     error = _error(response, 422)
     assert response.headers["Content-Language"] == "zh-CN"
-    assert error["message"] == "请求内容有误" and error["fields"]["percent"] == "应为 0 到 100 之间的整数"
-    assert error["fields"]["status"].startswith("应为 not_started / in_progress")
+    assert error["message"] == "请求内容有误" and error["fields"]["percent"] == "完成百分比应为 0 到 100 之间的整数。"
+    assert error["fields"]["status"].startswith("请选择状态（not_started / in_progress")
     assert error["fields"]["values[0].target_key"].startswith("不是本单位在本任务上报送的目标（可用：")
     assert _error(client.get("/api/v1/nothing", headers=staff), 404)["message"] == "没有这个接口"
     error = _error(client.post("/api/v1/plans", headers=staff), 405)

@@ -25,7 +25,7 @@ def _draft(department: str = "市交通运输局") -> CheckIn:
     return save_checkin(
         task=task,
         department_id=dept.id,
-        period=period_for(date(2024, 6, 3), "quarter"),
+        period=period_for(date(2026, 1, 3), "quarter"),
         data=CheckInData("in_progress", 10, "初稿"),
         submit=False,
         now=clock.now(),
@@ -37,20 +37,20 @@ def _draft(department: str = "市交通运输局") -> CheckIn:
 
 def test_a_stale_draft_save_gets_409_with_what_changed_and_the_input_kept(mini_plan, client: FlaskClient, login):
     login("staff", "市交通运输局")
-    form = client.get("/tasks/3.1/report?period=2024Q2").get_data(as_text=True)
-    assert "2024年第二季度" in form
+    form = client.get("/tasks/3.1/report?period=2026Q1").get_data(as_text=True)
+    assert "2026年第一季度" in form
     draft = _draft()
     original = json.dumps({"status": "in_progress", "percent": "10", "narrative": "初稿"}, ensure_ascii=False)
     # A colleague saves first: version 1 → 2.
     first = client.post(
-        "/tasks/3.1/report?period=2024Q2",
+        "/tasks/3.1/report?period=2026Q1",
         data={"status": "in_progress", "percent": "30", "narrative": "同事的修改", "action": "draft",
               "checkin_id": draft.id, "version_id": "1", "original": original},
     )  # fmt: skip
     assert first.status_code == 302
     # We still hold version 1.
     stale = client.post(
-        "/tasks/3.1/report?period=2024Q2",
+        "/tasks/3.1/report?period=2026Q1",
         data={"status": "lagging", "percent": "20", "narrative": "我的内容", "action": "draft",
               "checkin_id": draft.id, "version_id": "1", "original": original},
     )  # fmt: skip
@@ -63,7 +63,7 @@ def test_a_stale_draft_save_gets_409_with_what_changed_and_the_input_kept(mini_p
     # The 409 page now carries the current version: saving from it again is a deliberate overwrite.
     assert 'name="version_id" type="hidden" value="2"' in page
     again = client.post(
-        "/tasks/3.1/report?period=2024Q2",
+        "/tasks/3.1/report?period=2026Q1",
         data={"status": "lagging", "percent": "20", "narrative": "我的内容", "action": "draft",
               "checkin_id": draft.id, "version_id": "2"},
     )  # fmt: skip
@@ -74,7 +74,7 @@ def test_a_new_report_while_a_colleague_created_one_is_a_conflict(mini_plan, cli
     login("staff", "市交通运输局")
     _draft()
     response = client.post(
-        "/tasks/3.1/report?period=2024Q2",
+        "/tasks/3.1/report?period=2026Q1",
         data={"status": "in_progress", "percent": "30", "narrative": "我的", "action": "submit"},
     )
     assert response.status_code == 409 and "我的" in response.get_data(as_text=True)
@@ -129,7 +129,7 @@ def test_two_writers_race_exactly_one_wins_and_nothing_is_lost(mini_plan: Flask,
                 save_checkin(
                     task=task,  # type: ignore[arg-type]
                     department_id=dept_id,
-                    period=period_for(date(2024, 6, 3), "quarter"),
+                    period=period_for(date(2026, 1, 3), "quarter"),
                     data=CheckInData("in_progress", 50, f"{name} 的内容"),
                     submit=False,
                     now=clock.now(),

@@ -20,7 +20,7 @@ def _target(key: str) -> Target:
     return target
 
 
-def _report(client: FlaskClient, code: str = "3.1", action: str = "submit", **extra: object):  # type: ignore[no-untyped-def]
+def _report(client: FlaskClient, code: str = "3.1", action: str = "submit", period: str = "", **extra: object):  # type: ignore[no-untyped-def]
     data: dict[str, object] = {
         "status": "in_progress",
         "percent": "40",
@@ -30,18 +30,23 @@ def _report(client: FlaskClient, code: str = "3.1", action: str = "submit", **ex
         "action": action,
     }
     data.update(extra)
-    return client.post(f"/tasks/{code}/report", data=data, content_type="multipart/form-data")
+    url = f"/tasks/{code}/report" + (f"?period={period}" if period else "")
+    return client.post(url, data=data, content_type="multipart/form-data")
 
 
 def test_county_reports_is_returned_fixes_and_is_approved(seeded, client: FlaskClient, login) -> None:
     """The 'done when' walk: 林州 submits 3.1 with a value and a PDF; returned; fixed; approved; shown."""
     staff = login("staff", "林州市人民政府")
     factories = _target("3.1-green-factories")
-    page = client.get("/tasks/3.1/report").get_data(as_text=True)
+    # Opened without a period, the form asks for the oldest period 林州 still owes (the due rule);
+    # the walk reports the current one, named as a reminder link or 我的任务 names it.
+    assert "2021年第一季度" in client.get("/tasks/3.1/report").get_data(as_text=True)
+    page = client.get("/tasks/3.1/report?period=2024Q2").get_data(as_text=True)
     assert "2024年第二季度" in page and "创建绿色工厂（园区）" in page
 
     response = _report(
         client,
+        period="2024Q2",
         **{
             f"value-{factories.id}": "3",
             f"source-{factories.id}": "林州市工信局台账",
@@ -79,10 +84,11 @@ def test_county_reports_is_returned_fixes_and_is_approved(seeded, client: FlaskC
     login("staff", "林州市人民政府")
     home = client.get("/my").get_data(as_text=True)
     assert "被退回待修改" in home
-    form = client.get("/tasks/3.1/report").get_data(as_text=True)
+    form = client.get("/tasks/3.1/report?period=2024Q2").get_data(as_text=True)
     assert "请补充工厂名单" in form and "已创建绿色工厂 3 家。" in form
     response = _report(
         client,
+        period="2024Q2",
         narrative="已创建绿色工厂 3 家：甲厂、乙厂、丙厂。",
         checkin_id=str(first.id),
         **{f"value-{factories.id}": "3", f"source-{factories.id}": "林州市工信局台账（附名单）"},
@@ -199,8 +205,8 @@ def test_staff_land_on_their_department_home_and_others_on_the_dashboard(seeded,
 def test_a_late_report_for_an_earlier_period_does_not_roll_the_status_back(mini_plan, client, login) -> None:
     login("staff", "市交通运输局")
     client.application.config["TRACKER_NOW"] = "2026-06-03T10:00:00+08:00"
-    assert _report(client, percent="50").status_code == 302  # 2026Q2
-    assert _report(client, **{"percent": "20"}).status_code == 409  # already submitted for 2026Q2
+    assert _report(client, percent="50", period="2026Q2").status_code == 302
+    assert _report(client, percent="20", period="2026Q2").status_code == 409  # already submitted for 2026Q2
     late = client.post(
         "/tasks/3.1/report?period=2026Q1",
         data={"status": "lagging", "percent": "20", "narrative": "补报一季度", "action": "submit"},
@@ -215,10 +221,14 @@ def test_a_late_report_for_an_earlier_period_does_not_roll_the_status_back(mini_
     assert (task.status, task.progress) == ("in_progress", 50)
 
 
-def test_after_the_deadline_the_form_asks_for_the_last_period(mini_plan, client, login) -> None:
+def test_after_the_deadline_the_form_asks_for_the_oldest_period_still_owed(mini_plan, client, login) -> None:
+    # Changed with issue 12 (one due rule): the form used to open the task's last period whatever was
+    # owed; it opens the oldest period the department has not reported, as 我的任务 and reminders do.
     login("staff", "市交通运输局")
     client.application.config["TRACKER_NOW"] = "2031-02-01T10:00:00+08:00"
-    assert "2030年第四季度" in client.get("/tasks/3.1/report").get_data(as_text=True)
+    assert "2026年第一季度" in client.get("/tasks/3.1/report").get_data(as_text=True)
+    assert _report(client, period="2026Q1").status_code == 302
+    assert "2026年第二季度" in client.get("/tasks/3.1/report").get_data(as_text=True)
 
 
 def test_tampered_choices_are_refused_in_chinese(mini_plan, client: FlaskClient, login) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -47,6 +48,16 @@ class Server:
         )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
+
+
+def mailed_body(server: Server, message_id: int) -> str:
+    """The text of an outbox message as its recipients get it: the outbox page masks its signed links,
+    so a test that follows one reads it from the database, as the mail server would."""
+    path = server.env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        row = conn.execute("SELECT body_text FROM outbox_message WHERE id = ?", (message_id,)).fetchone()
+    assert row is not None, message_id
+    return str(row[0])
 
 
 def start_server(work: Path, now: str, extra_env: dict[str, str] | None = None) -> Iterator[Server]:

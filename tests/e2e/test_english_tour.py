@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from .conftest import ENGLISH_STAFF, Server, allow_status, shot, watching
+from .conftest import ENGLISH_STAFF, Server, allow_status, mailed_body, shot, watching
 from .conftest import log_in as conftest_log_in
 
 pytestmark = pytest.mark.e2e
@@ -95,7 +95,8 @@ def test_the_record_a_signed_link_and_a_conflict_in_english(english_page, browse
     page.goto(server.url + "/admin/outbox")
     digest = page.get_by_role("link", name=re.compile(r"^\[Supervision reminder\] 市发展改革委")).first
     page.goto(server.url + digest.get_attribute("href"))
-    token = re.search(r"/r/([\w.\-]+)", page.locator("main").inner_text())
+    assert re.search(r"/r/[\w\-]{6}…", page.locator("main").inner_text()), "the outbox masks the signed link"
+    token = re.search(r"/r/([\w.\-]+)", mailed_body(server, int(page.url.rsplit("/", 1)[1])))
     assert token, "the digest has a signed link"
     with watching(browser, "en-US") as stranger:
         stranger.goto(f"{server.url}/r/{token[1]}")

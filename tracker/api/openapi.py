@@ -179,7 +179,10 @@ _TEXT = {"type": "string", "maxLength": 20000}
 _VERSION = {"type": "integer", "minimum": 1}
 SCHEMAS["CheckInRequest"] = _obj(
     {
-        "period": {"type": "string", "description": N_("报送期，如 2024Q2；缺省为当前报送期（与网页表单相同）")},
+        "period": {
+            "type": "string",
+            "description": N_("报送期，如 2024Q2；缺省为本单位尚欠的最早一期（与网页表单相同）；须在任务的报送期限内"),
+        },
         "status": {"type": "string", "enum": list(TASK_STATUSES)},
         "percent": {"type": "integer", "minimum": 0, "maximum": 100},
         "narrative": {**_TEXT, "description": N_("进展情况；提交时必填")},

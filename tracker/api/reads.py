@@ -143,7 +143,9 @@ def task_detail(task: Task, *, today: date, rule: LightRule) -> dict[str, Any]:
     }
 
 
-def targets(plan: Plan, *, group: str | None, county: str | None) -> list[dict[str, Any]]:
+def targets(plan: Plan, user: User, *, group: str | None, county: str | None) -> list[dict[str, Any]]:
+    """The plan's targets with their actuals: imported ones, and those of reports the caller may see
+    (a draft's values only to its own department)."""
     query = (
         db.select(Target)
         .filter_by(plan_id=plan.id)
@@ -158,7 +160,10 @@ def targets(plan: Plan, *, group: str | None, county: str | None) -> list[dict[s
     values: dict[int, list[TargetValue]] = {t.id: [] for t in rows}
     if rows:
         for v in db.session.scalars(
-            db.select(TargetValue).where(TargetValue.target_id.in_(list(values))).order_by(TargetValue.id)
+            db.select(TargetValue)
+            .outerjoin(CheckIn, CheckIn.id == TargetValue.checkin_id)
+            .where(TargetValue.target_id.in_(list(values)), TargetValue.checkin_id.is_(None) | _visible(user))
+            .order_by(TargetValue.id)
         ):
             values[v.target_id].append(v)
     return [

@@ -8,7 +8,6 @@ problem with a body is collected by field name (``values[0].source``) and raised
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
 from typing import Any
 
@@ -17,21 +16,19 @@ from flask_babel import gettext as _
 from ..accounts import permissions
 from ..errors import NotFound, PermissionDenied, TrackerError
 from ..extensions import db
-from ..models import CheckIn, Department, Task, User
-from ..models.plan import TASK_STATUSES
-from ..reports.service import (
-    CheckInData,
-    ReportError,
-    ValueInput,
-    checkin_problems,
-    latest_checkin,
-    reportable_targets,
-    reporting_period,
-    review_checkin,
-    save_checkin,
+from ..models import CheckIn, User
+from ..reports.service import ReportError, latest_checkin, review_checkin
+from ..reports.submission import (
+    REPORT_FORBIDDEN,
+    InvalidReport,
+    RawValue,
+    Submission,
+    check_submission,
+    report_period,
+    reporter_for_user,
+    submit_report,
 )
 from ..tasks.queries import current_plan, get_task
-from . import listing
 
 __all__ = ["InvalidBody", "review", "submit_checkin"]
 
@@ -83,15 +80,13 @@ def _version(body: dict[str, Any], problems: dict[str, str]) -> int | None:
     return version
 
 
-def _values(raw: Any, task: Task, department: Department, problems: dict[str, str]) -> list[ValueInput]:
+def _values(raw: Any, problems: dict[str, str]) -> list[RawValue]:
     if raw is None:
         return []
     if not isinstance(raw, list):
         problems["values"] = _("应为数组")
         return []
-    targets = {t.key: t for t in reportable_targets(task, department)}
-    seen: set[str] = set()
-    values: list[ValueInput] = []
+    values: list[RawValue] = []
     for i, item in enumerate(raw):
         at = f"values[{i}]"
         if not isinstance(item, dict):
@@ -99,51 +94,26 @@ def _values(raw: Any, task: Task, department: Department, problems: dict[str, st
             continue
         for extra in sorted(set(item) - {"target_key", "value", "source"}):
             problems[f"{at}.{extra}"] = _("不认识的字段")
-        key, number, source = item.get("target_key"), item.get("value"), item.get("source")
-        target = targets.get(key) if isinstance(key, str) else None
-        if target is None:
-            problems[f"{at}.target_key"] = (
-                _("不是本单位在本任务上报送的目标（可用：%(keys)s）", keys=listing(targets))
-                if targets
-                else _("本单位在本任务上没有要报送的目标")
-            )
-        elif key in seen:
-            problems[f"{at}.target_key"] = _("同一目标只能填一个实际值")
-        if isinstance(number, bool) or not isinstance(number, int | float):
-            problems[f"{at}.value"] = _("应为数字")
-        else:
-            try:
-                number = float(number)
-            except OverflowError:
-                number = math.inf
-            if not math.isfinite(number):
-                problems[f"{at}.value"] = _("应为有限的数字")
-        if not isinstance(source, str) or not source.strip():
-            problems[f"{at}.source"] = _("请注明数据来源")
-        elif len(source) > SOURCE_MAX or "\x00" in source:
-            problems[f"{at}.source"] = _("数据来源不能超过 %(limit)s 个字，且不能含 NUL 字符", limit=SOURCE_MAX)
-        if target is not None and key not in seen and f"{at}.value" not in problems and f"{at}.source" not in problems:
-            values.append(ValueInput(target.id, number, source.strip()))
-        if isinstance(key, str):
-            seen.add(key)
+        value = item.get("value")
+        # JSON numbers only: a string is not a number here, however it reads
+        values.append(
+            RawValue(at, item.get("target_key"), value if not isinstance(value, str) else [value], item.get("source"))
+        )
     return values
 
 
-def submit_checkin(user: User, code: str, body: Any, *, today: date, now: datetime) -> CheckIn:
+def submit_checkin(user: User, code: str, body: Any, *, today: date, now: datetime, folder: str = "") -> CheckIn:
     """Save (``"submit": false``) or submit the caller's department's report on task ``code`` of
-    the current plan (the plan the web form reports on).
+    the current plan (the plan the web form reports on), through the one submission service.
 
     ``version_id`` names the latest report of that period (a draft being edited, or a returned
     report being fixed); without it the call creates a new report and a draft already there is a
     conflict, never silently overwritten.
     """
     if user.role != "staff":  # before looking the task up: leaders and others write nothing
-        raise PermissionDenied(_("只有承担本任务的单位的填报员才能报送进展。"))
+        raise PermissionDenied(_(REPORT_FORBIDDEN))
     task = get_task(current_plan(today), code)
-    if not permissions.can_report(user, task.assignments):
-        raise PermissionDenied(_("只有承担本任务的单位的填报员才能报送进展。"))
-    department = db.session.get(Department, user.department_id)
-    assert department is not None
+    reporter = reporter_for_user(user, task)
     body = _object(body, CHECKIN_KEYS)
     problems: dict[str, str] = {}
 
@@ -153,51 +123,34 @@ def submit_checkin(user: User, code: str, body: Any, *, today: date, now: dateti
         problems["period"] = _("应为字符串，如 2024Q2")
     else:
         try:
-            period = reporting_period(task, today, period_key or None)
-        except ValueError as exc:
-            problems["period"] = str(exc)
-    status = body.get("status")
-    if not isinstance(status, str) or status not in TASK_STATUSES:
-        problems["status"] = _("应为 %(choices)s 之一", choices=" / ".join(TASK_STATUSES))
-    percent = body.get("percent")
-    if not _is_int(percent) or not 0 <= percent <= 100:
-        problems["percent"] = _("应为 0 到 100 之间的整数")
-    narrative = _text(body, "narrative", problems)
-    problems_text = _text(body, "problems", problems)
-    next_steps = _text(body, "next_steps", problems)
+            period = report_period(task, reporter, today, period_key or None)
+        except InvalidReport as exc:
+            problems.update(exc.fields)
     submit = body.get("submit", True)
     if not isinstance(submit, bool):
         problems["submit"] = _("应为 true 或 false")
-    elif submit and not narrative and "narrative" not in problems:
-        problems["narrative"] = _("提交前请填写进展情况。")
     version = _version(body, problems)
-    values = _values(body.get("values"), task, department, problems)
-    data = CheckInData(
-        status=status if isinstance(status, str) else "",
-        percent=percent if _is_int(percent) else -1,
-        narrative=narrative,
-        problems=problems_text,
-        next_steps=next_steps,
-        values=values,
+    submission = Submission(
+        status=body.get("status"),
+        percent=body.get("percent"),
+        narrative=body.get("narrative", ""),
+        problems=body.get("problems", ""),
+        next_steps=body.get("next_steps", ""),
+        values=_values(body.get("values"), problems),
+        submit=submit if isinstance(submit, bool) else False,
+        version_id=version,
     )
-    if "status" not in problems and "percent" not in problems:
-        problems.update(checkin_problems(data))
+    found, _data, _files = check_submission(task, reporter.department, submission, max_mb=0)
+    problems.update(found)
     if problems or period is None:
         raise InvalidBody(problems)
 
-    current = latest_checkin(task.id, department.id, period.key)
-    return save_checkin(
-        task=task,
-        department_id=department.id,
-        period=period,
-        data=data,
-        submit=bool(submit),
-        now=now,
-        user_id=user.id,
-        # With a version the caller edits what it read: the latest report of the period, if any
-        # (none there makes the version stale, which the service answers as a conflict).
-        editing_id=(current.id if current is not None else 0) if version is not None else None,
-        version_id=version,
+    current = latest_checkin(task.id, reporter.department.id, period.key)
+    # With a version the caller edits what it read: the latest report of the period, if any
+    # (none there makes the version stale, which the service answers as a conflict).
+    submission.editing_id = (current.id if current is not None else 0) if version is not None else None
+    return submit_report(
+        task=task, reporter=reporter, period=period, submission=submission, now=now, folder=folder, max_mb=0
     )
 
 

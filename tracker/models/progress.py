@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -25,6 +25,21 @@ class CheckIn(VersionedMixin, db.Model):
     """One department's progress report on one task for one period."""
 
     __tablename__ = "check_in"
+    # At most one live (not returned) report per task, department and period: the database decides,
+    # so two first saves at the same moment cannot both create one (a returned report is superseded
+    # by its fix, so returned ones may repeat).
+    __table_args__ = (
+        Index(
+            "uq_check_in_live",
+            "task_id",
+            "department_id",
+            "period",
+            unique=True,
+            # a report moved in from a merged department is history, kept beside the survivor's own
+            sqlite_where=text("state != 'returned' AND original_department_id IS NULL"),
+            postgresql_where=text("state != 'returned' AND original_department_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
@@ -46,6 +61,10 @@ class CheckIn(VersionedMixin, db.Model):
     consolidated_id: Mapped[int | None] = mapped_column(ForeignKey("consolidated_report.id"), index=True)
     # The department that wrote it, when that department was later merged into ``department``.
     original_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    # Saved through a department's signed reminder link (no account): the link's department is the
+    # report's, and the digest (outbox message) that carried the link, when it is known.
+    via_link: Mapped[bool | None] = mapped_column(default=False)
+    via_link_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
 
     task: Mapped[Task] = relationship()
     department: Mapped[Department] = relationship(foreign_keys=[department_id])

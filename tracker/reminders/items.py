@@ -230,7 +230,12 @@ class Collector:
         met = {
             tid
             for (tid,) in db.session.execute(
-                db.select(TargetValue.target_id).join(Target).where(TargetValue.period_end >= Target.due).distinct()
+                db.select(TargetValue.target_id)
+                .join(Target)
+                .outerjoin(CheckIn, CheckIn.id == TargetValue.checkin_id)
+                # a draft's value is its department's alone: it reports nothing yet
+                .where(TargetValue.period_end >= Target.due, (CheckIn.id.is_(None)) | (CheckIn.state != "draft"))
+                .distinct()
             )
         }
         county_governments: dict[int, list[Department]] = defaultdict(list)

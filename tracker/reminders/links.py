@@ -1,11 +1,15 @@
 """Signed links from reminder emails: a token that opens one department's report form on one task.
 
 The token is signed with the app's secret and expires. Following it stores a *grant* in the
-session that opens that form only — it logs nobody in: every other page still asks for an account.
+session that opens that form only — one task, one department, one period; it logs nobody in: every
+other page still asks for an account. The grant remembers which digest (outbox message) carried the
+link, so a report made through it records where it came from. Pages that show a message's body to
+staff of the app (the outbox) show its links masked: a link there must not be usable.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import MutableMapping
 from datetime import datetime
 from typing import Any
@@ -13,7 +17,9 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from ..errors import TrackerError
+from ..extensions import db
 from ..i18n import N_
+from ..models import OutboxMessage
 
 SALT = "report-link"
 SESSION_KEY = "report_grants"
@@ -53,14 +59,43 @@ def read_token(secret: str, token: str, *, max_age_seconds: int, now: datetime) 
     return {"department_id": data["d"], "task_code": data["t"], "period": data["p"], "plan_key": data["k"]}
 
 
-def store_grant(session: MutableMapping[str, Any], payload: dict[str, Any], *, expires: datetime) -> None:
+def store_grant(
+    session: MutableMapping[str, Any], payload: dict[str, Any], *, expires: datetime, message_id: int | None = None
+) -> None:
     grants = dict(session.get(SESSION_KEY, {}))
     grants[payload["task_code"]] = {
         "department_id": payload["department_id"],
         "period": payload["period"],
+        "message_id": message_id,
         "expires": expires.isoformat(),
     }
     session[SESSION_KEY] = grants
+
+
+def digest_of(token: str, department_id: int) -> int | None:
+    """The id of the department's outbox message that carried this link (the first copy), if any."""
+    return db.session.scalar(
+        db.select(OutboxMessage.id)
+        .where(
+            OutboxMessage.department_id == department_id,
+            OutboxMessage.body_text.contains("/r/" + token, autoescape=True),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(1)
+    )
+
+
+# A link's token: URL-safe base64 and dots. The first characters stay, to tell links apart.
+_LINK = re.compile(r"(/r/)([A-Za-z0-9_\-]{6})[A-Za-z0-9_.\-]+")
+
+
+def mask_links(text: str) -> str:
+    """``text`` with every signed link cut short, so that it opens nothing.
+
+    >>> mask_links("填报链接：https://x.gov.cn/r/eyJkIjo3LCJ0IjoiMy4xIn0.ZxY.abc 截止")
+    '填报链接：https://x.gov.cn/r/eyJkIj… 截止'
+    """
+    return _LINK.sub(r"\1\2…", text)
 
 
 def grant_for(session: MutableMapping[str, Any], task_code: str, *, now: datetime) -> dict[str, Any] | None:

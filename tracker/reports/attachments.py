@@ -118,12 +118,17 @@ def check_upload(filename: str, data: bytes, max_mb: float) -> str:
 def store_attachment(
     *, checkin_id: int, filename: str, data: bytes, folder: str, max_mb: float, user_id: int | None, now: datetime
 ) -> Attachment:
-    """Check and write one file; add its row to the session (the caller commits)."""
+    """Check and write one file; add its row to the session (the caller commits, or removes the file
+    at ``stored_path`` when it rolls back)."""
     content_type = check_upload(filename, data, max_mb)
     stored_name = secrets.token_hex(16)
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
-    (path / stored_name).write_bytes(data)
+    try:
+        (path / stored_name).write_bytes(data)
+    except OSError:
+        (path / stored_name).unlink(missing_ok=True)  # a half-written file is no evidence
+        raise
     row = Attachment(
         checkin_id=checkin_id,
         filename=filename,

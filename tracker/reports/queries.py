@@ -209,6 +209,11 @@ def department_home(department: Department, today: date) -> MyHome:
     cal = city_workdays()
     groups: dict[str, list[MyTask]] = {}
     due: list[MyTask] = []
+    reported: dict[int, set[str]] = {}
+    for (task_id, key), c in latest.items():
+        if c.state in {"submitted", "approved"}:
+            reported.setdefault(task_id, set()).add(key)
+    cal = city_workdays()
     for a in assignments:
         task, plan = a.task, plans[a.task.plan_id]
         owes = owes_task_report(a.role, roles.get(task.id, [])) and task.status != "done" and task.closed_on is None

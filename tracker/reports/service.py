@@ -8,11 +8,13 @@ caller read it (``version_id``) raises ``ConflictError``; nothing is silently ov
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit
@@ -25,7 +27,10 @@ from ..i18n import N_
 from ..models import Assignment, CheckIn, Department, ExtensionRequest, Review, Target, TargetValue, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
-from ..tasks.periods import Period, parse_period, period_for
+from ..tasks.due import DueRule, form_period, reporting_window
+from ..tasks.periods import Period, parse_period
+from ..tasks.queries import city_workdays
+from ..tasks.workdays import Workdays
 
 # Field name -> its label (Chinese; translated where shown, e.g. the conflict table of a stale edit).
 CHECKIN_FIELDS = {
@@ -75,16 +80,55 @@ def snapshot(obj: Any, fields: dict[str, str] | tuple[str, ...]) -> dict[str, An
 # --- periods and targets -------------------------------------------------------------------------
 
 
-def reporting_period(task: Task, today: date, key: str | None = None) -> Period:
-    """The period a report is for: ``key`` if given (it must match the task's cycle), else the current one."""
+def reported_periods(task_id: int, department_id: int) -> set[str]:
+    """The periods a department has a submitted or approved report for on a task."""
+    return set(
+        db.session.scalars(
+            db.select(CheckIn.period).where(
+                CheckIn.task_id == task_id,
+                CheckIn.department_id == department_id,
+                CheckIn.state.in_(("submitted", "approved")),
+            )
+        )
+    )
+
+
+def reporting_period(
+    task: Task,
+    today: date,
+    key: str | None = None,
+    *,
+    department_id: int | None = None,
+    reported: Collection[str] | None = None,
+    cal: Workdays | None = None,
+) -> Period:
+    """The period a report is for.
+
+    Without ``key``: the due rule's form period — the oldest period the department still owes
+    (``reported`` are the periods it has a submitted or approved report for; read from the database
+    when ``department_id`` is given). With ``key``: that period, which must be of the task's cycle
+    and inside its reporting window (``ValueError`` otherwise).
+    """
+    start, until = reporting_window(task.start, task.due, task.plan.end)
     if not key:
-        # Before the task starts its first period is asked for; after its deadline, its last one.
-        day = min(max(today, task.start), task.due)
-        return period_for(day, task.reporting_cycle)
+        if reported is None:
+            reported = reported_periods(task.id, department_id) if department_id is not None else set()
+        return form_period(
+            today, task.reporting_cycle, start, until, reported, DueRule.of(task.plan), cal or city_workdays()
+        )
     period = parse_period(key)
     if period.cycle != task.reporting_cycle:
         cycle = REPORTING_CYCLES.get(task.reporting_cycle, task.reporting_cycle)
         raise ValueError(_("本任务按%(cycle)s报送，报送期 %(key)s 不符。", cycle=_(cycle), key=key))
+    if period.end < start or period.start > until:
+        raise ValueError(
+            _(
+                "报送期 %(key)s 不在本任务的报送期限内（%(start)s 至 %(until)s）。",
+                key=key,
+                start=start.isoformat(),
+                until=until.isoformat(),
+            )
+        )
     return period
 
 
@@ -120,14 +164,20 @@ def _flush_or_conflict(message: str, obj: Any, fields: dict[str, str] | tuple[st
 # --- check-ins -----------------------------------------------------------------------------------
 
 
+# The rules of a report's status and percent, worded once (the submission service uses them too).
+STATUS_CHOICE = N_("请选择状态（%(choices)s）。")
+PERCENT_RANGE = N_("完成百分比应为 0 到 100 之间的整数。")
+DONE_IS_100 = N_("状态为“已完成”时，完成百分比应为 100。")
+
+
 def checkin_problems(data: CheckInData) -> dict[str, str]:
     """What is wrong with a report's status and percent, by field name (empty when it is fine)."""
     if data.status not in TASK_STATUSES:
-        return {"status": _("请选择状态。")}
+        return {"status": _(STATUS_CHOICE, choices=" / ".join(TASK_STATUSES))}
     if not 0 <= data.percent <= 100:
-        return {"percent": _("完成百分比应在 0 到 100 之间。")}
+        return {"percent": _(PERCENT_RANGE)}
     if data.status == "done" and data.percent != 100:
-        return {"percent": _("状态为“已完成”时，完成百分比应为 100。")}
+        return {"percent": _(DONE_IS_100)}
     return {}
 
 
@@ -148,13 +198,48 @@ def save_checkin(
     editing_id: int | None,
     version_id: int | None,
 ) -> CheckIn:
-    """Save a draft or submit a department's report for a period.
+    """Save a draft or submit a department's report for a period, and commit (no evidence: the
+    submission service in ``tracker.reports.submission`` adds files in the same transaction)."""
+    validate_checkin(data)
+    checkin = write_checkin(
+        task=task,
+        department_id=department_id,
+        period=period,
+        data=data,
+        submit=submit,
+        now=now,
+        user_id=user_id,
+        editing_id=editing_id,
+        version_id=version_id,
+    )
+    db.session.commit()
+    return checkin
+
+
+LIVE_CONFLICT = N_("本单位已有人先保存了本期报告，请核对后重新保存。")
+
+
+def write_checkin(
+    *,
+    task: Task,
+    department_id: int,
+    period: Period,
+    data: CheckInData,
+    submit: bool,
+    now: datetime,
+    user_id: int | None,
+    editing_id: int | None,
+    version_id: int | None,
+    via_link: bool = False,
+    link_message_id: int | None = None,
+) -> CheckIn:
+    """Write a report and its values into the session without committing; the caller commits.
 
     ``editing_id``/``version_id`` name the record the form was opened on (None for a new report).
     A draft is edited in place; a returned report is fixed by a new check-in that supersedes it;
-    a submitted or approved report is not changed.
+    a submitted or approved report is not changed. A second live report for the period (two first
+    saves at once) is refused by the database's unique index and answered as a conflict.
     """
-    validate_checkin(data)
     _lock_task(task.id)
     current = latest_checkin(task.id, department_id, period.key)
     stale = _("本期报告已被他人修改，请核对后重新保存。")
@@ -178,10 +263,18 @@ def save_checkin(
         setattr(checkin, name, getattr(data, name))
     if checkin.author_id is None:
         checkin.author_id = user_id
+    if via_link:
+        checkin.via_link = True
+        checkin.via_link_message_id = link_message_id
     if submit:
         checkin.state = "submitted"
         checkin.submitted_at = now
-    _flush_or_conflict(stale, checkin, CHECKIN_FIELDS)
+    try:
+        _flush_or_conflict(stale, checkin, CHECKIN_FIELDS)
+    except IntegrityError:
+        db.session.rollback()
+        live = latest_checkin(task.id, department_id, period.key)
+        raise StaleEdit(_(LIVE_CONFLICT), snapshot(live, CHECKIN_FIELDS) if live else {}) from None
 
     # While a draft, its values are replaced with each save; once submitted they are never touched.
     for old in db.session.scalars(db.select(TargetValue).filter_by(checkin_id=checkin.id)):
@@ -201,8 +294,15 @@ def save_checkin(
             )
         )
     if submit:
-        audit.record(now=now, action="submit", entity="check_in", entity_id=checkin.id, new=period.key, user_id=user_id)
-    db.session.commit()
+        audit.record(
+            now=now,
+            action="submit",
+            entity="check_in",
+            entity_id=checkin.id,
+            new=period.key,
+            user_id=user_id,
+            actor=f"reminder-link:{department_id}:{link_message_id or ''}" if via_link else "",
+        )
     return checkin
 
 

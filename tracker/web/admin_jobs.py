@@ -16,6 +16,7 @@ from ..clock import CITY_TZ
 from ..extensions import db
 from ..models import Department, JobRun, OutboxMessage, User, WorkdayOverride
 from ..reminders import jobs, mailer
+from ..reminders.links import mask_links
 from ..reminders.service import (
     RecipientError,
     recipients_for,
@@ -99,7 +100,12 @@ def outbox_message(message_id: int) -> str:
     if message is None:
         abort(404)
     department = db.session.get(Department, message.department_id) if message.department_id else None
-    return render_template("admin/message.html", m=message, department=department, statuses=OUTBOX_STATUSES)
+    # The body as sent, but with every signed link cut short: whoever reads the outbox must not be
+    # able to act as the department the link was for.
+    bodies = {"text": mask_links(message.body_text), "html": mask_links(message.body_html)}
+    return render_template(
+        "admin/message.html", m=message, bodies=bodies, department=department, statuses=OUTBOX_STATUSES
+    )
 
 
 @bp.post("/outbox/<int:message_id>/retry")

@@ -210,7 +210,7 @@ def task(key: str, code: str) -> Response:
 @bp.get("/plans/<key>/targets")
 def targets(key: str) -> Response:
     q = _query("targets")
-    return jsonify(reads.targets(get_plan(key), group=q["group"], county=q["county"]))
+    return jsonify(reads.targets(get_plan(key), _user(), group=q["group"], county=q["county"]))
 
 
 @bp.get("/plans/<key>/checkins")

@@ -9,7 +9,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from .. import clock
-from ..reminders.links import LinkError, read_token, store_grant
+from ..reminders.links import LinkError, digest_of, read_token, store_grant
 
 bp = Blueprint("reminders", __name__)
 
@@ -26,6 +26,12 @@ def follow_link(token: str) -> Response | tuple[str, int]:
     except LinkError as exc:
         expired = "过期" in str(exc)
         return render_template("reminders/link_error.html", message=gettext(str(exc))), 410 if expired else 400
-    store_grant(session, payload, expires=now + timedelta(hours=GRANT_HOURS))
+    # The grant is for this task, department and period only, and remembers the digest that carried it.
+    store_grant(
+        session,
+        payload,
+        expires=now + timedelta(hours=GRANT_HOURS),
+        message_id=digest_of(token, payload["department_id"]),
+    )
     # reports.form is another blueprint's page: build its path, not its endpoint.
     return redirect(f"/tasks/{payload['task_code']}/report?period={payload['period']}")

@@ -7,7 +7,6 @@ a stale save answers 409 with what changed meanwhile and the user's input kept.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, session, url_for
@@ -31,27 +30,35 @@ from ..models.plan import TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
 from ..reminders.links import grant_for
 from ..reports import queries
-from ..reports.attachments import AttachmentError, check_upload, store_attachment, stored_path
+from ..reports.attachments import stored_path
 from ..reports.consolidated import county_due
 from ..reports.consolidated import review_queue as consolidated_queue
 from ..reports.service import (
     CHECKIN_FIELDS,
-    CheckInData,
     ReportError,
     StaleEdit,
     SubTaskData,
-    ValueInput,
     acknowledge,
     create_subtask,
     decide_extension,
     is_closing_request,
     latest_checkin,
     reportable_targets,
-    reporting_period,
     request_extension,
     review_checkin,
-    save_checkin,
     snapshot,
+)
+from ..reports.submission import (
+    EvidenceStoreError,
+    InvalidReport,
+    RawValue,
+    Reporter,
+    Submission,
+    Upload,
+    report_period,
+    reporter_for_link,
+    reporter_for_user,
+    submit_report,
 )
 from ..tasks.queries import city_workdays
 from .common import DateInput, choices, conflict_rows, int_or_none, require, task_by_code
@@ -62,43 +69,24 @@ bp = Blueprint("reports", __name__)
 
 
 class CheckInForm(FlaskForm):
-    status = SelectField(
-        _l("状态"), choices=choices(TASK_STATUSES), validators=[DataRequired(_l("请选择状态"))], validate_choice=False
-    )
-    percent = StringField(_l("完成百分比（%）"), validators=[InputRequired(_l("请填写完成百分比（0—100）"))])
-    narrative = TextAreaField(_l("进展情况"), validators=[Length(max=20000)])
-    problems = TextAreaField(_l("存在问题"), validators=[Length(max=20000)])
-    next_steps = TextAreaField(_l("下步计划"), validators=[Length(max=20000)])
+    # The rules (required, ranges, lengths) are the submission service's, worded once for the web and
+    # the API; the form only carries the fields (and the CSRF token).
+    status = SelectField(_l("状态"), choices=choices(TASK_STATUSES), validate_choice=False)
+    percent = StringField(_l("完成百分比（%）"))
+    narrative = TextAreaField(_l("进展情况"))
+    problems = TextAreaField(_l("存在问题"))
+    next_steps = TextAreaField(_l("下步计划"))
     evidence = MultipleFileField(_l("佐证材料"))
     checkin_id = HiddenField()
     version_id = HiddenField()
     original = HiddenField()
 
 
-@dataclass
-class Reporter:
-    department: Department
-    user_id: int | None
-    grant_period: str | None
-
-
 def _reporter(task: Task) -> Reporter:
     """Who reports: a staff member of a department with a role, or the holder of a signed link."""
     if current_user.is_authenticated:
-        require(
-            permissions.can_report(current_user, task.assignments),
-            _("只有承担本任务的单位的填报员才能报送进展。"),
-        )
-        department = db.session.get(Department, current_user.department_id)
-        assert department is not None
-        return Reporter(department, current_user.id, None)
-    grant = grant_for(session, task.code, now=clock.now())
-    require(grant is not None)
-    assert grant is not None
-    department = db.session.get(Department, grant["department_id"])
-    require(department is not None and any(a.department_id == department.id for a in task.assignments))
-    assert department is not None
-    return Reporter(department, None, grant.get("period"))
+        return reporter_for_user(current_user, task)
+    return reporter_for_link(grant_for(session, task.code, now=clock.now()), task)
 
 
 def _prefill(form: CheckInForm, checkin: CheckIn) -> None:
@@ -109,66 +97,52 @@ def _prefill(form: CheckInForm, checkin: CheckIn) -> None:
     form.next_steps.data = checkin.next_steps
 
 
-def _parse_values(targets: list[Any]) -> tuple[list[ValueInput], dict[int, str], dict[int, tuple[str, str]]]:
-    values: list[ValueInput] = []
-    errors: dict[int, str] = {}
+def _parse(form: CheckInForm, targets: list[Any], submit: bool) -> tuple[Submission, dict[int, tuple[str, str]]]:
+    """The posted form as a submission (a blank value row is no value), and the raw value texts."""
+    values: list[RawValue] = []
     raw: dict[int, tuple[str, str]] = {}
     for t in targets:
         text = request.form.get(f"value-{t.id}", "").strip()
         source = request.form.get(f"source-{t.id}", "").strip()
         raw[t.id] = (text, source)
-        if not text:
-            if source:
-                errors[t.id] = _("填写了来源，请同时填写实际值。")
-            continue
-        try:
-            number = float(text.replace(",", ""))
-        except ValueError:
-            errors[t.id] = _("实际值应为数字：%(text)s", text=text)
-            continue
-        if not source:
-            errors[t.id] = _("请注明数据来源。")
-            continue
-        values.append(ValueInput(t.id, number, source))
-    return values, errors, raw
-
-
-def _read_post(
-    form: CheckInForm, targets: list[Any], submit: bool
-) -> tuple[CheckInData | None, list[tuple[str, bytes]], dict[int, str], dict[int, tuple[str, str]]]:
-    """The posted report, or None with the errors set on the form; files checked by content."""
-    values, target_errors, raw_values = _parse_values(targets)
-    ok = form.validate_on_submit() and not target_errors
-    percent = int_or_none(form.percent.data)
-    if percent is None or not 0 <= percent <= 100:
-        form.percent.errors = [*form.percent.errors, _("完成百分比应为 0 到 100 之间的整数。")]
-        ok = False
-    if submit and not (form.narrative.data or "").strip():
-        form.narrative.errors = [*form.narrative.errors, _("提交前请填写进展情况。")]
-        ok = False
-    uploads: list[tuple[str, bytes]] = []
-    for f in form.evidence.data or []:
-        if not isinstance(f, FileStorage) or not f.filename:
-            continue
-        data = f.read()
-        try:
-            check_upload(f.filename, data, current_app.config["MAX_UPLOAD_MB"])
-        except AttachmentError as exc:
-            form.evidence.errors = [*form.evidence.errors, str(exc)]
-            ok = False
-        else:
-            uploads.append((f.filename, data))
-    if not ok:
-        return None, uploads, target_errors, raw_values
-    data_in = CheckInData(
+        if text or source:
+            values.append(RawValue(f"value-{t.id}", t.key, text, source))
+    uploads = [
+        Upload(f.filename, f.read()) for f in form.evidence.data or [] if isinstance(f, FileStorage) and f.filename
+    ]
+    percent_text = (form.percent.data or "").strip()
+    submission = Submission(
         status=form.status.data or "",
-        percent=percent or 0,
-        narrative=(form.narrative.data or "").strip(),
-        problems=(form.problems.data or "").strip(),
-        next_steps=(form.next_steps.data or "").strip(),
+        percent=int(percent_text) if percent_text.isascii() and percent_text.isdigit() else percent_text,
+        narrative=form.narrative.data or "",
+        problems=form.problems.data or "",
+        next_steps=form.next_steps.data or "",
         values=values,
+        uploads=uploads,
+        submit=submit,
+        editing_id=int_or_none(form.checkin_id.data),
+        version_id=int_or_none(form.version_id.data),
     )
-    return data_in, uploads, target_errors, raw_values
+    return submission, raw
+
+
+_FIELDS_SHOWN = {"percent", "narrative", "problems", "next_steps", "evidence"}
+
+
+def _show_problems(form: CheckInForm, problems: dict[str, str]) -> dict[int, str]:
+    """Put each problem beside its field; return the problems of the target values by target id."""
+    target_errors: dict[int, str] = {}
+    for name, message in problems.items():
+        if name.startswith("value-"):
+            target_id = int_or_none(name.split(".")[0].removeprefix("value-"))
+            if target_id is not None:
+                target_errors.setdefault(target_id, message)
+            continue
+        form_field = getattr(
+            form, name if name in {"percent", "narrative", "problems", "next_steps", "evidence"} else "status"
+        )
+        form_field.errors = [*form_field.errors, message]
+    return target_errors
 
 
 @bp.route("/tasks/<code>/report", methods=["GET", "POST"])
@@ -176,8 +150,8 @@ def form(code: str) -> str | Response | tuple[str, int]:
     task = task_by_code(code)
     reporter = _reporter(task)
     try:
-        period = reporting_period(task, clock.today(), request.args.get("period") or reporter.grant_period)
-    except ValueError as exc:
+        period = report_period(task, reporter, clock.today(), request.args.get("period"))
+    except InvalidReport as exc:
         return render_template("error.html", title=_("报送期有误"), message=str(exc)), 400
     targets = reportable_targets(task, reporter.department)
     current = latest_checkin(task.id, reporter.department.id, period.key)
@@ -199,23 +173,21 @@ def form(code: str) -> str | Response | tuple[str, int]:
         form.version_id.data = str(current.version_id) if current else ""
         form.original.data = json.dumps(snapshot(current, CHECKIN_FIELDS) if current else {}, ensure_ascii=False)
     if request.method == "POST":
+        status = 400
         submit = request.form.get("action") == "submit"
-        data_in, uploads, target_errors, raw_values = _read_post(form, targets, submit)
-        if data_in is not None:
+        submission, raw_values = _parse(form, targets, submit)
+        if form.validate_on_submit():
             try:
-                saved = save_checkin(
+                submit_report(
                     task=task,
-                    department_id=reporter.department.id,
+                    reporter=reporter,
                     period=period,
-                    data=data_in,
-                    submit=submit,
+                    submission=submission,
                     now=clock.now(),
-                    user_id=reporter.user_id,
-                    editing_id=int_or_none(form.checkin_id.data),
-                    version_id=int_or_none(form.version_id.data),
+                    folder=current_app.config["UPLOAD_FOLDER"],
+                    max_mb=current_app.config["MAX_UPLOAD_MB"],
                 )
             except StaleEdit as exc:
-                db.session.rollback()
                 current = latest_checkin(task.id, reporter.department.id, period.key)
                 conflict = conflict_rows(form.original.data, snapshot(current, CHECKIN_FIELDS) if current else {})
                 conflict_message = str(exc)
@@ -226,27 +198,17 @@ def form(code: str) -> str | Response | tuple[str, int]:
                 form.original.data = json.dumps(
                     snapshot(current, CHECKIN_FIELDS) if current else {}, ensure_ascii=False
                 )
+            except InvalidReport as exc:
+                target_errors = _show_problems(form, exc.fields)
+                if isinstance(exc, EvidenceStoreError):
+                    status = 503
             except ReportError as exc:
-                db.session.rollback()
                 form.status.errors = [*form.status.errors, str(exc)]
             else:
-                for filename, data in uploads:
-                    store_attachment(
-                        checkin_id=saved.id,
-                        filename=filename,
-                        data=data,
-                        folder=current_app.config["UPLOAD_FOLDER"],
-                        max_mb=current_app.config["MAX_UPLOAD_MB"],
-                        user_id=reporter.user_id,
-                        now=clock.now(),
-                    )
-                db.session.commit()
                 flash(_("已提交，等待审核。") if submit else _("草稿已保存。"))
                 if submit and current_user.is_authenticated:
                     return redirect(url_for("tasks.detail", code=task.code))
                 return redirect(url_for("reports.form", code=task.code, period=period.key))
-        if status != 409:
-            status = 400
     chain = queries.checkin_chain(current) if current else []
     editable = current is None or current.state in {"draft", "returned"}
     return render_template(
