@@ -21,7 +21,9 @@ from tracker.leadership.dashboard import build_dashboard
 from tracker.models import CheckIn, Department, Plan, Task
 from tracker.reminders.items import Collector
 from tracker.reminders.policy import Stages
+from tracker.reports.consolidated import county_due
 from tracker.reports.queries import department_home
+from tracker.reports.service import reporting_period
 from tracker.tasks import state as task_state
 from tracker.tasks.due import (
     DueRule,
@@ -142,13 +144,11 @@ def test_every_feature_agrees_with_the_due_rule_on_every_day_of_a_plan_year(hist
                 owes = _owes(task, department.id) and task.status != "done" and task.closed_on is None
                 owed = _owed(task, department.id, day, plan, cal) if owes else []
                 start, until = reporting_window(task.start, task.due, plan.end)
-                # 我的任务 and the form open the oldest owed period
-                assert (
-                    m.period_key
-                    == form_period(
-                        day, task.reporting_cycle, start, until, _reported(task.id, department.id), rule, cal
-                    ).key
-                ), (day, department.name, task.code)
+                # 我的任务 and the report form (web and API: one submission service) open the oldest owed period
+                done = _reported(task.id, department.id)
+                oldest = form_period(day, task.reporting_cycle, start, until, done, rule, cal)
+                assert m.period_key == oldest.key, (day, department.name, task.code)
+                assert reporting_period(task, day, reported=done, cal=cal) == oldest, (day, department.name, task.code)
                 # 我的任务's "due now" is exactly "owes a period" (or has one to finish)
                 assert (task.id in due_now) == (bool(owed) or (owes and m.due_now)), (day, department.name, task.code)
                 assert [p.period.key for p in m.owed] == [p.period.key for p in owed]
@@ -165,6 +165,15 @@ def test_every_feature_agrees_with_the_due_rule_on_every_day_of_a_plan_year(hist
                 else:
                     assert (department.id, task.id) not in dash_missing
                 checked += 1
+        # a county's consolidated 落实 report: 我的任务, the plan state (dashboard, assessment) and the digest agree
+        for duty in snap.consolidated:
+            owed_keys = [p.period.key for p in duty.owed]
+            home_due = county_due(duty.department.id, day, cal)
+            assert home_due is not None and [p.period.key for p in home_due.owed] == owed_keys, day
+            line = collector.lines.get((duty.department.id, "consolidated", plan.id))
+            assert line is not None and line.owed == owed_keys, (day, duty.department.name)
+            assert duty.missing == (duty.expected is not None and duty.expected.period.key in owed_keys)
+        assert {d.department.name for d in snap.consolidated} >= {"林州市人民政府"}
         # the light: a report is missing exactly when a reporter owes a period past its due date
         for task in tasks:
             st = by_task[task.id]

@@ -205,20 +205,18 @@ def department_home(department: Department, today: date) -> MyHome:
     ):
         roles.setdefault(task_id, []).append(role)
     plans = {p.id: p for p in db.session.scalars(db.select(Plan))}
-    reported = {(c.task_id, c.period) for c in all_rows if c.state in {"submitted", "approved"}}
+    reported: dict[int, set[str]] = {}
+    for c in all_rows:
+        if c.state in {"submitted", "approved"}:
+            reported.setdefault(c.task_id, set()).add(c.period)
     cal = city_workdays()
     groups: dict[str, list[MyTask]] = {}
     due: list[MyTask] = []
-    reported: dict[int, set[str]] = {}
-    for (task_id, key), c in latest.items():
-        if c.state in {"submitted", "approved"}:
-            reported.setdefault(task_id, set()).add(key)
-    cal = city_workdays()
     for a in assignments:
         task, plan = a.task, plans[a.task.plan_id]
         owes = owes_task_report(a.role, roles.get(task.id, [])) and task.status != "done" and task.closed_on is None
         window = reporting_window(task.start, task.due, plan.end)
-        done = {key for (tid, key) in reported if tid == task.id}
+        done = reported.get(task.id, set())
         rule = DueRule.of(plan)
         owed = owed_periods(today, task.reporting_cycle, *window, done, rule, cal) if owes else []
         period = form_period(today, task.reporting_cycle, *window, done, rule, cal)
