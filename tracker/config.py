@@ -60,6 +60,15 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             "link_days": int(env.get("REMIND_LINK_DAYS", "14")),
             "checkin_cron": env.get("REMIND_CHECKIN_CRON", "0 9 * * *"),
             "sweep_cron": env.get("REMIND_SWEEP_CRON", "0 9 * * *"),
+            "bulletin_cron": env.get("BULLETIN_CRON", "30 9 * * *"),
+        },
+        # The supervision bulletin (tracker/bulletins/service.py): issued by the scheduler for each
+        # month or quarter, ``after_days`` after the period ends; ``office`` defaults to the coordinating offices.
+        "BULLETIN": {
+            "cycle": env.get("BULLETIN_CYCLE", "quarter"),
+            "after_days": int(env.get("BULLETIN_AFTER_DAYS", "10")),
+            "reply_days": int(env.get("BULLETIN_REPLY_DAYS", "10")),
+            "office": env.get("BULLETIN_OFFICE") or "",
         },
         "MAIL_MAX_ATTEMPTS": int(env.get("MAIL_MAX_ATTEMPTS", "6")),
         "MAIL_RETRY_BASE_SECONDS": int(env.get("MAIL_RETRY_BASE_SECONDS", "60")),

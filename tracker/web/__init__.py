@@ -20,6 +20,7 @@ def register_web(app: Flask) -> None:
     from .admin_jobs import bp as admin_jobs_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
+    from .bulletins import bp as bulletins_bp
     from .calendar import bp as calendar_bp
     from .exchange import bp as exchange_bp
     from .graph import bp as graph_bp
@@ -42,6 +43,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(manage_bp)
     app.register_blueprint(reminders_bp)
     app.register_blueprint(admin_jobs_bp)
+    app.register_blueprint(bulletins_bp)
 
     # An intranet system: every page but the login form, static files and the signed reminder link
     # needs an account. A grant from a signed link opens the one report form it names, nothing else.
