@@ -62,7 +62,8 @@ class BulletinError(TrackerError):
 
 def due_period(today: date, cycle: str, after_days: int, plan_start: date, plan_end: date) -> Period | None:
     """The latest period of ``cycle`` that ended at least ``after_days`` days before ``today`` and
-    overlaps the plan (after the plan ends, its last period): the one whose bulletin is due (its reports were due 5 days after it ended).
+    overlaps the plan (after the plan ends, its last period): the one whose bulletin is due (its
+    reports were due 5 days after it ended).
 
     >>> due_period(date(2024, 7, 10), "quarter", 10, date(2021, 1, 1), date(2025, 12, 31)).key
     '2024Q2'
