@@ -121,6 +121,7 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {"day": "2026-10-10", "is_workday": "1", "note": "测试"},
         only("coordinator", "admin"),
     ),
+    "bulletins.issue": (lambda f: "/bulletins", {"period": "2026Q1"}, only("coordinator")),
     "manage.contacts": (
         lambda f: f"/departments/{f['department']}/contacts",
         {"contact_emails": "a@b.cn", "version_id": "1"},

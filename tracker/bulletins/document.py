@@ -35,7 +35,18 @@ __all__ = ["percent", "render_docx"]
 RED = RGBColor(0xE6, 0x00, 0x12)
 TITLE_FONT, HEI, FANG, KAI = "方正小标宋简体", "黑体", "仿宋", "楷体"
 LATIN = "Times New Roman"
-NUMERALS = "一二三四五六七八九十"
+NUMERALS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1..99 in Chinese numerals, as headings count (一、十二、二十).
+
+    >>> [chinese_number(n) for n in (1, 10, 12, 20, 35)]
+    ['一', '十', '十二', '二十', '三十五']
+    """
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else NUMERALS[tens] + "十")
+    return head + (NUMERALS[ones] if ones or not tens else "")
 
 
 def _chinese() -> bool:
@@ -144,6 +155,10 @@ def _table(doc: Any, header: list[str], rows: list[list[str]], widths: list[floa
         cells = table.add_row().cells
         for i, text in enumerate(values):
             _font(cells[i].paragraphs[0].add_run(str(text)), FANG, 12)
+    # fixed column widths, in the grid (LibreOffice reads it) and in every cell (Word reads those)
+    table.autofit = False
+    for i, width in enumerate(widths):
+        table.columns[i].width = Mm(width)
     for row in table.rows:
         for i, width in enumerate(widths):
             row.cells[i].width = Mm(width)
@@ -151,8 +166,9 @@ def _table(doc: Any, header: list[str], rows: list[list[str]], widths: list[floa
 
 
 def _heading(doc: Any, n: int, text: str) -> None:
-    number = f"{NUMERALS[n]}、" if _chinese() else f"{n + 1}. "
-    _para(doc, number + text, font=HEI, size=16, indent=True)
+    number = f"{chinese_number(n + 1)}、" if _chinese() else f"{n + 1}. "
+    # 黑体 marks a heading in Chinese; Latin text has no 黑体, so it is set bold
+    _para(doc, number + text, font=HEI, size=16, indent=True, bold=not _chinese())
 
 
 def _list(items: list[str]) -> str:
@@ -298,12 +314,12 @@ def render_docx(data: dict[str, Any]) -> bytes:
         for i, ask in enumerate(data["asks"]):
             parts = []
             if ask["missing"]:
-                parts.append(_("补报 %(tasks)s 的本期进展", tasks=_list(ask["missing"])))
+                parts.append(_("补报%(tasks)s的本期进展", tasks=_list(ask["missing"])))
             if ask["red"]:
-                parts.append(_("对红灯措施 %(tasks)s 查明原因、提出整改措施", tasks=_list(ask["red"])))
+                parts.append(_("对红灯措施%(tasks)s查明原因、提出整改措施", tasks=_list(ask["red"])))
             if ask["yellow"]:
-                parts.append(_("加快推进黄灯措施 %(tasks)s", tasks=_list(ask["yellow"])))
-            number = f"（{NUMERALS[i]}）" if _chinese() and i < len(NUMERALS) else f"({i + 1}) "
+                parts.append(_("加快推进黄灯措施%(tasks)s", tasks=_list(ask["yellow"])))
+            number = f"（{chinese_number(i + 1)}）" if _chinese() else f"({i + 1}) "
             _para(doc, f"{number}{ask['department']}：" + _("；").join(parts) + _("。"), indent=True)
         _para(
             doc,
