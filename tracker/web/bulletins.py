@@ -71,7 +71,8 @@ def _language() -> str:
 @bp.get("/bulletins/<int:bulletin_id>.docx")
 def word(bulletin_id: int) -> Response:
     row, language = service.get(bulletin_id), _language()
-    return attachment(service.word_bytes(row, language), service.file_name(row, "docx", language), service.DOCX_TYPE)
+    name, fallback = service.file_name(row, "docx", language), f"bulletin_{row.number}_{row.period}.docx"
+    return attachment(service.word_bytes(row, language), name, service.DOCX_TYPE, fallback)
 
 
 @bp.get("/bulletins/<int:bulletin_id>.pdf")
@@ -81,4 +82,5 @@ def pdf(bulletin_id: int) -> Response | tuple[str, int]:
         data = service.pdf_bytes(row, language)
     except ConversionError as exc:
         return render_template("error.html", title=_("无法生成 PDF"), message=str(exc)), 503
-    return attachment(data, service.file_name(row, "pdf", language), "application/pdf")
+    name, fallback = service.file_name(row, "pdf", language), f"bulletin_{row.number}_{row.period}.pdf"
+    return attachment(data, name, "application/pdf", fallback)

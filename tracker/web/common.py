@@ -73,9 +73,10 @@ class DateInput(DateField):
             raise ValueError(_("日期格式应为 2025-06-30。")) from None
 
 
-def attachment(data: bytes, filename: str, mimetype: str) -> Response:
-    """A download named ``filename``; Chinese names travel as RFC 6266 ``filename*`` with an ASCII fallback."""
+def attachment(data: bytes, filename: str, mimetype: str, fallback: str | None = None) -> Response:
+    """A download named ``filename``: Chinese names travel as RFC 6266 ``filename*``, beside an ASCII
+    ``fallback`` for old clients (by default the name with everything but ASCII letters and digits dropped)."""
     response = Response(data, mimetype=mimetype)
-    fallback = re.sub(r"[^A-Za-z0-9._-]+", "_", filename).strip("_") or "download"
+    fallback = fallback or re.sub(r"[^A-Za-z0-9._-]+", "_", filename).strip("_") or "download"
     response.headers["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
     return response
