@@ -40,7 +40,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "tracker@localhost"),
-        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        # Signed reminder links start with this; without it they follow the port `make run` serves on.
+        "BASE_URL": env.get("BASE_URL") or f"http://127.0.0.1:{env.get('PORT') or '5000'}",
         # Calls per API token per window (seconds): a fixed window, 429 beyond it.
         "API_RATE_LIMIT": int(env.get("API_RATE_LIMIT", "300")),
         "API_RATE_WINDOW": int(env.get("API_RATE_WINDOW", "60")),
