@@ -57,6 +57,8 @@ NOT_PAGES = {
     "exchange.tasks_xlsx",
     "tasks.home",  # redirects to each role's landing page
     "auth.healthz",  # a JSON health check for the load balancer
+    "bulletins.word",  # a bulletin's Word and PDF files (tests/test_bulletin.py)
+    "bulletins.pdf",
 }
 
 
