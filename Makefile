@@ -69,10 +69,13 @@ test-postgres: install
 test-e2e: install browser
 	$(BIN)/pytest -m e2e
 
-# Debian's Chromium and CJK fonts for the end-to-end tests (Playwright drives it; it downloads no browser).
+# Debian's Chromium and CJK fonts for the end-to-end tests (Playwright drives it; it downloads no browser),
+# LibreOffice for the bulletin's PDF and the workbooks' print check, poppler-utils to read PDFs back.
 browser:
-	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
+	@command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 && \
+	  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
+	    libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils >/dev/null)
 
 lint: install
 	$(BIN)/ruff check .
