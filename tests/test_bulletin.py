@@ -15,7 +15,7 @@ from datetime import date
 
 import pytest
 from docx import Document
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 
 from tracker import clock
@@ -51,7 +51,7 @@ def _pdf_text(data: bytes, tmp_path) -> str:  # type: ignore[no-untyped-def]
 
 def _dashboard_now() -> dashboard.Dashboard:
     today = clock.today()
-    snap = snapshot.load(current_plan(today), today=today, rule=snapshot.light_rule({}))
+    snap = snapshot.load(current_plan(today), today=today, rule=snapshot.light_rule(current_app.config["LIGHT_RULE"]))
     return dashboard.build_dashboard(snap)
 
 
@@ -98,6 +98,9 @@ def test_issued_bulletin_says_in_word_and_pdf_what_the_dashboard_says(
     assert row.number == 1 and row.period == "2024Q2" and row.as_of == clock.today()
 
     d = _dashboard_now()
+    page = client.get("/dashboard").get_data(as_text=True)  # the page shows the same figures
+    assert f"{d.progress:.1f}%" in page and f"{d.reported} / {d.expected}" in page
+    assert f'<span class="over">{d.light_counts["red"]}</span> / {d.light_counts["yellow"]}' in page
     word = client.get(f"/bulletins/{row.id}.docx")
     assert word.status_code == 200
     assert "filename*=UTF-8''" in word.headers["Content-Disposition"]
