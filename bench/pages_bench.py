@@ -41,9 +41,9 @@ def main() -> None:
     with app.app_context():
         db.drop_all()
         db.create_all()
+        from tests.synthetic import make_plan
         from tracker import clock
         from tracker.accounts.service import create_user
-        from tracker.leadership.synthetic import make_plan
 
         t0 = time.perf_counter()
         make_plan(args.tasks, args.departments)

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from tracker import create_app
 from tracker.extensions import db
+from tracker.models import Department, Plan, Task
 
 from .reminder_helpers import Inbox
 
@@ -99,6 +100,23 @@ def mini_plan(app: Flask) -> Flask:
     return app
 
 
+def task_by_code(code: str, plan_key: str | None = None) -> Task:
+    """The task with this code (of this plan, if given): the lookup every test file uses."""
+    query = db.select(Task).filter_by(code=code)
+    if plan_key is not None:
+        query = query.join(Plan).where(Plan.key == plan_key)
+    found = db.session.scalar(query)
+    assert found is not None, code
+    return found
+
+
+def dept_by_name(name: str) -> Department:
+    """The department with this name."""
+    found = db.session.scalar(db.select(Department).filter_by(name=name))
+    assert found is not None, name
+    return found
+
+
 PASSWORD = "password-123"
 
 
@@ -113,6 +131,24 @@ def make_user(app: Flask):  # type: ignore[no-untyped-def]
     def make(role: str = "leader", department: str | None = None, email: str | None = None):  # type: ignore[no-untyped-def]
         email = email or f"{role}{next(counter)}@test.local"
         return create_user(email=email, password=PASSWORD, role=role, department_name=department, now=clock.now())
+
+    return make
+
+
+@pytest.fixture
+def bearer(make_user):  # type: ignore[no-untyped-def]
+    """Factory: ``bearer("staff", "市交通运输局", locale="en")`` → API headers with a fresh token of a new
+    account, made as /profile/tokens makes it; ``locale`` is the account's saved language (None: never chosen)."""
+    from tracker import clock
+    from tracker.api.tokens import create_token
+
+    def make(role: str = "leader", department: str | None = None, *, locale: str | None = None) -> dict[str, str]:
+        user = make_user(role, department)
+        if locale is not None:
+            user.locale = locale
+            db.session.commit()
+        _token, secret = create_token(user, "对接系统", now=clock.now())
+        return {"Authorization": f"Bearer {secret}"}
 
     return make
 

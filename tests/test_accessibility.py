@@ -25,8 +25,9 @@ from flask import Flask
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import CheckIn, Department, OutboxMessage, Plan
-from tracker.periods import period_for
+from tracker.reports import consolidated
 from tracker.reports.service import CheckInData, save_checkin
+from tracker.tasks.periods import period_for
 
 from .conftest import PASSWORD, ROOT
 
@@ -45,12 +46,14 @@ PARAMETERISED = {
     "reports.review": "/reviews/{checkin}",
     "admin_jobs.outbox_message": "/admin/outbox/{message}",
     "exchange.values": "/plans/{plan}/values/import",
+    "consolidated.form": "/consolidated/2024Q2",
+    "consolidated.review": "/consolidated/reviews/{consolidated}",
 }
 # Not HTML pages, or only reachable in a flow (a token, an upload): covered elsewhere.
 NOT_PAGES = {
     "static",
     "reminders.follow_link",  # redirects to reports.form
-    "calendar.feed",
+    "feeds.feed",
     "reports.download",
     "exchange.preview",
     "graph.export",
@@ -59,6 +62,7 @@ NOT_PAGES = {
     "auth.healthz",  # a JSON health check for the load balancer
     "bulletins.word",  # a bulletin's Word and PDF files (tests/test_bulletin.py)
     "bulletins.pdf",
+    "drafts.review",  # a pending draft opens only for its uploader: checked in test_plan_draft_web
 }
 
 
@@ -168,6 +172,20 @@ def _data(app: Flask, make_user) -> dict[str, object]:  # type: ignore[no-untype
         version_id=None,
     )
     db.session.commit()
+    anyang = db.session.scalar(db.select(Department).filter_by(name="安阳县人民政府"))
+    plan = db.session.scalar(db.select(Plan))
+    measures = consolidated.county_measures(plan, anyang.id)
+    report = consolidated.save_report(
+        plan=plan,
+        department_id=anyang.id,
+        period=period_for(clock.today(), "quarter"),
+        lines=[consolidated.LineInput(t.id, "in_progress", "落实") for t in measures],
+        submit=True,
+        now=clock.now(),
+        user_id=None,
+        editing_id=None,
+        version_id=None,
+    )
     saved = app.config["TRACKER_NOW"]
     app.config["TRACKER_NOW"] = clock.parse_instant("2025-12-24T09:00:00+08:00")
     service.sweep(clock.now())
@@ -183,6 +201,7 @@ def _data(app: Flask, make_user) -> dict[str, object]:  # type: ignore[no-untype
         "lead_task": lead_task,
         "department": linzhou.id,
         "checkin": db.session.get(CheckIn, checkin.id).id,
+        "consolidated": report.id,
         "message": db.session.scalar(db.select(OutboxMessage.id).order_by(OutboxMessage.id)),
         "plan": db.session.scalar(db.select(Plan.key)),
         "users": {role: u.email for role, u in users.items()},

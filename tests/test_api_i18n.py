@@ -7,33 +7,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 from flask.testing import FlaskClient
 
-from tracker import clock
 from tracker.api.openapi import spec
-from tracker.api.tokens import create_token
-from tracker.extensions import db
 
 from .test_i18n import _compiled, _data_strings, _interface_chinese  # noqa: F401  (_compiled: the .mo is fresh)
 
 CHINESE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 BAD_REPORT = {"status": "going", "percent": 130, "narrative": "", "values": [{"target_key": "nope"}]}
-
-
-@pytest.fixture
-def bearer(make_user):  # type: ignore[no-untyped-def]
-    """Factory: ``bearer("staff", "市交通运输局", locale="en")`` → headers with a token of a new account
-    whose saved language is ``locale`` (None: never chosen)."""
-
-    def make(role: str = "leader", department: str | None = None, *, locale: str | None = None) -> dict[str, str]:
-        user = make_user(role, department)
-        user.locale = locale
-        db.session.commit()
-        _token, secret = create_token(user, "对接", now=clock.now())
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
 
 
 def _error(response, status: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]

@@ -5,28 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from flask.testing import FlaskClient
 
 from tracker import clock
-from tracker.api.tokens import create_token
 from tracker.extensions import db
-from tracker.leadership import snapshot
-from tracker.lights import LightRule
 from tracker.models import CheckIn, Plan, Task
+from tracker.tasks import state as snapshot
+from tracker.tasks.lights import LightRule
 
 REPORT = {"status": "in_progress", "percent": 30, "narrative": "完成 12 辆新能源公交车采购。"}
-
-
-@pytest.fixture
-def bearer(make_user):  # type: ignore[no-untyped-def]
-    """Factory: ``bearer("staff", "甲县人民政府")`` → headers with a token made as /profile/tokens makes it."""
-
-    def make(role: str = "leader", department: str | None = None) -> dict[str, str]:
-        _token, secret = create_token(make_user(role, department), "对接系统", now=clock.now())
-        return {"Authorization": f"Bearer {secret}"}
-
-    return make
 
 
 def _error(response) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -216,7 +203,7 @@ def test_writes_are_post_only_and_reads_get_only(mini_plan, bearer, client: Flas
 def test_lights_count_a_missing_period_report_as_the_leadership_views_do(
     mini_plan, bearer, client: FlaskClient
 ) -> None:
-    client.application.config["TRACKER_NOW"] = "2026-02-20"  # past the middle of 2026Q1: its report is due
+    client.application.config["TRACKER_NOW"] = "2026-04-10"  # 2026Q1 was due 2026-04-05 (tasks.due): it is missing
     leader = bearer("leader")
 
     def lights() -> dict[str, str]:

@@ -21,10 +21,11 @@ from flask.testing import FlaskClient
 from tracker import clock
 from tracker.bulletins import service
 from tracker.extensions import db
-from tracker.leadership import dashboard, snapshot
+from tracker.leadership import dashboard
 from tracker.models import Bulletin, CheckIn, OutboxAttachment, OutboxMessage, Task
-from tracker.plans.queries import current_plan
 from tracker.reminders import mailer
+from tracker.tasks import state as task_state
+from tracker.tasks.queries import current_plan
 
 from .reminder_helpers import Inbox
 
@@ -51,7 +52,8 @@ def _pdf_text(data: bytes, tmp_path) -> str:  # type: ignore[no-untyped-def]
 
 def _dashboard_now() -> dashboard.Dashboard:
     today = clock.today()
-    snap = snapshot.load(current_plan(today), today=today, rule=snapshot.light_rule(current_app.config["LIGHT_RULE"]))
+    rule = task_state.light_rule(current_app.config["LIGHT_RULE"])
+    snap = task_state.load(current_plan(today), today=today, rule=rule)
     return dashboard.build_dashboard(snap)
 
 
@@ -79,7 +81,7 @@ def _figures(d: dashboard.Dashboard) -> list[str]:
     rate = "—" if d.rate is None else f"{d.rate * 100:.0f}%"
     progress = "—" if d.progress is None else f"{d.progress:.1f}%"
     return [
-        f"方案共有措施 {len(d.snapshot.states)} 项",
+        f"方案共有措施 {len(d.state.states)} 项",
         f"总体进度 {progress}",
         f"红灯 {d.light_counts['red']} 项、黄灯 {d.light_counts['yellow']} 项、绿灯 {d.light_counts['green']} 项",
         f"本期应报送 {d.expected} 份，已报送 {d.reported} 份，报送率 {rate}",

@@ -19,7 +19,7 @@ from flask.testing import FlaskCliRunner
 
 from tracker import create_app
 from tracker.extensions import db
-from tracker.periods import parse_period
+from tracker.tasks.periods import parse_period
 
 from .conftest import DATA, ROOT, _test_config
 

@@ -29,12 +29,12 @@ from tracker.graph import (
     due_conflicts,
     export_copy,
     graph_checks,
+    render,
     select_tasks,
     targets_at_risk,
     top_shared_pairs,
     topological_order,
 )
-from tracker.graphs import render
 
 END = date(2025, 12, 31)
 
@@ -116,7 +116,7 @@ class TestOrderAndChain:
     def test_critical_chain_runs_through_the_lag_that_pushes_the_finish_past_the_due_date(self) -> None:
         chain = critical_chain(build_graph(small_plan()))
         assert chain.tasks == ["4.7", "4.2", "5.2"]
-        assert chain.finish == date(2026, 1, 14)  # 2025-12-31 plus 10 working days
+        assert chain.finish == date(2026, 1, 15)  # 2025-12-31 plus 10 working days, 元旦 (1 January) off
 
     def test_a_task_due_before_a_task_it_depends_on_is_flagged(self) -> None:
         rows = small_plan()

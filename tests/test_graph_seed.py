@@ -14,8 +14,8 @@ import networkx as nx
 import yaml
 from flask import Flask
 
-from tracker.graphs import service
-from tracker.plans.queries import get_plan
+from tracker.graph import service
+from tracker.tasks.queries import get_plan
 
 from .conftest import SEED_FILE
 

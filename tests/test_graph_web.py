@@ -14,10 +14,9 @@ from sqlalchemy import func, select
 from tracker import clock
 from tracker.errors import DependencyCycleError
 from tracker.extensions import db
-from tracker.graph import export_copy
-from tracker.graphs import service
+from tracker.graph import export_copy, service
 from tracker.models import AuditLog, Contribution, Dependency, Task
-from tracker.plans.queries import get_plan
+from tracker.tasks.queries import get_plan
 
 from .conftest import count_queries
 

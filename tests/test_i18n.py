@@ -118,7 +118,7 @@ PAGES = {
     "staff": ["/my", "/tasks", "/tasks/3.1", "/tasks/3.1/report", "/assignments/pending"],
     "coordinator": ["/reviews", "/plans/import", "/admin/outbox", "/admin/jobs", "/admin/recipients", "/bulletins"],
     "leader": ["/dashboard", "/matrix", "/targets", "/counties", "/assessment", "/graph", "/graph/departments"],
-    "admin": ["/admin/calendar", "/profile/tokens", "/calendar", "/password", "/graph/links", "/tasks/3.9"],
+    "admin": ["/admin/workdays", "/profile/tokens", "/calendar", "/password", "/graph/links", "/tasks/3.9"],
 }
 DEPARTMENT = {"staff": "市发展改革委"}
 

@@ -13,7 +13,7 @@ import tracker.leadership.scoring as scoring
 from tracker import clock
 from tracker.extensions import db
 from tracker.leadership.scoring import ScoringRule, score, windows
-from tracker.models import CheckIn, Department, Target, TargetValue, Task
+from tracker.models import CheckIn, Target, TargetValue, Task
 
 
 def test_scoring_docstrings_run() -> None:
@@ -35,10 +35,6 @@ def test_windows_of_a_plan_that_is_not_five_years_long() -> None:
     assert [w.key for w in ws] == ["2026", "2027", "mid", "final"]
     assert ws[2].end == date(2027, 12, 31)
     assert ws[0].state(date(2025, 1, 1)) == "future" and ws[0].state(date(2026, 5, 1)) == "open"
-
-
-def _dept(name: str) -> Department:
-    return db.session.scalar(db.select(Department).filter_by(name=name))
 
 
 def test_assessment_ranks_punctual_reporters_and_on_time_tasks_first(seeded, app, client: FlaskClient, login) -> None:
@@ -74,10 +70,10 @@ def test_assessment_ranks_punctual_reporters_and_on_time_tasks_first(seeded, app
     db.session.commit()
     page = client.get("/assessment?window=2024").get_data(as_text=True)
     assert "2024 年度考核" in page and "评分规则" in page and "40%" in page
-    from tracker.leadership import snapshot
     from tracker.leadership.assessment import assess
     from tracker.leadership.targets import load_targets
-    from tracker.lights import LightRule
+    from tracker.tasks import state as snapshot
+    from tracker.tasks.lights import LightRule
 
     snap = snapshot.load(task.plan, today=clock.today(), rule=LightRule())
     year = next(r for r in assess(snap, load_targets(task.plan), ScoringRule()) if r.window.key == "2024")

@@ -10,11 +10,9 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from tracker.extensions import db
-from tracker.models import Department, Task
+from tracker.models import Task
 
-
-def _dept(name: str) -> Department:
-    return db.session.scalar(db.select(Department).filter_by(name=name))
+from .conftest import dept_by_name
 
 
 def test_matrix_shows_every_measure_against_every_department_with_roles(seeded, client: FlaskClient, login) -> None:
@@ -33,13 +31,13 @@ def test_matrix_shows_every_measure_against_every_department_with_roles(seeded, 
 
 def test_matrix_filter_by_department_and_role_keeps_only_its_rows(seeded, client: FlaskClient, login) -> None:
     login("leader")
-    bank = _dept("人行安阳市中心支行")
+    bank = dept_by_name("人行安阳市中心支行")
     page = client.get(f"/matrix?department={bank.id}").get_data(as_text=True)
     rows = page.count('<tr id="t')
     assert 0 < rows < 21
     lead_rows = client.get(f"/matrix?department={bank.id}&role=lead").get_data(as_text=True).count('<tr id="t')
     assert lead_rows <= rows
-    ndrc = _dept("市发展改革委")
+    ndrc = dept_by_name("市发展改革委")
     page = client.get(f"/matrix?department={ndrc.id}&role=lead").get_data(as_text=True)
     assert 'id="t3.1"' not in page or "牵头" in page
     assert 'class="dept-col hl"' in page  # the filtered department's column is highlighted
@@ -56,7 +54,7 @@ def test_matrix_filters_by_section_status_light_and_county(seeded, client: Flask
     assert page.count('<tr id="t') == 1 and 'id="t3.2"' in page
     page = client.get("/matrix?light=red").get_data(as_text=True)
     assert 'id="t3.2"' in page
-    county = _dept("滑县人民政府")
+    county = dept_by_name("滑县人民政府")
     page = client.get(f"/matrix?county={county.county_id}").get_data(as_text=True)
     assert "滑县人民政府" in page and "林州市人民政府</a>" not in page
     assert client.get("/matrix?section=x&role=boss").status_code == 200  # junk filters are ignored
@@ -103,7 +101,7 @@ def test_cell_colour_is_the_departments_latest_approved_status(seeded, client: F
 
     login("leader")
     task = db.session.scalar(db.select(Task).filter_by(code="3.1"))
-    dept = _dept("市工业和信息化局")
+    dept = dept_by_name("市工业和信息化局")
     now = __import__("tracker.clock", fromlist=["now"]).now()
     for period, end, state, status in [
         ("2024Q1", date(2024, 3, 31), "approved", "lagging"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
+from tests.synthetic import make_plan
 from tracker.extensions import db
-from tracker.leadership.synthetic import make_plan
 from tracker.models import Plan
 
 from .conftest import count_queries

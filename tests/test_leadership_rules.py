@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-import doctest
 from datetime import date
 
 import pytest
 
-import tracker.leadership.rules as rules
 from tracker import clock
 from tracker.extensions import db
-from tracker.leadership import snapshot
-from tracker.leadership.rules import TargetSpec, on_track, plan_progress, report_period, target_share
+from tracker.leadership.rules import TargetSpec, on_track, plan_progress, target_share
 from tracker.models import CheckIn, Task
-from tracker.plans.queries import current_plan
-
-
-def test_rule_docstrings_run() -> None:
-    assert doctest.testmod(rules).failed == 0
-
-
-class TestReportPeriod:
-    def test_first_half_of_a_period_expects_the_previous_periods_report(self) -> None:
-        assert report_period(date(2024, 5, 15), "quarter", date(2021, 1, 1), date(2025, 12, 31)).key == "2024Q1"
-
-    def test_from_the_midpoint_the_current_periods_report_is_expected(self) -> None:
-        assert report_period(date(2024, 5, 16), "quarter", date(2021, 1, 1), date(2025, 12, 31)).key == "2024Q2"
-        assert report_period(date(2024, 2, 15), "month", date(2021, 1, 1), date(2025, 12, 31)).key == "2024-02"
-
-    def test_nothing_is_expected_before_the_task_starts(self) -> None:
-        assert report_period(date(2020, 6, 1), "quarter", date(2021, 1, 1), date(2025, 12, 31)) is None
-
-    def test_after_the_due_date_the_last_periods_report_is_expected(self) -> None:
-        assert report_period(date(2026, 11, 25), "year", date(2021, 1, 1), date(2025, 12, 31)).key == "2025"
+from tracker.tasks import state as snapshot
+from tracker.tasks.periods import periods_between
+from tracker.tasks.queries import current_plan
 
 
 class TestTargetShare:
@@ -83,30 +63,32 @@ def _snapshot_state(code: str):  # type: ignore[no-untyped-def]
     return next(st for st in snap.states if st.task.code == code)
 
 
-def test_missing_report_turns_an_on_schedule_task_yellow_until_every_lead_reports(seeded) -> None:
-    # clock: 2024-06-03, past the middle of 2024Q2, so the 2024Q2 report is expected
+def test_missing_report_turns_an_on_schedule_task_yellow_until_every_reporter_reports(seeded) -> None:
+    # clock: 2024-06-03; 2024Q2 is requested only from 2024-06-24, so the period leaders count is 2024Q1
+    # (tasks.due), and every period since the task began is owed and past its due date
     task = db.session.scalar(db.select(Task).filter_by(code="3.1"))
     task.status, task.progress = "in_progress", 75
     db.session.commit()
     state = _snapshot_state("3.1")
-    assert state.period.key == "2024Q2"
+    assert state.period.key == "2024Q1"
     assert state.light == "yellow" and "本期进展未报送" in state.reasons
     owing = {a.department_id for a in task.assignments if a.role in {"lead", "responsible"}}
     assert {d.id for d in state.missing} == owing
     for i, dept_id in enumerate(sorted(owing)):
-        db.session.add(
-            CheckIn(
-                task_id=task.id,
-                department_id=dept_id,
-                period="2024Q2",
-                period_start=date(2024, 4, 1),
-                period_end=date(2024, 6, 30),
-                state="submitted" if i % 2 else "approved",
-                status="in_progress",
-                percent=75,
-                created_at=clock.now(),
+        for period in periods_between(task.start, date(2024, 3, 31), "quarter"):
+            db.session.add(
+                CheckIn(
+                    task_id=task.id,
+                    department_id=dept_id,
+                    period=period.key,
+                    period_start=period.start,
+                    period_end=period.end,
+                    state="submitted" if i % 2 else "approved",
+                    status="in_progress",
+                    percent=75,
+                    created_at=clock.now(),
+                )
             )
-        )
     db.session.commit()
     state = _snapshot_state("3.1")
     assert state.missing == [] and state.light == "green"

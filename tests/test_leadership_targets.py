@@ -10,7 +10,7 @@ from tracker import clock
 from tracker.extensions import db
 from tracker.leadership.targets import load_targets
 from tracker.models import CheckIn, Target, TargetValue, Task
-from tracker.plans.queries import current_plan
+from tracker.tasks.queries import current_plan
 
 
 def _target(key: str) -> Target:

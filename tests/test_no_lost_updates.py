@@ -14,8 +14,8 @@ from tracker import clock, create_app
 from tracker.errors import ConflictError
 from tracker.extensions import db
 from tracker.models import CheckIn, Department, Task
-from tracker.periods import period_for
 from tracker.reports.service import CheckInData, save_checkin
+from tracker.tasks.periods import period_for
 
 
 def _draft(department: str = "市交通运输局") -> CheckIn:

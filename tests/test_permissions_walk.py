@@ -14,9 +14,19 @@ from flask import Flask, g
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.models import CheckIn, Contribution, Department, Dependency, ExtensionRequest, Task, User
-from tracker.periods import period_for
+from tracker.models import (
+    CheckIn,
+    ConsolidatedReport,
+    Contribution,
+    Department,
+    Dependency,
+    ExtensionRequest,
+    Task,
+    User,
+)
+from tracker.reports.consolidated import LineInput, save_report
 from tracker.reports.service import CheckInData, request_extension, save_checkin
+from tracker.tasks.periods import period_for
 
 ROLES = ["anonymous", "staff_right", "staff_other", "coordinator", "leader", "admin"]
 OK, FORBIDDEN, LOGIN, UNAUTHORIZED = "allowed", "403", "login", "401"
@@ -58,6 +68,22 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {"code": "3.1.9", "label": "三（一）9", "title": "子任务", "due": "2027-01-01", "role-1": "lead"},
         only("staff_right"),
     ),
+    # 乙区 (staff_other) implements 4.1 of the mini plan: its consolidated 落实 report; a bureau has none.
+    "consolidated.form": (
+        lambda f: "/consolidated/2026Q1",
+        {"action": "draft"},  # a draft with no line yet: the route is what is walked
+        only("staff_other"),
+    ),
+    "consolidated.review": (
+        lambda f: f"/consolidated/reviews/{f['consolidated']}",
+        {"decision": "approve"},
+        only("coordinator"),
+    ),
+    "consolidated.acknowledge_everything": (
+        lambda f: "/my/acknowledge-all",
+        {"confirm": "1"},
+        only("staff_right", "staff_other"),
+    ),
     "manage.edit_task": (
         lambda f: "/tasks/3.1/edit",
         {"title": "交通减排工程", "due": "2030-12-31", "reporting_cycle": "quarter", "version_id": "1"},
@@ -85,11 +111,14 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {"decision": "approve"},
         dict.fromkeys(ROLES, UNAUTHORIZED),
     ),
-    "calendar.regenerate_feed": (lambda f: "/calendar/regenerate", {"scope": "plan"}, only("coordinator", "admin")),
+    "feeds.regenerate_feed": (lambda f: "/calendar/regenerate", {"scope": "plan"}, only("coordinator", "admin")),
     "exchange.upload": (lambda f: "/plans/import", {}, only("coordinator")),
     "exchange.confirm": (lambda f: "/plans/import/" + "0" * 32, {}, only("coordinator")),
     "exchange.cancel": (lambda f: "/plans/import/" + "0" * 32 + "/cancel", {}, only("coordinator")),
     "exchange.values": (lambda f: "/plans/mini/values/import", {}, only("coordinator")),
+    "drafts.upload": (lambda f: "/plans/draft", {}, only("coordinator")),
+    "drafts.confirm": (lambda f: "/plans/draft/" + "0" * 32, {}, only("coordinator")),
+    "drafts.cancel": (lambda f: "/plans/draft/" + "0" * 32 + "/cancel", {}, only("coordinator")),
     "graph.add_dependency": (
         lambda f: "/graph/dependencies",
         {"task": "4.1", "depends_on": "3.2", "rationale": "测试"},
@@ -116,8 +145,8 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {"contact_emails": "a@b.cn", "remind_contacts": "1", "version": "1"},
         only("coordinator", "admin"),
     ),
-    "admin_jobs.calendar_save": (
-        lambda f: "/admin/calendar",
+    "admin_jobs.workdays_save": (
+        lambda f: "/admin/workdays",
         {"day": "2026-10-10", "is_workday": "1", "note": "测试"},
         only("coordinator", "admin"),
     ),
@@ -162,6 +191,20 @@ def _fixture() -> tuple[Fixture, dict[str, str]]:
         editing_id=None,
         version_id=None,
     )
+    county = db.session.scalar(db.select(Department).filter_by(name="乙区人民政府"))
+    task_4_1 = db.session.scalar(db.select(Task).filter_by(code="4.1"))
+    assert county is not None and task_4_1 is not None
+    report = save_report(
+        plan=task.plan,
+        department_id=county.id,
+        period=period_for(date(2026, 6, 1), "quarter"),  # not the period the walk's form saves
+        lines=[LineInput(task_4_1.id, "in_progress", "落实")],
+        submit=True,
+        now=now,
+        user_id=None,
+        editing_id=None,
+        version_id=None,
+    )
     extension = request_extension(
         task=task, department_id=lead.id, reason="理由", new_due=date(2031, 6, 30), now=now, user_id=None
     )
@@ -190,6 +233,7 @@ def _fixture() -> tuple[Fixture, dict[str, str]]:
         "assignment": assignment.id,
         "dependency": dependency,
         "contribution": contribution,
+        "consolidated": report.id,
     }
     return fixture, emails
 
@@ -225,4 +269,11 @@ def test_each_role_gets_the_right_answer_on_each_mutating_route(mini_plan, endpo
         db.session.execute(
             db.update(ExtensionRequest).values(state="pending").where(ExtensionRequest.id == fixture["extension"])
         )
+        db.session.execute(
+            db.update(ConsolidatedReport)
+            .values(state="submitted")
+            .where(ConsolidatedReport.id == fixture["consolidated"])
+        )
+        db.session.execute(db.delete(CheckIn).where(CheckIn.period == "2026Q1", CheckIn.consolidated_id.is_not(None)))
+        db.session.execute(db.delete(ConsolidatedReport).where(ConsolidatedReport.period == "2026Q1"))
         db.session.commit()

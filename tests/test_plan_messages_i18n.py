@@ -17,7 +17,7 @@ from sqlalchemy import func
 from tracker.extensions import db
 from tracker.models import AuditLog
 from tracker.plans.excel import COLUMNS, plan_data_from_workbook, task_workbook
-from tracker.plans.queries import get_plan
+from tracker.tasks.queries import get_plan
 
 from .test_excel import POLLUTANTS, _values_workbook, _xlsx, ten_task_workbook
 

@@ -8,7 +8,7 @@ from flask import Flask
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.models import CalendarOverride, CheckIn, Department, OutboxMessage, ReminderSent, Review, User
+from tracker.models import CheckIn, Department, OutboxMessage, ReminderSent, Review, User, WorkdayOverride
 from tracker.reminders import mailer, service
 
 from .reminder_helpers import Inbox, dept, free_port, html_of, only_task, start_smtp, task, text_of
@@ -142,7 +142,7 @@ class TestStages:
 
     def test_a_local_day_off_holds_the_stage(self, seeded: Flask) -> None:
         only_task("3.1", date(2025, 12, 31))
-        db.session.add(CalendarOverride(day=date(2025, 12, 24), is_workday=False, note="本地调整"))
+        db.session.add(WorkdayOverride(day=date(2025, 12, 24), is_workday=False, note="本地调整"))
         db.session.commit()
         at(seeded, "2025-12-24")
         service.sweep(clock.now())

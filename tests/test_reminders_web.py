@@ -11,7 +11,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import JobSetting, OutboxMessage
-from tracker.web.grants import SESSION_KEY, make_token
+from tracker.reminders.links import SESSION_KEY, make_token
 
 from .reminder_helpers import dept, task
 
@@ -165,14 +165,14 @@ def test_coordinators_choose_who_receives_a_departments_reminders(seeded: Flask,
 def test_coordinators_declare_local_working_days_and_days_off(seeded: Flask, client: FlaskClient, login) -> None:
     from datetime import date
 
-    from tracker.reminders.service import calendar
+    from tracker.tasks.queries import city_workdays
 
     login("coordinator", "市发展改革委")
-    page = client.get("/admin/calendar").get_data(as_text=True)
+    page = client.get("/admin/workdays").get_data(as_text=True)
     assert "2004–2026" in page
-    client.post("/admin/calendar", data={"day": "2027-10-01", "is_workday": "0", "note": "国庆节"})
-    assert not calendar().is_workday(date(2027, 10, 1))
-    assert "国庆节" in client.get("/admin/calendar").get_data(as_text=True)
-    client.post("/admin/calendar", data={"day": "2027-10-01", "action": "remove"})
-    assert calendar().is_workday(date(2027, 10, 1))
-    assert "有效日期" in client.post("/admin/calendar", data={"day": "x"}, follow_redirects=True).get_data(as_text=True)
+    client.post("/admin/workdays", data={"day": "2027-10-01", "is_workday": "0", "note": "国庆节"})
+    assert not city_workdays().is_workday(date(2027, 10, 1))
+    assert "国庆节" in client.get("/admin/workdays").get_data(as_text=True)
+    client.post("/admin/workdays", data={"day": "2027-10-01", "action": "remove"})
+    assert city_workdays().is_workday(date(2027, 10, 1))
+    assert "有效日期" in client.post("/admin/workdays", data={"day": "x"}, follow_redirects=True).get_data(as_text=True)

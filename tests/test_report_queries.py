@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import Assignment, Department, Task
-from tracker.periods import period_for
 from tracker.reports.service import CheckInData, save_checkin
+from tracker.tasks.periods import period_for
 
 from .conftest import count_queries
 

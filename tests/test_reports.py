@@ -7,15 +7,11 @@ import io
 from flask.testing import FlaskClient
 
 from tracker.extensions import db
-from tracker.models import AuditLog, CheckIn, Review, Target, TargetValue, Task
+from tracker.models import AuditLog, CheckIn, Review, Target, TargetValue
+
+from .conftest import task_by_code
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-def _task(code: str) -> Task:
-    task = db.session.scalar(db.select(Task).filter_by(code=code))
-    assert task is not None
-    return task
 
 
 def _target(key: str) -> Target:
@@ -101,7 +97,7 @@ def test_county_reports_is_returned_fixes_and_is_approved(seeded, client: FlaskC
     login("coordinator", "市发展改革委")
     assert client.post(f"/reviews/{rows[1].id}", data={"decision": "approve", "comment": "同意"}).status_code == 302
     assert len(db.session.scalars(db.select(Review)).all()) == 2
-    task = _task("3.1")
+    task = task_by_code("3.1")
     # 林州 implements 3.1 but does not lead it: its approved report does not set the task's status.
     assert task.status == "not_started"
     page = client.get("/tasks/3.1").get_data(as_text=True)
@@ -116,7 +112,7 @@ def test_approving_the_primary_departments_report_sets_status_and_history(seeded
     client.post("/logout")
     login("coordinator", "市发展改革委")
     client.post(f"/reviews/{checkin.id}", data={"decision": "approve"})
-    task = _task("3.1")
+    task = task_by_code("3.1")
     assert (task.status, task.progress) == ("in_progress", 60)
     history = db.session.scalars(db.select(AuditLog).filter_by(entity="task", entity_id=task.id)).all()
     assert {(h.field, h.old, h.new) for h in history} >= {
@@ -139,7 +135,7 @@ def test_a_lead_reporting_done_applies_to_close_and_approval_closes_the_task(min
     login("coordinator", "市发展改革委")
     assert "办结申请" in client.get("/reviews").get_data(as_text=True)
     client.post(f"/reviews/{checkin.id}", data={"decision": "approve"})
-    task = _task("3.1")
+    task = task_by_code("3.1")
     assert task.status == "done" and task.progress == 100
     assert task.closed_on is not None and task.closed_on.isoformat() == "2026-06-03"
     assert "按期办结" in client.get("/tasks/3.1").get_data(as_text=True)
@@ -215,7 +211,7 @@ def test_a_late_report_for_an_earlier_period_does_not_roll_the_status_back(mini_
     q2, q1 = db.session.scalars(db.select(CheckIn).order_by(CheckIn.id)).all()
     client.post(f"/reviews/{q2.id}", data={"decision": "approve"})
     client.post(f"/reviews/{q1.id}", data={"decision": "approve"})
-    task = _task("3.1")
+    task = task_by_code("3.1")
     assert (task.status, task.progress) == ("in_progress", 50)
 
 

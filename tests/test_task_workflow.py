@@ -7,14 +7,10 @@ from datetime import UTC, datetime, timedelta
 from flask.testing import FlaskClient
 
 from tracker.extensions import db
-from tracker.models import Assignment, AuditLog, CheckIn, Department, ExtensionRequest, Task
-from tracker.web.grants import SESSION_KEY
+from tracker.models import Assignment, AuditLog, CheckIn, Department, ExtensionRequest
+from tracker.reminders.links import SESSION_KEY
 
-
-def _task(code: str) -> Task:
-    task = db.session.scalar(db.select(Task).filter_by(code=code))
-    assert task is not None
-    return task
+from .conftest import task_by_code
 
 
 def test_the_lead_asks_for_more_time_and_approval_moves_the_deadline(mini_plan, client: FlaskClient, login) -> None:
@@ -34,7 +30,7 @@ def test_the_lead_asks_for_more_time_and_approval_moves_the_deadline(mini_plan, 
     login("coordinator", "市发展改革委")
     assert "资金未到位" in client.get("/reviews").get_data(as_text=True)
     client.post(f"/extensions/{request_row.id}", data={"decision": "approve", "version_id": "1"})
-    task = _task("3.1")
+    task = task_by_code("3.1")
     assert task.due.isoformat() == "2031-06-30" and task.original_due.isoformat() == "2030-12-31"
     changes = db.session.scalars(db.select(AuditLog).filter_by(entity="task", entity_id=task.id, field="due")).all()
     assert any(h.old == "2030-12-31" and h.new == "2031-06-30" and h.action == "update" for h in changes)
@@ -82,8 +78,8 @@ def test_the_lead_breaks_its_task_down_into_a_sub_task(mini_plan, client: FlaskC
     too_late = client.post("/tasks/3.1/breakdown", data={**data, "due": "2031-01-01"})
     assert too_late.status_code == 400 and "不能晚于上级任务" in too_late.get_data(as_text=True)
     assert client.post("/tasks/3.1/breakdown", data={**data, "due": "2028-06-30"}).status_code == 302
-    sub = _task("3.1.2")
-    assert sub.parent_id == _task("3.1").id and sub.label == "三（一）2" and sub.due.isoformat() == "2028-06-30"
+    sub = task_by_code("3.1.2")
+    assert sub.parent_id == task_by_code("3.1").id and sub.label == "三（一）2" and sub.due.isoformat() == "2028-06-30"
     assert [(a.department_id, a.role) for a in sub.assignments] == [(transport.id, "lead")]
     assert "充电桩建设" in client.get("/tasks/3.1").get_data(as_text=True)
     assert db.session.scalar(db.select(AuditLog).filter_by(action="breakdown", new="3.1.2")) is not None
@@ -136,7 +132,7 @@ def test_a_signed_link_grant_opens_the_report_form_without_login(mini_plan, clie
 
 def test_coordinators_change_and_add_assignments_with_history_and_locking(mini_plan, client, login) -> None:
     login("coordinator", "市发展改革委")
-    task = _task("3.1")
+    task = task_by_code("3.1")
     support = next(a for a in task.assignments if a.role == "support")
     assert "市生态环境局" in client.get("/tasks/3.1/assignments").get_data(as_text=True)
     ok = client.post(
@@ -182,18 +178,18 @@ def test_closing_after_the_original_deadline_counts_as_late_even_when_extended(m
 
     from tracker.reports.service import closure_label, decide_extension, request_extension
 
-    task = _task("3.1")
+    task = task_by_code("3.1")
     lead = db.session.scalar(db.select(Department).filter_by(name="市交通运输局"))
     assert lead is not None
     now = datetime(2030, 12, 1, 2, 0, tzinfo=UTC)
     rejected = request_extension(task=task, department_id=lead.id, reason="一", new_due=date(2031, 3, 31), now=now,
                                  user_id=None)  # fmt: skip
     decide_extension(request_id=rejected.id, approve=False, comment="理由不充分", now=now, user_id=None, version_id=1)
-    assert _task("3.1").due == date(2030, 12, 31)
+    assert task_by_code("3.1").due == date(2030, 12, 31)
     granted = request_extension(task=task, department_id=lead.id, reason="二", new_due=date(2031, 6, 30), now=now,
                                 user_id=None)  # fmt: skip
     decide_extension(request_id=granted.id, approve=True, comment="", now=now, user_id=None, version_id=1)
-    assert _task("3.1").due == date(2031, 6, 30)
+    assert task_by_code("3.1").due == date(2031, 6, 30)
 
     client.application.config["TRACKER_NOW"] = "2031-03-02T10:00:00+08:00"
     login("staff", "市交通运输局")
@@ -203,7 +199,7 @@ def test_closing_after_the_original_deadline_counts_as_late_even_when_extended(m
     client.post("/logout")
     login("coordinator", "市发展改革委")
     client.post(f"/reviews/{checkin.id}", data={"decision": "approve"})
-    task = _task("3.1")
+    task = task_by_code("3.1")
     assert task.closed_on == date(2031, 3, 2) and closure_label(task) == "逾期办结"
     page = client.get("/tasks/3.1").get_data(as_text=True)
     assert "逾期办结" in page and "延期申请被驳回" in page and "理由不充分" in page
@@ -232,5 +228,5 @@ def test_a_sub_task_starts_when_it_is_created(mini_plan, client, login) -> None:
         f"role-{transport.id}": "lead",
     }
     assert client.post("/tasks/3.1/breakdown", data=data).status_code == 302
-    sub = _task("3.1.5")
-    assert sub.start.isoformat() == "2027-05-10" and sub.reporting_cycle == _task("3.1").reporting_cycle
+    sub = task_by_code("3.1.5")
+    assert sub.start.isoformat() == "2027-05-10" and sub.reporting_cycle == task_by_code("3.1").reporting_cycle

@@ -7,8 +7,9 @@ URL.
 What a department's feed holds:
 
 * each task it holds a role on: the task's deadline;
-* each reporting period of those tasks (periods.py): one "进展报送截止" event, due
-  ``REPORT_DUE_AFTER_DAYS`` days after the period ends, naming how many tasks report;
+* each reporting period of the tasks whose report it owes (:mod:`tracker.tasks.duties`; for a county
+  government, the tasks it implements: its consolidated 落实 report): one "进展报送截止" event on the
+  period's due date under the one due rule (:mod:`tracker.tasks.due`), naming how many tasks report;
 * each plan it works on: the annual evaluation at every year end before the last, the mid-term
   review at the plan's midpoint, and the five-year assessment at the plan's end.
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy.orm import selectinload
@@ -33,12 +34,11 @@ from .i18n import LOCALES, site_locale
 from .i18n import period as period_label
 from .models import Assignment, CalendarFeed, Department, Plan, Task, User
 from .models.org import ROLES
-from .periods import periods_between
+from .tasks.due import DueRule, period_due, reporting_window, window_periods
+from .tasks.duties import owes_consolidated_report, owes_task_report
+from .tasks.queries import city_workdays
 
-__all__ = ["REPORT_DUE_AFTER_DAYS", "assessment_dates", "ensure_feeds", "feed_for_token", "regenerate"]
-
-# The plan text fixes no day for progress reports; five days after the period is the decision here.
-REPORT_DUE_AFTER_DAYS = 5
+__all__ = ["assessment_dates", "ensure_feeds", "feed_for_token", "regenerate"]
 
 
 def assessment_dates(plan: Plan) -> list[tuple[str, date, str]]:
@@ -156,9 +156,15 @@ def _events(department: Department | None, *, base_url: str) -> list[ics.Event]:
                 categories=(gettext("任务截止"),),
             )
         )
-        for period in periods_between(task.start, task.due, task.reporting_cycle):
+        roles = {a.department_id: a.role for a in task.assignments}
+        if department is not None:
+            mine = roles.get(department.id, "")
+            if not (owes_task_report(mine, roles.values()) or owes_consolidated_report(mine)):
+                continue
+        for period in window_periods(task.reporting_cycle, *reporting_window(task.start, task.due, task.plan.end)):
             reports[(task.plan_id, period.key)].append(task)
             period_of[(task.plan_id, period.key)] = period
+    cal = city_workdays()
     for (plan_id, key), due_tasks in sorted(reports.items(), key=lambda kv: period_of[kv[0]].end):
         due_period = period_of[(plan_id, key)]
         summary = ngettext(
@@ -170,7 +176,7 @@ def _events(department: Department | None, *, base_url: str) -> list[ics.Event]:
         events.append(
             ics.Event(
                 uid=f"report-{plan_id}-{key}-{scope}@tracker",
-                day=due_period.end + timedelta(days=REPORT_DUE_AFTER_DAYS),
+                day=period_due(due_period, DueRule.of(plans[plan_id]), cal).due,
                 summary=summary,
                 description="\n".join(f"{t.label} {t.title}" for t in due_tasks),
                 categories=(gettext("进展报送"),),

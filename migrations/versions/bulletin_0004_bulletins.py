@@ -1,7 +1,7 @@
 """bulletin: issued bulletins and outbox attachments
 
 Revision ID: bulletin_0004
-Revises: 0003_reminders
+Revises: county_consolidated
 Create Date: 2026-11-29 18:08:28.090956
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'bulletin_0004'
-down_revision = '0003_reminders'
+down_revision = 'county_consolidated'
 branch_labels = None
 depends_on = None
 

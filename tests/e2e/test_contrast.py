@@ -66,7 +66,7 @@ PAGES = [
     "/admin/outbox",
     "/admin/jobs",
     "/admin/recipients",
-    "/admin/calendar",
+    "/admin/workdays",
     "/plans/import",
     "/graph",
     "/graph/departments",

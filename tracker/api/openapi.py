@@ -9,10 +9,10 @@ from typing import Any
 from flask_babel import gettext as _
 
 from ..i18n import N_
-from ..lights import LIGHT_LABELS
 from ..models.org import ROLES, USER_ROLES
 from ..models.plan import TARGET_GROUPS, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES as CHECKIN_STATE_NAMES
+from ..tasks.lights import LIGHT_LABELS
 
 _S = {"type": "string"}
 _NS = {"type": ["string", "null"]}

@@ -14,11 +14,11 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import PermissionDenied
 from ..extensions import db
-from ..leadership import snapshot
-from ..lights import LightRule
 from ..models import Assignment, CheckIn, Department, Plan, Section, Target, TargetValue, Task, User
 from ..plans.export import target_json
-from ..plans.queries import _depth_first
+from ..tasks import state as task_state
+from ..tasks.lights import LightRule
+from ..tasks.queries import depth_first
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -93,8 +93,8 @@ def task_json(task: Task, colour: str) -> dict[str, Any]:
 
 def _lights(plan: Plan, *, today: date, rule: LightRule) -> dict[int, str]:
     """Each task's warning light exactly as the leadership views compute it (a missing period
-    report included): ``tracker.leadership.snapshot.load`` in a fixed number of queries."""
-    return {state.task.id: state.light for state in snapshot.load(plan, today=today, rule=rule).states}
+    report included): ``tracker.tasks.state.load`` in a fixed number of queries."""
+    return {state.task.id: state.light for state in task_state.load(plan, today=today, rule=rule).states}
 
 
 def tasks(plan: Plan, f: TaskFilter, *, today: date, rule: LightRule) -> list[dict[str, Any]]:
@@ -126,7 +126,7 @@ def tasks(plan: Plan, f: TaskFilter, *, today: date, rule: LightRule) -> list[di
         query = query.where(Task.due <= f.due_to)
     lights = _lights(plan, today=today, rule=rule)
     out = []
-    for task in _depth_first(list(db.session.scalars(query))):
+    for task in depth_first(list(db.session.scalars(query))):
         colour = lights[task.id]
         if f.light and colour != f.light:
             continue

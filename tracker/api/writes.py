@@ -19,7 +19,6 @@ from ..errors import NotFound, PermissionDenied, TrackerError
 from ..extensions import db
 from ..models import CheckIn, Department, Task, User
 from ..models.plan import TASK_STATUSES
-from ..plans.queries import current_plan, get_task
 from ..reports.service import (
     CheckInData,
     ReportError,
@@ -31,6 +30,7 @@ from ..reports.service import (
     review_checkin,
     save_checkin,
 )
+from ..tasks.queries import current_plan, get_task
 from . import listing
 
 __all__ = ["InvalidBody", "review", "submit_checkin"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..leadership.assessment import Ranking
 from ..leadership.dashboard import Dashboard
-from ..periods import Period
+from ..tasks.periods import Period
 
 __all__ = ["FORMAT", "Extension", "gather", "ranking_window"]
 
@@ -60,7 +60,7 @@ def gather(
     reply_days: int = 10,
 ) -> dict[str, Any]:
     """The bulletin's content as a JSON-ready dict (see the module docstring)."""
-    snap = d.snapshot
+    snap = d.state
     plan = snap.plan
     at_risk = [
         {
@@ -82,13 +82,16 @@ def gather(
             "reported": r.reported,
             "expected": r.expected,
             "missing": [t.label for t in r.missing],
+            # a county's consolidated 落实 report of the period is missing (shown as the dashboard shows it)
+            "consolidated": r.consolidated_missing,
         }
         for r in d.not_reported
     ]
     # What is asked of whom next: each department's missing reports, and the red and yellow tasks it answers for.
-    asks: dict[str, dict[str, list[str]]] = {}
+    asks: dict[str, dict[str, Any]] = {}
     for r in not_reported:
-        asks.setdefault(r["department"], {"missing": [], "red": [], "yellow": []})["missing"] = r["missing"]
+        ask = asks.setdefault(r["department"], {"missing": [], "red": [], "yellow": []})
+        ask["missing"], ask["consolidated"] = r["missing"], r["consolidated"]
     for t in at_risk:
         for name in t["leads"]:
             asks.setdefault(name, {"missing": [], "red": [], "yellow": []})[t["light"]].append(t["label"])

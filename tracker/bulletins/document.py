@@ -27,8 +27,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..i18n import day, label, period, reason
-from ..lights import LIGHT_LABELS
 from ..models.plan import TASK_STATUSES
+from ..tasks.lights import LIGHT_LABELS
 
 __all__ = ["percent", "render_docx"]
 
@@ -267,7 +267,7 @@ def render_docx(data: dict[str, Any]) -> bytes:
                     r["department"],
                     f"{percent(r['reported'] / r['expected'] if r['expected'] else None)}"
                     f"（{r['reported']}/{r['expected']}）",
-                    _list(r["missing"]),
+                    _list(([_("落实报告")] if r.get("consolidated") else []) + r["missing"]),
                 ]
                 for r in data["not_reported"]
             ],
@@ -313,6 +313,8 @@ def render_docx(data: dict[str, Any]) -> bytes:
     if data["asks"]:
         for i, ask in enumerate(data["asks"]):
             parts = []
+            if ask.get("consolidated"):
+                parts.append(_("报送本期落实报告"))
             if ask["missing"]:
                 parts.append(_("补报%(tasks)s的本期进展", tasks=_list(ask["missing"])))
             if ask["red"]:

@@ -27,15 +27,15 @@ from ..errors import ConflictError, NotFound, TrackerError
 from ..extensions import db
 from ..i18n import HTML_LANG, LOCALES, site_locale
 from ..i18n import period as period_words
-from ..leadership import snapshot
 from ..leadership.assessment import assess
 from ..leadership.dashboard import build_dashboard
 from ..leadership.scoring import ScoringRule
 from ..leadership.targets import load_targets
 from ..models import Bulletin, Department, ExtensionRequest, OutboxAttachment, Plan, ReminderSent, Task, User
-from ..periods import Period, parse_period, period_for, previous
-from ..plans.queries import current_plan
 from ..reminders import service as reminders
+from ..tasks import state as task_state
+from ..tasks.periods import Period, parse_period, period_for, previous
+from ..tasks.queries import city_workdays, current_plan
 from . import pdf
 from .content import Extension, gather
 from .document import render_docx
@@ -124,7 +124,7 @@ def granted_extensions(plan: Plan, p: Period) -> list[Extension]:
 
 def content(plan: Plan, p: Period, *, today: date, number: int) -> dict[str, Any]:
     """What the bulletin says, from the dashboard's and the assessment's own services as of ``today``."""
-    snap = snapshot.load(plan, today=today, rule=snapshot.light_rule(current_app.config["LIGHT_RULE"]))
+    snap = task_state.load(plan, today=today, rule=task_state.light_rule(current_app.config["LIGHT_RULE"]))
     rankings = assess(snap, load_targets(plan), ScoringRule())
     reply_days = int(current_app.config.get("BULLETIN", {}).get("reply_days", 10))
     return gather(
@@ -280,7 +280,7 @@ def mail(row: Bulletin, now: datetime) -> int:
 def send_scheduled(now: datetime) -> str:
     """The scheduler's job: issue and mail the due period's bulletin, once (see the module docstring)."""
     today = city_date(now)
-    if not reminders.calendar().is_workday(today):
+    if not city_workdays().is_workday(today):
         return _("非工作日，不印发通报")
     plan = current_plan(today)
     settings = current_app.config.get("BULLETIN", {})

@@ -8,15 +8,17 @@ milestones (targets without a number) are not part of target completion.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from ..clock import city_date
 from ..i18n import N_
 from ..models import Department, Task
-from ..periods import periods_between
-from .rules import REPORTING_ROLES, TargetSpec, expected_share, path_start, target_share
+from ..tasks.due import period_due, plan_cycle
+from ..tasks.duties import owes_task_report
+from ..tasks.periods import periods_between
+from ..tasks.state import PlanState
+from .rules import TargetSpec, expected_share, path_start, target_share
 from .scoring import ScoringRule, Window, score, target_component, windows
-from .snapshot import Snapshot
 from .targets import TargetRow
 
 __all__ = ["Ranking", "UnitScore", "assess"]
@@ -46,7 +48,7 @@ def _rank(units: list[UnitScore]) -> list[UnitScore]:
     return ordered
 
 
-def assess(snap: Snapshot, targets: list[TargetRow], rule: ScoringRule) -> list[Ranking]:
+def assess(snap: PlanState, targets: list[TargetRow], rule: ScoringRule) -> list[Ranking]:
     today = snap.today
     plan = snap.plan
     # every submission of a (task, department, period) report; None = submission time unknown (imported)
@@ -58,13 +60,16 @@ def assess(snap: Snapshot, targets: list[TargetRow], rule: ScoringRule) -> list[
     owed: dict[int, list[Task]] = {}
     held: set[int] = set()
     for st in snap.states:
+        roles = {a.role for a in st.task.assignments}
         for a in st.task.assignments:
             held.add(a.department_id)
             if a.role == "lead":
                 lead_tasks.setdefault(a.department_id, []).append(st.task.id)
-            if a.role in REPORTING_ROLES:
+            if owes_task_report(a.role, roles):
                 owed.setdefault(a.department_id, []).append(st.task)
     tasks = {st.task.id: st.task for st in snap.states}
+    consolidated_ids = {duty.department.id for duty in snap.consolidated}
+    county_cycle = plan_cycle(t.reporting_cycle for t in tasks.values())
     county_targets: dict[int, list[TargetRow]] = {}
     task_targets: dict[int, list[TargetRow]] = {}
     for r in targets:
@@ -110,17 +115,27 @@ def assess(snap: Snapshot, targets: list[TargetRow], rule: ScoringRule) -> list[
             # punctuality
             due_reports = punctual = 0
             for task in owed.get(d.id, []):
-                begin, end = max(task.start, w.start), min(task.due, w.end)
+                # the reports owed in the window are those of the one due rule, due on its due date
+                begin, end = max(task.start, w.start), min(max(task.due, plan.end), w.end)
                 if begin > end:
                     continue
                 for p in periods_between(begin, end, task.reporting_cycle):
-                    deadline = p.end + timedelta(days=rule.grace_days)
+                    deadline = period_due(p, snap.due_rule, snap.workdays).due
                     if p.end > w.end or deadline >= today:
                         continue
                     if task.closed_on is not None and task.closed_on < p.start:
                         continue
                     due_reports += 1
                     if any(s is None or s <= deadline for s in submitted.get((task.id, d.id, p.key), [])):
+                        punctual += 1
+            # a county's consolidated 落实 report counts once per period, due on the rule's due date
+            if d.id in consolidated_ids:
+                for p in periods_between(max(plan.start, w.start), min(plan.end, w.end), county_cycle):
+                    deadline = period_due(p, snap.due_rule, snap.workdays).due
+                    if p.end > w.end or deadline >= today:
+                        continue
+                    due_reports += 1
+                    if any(s is None or s <= deadline for s in snap.consolidated_submitted.get((d.id, p.key), [])):
                         punctual += 1
             comps["punctuality"] = punctual / due_reports if due_reports else None
             detail["punctuality"] = f"{punctual}/{due_reports}" if due_reports else "—"

@@ -1,8 +1,9 @@
 """The dashboard (驾驶舱): counts, lights, tasks at risk, reporting rate, pending reviews, progress.
 
-Everything is derived from one :class:`~tracker.leadership.snapshot.Snapshot`, so the page runs a
+Everything is derived from one :class:`~tracker.tasks.state.PlanState`, so the page runs a
 fixed number of queries. The reporting rate (报送率) is reported / expected over every (task,
-department) pair that owes the report expected by today (see ``rules.report_period``).
+department) pair that owes the period a leader counts as 本期应报送 (``TaskState.expected``, from the
+one due rule in :mod:`tracker.tasks.due`; who owes: :mod:`tracker.tasks.duties`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from dataclasses import dataclass, field
 
 from ..models import Department, Task
 from ..models.plan import TASK_STATUSES
-from .rules import REPORTING_ROLES, plan_phase, plan_progress
-from .snapshot import CheckInRow, Snapshot, TaskState
+from ..tasks.state import CheckInRow, PlanState, TaskState
+from .rules import plan_phase, plan_progress
 
 __all__ = ["Dashboard", "build_dashboard"]
 
@@ -32,6 +33,7 @@ class DepartmentReporting:
     expected: int
     reported: int
     missing: list[Task] = field(default_factory=list)
+    consolidated_missing: bool = False  # a county's consolidated 落实 report of the expected period
 
     @property
     def rate(self) -> float | None:
@@ -40,7 +42,7 @@ class DepartmentReporting:
 
 @dataclass
 class Dashboard:
-    snapshot: Snapshot
+    state: PlanState
     status_counts: dict[str, int]
     light_counts: dict[str, int]
     at_risk: list[TaskState]
@@ -61,10 +63,10 @@ class Dashboard:
 
     @property
     def not_reported(self) -> list[DepartmentReporting]:
-        return [r for r in self.reporting if r.missing]
+        return [r for r in self.reporting if r.missing or r.consolidated_missing]
 
 
-def build_dashboard(snap: Snapshot) -> Dashboard:
+def build_dashboard(snap: PlanState) -> Dashboard:
     states = snap.states
     status_counts = dict.fromkeys(TASK_STATUSES, 0)
     light_counts = {"red": 0, "yellow": 0, "green": 0}
@@ -80,20 +82,29 @@ def build_dashboard(snap: Snapshot) -> Dashboard:
     per_dept: dict[int, DepartmentReporting] = {}
     expected = reported = 0
     for st in states:
-        if st.period is None or st.task.status == "done":
+        if st.expected is None or st.task.status == "done" or st.task.closed_on is not None:
             continue
         missing_ids = {d.id for d in st.missing}
-        for a in st.task.assignments:
-            if a.role not in REPORTING_ROLES:
-                continue
-            rep = per_dept.setdefault(a.department_id, DepartmentReporting(by_id[a.department_id], 0, 0))
+        for d in st.reporters:
+            rep = per_dept.setdefault(d.id, DepartmentReporting(by_id[d.id], 0, 0))
             rep.expected += 1
             expected += 1
-            if a.department_id in missing_ids:
+            if d.id in missing_ids:
                 rep.missing.append(st.task)
             else:
                 rep.reported += 1
                 reported += 1
+    for duty in snap.consolidated:
+        if duty.expected is None:
+            continue
+        rep = per_dept.setdefault(duty.department.id, DepartmentReporting(duty.department, 0, 0))
+        rep.expected += 1
+        expected += 1
+        if duty.missing:
+            rep.consolidated_missing = True
+        else:
+            rep.reported += 1
+            reported += 1
     reporting = sorted(per_dept.values(), key=lambda r: (r.rate if r.rate is not None else 1, r.department.position))
 
     tasks = {st.task.id: st.task for st in states}
@@ -102,7 +113,7 @@ def build_dashboard(snap: Snapshot) -> Dashboard:
     plan = snap.plan
     done_on_time = sum(1 for t in top if t.closed_on is not None and t.closed_on <= t.original_due)
     return Dashboard(
-        snapshot=snap,
+        state=snap,
         status_counts=status_counts,
         light_counts=light_counts,
         at_risk=at_risk,

@@ -27,9 +27,10 @@ from ..clock import CITY_TZ, city_date
 from ..errors import TrackerError
 from ..extensions import db
 from ..models import CheckIn, Department, Review, TargetValue, User
-from ..periods import periods_between
-from ..plans.queries import current_plan, plan_tasks
-from .rules import REPORTING_ROLES, report_period
+from ..tasks.due import DueRule, expected_period, reporting_window
+from ..tasks.duties import task_reporters
+from ..tasks.periods import periods_between
+from ..tasks.queries import city_workdays, current_plan, plan_tasks
 from .targets import load_targets
 
 __all__ = ["DEMO_DB_NAME", "DEMO_MARK", "check_demo_database", "generate", "plausible", "plausible_start"]
@@ -119,12 +120,17 @@ def generate(*, url: str, now: datetime, seed: int = 20240620) -> dict[str, int]
     reviewer = db.session.scalar(db.select(User).filter_by(role="coordinator").order_by(User.id))
     counts = {"checkins": 0, "reviews": 0, "target_values": 0, "lagging": 0, "missing": 0, "pending": 0}
 
+    due_rule, cal = DueRule.of(plan), city_workdays()
     lagging_tasks = set(rng.sample([t.id for t in tasks], min(3, len(tasks))))  # a few tasks fall behind
     for task in tasks:
-        last = report_period(today, task.reporting_cycle, task.start, task.due)
-        if last is None:
+        expected = expected_period(
+            today, task.reporting_cycle, *reporting_window(task.start, task.due, plan.end), due_rule, cal
+        )
+        if expected is None:
             continue
+        last = expected.period
         periods = periods_between(task.start, last.end, task.reporting_cycle)
+        reporters = task_reporters({a.department_id: a.role for a in task.assignments})
         pace = rng.choice([0.7, 0.9, 1.0, 1.0, 1.1, 1.2, 1.3])  # <1: behind the linear schedule
         lagging = task.id in lagging_tasks
         span = (task.due - task.start).days
@@ -134,7 +140,7 @@ def generate(*, url: str, now: datetime, seed: int = 20240620) -> dict[str, int]
             current = i == len(periods) - 1
             base = min(100, round(100 * pace * (period.end - task.start).days / span))
             for a in task.assignments:
-                if a.role not in REPORTING_ROLES:
+                if a.department_id not in reporters:
                     continue
                 if current and rng.random() < 0.08:
                     counts["missing"] += 1

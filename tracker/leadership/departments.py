@@ -10,7 +10,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import CheckIn, Department, Task
 from ..models.org import ROLE_ORDER
-from .snapshot import Snapshot, TaskState
+from ..tasks.state import PlanState, TaskState
 
 __all__ = ["DepartmentView", "department_view"]
 
@@ -24,7 +24,7 @@ class DepartmentView:
     missing: list[TaskState]
 
 
-def department_view(snap: Snapshot, department_id: int) -> DepartmentView:
+def department_view(snap: PlanState, department_id: int) -> DepartmentView:
     department = next((d for d in snap.departments if d.id == department_id), None)
     if department is None:
         raise NotFound(_("没有编号为 %(id)s 的单位。", id=department_id))

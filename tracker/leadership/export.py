@@ -28,9 +28,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..i18n import N_, label
-from ..lights import LIGHT_LABELS
 from ..models.org import ROLES
 from ..models.plan import TASK_STATUSES
+from ..tasks.lights import LIGHT_LABELS
 from .matrix import FIXED, Matrix, Row, table
 
 __all__ = ["STATUS_FILLS", "assessment_xlsx", "download_name", "matrix_csv", "matrix_xlsx", "print_setup"]
@@ -184,7 +184,7 @@ def matrix_xlsx(matrix: Matrix, title: str, as_of: str = "") -> bytes:
     return out.getvalue()
 
 
-def assessment_xlsx(rankings: list, rule: object, title: str, as_of: str = "") -> bytes:  # type: ignore[type-arg]
+def assessment_xlsx(rankings: list, rule: object, title: str, *, due_days: int, as_of: str = "") -> bytes:  # type: ignore[type-arg]
     """One sheet per assessment window that has started (ranked counties, then departments), and the rule."""
     from .scoring import COMPONENT_LABELS
 
@@ -196,7 +196,7 @@ def assessment_xlsx(rankings: list, rule: object, title: str, as_of: str = "") -
     info.append([_("项目"), _("权重")])
     for key, component in COMPONENT_LABELS.items():
         info.append([_(component), getattr(rule, key)])
-    info.append([_("报送宽限（天）"), getattr(rule, "grace_days", None)])
+    info.append([_("报送宽限（天）"), due_days])
     info.column_dimensions["A"].width = 40
     print_setup(info, title=title, as_of=as_of, title_rows=None)
     bold = Font(bold=True)

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from ..i18n import N_
-from ..lights import LIGHT_LABELS
 from ..models import Department, Section
 from ..models.org import DEPARTMENT_KINDS, ROLES
 from ..models.plan import TASK_STATUSES
-from .snapshot import Snapshot, TaskState
+from ..tasks.lights import LIGHT_LABELS
+from ..tasks.state import PlanState, TaskState
 
 __all__ = ["FIXED", "KIND_ORDER", "Filters", "Matrix", "build_matrix"]
 
@@ -114,7 +114,7 @@ class Matrix:
         return [r for _, rows in self.sections for r in rows]
 
 
-def _role_counts(snapshot: Snapshot) -> dict[int, dict[str, int]]:
+def _role_counts(snapshot: PlanState) -> dict[int, dict[str, int]]:
     counts: dict[int, dict[str, int]] = {d.id: dict.fromkeys(ROLES, 0) for d in snapshot.departments}
     for st in snapshot.states:
         for a in st.task.assignments:
@@ -122,7 +122,7 @@ def _role_counts(snapshot: Snapshot) -> dict[int, dict[str, int]]:
     return counts
 
 
-def build_matrix(snapshot: Snapshot, filters: Filters, county_names: Mapping[int, str]) -> Matrix:
+def build_matrix(snapshot: PlanState, filters: Filters, county_names: Mapping[int, str]) -> Matrix:
     counts = _role_counts(snapshot)
     groups: list[ColumnGroup] = []
     for kind in KIND_ORDER + sorted({d.kind for d in snapshot.departments} - set(KIND_ORDER)):

@@ -1,14 +1,9 @@
-"""Pure rules of the leadership views: report due, target completion, plan progress.
+"""Pure rules of the leadership views: target completion, on track, plan progress and phase.
 
 Nothing here touches the database or the clock: every date is an argument.
 
-Reporting (``report_period``): a department reports once per period of the task's cycle. The
-report *expected by now* is the current period's once today is past the period's midpoint
-(reports are written during the second half of a period), otherwise the previous period's. Before
-the task's first period reaches its midpoint nothing is expected; after the task's due date the
-expected report is the one for the period containing the due date. Only departments holding the
-lead or responsible role owe a report (``REPORTING_ROLES``); a report counts once it is submitted
-or approved. A done task owes none.
+Reporting periods, who owes a report and when it is due are the task core's (:mod:`tracker.tasks.due`,
+:mod:`tracker.tasks.duties`); this module holds the rules about targets and the plan's progress.
 
 Target completion (``target_share``): the share of the way from baseline to target,
 ``(actual - baseline) / (target - baseline)``; with no baseline (reduction amounts such as
@@ -29,45 +24,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..i18n import N_
-from ..periods import Period, period_for, previous
 
 __all__ = [
-    "REPORTING_ROLES",
     "TargetSpec",
     "expected_share",
     "milestone_done",
     "on_track",
     "plan_phase",
     "plan_progress",
-    "report_period",
     "target_share",
 ]
-
-REPORTING_ROLES = frozenset({"lead", "responsible"})
-
-
-def report_period(today: date, cycle: str, start: date, due: date) -> Period | None:
-    """The period whose report is expected by ``today``, or None.
-
-    >>> report_period(date(2024, 5, 20), "quarter", date(2021, 1, 1), date(2025, 12, 31)).key
-    '2024Q2'
-    >>> report_period(date(2024, 4, 10), "quarter", date(2021, 1, 1), date(2025, 12, 31)).key
-    '2024Q1'
-    >>> report_period(date(2021, 1, 10), "quarter", date(2021, 1, 1), date(2025, 12, 31)) is None
-    True
-    >>> report_period(date(2026, 11, 25), "quarter", date(2021, 1, 1), date(2025, 12, 31)).key
-    '2025Q4'
-    """
-    if today > due:
-        return period_for(due, cycle)
-    if today < start:
-        return None
-    current = period_for(today, cycle)
-    midpoint = current.start + (current.end - current.start) / 2
-    if today >= midpoint:
-        return current
-    before = previous(current)
-    return None if before.end < start else before
 
 
 @dataclass(frozen=True)

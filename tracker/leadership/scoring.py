@@ -6,7 +6,8 @@ A unit's score for an assessment window is the weighted mean of up to three comp
   ``share`` is the completion share of its latest actual up to the window's end and ``expected`` the
   linear path's share at that date (1 at the deadline); a county is assessed on its 附件 1 / 附件 3
   targets, a department on the targets of the tasks it leads;
-* ``punctuality`` — reports submitted by the period end + ``grace_days``, over the reports owed
+* ``punctuality`` — reports submitted by their due date under the one due rule (:mod:`tracker.tasks.due`),
+  over the reports owed
   (lead or responsible role) for periods that ended inside the window;
 * ``on_time`` — tasks it leads whose original deadline falls inside the window and has passed,
   closed on or before that original deadline (``closed_on <= original_due``).
@@ -41,7 +42,6 @@ class ScoringRule:
     targets: float = 0.4
     punctuality: float = 0.3
     on_time: float = 0.3
-    grace_days: int = 10
 
     def weights(self) -> dict[str, float]:
         return {k: v for k, v in asdict(self).items() if k in COMPONENT_LABELS}

@@ -4,10 +4,10 @@ from .access import ApiToken, CalendarFeed
 from .audit import AuditLog
 from .bulletin import Bulletin
 from .links import Contribution, Dependency
-from .notify import CalendarOverride, JobRun, JobSetting, OutboxAttachment, OutboxMessage, ReminderSent
+from .notify import JobRun, JobSetting, OutboxAttachment, OutboxMessage, ReminderSent, WorkdayOverride
 from .org import Assignment, County, Department, User
 from .plan import Plan, Section, Target, TargetValue, Task
-from .progress import Attachment, CheckIn, ExtensionRequest, Review
+from .progress import Attachment, CheckIn, ConsolidatedReport, ExtensionRequest, Review
 
 __all__ = [
     "ApiToken",
@@ -16,8 +16,8 @@ __all__ = [
     "AuditLog",
     "Bulletin",
     "CalendarFeed",
-    "CalendarOverride",
     "CheckIn",
+    "ConsolidatedReport",
     "Contribution",
     "County",
     "Department",
@@ -35,4 +35,5 @@ __all__ = [
     "TargetValue",
     "Task",
     "User",
+    "WorkdayOverride",
 ]

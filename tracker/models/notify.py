@@ -44,10 +44,10 @@ class OutboxAttachment(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class CalendarOverride(db.Model):
+class WorkdayOverride(db.Model):
     """A local change to the statutory calendar: a day declared working or off."""
 
-    __tablename__ = "calendar_override"
+    __tablename__ = "calendar_override"  # the table keeps its first name: renaming it buys nothing
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     is_workday: Mapped[bool]

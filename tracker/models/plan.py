@@ -52,6 +52,9 @@ class Plan(db.Model):
     source: Mapped[str] = mapped_column(String(200), default="")
     basis: Mapped[str] = mapped_column(Text, default="")
     loaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The due rule's settings for this plan (tracker.tasks.due); NULL: the defaults (5 and 5).
+    report_request_workdays: Mapped[int | None] = mapped_column()
+    report_due_days: Mapped[int | None] = mapped_column()
 
     sections: Mapped[list[Section]] = relationship(
         back_populates="plan", order_by="Section.number", cascade="all, delete-orphan"

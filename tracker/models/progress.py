@@ -1,6 +1,8 @@
-"""Progress reporting: check-ins (进展报送), their reviews, evidence and deadline extensions.
+"""Progress reporting: check-ins (进展报送), their reviews, evidence and deadline extensions, and the
+county governments' consolidated 落实 reports (one per period, its per-measure lines being check-ins).
 
-Rows here are appended: a returned report is fixed by a new check-in that supersedes it.
+Rows here are appended: a returned report is fixed by a new check-in (or consolidated report) that
+supersedes it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from ..extensions import db
 from ..i18n import N_
 from .base import UTCDateTime, VersionedMixin
 from .org import Department, User
-from .plan import Task
+from .plan import Plan, Task
 
 CHECKIN_STATES = {"draft": N_("草稿"), "submitted": N_("待审核"), "approved": N_("已通过"), "returned": N_("已退回")}
 
@@ -40,8 +42,37 @@ class CheckIn(VersionedMixin, db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set on a county's line of a consolidated 落实 report: the line follows the report's state.
+    consolidated_id: Mapped[int | None] = mapped_column(ForeignKey("consolidated_report.id"), index=True)
 
     task: Mapped[Task] = relationship()
+    department: Mapped[Department] = relationship()
+    author: Mapped[User | None] = relationship()
+
+
+class ConsolidatedReport(VersionedMixin, db.Model):
+    """A county government's one 落实 report for a period, covering every measure it implements.
+
+    Its lines (status and narrative per measure) are :class:`CheckIn` rows pointing back here, so task
+    pages, the matrix and timelines show each county's line like any report. A coordinator approves or
+    returns the whole report; a returned one is fixed by a new report that supersedes it.
+    """
+
+    __tablename__ = "consolidated_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("consolidated_report.id"))
+
+    plan: Mapped[Plan] = relationship()
     department: Mapped[Department] = relationship()
     author: Mapped[User | None] = relationship()
 

@@ -32,10 +32,10 @@ from ..i18n import N_
 from ..models import County, Department, Plan, Target, TargetValue, User
 from ..models.org import ROLES
 from ..models.plan import COMPARISONS, REPORTING_CYCLES
-from ..periods import parse_period
+from ..tasks.periods import parse_period
+from ..tasks.queries import get_plan
 from .export import directory_file_dict, plan_file_dict
 from .loader import Change, LoadReport, load_plan, preview_plan
-from .queries import get_plan
 from .schema import PlanData, validate
 
 __all__ = [

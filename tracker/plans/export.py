@@ -125,6 +125,11 @@ def plan_file_dict(plan: Plan) -> dict[str, Any]:
             "end": plan.end,
             "source": plan.source,
             "basis": plan.basis,
+            **{
+                key: getattr(plan, key)
+                for key in ("report_request_workdays", "report_due_days")
+                if getattr(plan, key) is not None
+            },
         },
         **directory_file_dict(),
         "sections": [{"number": s.number, "label": s.label, "title": s.title} for s in sections],

@@ -267,7 +267,10 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
     w.flush()
 
     plan = db.session.scalar(db.select(Plan).filter_by(key=data.plan["key"]))
-    plan_values = {k: data.plan[k] for k in ("title", "start", "end", "source", "basis")}
+    plan_values = {
+        k: data.plan.get(k)
+        for k in ("title", "start", "end", "source", "basis", "report_request_workdays", "report_due_days")
+    }
     if plan is None:
         plan = Plan(key=data.plan["key"], **plan_values)
         w.create(plan, "plan")

@@ -145,7 +145,13 @@ def validate(raw: Any) -> PlanData:
         "end": c.day(plan_raw, "end", "plan"),
         "source": c.text(plan_raw, "source", "plan", required=False),
         "basis": c.text(plan_raw, "basis", "plan", required=False),
+        # the due rule's settings (tracker.tasks.due); absent: the defaults
+        "report_request_workdays": c.integer(plan_raw, "report_request_workdays", "plan"),
+        "report_due_days": c.integer(plan_raw, "report_due_days", "plan"),
     }
+    for key in ("report_request_workdays", "report_due_days"):
+        if plan[key] is not None and not 0 <= plan[key] <= 60:
+            c.fail(f"plan.{key}", _("应为 0—60 之间的整数"))
     if plan["start"] and plan["end"] and plan["start"] >= plan["end"]:
         c.fail("plan.end", _("结束日期应晚于开始日期"))
     plan_end: date | None = plan["end"]

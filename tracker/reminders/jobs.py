@@ -22,6 +22,7 @@ from ..errors import TrackerError
 from ..extensions import db
 from ..i18n import N_, site_locale
 from ..models import Assignment, Department, JobRun, JobSetting
+from ..tasks.queries import city_workdays
 from . import mailer, service
 
 __all__ = [
@@ -138,7 +139,7 @@ def set_cron(job_id: str, expression: str) -> None:
 
 def _sweep() -> str:
     now = clock.now()
-    if not service.calendar().is_workday(clock.city_date(now)):
+    if not city_workdays().is_workday(clock.city_date(now)):
         return gettext("非工作日，不发送提醒")
     report = service.sweep(now, kinds=service.ALL_KINDS - {"checkin"})
     return report.summary() + "\n" + mailer.deliver(now, current_app.config).summary()

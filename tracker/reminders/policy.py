@@ -17,8 +17,8 @@ A stage that falls on a day off moves to the next working day. Nothing is sent o
 downtime only the *latest* stage that has come due is returned, so a catch-up sends one reminder per
 task and department, not a flood; the unique key of each item makes it exactly-once.
 
->>> from tracker.reminders.workdays import Calendar
->>> cal, s = Calendar(), Stages()
+>>> from tracker.tasks.workdays import Workdays
+>>> cal, s = Workdays(), Stages()
 >>> deadline_stage(date(2025, 12, 31), date(2025, 12, 24), s, cal)
 'before-7'
 >>> deadline_stage(date(2025, 12, 31), date(2025, 11, 30), s, cal) is None
@@ -53,8 +53,8 @@ from typing import Any
 from flask_babel import gettext
 
 from ..i18n import N_
-from ..periods import period_for, previous
-from .workdays import Calendar
+from ..tasks.periods import period_for, previous
+from ..tasks.workdays import Workdays
 
 __all__ = [
     "STAGE_LABELS",
@@ -100,11 +100,11 @@ def is_open(status: str, closed_on: date | None) -> bool:
     return status != "done" and closed_on is None
 
 
-def stage_dates(due: date, stages: Stages, cal: Calendar) -> list[tuple[str, date]]:
+def stage_dates(due: date, stages: Stages, cal: Workdays) -> list[tuple[str, date]]:
     """Every stage of a deadline with the working day it goes out on, earliest first.
 
-    >>> from tracker.reminders.workdays import Calendar
-    >>> [(s, d.isoformat()) for s, d in stage_dates(date(2024, 10, 6), Stages(max_chasers=2), Calendar())]
+    >>> from tracker.tasks.workdays import Workdays
+    >>> [(s, d.isoformat()) for s, d in stage_dates(date(2024, 10, 6), Stages(max_chasers=2), Workdays())]
     ... # doctest: +NORMALIZE_WHITESPACE
     [('before-30', '2024-09-06'), ('before-7', '2024-09-29'), ('before-1', '2024-10-08'),
      ('before-0', '2024-10-08'), ('after-1', '2024-10-08'), ('after-2', '2024-10-15')]
@@ -116,7 +116,7 @@ def stage_dates(due: date, stages: Stages, cal: Calendar) -> list[tuple[str, dat
     return out
 
 
-def deadline_stage(due: date, today: date, stages: Stages, cal: Calendar) -> str | None:
+def deadline_stage(due: date, today: date, stages: Stages, cal: Workdays) -> str | None:
     """The latest stage of ``due`` that has come due by ``today`` (a working day), or None."""
     if not cal.is_workday(today):
         return None
@@ -136,7 +136,7 @@ def checkin_due(
     until: date,
     reported: set[str],
     stages: Stages,
-    cal: Calendar,
+    cal: Workdays,
 ) -> list[tuple[str, str]]:
     """Check-in items due for one task and department: ``('request' | 'chase', period key)``.
 

@@ -42,7 +42,6 @@ from ..i18n import day as day_label
 from ..i18n import period as period_label
 from ..models import (
     Assignment,
-    CalendarOverride,
     CheckIn,
     Department,
     OutboxMessage,
@@ -55,12 +54,13 @@ from ..models import (
     User,
 )
 from ..models.org import ROLES
-from ..periods import parse_period, period_for
-from ..web.grants import make_token
+from ..tasks.periods import parse_period, period_for
+from ..tasks.queries import city_workdays
+from ..tasks.workdays import Workdays
 from . import policy
+from .links import make_token
 from .mailer import NO_RECIPIENTS
 from .policy import Stages
-from .workdays import Calendar
 
 __all__ = [
     "ALL_KINDS",
@@ -68,7 +68,6 @@ __all__ = [
     "RecipientError",
     "SweepReport",
     "by_language",
-    "calendar",
     "claim_keys",
     "insert_ignore",
     "language_suffix",
@@ -173,11 +172,6 @@ class SweepReport:
         return "\n".join(lines)
 
 
-def calendar() -> Calendar:
-    """The working-day calendar with the city's local overrides from the database."""
-    return Calendar({o.day: o.is_workday for o in db.session.scalars(db.select(CalendarOverride))})
-
-
 def insert_ignore(model: type[Any], values: dict[str, Any], key_column: str) -> int | None:
     """Insert a row unless its unique ``key_column`` exists; the new id, or None on conflict."""
     insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
@@ -204,7 +198,7 @@ def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, depart
     """Queue every reminder due at ``now``: one digest per department (and one for leadership)."""
     config = current_app.config
     stages = Stages.from_config(config["REMINDERS"])
-    cal = calendar()
+    cal = city_workdays()
     today = city_date(now)
     report = SweepReport(today)
     items: list[Item] = []
@@ -229,7 +223,7 @@ def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, depart
     return report
 
 
-def _plan_items(plan: Plan, today: date, stages: Stages, cal: Calendar, kinds: set[str] | frozenset[str]) -> list[Item]:
+def _plan_items(plan: Plan, today: date, stages: Stages, cal: Workdays, kinds: set[str] | frozenset[str]) -> list[Item]:
     tasks = db.session.scalars(
         db.select(Task)
         .filter_by(plan_id=plan.id)
@@ -331,7 +325,7 @@ def _plan_items(plan: Plan, today: date, stages: Stages, cal: Calendar, kinds: s
 
 
 def _target_items(
-    plan: Plan, open_tasks: dict[int, Task], coordinating: list[Department], today: date, stages: Stages, cal: Calendar
+    plan: Plan, open_tasks: dict[int, Task], coordinating: list[Department], today: date, stages: Stages, cal: Workdays
 ) -> list[Item]:
     targets = db.session.scalars(db.select(Target).filter_by(plan_id=plan.id).order_by(Target.position)).all()
     met = {
@@ -659,20 +653,3 @@ def set_recipients(
 
 class RecipientError(TrackerError):
     """A reminder recipient setting is invalid."""
-
-
-def set_calendar_day(day: date, is_workday: bool, note: str) -> None:
-    """Declare a local working day or day off (replacing an earlier declaration for that day)."""
-    override = db.session.get(CalendarOverride, day)
-    if override is None:
-        db.session.add(CalendarOverride(day=day, is_workday=is_workday, note=note.strip()[:200]))
-    else:
-        override.is_workday, override.note = is_workday, note.strip()[:200]
-    db.session.commit()
-
-
-def remove_calendar_day(day: date) -> None:
-    override = db.session.get(CalendarOverride, day)
-    if override is not None:
-        db.session.delete(override)
-        db.session.commit()

@@ -21,6 +21,7 @@ from ..models import (
     CheckIn,
     Department,
     ExtensionRequest,
+    Plan,
     Review,
     Target,
     TargetValue,
@@ -28,7 +29,9 @@ from ..models import (
     User,
 )
 from ..models.org import ROLE_ORDER
-from .service import reporting_period
+from ..tasks.due import DueRule, PeriodDue, form_period, owed_periods, reporting_window
+from ..tasks.duties import CONSOLIDATED_ROLE, owes_task_report
+from ..tasks.queries import city_workdays
 
 
 @dataclass
@@ -146,11 +149,17 @@ class MyTask:
     task: Task
     period_key: str
     period_label: str
-    current: CheckIn | None  # the newest report for the current period
+    current: CheckIn | None  # the newest report for the period the form opens
+    owes_report: bool = False  # the department owes this task's periodic report (tasks.duties)
+    owed: list[PeriodDue] = field(default_factory=list)  # the periods it owes, oldest first (tasks.due)
 
     @property
     def due_now(self) -> bool:
-        return self.current is None or self.current.state in {"draft", "returned"}
+        """Whether the department has a report to write for this task now: one it owes, or a draft or a
+        returned report of the period the form opens."""
+        if not self.owes_report:
+            return False
+        return bool(self.owed) or (self.current is not None and self.current.state in {"draft", "returned"})
 
 
 @dataclass
@@ -175,6 +184,7 @@ def department_home(department: Department, today: date) -> MyHome:
     )
     # The newest report per (task, period) of this department: one query, reduced in Python.
     latest: dict[tuple[int, str], CheckIn] = {}
+    all_rows: list[CheckIn] = []
     open_rows: list[CheckIn] = []
     for c in db.session.scalars(
         db.select(CheckIn)
@@ -183,15 +193,34 @@ def department_home(department: Department, today: date) -> MyHome:
         .order_by(CheckIn.id)
     ):
         latest[(c.task_id, c.period)] = c
+        all_rows.append(c)
     for c in latest.values():
-        open_rows.append(c)
+        if c.consolidated_id is None:  # a county's lines are drafted and fixed in its consolidated report
+            open_rows.append(c)
+    # the roles of every party on these tasks, and their plans: two queries (no N+1)
+    task_ids = {a.task_id for a in assignments}
+    roles: dict[int, list[str]] = {}
+    for task_id, role in db.session.execute(
+        db.select(Assignment.task_id, Assignment.role).where(Assignment.task_id.in_(task_ids))
+    ):
+        roles.setdefault(task_id, []).append(role)
+    plans = {p.id: p for p in db.session.scalars(db.select(Plan))}
+    reported = {(c.task_id, c.period) for c in all_rows if c.state in {"submitted", "approved"}}
+    cal = city_workdays()
     groups: dict[str, list[MyTask]] = {}
     due: list[MyTask] = []
     for a in assignments:
-        period = reporting_period(a.task, today)
-        item = MyTask(a, a.task, period.key, period.label, latest.get((a.task_id, period.key)))
+        task, plan = a.task, plans[a.task.plan_id]
+        owes = owes_task_report(a.role, roles.get(task.id, [])) and task.status != "done" and task.closed_on is None
+        window = reporting_window(task.start, task.due, plan.end)
+        done = {key for (tid, key) in reported if tid == task.id}
+        rule = DueRule.of(plan)
+        owed = owed_periods(today, task.reporting_cycle, *window, done, rule, cal) if owes else []
+        period = form_period(today, task.reporting_cycle, *window, done, rule, cal)
+        item = MyTask(a, task, period.key, period.label, latest.get((a.task_id, period.key)), owes, owed)
         groups.setdefault(a.role, []).append(item)
-        if item.due_now and a.task.closed_on is None:
+        # 落实 owes no report per measure: the county's consolidated report covers them (tasks.duties)
+        if item.due_now and a.task.closed_on is None and a.role != CONSOLIDATED_ROLE:
             due.append(item)
     return MyHome(
         department=department,
@@ -207,11 +236,12 @@ def department_home(department: Department, today: date) -> MyHome:
 
 
 def review_queue() -> list[CheckIn]:
-    """Submitted reports, oldest first, with their task and department loaded."""
+    """Submitted reports, oldest first, with their task and department loaded (a consolidated report's
+    lines are reviewed with their report, not one by one)."""
     return list(
         db.session.scalars(
             db.select(CheckIn)
-            .filter_by(state="submitted")
+            .filter_by(state="submitted", consolidated_id=None)
             .options(
                 selectinload(CheckIn.department),
                 selectinload(CheckIn.task).selectinload(Task.assignments),

@@ -25,7 +25,7 @@ from ..i18n import N_
 from ..models import Assignment, CheckIn, Department, ExtensionRequest, Review, Target, TargetValue, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
-from ..periods import Period, parse_period, period_for
+from ..tasks.periods import Period, parse_period, period_for
 
 # Field name -> its label (Chinese; translated where shown, e.g. the conflict table of a stale edit).
 CHECKIN_FIELDS = {
@@ -240,6 +240,8 @@ def review_checkin(
     checkin = db.session.get(CheckIn, checkin_id)
     if checkin is None:
         raise NotFound(_("没有这份报告。"))
+    if checkin.consolidated_id is not None:  # its line follows the county's consolidated report
+        raise ReportError(_("这是县级落实报告中的一项，请审核整份落实报告。"))
     if decision not in {"approve", "return"}:
         raise ReportError(_("请选择通过或退回。"))
     comment = comment.strip()
@@ -370,8 +372,10 @@ def decide_extension(
 # --- assignments and sub-tasks -------------------------------------------------------------------
 
 
-def acknowledge(*, assignment: Assignment, now: datetime, user_id: int | None) -> Assignment:
-    """The department signs for (签收) its assignment; doing it twice changes nothing."""
+def acknowledge(*, assignment: Assignment, now: datetime, user_id: int | None, commit: bool = True) -> Assignment:
+    """The department signs for (签收) its assignment; doing it twice changes nothing.
+
+    ``commit=False`` leaves the commit to the caller (bulk 签收 signs for all in one transaction)."""
     if assignment.acknowledged_at is None:
         audit.update_fields(
             assignment,
@@ -381,7 +385,8 @@ def acknowledge(*, assignment: Assignment, now: datetime, user_id: int | None) -
             user_id=user_id,
         )
         _flush_or_conflict(_("该任务已被他人签收。"), assignment, ("acknowledged_at",))
-        db.session.commit()
+        if commit:
+            db.session.commit()
     return assignment
 
 

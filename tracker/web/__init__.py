@@ -10,10 +10,8 @@ from flask_wtf.csrf import CSRFError
 
 from .. import clock
 from ..errors import ConflictError, NotFound, PermissionDenied
-from ..i18n import Labels
-from ..models.org import ROLES
-from ..models.plan import TASK_STATUSES
-from .grants import grant_for
+from ..reminders.links import grant_for
+from .templating import register_template_helpers
 
 
 def register_web(app: Flask) -> None:
@@ -21,8 +19,10 @@ def register_web(app: Flask) -> None:
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .bulletins import bp as bulletins_bp
-    from .calendar import bp as calendar_bp
+    from .consolidated import bp as consolidated_bp
+    from .drafts import bp as drafts_bp
     from .exchange import bp as exchange_bp
+    from .feeds import bp as feeds_bp
     from .graph import bp as graph_bp
     from .leadership import bp as leadership_bp
     from .manage import bp as manage_bp
@@ -36,7 +36,8 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(graph_bp)
     app.register_blueprint(leadership_bp)
     app.register_blueprint(exchange_bp)
-    app.register_blueprint(calendar_bp)
+    app.register_blueprint(drafts_bp)
+    app.register_blueprint(feeds_bp)
     app.register_blueprint(profile_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
@@ -44,6 +45,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(reminders_bp)
     app.register_blueprint(admin_jobs_bp)
     app.register_blueprint(bulletins_bp)
+    app.register_blueprint(consolidated_bp)
 
     # An intranet system: every page but the login form, static files and the signed reminder link
     # needs an account. A grant from a signed link opens the one report form it names, nothing else.
@@ -53,7 +55,7 @@ def register_web(app: Flask) -> None:
         "auth.healthz",
         "static",
         "reminders.follow_link",
-        "calendar.feed",
+        "feeds.feed",
     }
     grant_endpoints = {"reports.form"}
 
@@ -70,12 +72,7 @@ def register_web(app: Flask) -> None:
             return None
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
-    # Globals, not a context processor: imported macros see globals but not the render context.
-    app.jinja_env.globals.update(ROLES=Labels(ROLES), TASK_STATUSES=Labels(TASK_STATUSES))
-
-    @app.context_processor
-    def inject() -> dict[str, object]:
-        return {"today": clock.today()}
+    register_template_helpers(app)
 
     @app.errorhandler(NotFound)
     @app.errorhandler(404)

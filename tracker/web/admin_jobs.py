@@ -14,16 +14,15 @@ from .. import clock
 from ..accounts.permissions import is_admin, is_coordinator
 from ..clock import CITY_TZ
 from ..extensions import db
-from ..models import CalendarOverride, Department, JobRun, OutboxMessage, User
+from ..models import Department, JobRun, OutboxMessage, User, WorkdayOverride
 from ..reminders import jobs, mailer
 from ..reminders.service import (
     RecipientError,
     recipients_for,
-    remove_calendar_day,
-    set_calendar_day,
     set_recipients,
 )
-from ..reminders.workdays import statutory_years
+from ..tasks.queries import remove_workday_override, set_workday_override
+from ..tasks.workdays import statutory_years
 
 bp = Blueprint("admin_jobs", __name__, url_prefix="/admin")
 
@@ -145,28 +144,28 @@ def recipients_save(department_id: int) -> Response:
     return redirect(url_for("admin_jobs.recipients"))
 
 
-@bp.get("/calendar")
-def calendar_page() -> str:
-    overrides = db.session.scalars(db.select(CalendarOverride).order_by(CalendarOverride.day.desc())).all()
-    return render_template("admin/calendar.html", overrides=overrides, years=statutory_years())
+@bp.get("/workdays")
+def workdays_page() -> str:
+    overrides = db.session.scalars(db.select(WorkdayOverride).order_by(WorkdayOverride.day.desc())).all()
+    return render_template("admin/workdays.html", overrides=overrides, years=statutory_years())
 
 
-@bp.post("/calendar")
-def calendar_save() -> Response:
+@bp.post("/workdays")
+def workdays_save() -> Response:
     try:
         day = date.fromisoformat(request.form.get("day", ""))
     except ValueError:
         flash(_("请填写有效日期，如 2027-10-08。"), "error")
-        return redirect(url_for("admin_jobs.calendar_page"))
+        return redirect(url_for("admin_jobs.workdays_page"))
     if request.form.get("action") == "remove":
-        remove_calendar_day(day)
+        remove_workday_override(day)
         flash(_("已删除 %(day)s 的本地调整。", day=day.isoformat()))
     else:
         is_workday = request.form.get("is_workday") == "1"
-        set_calendar_day(day, is_workday, request.form.get("note", ""))
+        set_workday_override(day, is_workday, request.form.get("note", ""))
         flash(
             _("%(day)s 已设为工作日。", day=day.isoformat())
             if is_workday
             else _("%(day)s 已设为休息日。", day=day.isoformat())
         )
-    return redirect(url_for("admin_jobs.calendar_page"))
+    return redirect(url_for("admin_jobs.workdays_page"))

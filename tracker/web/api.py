@@ -26,10 +26,10 @@ from ..api.tokens import authenticate, limiter
 from ..errors import ConflictError, NotFound, PermissionDenied
 from ..extensions import csrf, db
 from ..i18n import HTML_LANG, select_locale
-from ..lights import LightRule
 from ..models import Department, User
-from ..plans.queries import get_plan, get_task
 from ..reports.service import ReportError
+from ..tasks.lights import LightRule
+from ..tasks.queries import get_plan, get_task
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

@@ -15,8 +15,8 @@ from .. import clock
 from ..accounts.permissions import is_coordinator
 from ..bulletins import service
 from ..bulletins.pdf import ConversionError
-from ..periods import period_for, previous
-from ..plans.queries import current_plan
+from ..tasks.periods import period_for, previous
+from ..tasks.queries import current_plan
 from .common import attachment, int_or_none
 
 bp = Blueprint("bulletins", __name__)

@@ -17,8 +17,8 @@ from .. import clock
 from ..errors import PermissionDenied
 from ..i18n import N_
 from ..models import Task
-from ..plans.queries import current_plan, get_task
 from ..reports.service import ASSIGNMENT_FIELDS, CHECKIN_FIELDS, TASK_EDIT_FIELDS
+from ..tasks.queries import current_plan, get_task
 
 # Field name -> label, in Chinese; conflict_rows translates them.
 FIELD_LABELS = {

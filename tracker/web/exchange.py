@@ -27,7 +27,7 @@ from ..i18n import Labels
 from ..models import Plan
 from ..plans.excel import import_target_values, import_task_workbook, task_workbook
 from ..plans.loader import ENTITY_NAMES
-from ..plans.queries import current_plan, get_plan
+from ..tasks.queries import current_plan, get_plan
 
 bp = Blueprint("exchange", __name__)
 

@@ -13,9 +13,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from .. import clock
 from ..accounts.permissions import can_edit_plan
 from ..errors import DependencyCycleError, TrackerError
-from ..graphs import service
-from ..models import Plan, Task
-from ..plans.queries import current_plan
+from ..graph import service
+from ..tasks.queries import current_plan
 
 bp = Blueprint("graph", __name__)
 
@@ -136,9 +135,3 @@ def remove_contribution(contribution_id: int) -> BaseResponse:
     service.remove_contribution(current_plan(clock.today()), contribution_id, **_who())
     flash(_("已删除贡献关系（历史记录已保留）。"), "success")
     return redirect(url_for("graph.links"))
-
-
-@bp.app_template_global()
-def graph_neighbourhood(plan: Plan, task: Task) -> service.Neighbourhood:
-    """For ``templates/graph/_neighbourhood.html``, included in the task page."""
-    return service.task_neighbourhood(plan, task.code, clock.today())

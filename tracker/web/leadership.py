@@ -11,33 +11,28 @@ from flask_babel import gettext as _
 from .. import clock
 from ..extensions import db
 from ..i18n import Labels, day
-from ..leadership import export, snapshot, svg
+from ..leadership import export, svg
 from ..leadership.assessment import assess
 from ..leadership.dashboard import LIGHT_COLOURS, STATUS_COLOURS, build_dashboard
 from ..leadership.departments import department_view
 from ..leadership.matrix import Filters, build_matrix
 from ..leadership.scoring import COMPONENT_LABELS, ScoringRule
 from ..leadership.targets import by_county, grouped, load_targets
-from ..lights import LIGHT_LABELS
 from ..models import County
 from ..models.plan import TASK_STATUSES, Plan
-from ..plans.queries import current_plan
+from ..tasks import state as task_state
+from ..tasks.lights import LIGHT_LABELS
+from ..tasks.queries import current_plan
 from .common import attachment
 
 bp = Blueprint("leadership", __name__)
 
 
-@bp.record_once
-def _template_globals(state) -> None:  # type: ignore[no-untyped-def]
-    # globals, not a context processor: imported macros (leadership/macros.html) see only globals
-    state.app.jinja_env.globals.update(LIGHT_LABELS=Labels(LIGHT_LABELS))
-
-
-def _snapshot() -> tuple[Plan, snapshot.Snapshot]:
+def _plan_state() -> tuple[Plan, task_state.PlanState]:
     today = clock.today()
     plan = current_plan(today)
-    rule = snapshot.light_rule(current_app.config["LIGHT_RULE"])
-    return plan, snapshot.load(plan, today=today, rule=rule)
+    rule = task_state.light_rule(current_app.config["LIGHT_RULE"])
+    return plan, task_state.load(plan, today=today, rule=rule)
 
 
 def _county_names() -> dict[int, str]:
@@ -45,13 +40,13 @@ def _county_names() -> dict[int, str]:
 
 
 def _matrix():  # type: ignore[no-untyped-def]
-    plan, snap = _snapshot()
+    plan, snap = _plan_state()
     return plan, snap, build_matrix(snap, Filters.from_args(request.args), _county_names())
 
 
 @bp.get("/dashboard")
 def dashboard() -> str:
-    _plan, snap = _snapshot()
+    _plan, snap = _plan_state()
     d = build_dashboard(snap)
     status_chart = svg.bars(
         [(_(TASK_STATUSES[k]), v, STATUS_COLOURS[k]) for k, v in d.status_counts.items() if k in STATUS_COLOURS],
@@ -122,19 +117,19 @@ def counties() -> str:
 
 @bp.get("/departments/<int:department_id>")
 def department(department_id: int) -> str:
-    plan, snap = _snapshot()
+    plan, snap = _plan_state()
     return render_template("leadership/department.html", plan=plan, v=department_view(snap, department_id))
 
 
 def _rankings():  # type: ignore[no-untyped-def]
-    plan, snap = _snapshot()
+    plan, snap = _plan_state()
     rule = ScoringRule()
     return plan, snap, rule, assess(snap, load_targets(plan), rule)
 
 
 @bp.get("/assessment")
 def assessment() -> str:
-    plan, _snap, rule, rankings = _rankings()
+    plan, snap, rule, rankings = _rankings()
     chosen = request.args.get("window")
     current = next((r for r in rankings if r.window.key == chosen), None) or _default_window(rankings)
     return render_template(
@@ -143,6 +138,7 @@ def assessment() -> str:
         rankings=rankings,
         current=current,
         rule=rule,
+        due_days=snap.due_rule.due_days,
         weights=rule.weights(),
         labels=Labels(COMPONENT_LABELS),
     )
@@ -159,9 +155,9 @@ def _default_window(rankings):  # type: ignore[no-untyped-def]
 
 @bp.get("/assessment.xlsx")
 def assessment_xlsx() -> Response:
-    plan, _snap, rule, rankings = _rankings()
+    plan, snap, rule, rankings = _rankings()
     today = clock.today()
     title = _("%(plan)s · 考核（%(date)s）", plan=plan.title, date=today.isoformat())
-    data = export.assessment_xlsx(rankings, rule, title, _as_of())
+    data = export.assessment_xlsx(rankings, rule, title, due_days=snap.due_rule.due_days, as_of=_as_of())
     name = export.download_name(_("考核"), plan.title, today, "xlsx")
     return attachment(data, name, XLSX, f"assessment_{today.isoformat()}.xlsx")

@@ -9,7 +9,7 @@ from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from .. import clock
-from .grants import LinkError, read_token, store_grant
+from ..reminders.links import LinkError, read_token, store_grant
 
 bp = Blueprint("reminders", __name__)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, session, url_for
@@ -25,13 +24,16 @@ from .. import clock
 from ..accounts import permissions
 from ..errors import NotFound
 from ..extensions import db
-from ..i18n import Labels, day, moment
+from ..i18n import Labels
 from ..models import Attachment, CheckIn, Department, ExtensionRequest, Task
 from ..models.org import ROLES
-from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
+from ..models.plan import TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
+from ..reminders.links import grant_for
 from ..reports import queries
 from ..reports.attachments import AttachmentError, check_upload, store_attachment, stored_path
+from ..reports.consolidated import county_due
+from ..reports.consolidated import review_queue as consolidated_queue
 from ..reports.service import (
     CHECKIN_FIELDS,
     CheckInData,
@@ -40,7 +42,6 @@ from ..reports.service import (
     SubTaskData,
     ValueInput,
     acknowledge,
-    closure_label,
     create_subtask,
     decide_extension,
     is_closing_request,
@@ -52,94 +53,10 @@ from ..reports.service import (
     save_checkin,
     snapshot,
 )
+from ..tasks.queries import city_workdays
 from .common import DateInput, choices, conflict_rows, int_or_none, require, task_by_code
-from .grants import grant_for
 
 bp = Blueprint("reports", __name__)
-
-HISTORY_FIELDS = {
-    "status": _l("状态"),
-    "progress": _l("进度"),
-    "closed_on": _l("销号日期"),
-    "due": _l("完成时限"),
-    "title": _l("任务名称"),
-    "reporting_cycle": _l("报送周期"),
-    "acknowledged_at": _l("签收时间"),
-    "acknowledged_by_id": _l("签收人"),
-    "contact_emails": _l("联系邮箱"),
-    "role": _l("角色"),
-    "role_text": _l("原文表述"),
-    "note": _l("备注"),
-}
-HISTORY_ACTIONS = {
-    "create": _l("创建"),
-    "breakdown": _l("分解出子任务"),
-    "extension_request": _l("申请延期"),
-    "extension_rejected": _l("延期被驳回"),
-}
-
-
-@bp.record_once
-def _globals(state: Any) -> None:
-    state.app.jinja_env.globals.update(
-        CHECKIN_STATES=Labels(CHECKIN_STATES), HISTORY_FIELDS=HISTORY_FIELDS, HISTORY_ACTIONS=HISTORY_ACTIONS
-    )
-
-
-@bp.app_template_filter("history_value")
-def history_value(value: str | None, field: str) -> str:
-    """A history value as a reader knows it: labels for codes, city time for instants."""
-    if value is None:
-        return ""
-    if field == "status":
-        return _(TASK_STATUSES[value]) if value in TASK_STATUSES else value
-    if field == "reporting_cycle":
-        return _(REPORTING_CYCLES[value]) if value in REPORTING_CYCLES else value
-    if field == "role":
-        return _(ROLES[value]) if value in ROLES else value
-    if field == "acknowledged_at":
-        try:
-            return city_time(datetime.fromisoformat(value))
-        except ValueError:
-            return value
-    # An assignment is recorded in words, its role last: 3.1 · 林州市人民政府 · 落实
-    head, sep, last = value.rpartition(" · ")
-    if sep and last in ROLES.values():
-        return head + sep + _(last)
-    return value
-
-
-@bp.app_template_filter("city_time")
-def city_time(instant: datetime | None) -> str:
-    """A stored instant (UTC) as the city's date and time, written as the reader's language writes them."""
-    return moment(instant.astimezone(clock.CITY_TZ)) if instant else ""
-
-
-@bp.app_template_filter("city_day")
-def city_day(instant: datetime | None) -> str:
-    """A stored instant (UTC) as the city's date."""
-    return day(instant.astimezone(clock.CITY_TZ).date()) if instant else "—"
-
-
-@bp.app_template_global("report_panel")
-def report_panel(task: Task) -> dict[str, Any]:
-    """What the task page's report section shows, and which buttons the viewer gets."""
-    user = current_user
-    department_id = user.department_id if user.is_authenticated else None
-    reports = queries.task_reports(task, department_id)
-    mine = next((a for a in task.assignments if a.department_id == department_id), None)
-    closure = closure_label(task)
-    return {
-        "reports": reports,
-        "closure": _(closure) if closure else None,
-        "can_report": user.is_authenticated and permissions.can_report(user, task.assignments),
-        "can_extend": user.is_authenticated and permissions.can_request_extension(user, task.assignments),
-        "can_break_down": user.is_authenticated and permissions.can_break_down(user, task.assignments),
-        "can_edit": user.is_authenticated and permissions.can_edit_plan(user),
-        "unacknowledged": mine if mine is not None and mine.acknowledged_at is None and user.role == "staff" else None,
-        "primary": permissions.primary_department_ids(task.assignments),
-    }
-
 
 # --- the report form -----------------------------------------------------------------------------
 
@@ -394,6 +311,7 @@ def queue() -> str:
         is_closing=is_closing_request,
         can_review=permissions.can_review(current_user),
         unacknowledged=queries.count_unacknowledged(),
+        consolidated=consolidated_queue(),  # the counties' consolidated 落实 reports, one item each
     )
 
 
@@ -454,7 +372,10 @@ def my() -> str | Response:
     department = db.session.get(Department, current_user.department_id)
     assert department is not None
     return render_template(
-        "reports/my.html", home=queries.department_home(department, clock.today()), states=Labels(CHECKIN_STATES)
+        "reports/my.html",
+        home=queries.department_home(department, clock.today()),
+        county=county_due(department.id, clock.today(), city_workdays()),  # the consolidated 落实 report
+        states=Labels(CHECKIN_STATES),
     )
 
 

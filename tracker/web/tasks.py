@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from .. import clock
 from ..models import Plan
-from ..plans.queries import assignments_by_role, current_plan, get_plan, get_task, tasks_by_section
+from ..tasks.queries import assignments_by_role, current_plan, get_plan, get_task, tasks_by_section
 
 bp = Blueprint("tasks", __name__)
 

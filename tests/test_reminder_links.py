@@ -1,0 +1,41 @@
+"""Signed report links: tamper-proof, expiring, scoped to one task's form."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tracker.reminders.links import LinkError, grant_for, make_token, read_token, store_grant
+
+NOW = datetime(2024, 6, 3, 2, 0, tzinfo=UTC)
+
+
+def _token() -> str:
+    return make_token("s3cret", department_id=7, task_code="3.1", period="2024Q2", plan_key="p")
+
+
+def test_a_fresh_token_reads_back_its_payload() -> None:
+    data = read_token("s3cret", _token(), max_age_seconds=3600, now=datetime.now(UTC))
+    assert data == {"department_id": 7, "task_code": "3.1", "period": "2024Q2", "plan_key": "p"}
+
+
+def test_a_tampered_or_foreign_token_is_refused() -> None:
+    with pytest.raises(LinkError, match="无效"):
+        read_token("other-secret", _token(), max_age_seconds=3600, now=datetime.now(UTC))
+    with pytest.raises(LinkError, match="无效"):
+        read_token("s3cret", _token()[:-2] + "xx", max_age_seconds=3600, now=datetime.now(UTC))
+
+
+def test_an_old_token_expires_by_the_app_clock() -> None:
+    later = datetime.now(UTC) + timedelta(days=15)
+    with pytest.raises(LinkError, match="过期"):
+        read_token("s3cret", _token(), max_age_seconds=14 * 86400, now=later)
+
+
+def test_a_grant_opens_only_its_task_and_only_until_it_expires() -> None:
+    session: dict = {}
+    store_grant(session, {"department_id": 7, "task_code": "3.1", "period": "2024Q2"}, expires=NOW + timedelta(hours=1))
+    assert grant_for(session, "3.1", now=NOW)["department_id"] == 7
+    assert grant_for(session, "3.2", now=NOW) is None
+    assert grant_for(session, "3.1", now=NOW + timedelta(hours=2)) is None

@@ -1,0 +1,221 @@
+"""A plan's state as leaders see it, loaded in a fixed number of queries.
+
+``load(plan, today=..., rule=...)`` runs the same handful of SELECTs whether the plan has 20
+tasks or 2,000: tasks with their assignments, every department, and the check-ins of the plan
+(narrow columns only). Everything else is computed in Python by the core's rules:
+
+* who owes the task's report: :mod:`tracker.tasks.duties` (lead; responsible where there is no lead);
+* which periods each of them owes and which period a leader counts as 本期应报送:
+  :mod:`tracker.tasks.due` (a report counts once it is submitted or approved);
+* the light: :mod:`tracker.tasks.lights`, whose "report missing" is a reporter owing a period whose
+  due date has passed — exactly what the reminders chase;
+* a department's latest status on a task is its latest *approved* check-in (by period end, then id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from ..clock import city_date
+from ..extensions import db
+from ..models import Assignment, CheckIn, ConsolidatedReport, Department, Plan, Section, Task
+from .due import DueRule, PeriodDue, due_state, expected_period, owed_periods, plan_cycle, reporting_window
+from .duties import owes_consolidated_report, task_reporters
+from .lights import LightRule, light_reasons
+from .periods import Period
+from .queries import city_workdays, depth_first, plan_tasks
+from .workdays import Workdays
+
+__all__ = ["CheckInRow", "ConsolidatedDuty", "PlanState", "TaskState", "load"]
+
+
+@dataclass(frozen=True)
+class CheckInRow:
+    id: int
+    task_id: int
+    department_id: int
+    period: str
+    period_end: date
+    state: str
+    status: str
+    percent: int
+    submitted_at: datetime | None
+    consolidated_id: int | None = None
+
+
+@dataclass
+class TaskState:
+    """One task with what the pages derive for it."""
+
+    task: Task
+    light: str
+    reasons: list[str]
+    period: Period | None
+    missing: list[Department] = field(default_factory=list)
+    # department id -> its latest approved check-in on this task
+    latest: dict[int, CheckInRow] = field(default_factory=dict)
+    leads: list[Department] = field(default_factory=list)
+    # the departments that owe the task's report, and the periods each owes (oldest first)
+    reporters: list[Department] = field(default_factory=list)
+    owed: dict[int, list[PeriodDue]] = field(default_factory=dict)
+    expected: PeriodDue | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return any(r.startswith("已逾期") for r in self.reasons)
+
+
+@dataclass
+class ConsolidatedDuty:
+    """A county government's consolidated 落实 report for the plan (tasks.duties): the period leaders
+    count, whether it is missing, and every period it owes."""
+
+    department: Department
+    expected: PeriodDue | None
+    missing: bool
+    owed: list[PeriodDue]
+
+
+@dataclass
+class PlanState:
+    plan: Plan
+    today: date
+    sections: list[Section]
+    states: list[TaskState]
+    departments: list[Department]
+    checkins: list[CheckInRow]
+    due_rule: DueRule = field(default_factory=DueRule)
+    workdays: Workdays = field(default_factory=Workdays)
+    consolidated: list[ConsolidatedDuty] = field(default_factory=list)
+    # (department id, period) -> submission days of its consolidated report (None: unknown)
+    consolidated_submitted: dict[tuple[int, str], list[date | None]] = field(default_factory=dict)
+
+    def by_section(self) -> list[tuple[Section, list[TaskState]]]:
+        groups: dict[int, list[TaskState]] = {s.id: [] for s in self.sections}
+        for st in self.states:
+            groups[st.task.section_id].append(st)
+        return [(s, groups[s.id]) for s in self.sections]
+
+    @property
+    def pending_review(self) -> list[CheckInRow]:
+        return [c for c in self.checkins if c.state == "submitted" and c.consolidated_id is None]
+
+
+def light_rule(config: dict[str, object]) -> LightRule:
+    return LightRule(**config)  # type: ignore[arg-type]
+
+
+def load(plan: Plan, *, today: date, rule: LightRule, cal: Workdays | None = None) -> PlanState:
+    departments = list(db.session.scalars(db.select(Department).order_by(Department.position, Department.id)))
+    tasks = depth_first(plan_tasks(plan))
+    sections = list(db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)))
+    by_id = {d.id: d for d in departments}
+    rows = [
+        CheckInRow(*r)
+        for r in db.session.execute(
+            db.select(
+                CheckIn.id,
+                CheckIn.task_id,
+                CheckIn.department_id,
+                CheckIn.period,
+                CheckIn.period_end,
+                CheckIn.state,
+                CheckIn.status,
+                CheckIn.percent,
+                CheckIn.submitted_at,
+                CheckIn.consolidated_id,
+            )
+            .join(Task, Task.id == CheckIn.task_id)
+            .where(Task.plan_id == plan.id, CheckIn.state != "draft")
+            .order_by(CheckIn.period_end, CheckIn.id)
+        )
+    ]
+    latest: dict[int, dict[int, CheckInRow]] = {}
+    reported: set[tuple[int, int, str]] = set()
+    reported_by_task: dict[int, set[tuple[int, str]]] = {}
+    for c in rows:
+        if c.state == "approved":
+            latest.setdefault(c.task_id, {})[c.department_id] = c  # ordered: the last one wins
+        if c.state in {"submitted", "approved"}:
+            reported.add((c.task_id, c.department_id, c.period))
+            reported_by_task.setdefault(c.task_id, set()).add((c.department_id, c.period))
+
+    due_rule = DueRule.of(plan)
+    cal = cal if cal is not None else city_workdays()
+    states: list[TaskState] = []
+    for task in tasks:
+        roles = {a.department_id: a.role for a in task.assignments}
+        reporter_ids = task_reporters(roles)
+        start, until = reporting_window(task.start, task.due, plan.end)
+        expected = expected_period(today, task.reporting_cycle, start, until, due_rule, cal)
+        owed: dict[int, list[PeriodDue]] = {}
+        missing: list[Department] = []
+        if task.status != "done" and task.closed_on is None:
+            for dept_id in sorted(reporter_ids, key=lambda i: by_id[i].position):
+                done = {p for d, p in reported_by_task.get(task.id, ()) if d == dept_id}
+                owed[dept_id] = owed_periods(today, task.reporting_cycle, start, until, done, due_rule, cal)
+                if expected is not None and expected.period.key not in done:
+                    missing.append(by_id[dept_id])
+        # the light's "report missing": a reporter owes a period whose due date has passed (it is being chased)
+        overdue_report = any(due_state(p, today) in {"late", "chase"} for periods in owed.values() for p in periods)
+        colour, reasons = light_reasons(
+            rule,
+            today=today,
+            start=task.start,
+            due=task.due,
+            status=task.status,
+            progress=task.progress,
+            report_missing=overdue_report,
+        )
+        # who answers for the task: its leads, or where the plan names none, its responsible departments
+        leads = [by_id[a.department_id] for a in task.assignments if a.role == "lead"] or [
+            by_id[a.department_id] for a in task.assignments if a.role == "responsible"
+        ]
+        reporters = [by_id[i] for i in sorted(reporter_ids, key=lambda i: by_id[i].position)]
+        period = expected.period if expected is not None else None
+        states.append(
+            TaskState(task, colour, reasons, period, missing, latest.get(task.id, {}), leads, reporters, owed, expected)
+        )
+    consolidated, submitted = _consolidated(plan, tasks, by_id, today, due_rule, cal)
+    return PlanState(plan, today, sections, states, departments, rows, due_rule, cal, consolidated, submitted)
+
+
+def _consolidated(
+    plan: Plan, tasks: list[Task], by_id: dict[int, Department], today: date, rule: DueRule, cal: Workdays
+) -> tuple[list[ConsolidatedDuty], dict[tuple[int, str], list[date | None]]]:
+    """Each implementing county's consolidated report: one query for the plan's consolidated reports."""
+    implementing = {
+        a.department_id
+        for t in tasks
+        if t.status != "done" and t.closed_on is None
+        for a in t.assignments
+        if owes_consolidated_report(a.role)
+    }
+    if not implementing:
+        return [], {}
+    reported: dict[int, set[str]] = {}
+    submitted: dict[tuple[int, str], list[date | None]] = {}
+    for dept_id, period, at in db.session.execute(
+        db.select(ConsolidatedReport.department_id, ConsolidatedReport.period, ConsolidatedReport.submitted_at).where(
+            ConsolidatedReport.plan_id == plan.id, ConsolidatedReport.state.in_(["submitted", "approved"])
+        )
+    ):
+        reported.setdefault(dept_id, set()).add(period)
+        submitted.setdefault((dept_id, period), []).append(city_date(at) if at else None)
+    cycle = plan_cycle(t.reporting_cycle for t in tasks)
+    expected = expected_period(today, cycle, plan.start, plan.end, rule, cal)
+    duties = []
+    for dept_id in sorted(implementing, key=lambda i: by_id[i].position):
+        done = reported.get(dept_id, set())
+        owed = owed_periods(today, cycle, plan.start, plan.end, done, rule, cal)
+        missing = expected is not None and expected.period.key not in done
+        duties.append(ConsolidatedDuty(by_id[dept_id], expected, missing, owed))
+    return duties, submitted
+
+
+def assignment_role(task: Task, department_id: int) -> Assignment | None:
+    for a in task.assignments:
+        if a.department_id == department_id:
+            return a
+    return None

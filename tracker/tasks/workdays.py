@@ -1,0 +1,93 @@
+"""Chinese working days in Asia/Shanghai: statutory holidays, make-up working days (调休), local overrides.
+
+The statutory calendar comes from the ``chinese_calendar`` package, which knows a fixed range of
+years (2004–2026 in version 1.11). Outside that range we fall back to Monday–Friday and
+``Workdays.fallback_years`` says which years were guessed, so the admin page and the CLI can say so.
+Local changes (a day declared working or off by the city) are passed in as ``overrides``.
+
+>>> cal = Workdays()
+>>> cal.is_workday(date(2024, 10, 1)), cal.is_workday(date(2024, 9, 29))  # National Day; a 调休 Sunday
+(False, True)
+>>> cal.next_workday(date(2024, 10, 1))
+datetime.date(2024, 10, 8)
+>>> cal.workdays_before(date(2024, 6, 30), 5)  # 5 working days before the quarter closes
+datetime.date(2024, 6, 24)
+>>> Workdays({date(2024, 10, 8): False}).next_workday(date(2024, 10, 1))
+datetime.date(2024, 10, 9)
+>>> cal.is_workday(date(2040, 1, 2)), 2040 in cal.fallback_years
+(True, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+import chinese_calendar
+
+__all__ = ["Workdays", "add_workdays", "statutory_years"]
+
+
+def statutory_years() -> tuple[int, int]:
+    """The first and last year the ``chinese_calendar`` package has statutory data for."""
+    years = [d.year for d in chinese_calendar.constants.holidays]
+    return min(years), max(years)
+
+
+class Workdays:
+    """Working-day arithmetic over the statutory calendar and ``overrides`` (day → is working day)."""
+
+    def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
+        self.overrides = dict(overrides or {})
+        self.fallback_years: set[int] = set()
+        self._cache: dict[date, bool] = {}  # the package validates each date slowly; a sweep asks thousands
+
+    def is_workday(self, day: date) -> bool:
+        if day in self.overrides:
+            return self.overrides[day]
+        if day not in self._cache:
+            try:
+                self._cache[day] = bool(chinese_calendar.is_workday(day))
+            except NotImplementedError:  # the package has no data for this year
+                self.fallback_years.add(day.year)
+                self._cache[day] = day.weekday() < 5
+        return self._cache[day]
+
+    def next_workday(self, day: date) -> date:
+        """``day`` itself if it is a working day, else the next one."""
+        while not self.is_workday(day):
+            day += timedelta(days=1)
+        return day
+
+    def add_workdays(self, day: date, n: int) -> date:
+        """The ``n``-th working day after ``day`` (``n`` ≥ 1)."""
+        while n > 0:
+            day += timedelta(days=1)
+            if self.is_workday(day):
+                n -= 1
+        return day
+
+    def workdays_before(self, day: date, n: int) -> date:
+        """The working day ``n`` working days before ``day``: ``n`` working days remain, ``day`` included."""
+        count = 0
+        while True:
+            if self.is_workday(day):
+                count += 1
+                if count == n:
+                    return day
+            day -= timedelta(days=1)
+
+
+_STATUTORY = Workdays()
+
+
+def add_workdays(day: date, n: int) -> date:
+    """``day`` moved ``n`` working days later on the statutory calendar (no local overrides): the default
+    for pure callers such as the graph's lags; services pass ``city_workdays().add_workdays`` instead.
+
+    >>> add_workdays(date(2025, 9, 30), 3)  # 国庆 1–8 October; Saturday 11 October is worked
+    datetime.date(2025, 10, 11)
+    >>> add_workdays(date(2025, 12, 31), 0)
+    datetime.date(2025, 12, 31)
+    """
+    return _STATUTORY.add_workdays(day, n)

@@ -1,0 +1,128 @@
+"""Template helpers registered for the whole app: labels, filters and the globals pages call.
+
+One place, registered in :func:`register_template_helpers` by the web layer: a blueprint registers
+none of its own, so every page (and every imported macro: globals, not a context processor,
+since imported macros see globals only) finds the same helpers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .. import clock
+from ..accounts import permissions
+from ..graph import service as graph_service
+from ..i18n import Labels, day, moment
+from ..models import Plan, Task
+from ..models.org import ROLES
+from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
+from ..models.progress import CHECKIN_STATES
+from ..reports import queries
+from ..reports.service import closure_label
+from ..tasks.duties import CONSOLIDATED_ROLE
+from ..tasks.lights import LIGHT_LABELS
+
+__all__ = ["HISTORY_ACTIONS", "HISTORY_FIELDS", "register_template_helpers"]
+
+HISTORY_FIELDS = {
+    "status": _l("状态"),
+    "progress": _l("进度"),
+    "closed_on": _l("销号日期"),
+    "due": _l("完成时限"),
+    "title": _l("任务名称"),
+    "reporting_cycle": _l("报送周期"),
+    "acknowledged_at": _l("签收时间"),
+    "acknowledged_by_id": _l("签收人"),
+    "contact_emails": _l("联系邮箱"),
+    "role": _l("角色"),
+    "role_text": _l("原文表述"),
+    "note": _l("备注"),
+}
+HISTORY_ACTIONS = {
+    "create": _l("创建"),
+    "breakdown": _l("分解出子任务"),
+    "extension_request": _l("申请延期"),
+    "extension_rejected": _l("延期被驳回"),
+}
+
+
+def history_value(value: str | None, field: str) -> str:
+    """A history value as a reader knows it: labels for codes, city time for instants."""
+    if value is None:
+        return ""
+    if field == "status":
+        return _(TASK_STATUSES[value]) if value in TASK_STATUSES else value
+    if field == "reporting_cycle":
+        return _(REPORTING_CYCLES[value]) if value in REPORTING_CYCLES else value
+    if field == "role":
+        return _(ROLES[value]) if value in ROLES else value
+    if field == "acknowledged_at":
+        try:
+            return city_time(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    # An assignment is recorded in words, its role last: 3.1 · 林州市人民政府 · 落实
+    head, sep, last = value.rpartition(" · ")
+    if sep and last in ROLES.values():
+        return head + sep + _(last)
+    return value
+
+
+def city_time(instant: datetime | None) -> str:
+    """A stored instant (UTC) as the city's date and time, written as the reader's language writes them."""
+    return moment(instant.astimezone(clock.CITY_TZ)) if instant else ""
+
+
+def city_day(instant: datetime | None) -> str:
+    """A stored instant (UTC) as the city's date."""
+    return day(instant.astimezone(clock.CITY_TZ).date()) if instant else "—"
+
+
+def report_panel(task: Task) -> dict[str, Any]:
+    """What the task page's report section shows, and which buttons the viewer gets."""
+    user = current_user
+    department_id = user.department_id if user.is_authenticated else None
+    reports = queries.task_reports(task, department_id)
+    mine = next((a for a in task.assignments if a.department_id == department_id), None)
+    closure = closure_label(task)
+    return {
+        "reports": reports,
+        "closure": _(closure) if closure else None,
+        "can_report": user.is_authenticated and permissions.can_report(user, task.assignments),
+        "can_extend": user.is_authenticated and permissions.can_request_extension(user, task.assignments),
+        "can_break_down": user.is_authenticated and permissions.can_break_down(user, task.assignments),
+        "can_edit": user.is_authenticated and permissions.can_edit_plan(user),
+        "unacknowledged": mine if mine is not None and mine.acknowledged_at is None and user.role == "staff" else None,
+        "primary": permissions.primary_department_ids(task.assignments),
+        # a county implementing (落实) the task reports it in its consolidated report, not on its own
+        "consolidated": mine is not None and mine.role == CONSOLIDATED_ROLE,
+    }
+
+
+def graph_neighbourhood(plan: Plan, task: Task) -> graph_service.Neighbourhood:
+    """For ``templates/graph/_neighbourhood.html``, included in the task page."""
+    return graph_service.task_neighbourhood(plan, task.code, clock.today())
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        ROLES=Labels(ROLES),
+        TASK_STATUSES=Labels(TASK_STATUSES),
+        CHECKIN_STATES=Labels(CHECKIN_STATES),
+        LIGHT_LABELS=Labels(LIGHT_LABELS),
+        HISTORY_FIELDS=HISTORY_FIELDS,
+        HISTORY_ACTIONS=HISTORY_ACTIONS,
+        report_panel=report_panel,
+        graph_neighbourhood=graph_neighbourhood,
+    )
+    app.jinja_env.filters.update(history_value=history_value, city_time=city_time, city_day=city_day)
+
+    @app.context_processor
+    def inject() -> dict[str, object]:
+        return {"today": clock.today()}
