@@ -22,7 +22,7 @@ from tracker import clock
 from tracker.bulletins import service
 from tracker.extensions import db
 from tracker.leadership import dashboard
-from tracker.models import Bulletin, CheckIn, OutboxAttachment, OutboxMessage, Task
+from tracker.models import Bulletin, CheckIn, OutboxAttachment, OutboxMessage
 from tracker.reminders import mailer
 from tracker.tasks import state as task_state
 from tracker.tasks.queries import current_plan
@@ -58,15 +58,18 @@ def _dashboard_now() -> dashboard.Dashboard:
 
 
 def _submit(code: str, percent: int = 40) -> None:
-    task = db.session.scalar(db.select(Task).filter_by(code=code))
+    """The lead's report for the period the dashboard expects now (the due rule decides which)."""
+    state = next(st for st in _dashboard_now().state.states if st.task.code == code)
+    task, period = state.task, state.period
+    assert period is not None
     lead = next(a for a in task.assignments if a.role in {"lead", "responsible"})
     db.session.add(
         CheckIn(
             task_id=task.id,
             department_id=lead.department_id,
-            period="2024Q2",
-            period_start=date(2024, 4, 1),
-            period_end=date(2024, 6, 30),
+            period=period.key,
+            period_start=period.start,
+            period_end=period.end,
             state="submitted",
             status="in_progress",
             percent=percent,
