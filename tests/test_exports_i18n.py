@@ -209,7 +209,7 @@ def test_an_unknown_department_is_reported_in_the_users_language(mini_plan: Flas
 
 def test_conflict_labels_and_history_values_are_shown_in_the_language(mini_plan: Flask) -> None:
     from tracker.web.common import conflict_rows
-    from tracker.web.reports import history_value
+    from tracker.web.templating import history_value
 
     original = '{"status": "in_progress", "percent": 10}'
     current = {"status": "done", "percent": 10}
