@@ -28,15 +28,19 @@ translations: install
 	$(BIN)/pybabel update -i messages.pot -d tracker/translations --no-fuzzy-matching
 	rm messages.pot
 
+# PORT=5001 make run serves on that port; reminder links follow it unless BASE_URL is set (tracker/config.py).
+PORT ?= 5000
+export PORT
+
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) plan load --if-missing
 	$(FLASK) users demo
-	@echo "打开 http://127.0.0.1:5000 ，用上面的演示账号登录。定时任务进程（提醒、发件箱）同时在后台运行。"
+	@echo "打开 http://127.0.0.1:$(PORT) ，用上面的演示账号登录。定时任务进程（提醒、发件箱）同时在后台运行。"
 	@# The scheduler runs as its own process beside the web server; leaving the server stops both.
 	trap 'trap - EXIT INT TERM; kill 0 2>/dev/null || true' EXIT INT TERM; \
 	  $(FLASK) scheduler run & \
-	  $(FLASK) run --host 127.0.0.1 --port $${PORT:-5000}
+	  $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # The same as run, on its own SQLite file, with labelled demo progress, as of 2024-06-20.
 DEMO_ENV := DATABASE_URL=sqlite:///$(CURDIR)/instance/demo.sqlite3 TRACKER_NOW=2024-06-20
@@ -45,8 +49,8 @@ demo: install
 	$(DEMO_ENV) $(FLASK) plan load --if-missing
 	$(DEMO_ENV) $(FLASK) users demo
 	$(DEMO_ENV) $(FLASK) demo generate --if-empty
-	@echo "演示库 instance/demo.sqlite3，系统日期 2024-06-20。打开 http://127.0.0.1:5000 ，用上面的演示账号登录。"
-	$(DEMO_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "演示库 instance/demo.sqlite3，系统日期 2024-06-20。打开 http://127.0.0.1:$(PORT) ，用上面的演示账号登录。"
+	$(DEMO_ENV) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # The suite runs twice: on SQLite, then on a throw-away PostgreSQL database.
 # The end-to-end tests (marked e2e) run once, in the SQLite pass: they start the app as `make run` does.
@@ -65,10 +69,13 @@ test-postgres: install
 test-e2e: install browser
 	$(BIN)/pytest -m e2e
 
-# Debian's Chromium and CJK fonts for the end-to-end tests (Playwright drives it; it downloads no browser).
+# Debian's Chromium and CJK fonts for the end-to-end tests (Playwright drives it; it downloads no browser),
+# LibreOffice for the bulletin's PDF and the workbooks' print check, poppler-utils to read PDFs back.
 browser:
-	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)
+	@command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 && \
+	  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
+	    libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils >/dev/null)
 
 lint: install
 	$(BIN)/ruff check .

@@ -62,6 +62,8 @@ NOT_PAGES = {
     "exchange.tasks_xlsx",
     "tasks.home",  # redirects to each role's landing page
     "auth.healthz",  # a JSON health check for the load balancer
+    "bulletins.word",  # a bulletin's Word and PDF files (tests/test_bulletin.py)
+    "bulletins.pdf",
     "drafts.review",  # a pending draft opens only for its uploader: checked in test_plan_draft_web
 }
 

@@ -26,18 +26,18 @@ CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 CHINESE_LEGEND = [
     ["单元格文字", "角色"],
-    ["牵头", "lead"],
-    ["配合", "support"],
-    ["负责", "responsible"],
-    ["落实", "implementing"],
+    ["牵头", "牵头单位：组织推进，按期报送进展"],
+    ["配合", "配合单位：配合牵头单位推进，不单独报送"],
+    ["负责", "负责单位：按职责分工负责，按期报送进展"],
+    ["落实", "县（市、区）人民政府：在本地落实，按期报送进展和本地数据"],
     [None, None],
     ["填充颜色", "该单位最近一次审核通过的报送状态"],
-    ["尚无审核通过的报送", "none"],
-    ["未启动", "not_started"],
-    ["推进中", "in_progress"],
-    ["已完成", "done"],
-    ["滞后", "lagging"],
-    ["受阻", "blocked"],
+    ["尚无审核通过的报送", None],
+    ["未启动", None],
+    ["推进中", None],
+    ["已完成", None],
+    ["滞后", None],
+    ["受阻", None],
     [None, None],
     ["预警", "含义"],
     ["红灯", "逾期、报送滞后/受阻或进度明显落后"],
@@ -209,7 +209,7 @@ def test_an_unknown_department_is_reported_in_the_users_language(mini_plan: Flas
 
 def test_conflict_labels_and_history_values_are_shown_in_the_language(mini_plan: Flask) -> None:
     from tracker.web.common import conflict_rows
-    from tracker.web.reports import history_value
+    from tracker.web.templating import history_value
 
     original = '{"status": "in_progress", "percent": 10}'
     current = {"status": "done", "percent": 10}

@@ -65,3 +65,35 @@ def test_demo_data_is_labelled_and_the_same_on_every_run(tmp_path: Path) -> None
     # on 2024-06-20 the last period asked for is 2024Q1: 2024Q2 is requested from 2024-06-24 (tasks.due)
     assert "2021Q1" in periods and "2024Q1" in periods and "2024Q2" not in periods
     assert {"approved", "submitted"} <= {state for _, state, *_ in first}
+
+
+def test_demo_data_is_plausible_and_reporters_have_acknowledged(tmp_path: Path) -> None:
+    from tracker.models import Assignment, Target, TargetValue
+
+    path = tmp_path / "demo.sqlite3"
+    _generate(path)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "TRACKER_NOW": "2024-06-20", "TESTING": True})
+    with app.app_context():
+        values = db.session.execute(
+            db.select(Target.name, Target.unit, Target.comparison, Target.value, TargetValue.value).join(
+                TargetValue, TargetValue.target_id == Target.id
+            )
+        ).all()
+        assert values
+        for name, unit, comparison, goal, value in values:
+            assert value >= 0, name
+            if unit == "%":
+                assert value <= 100, name
+            if "电能利用效率" in name:  # PUE: total energy over IT energy, never below 1
+                assert value >= 1.0, (name, value)
+            if comparison in {"<", "<="} and goal is not None:
+                assert value >= 0.9 * goal, (name, value)
+        reported = {tuple(r) for r in db.session.execute(db.select(CheckIn.task_id, CheckIn.department_id).distinct())}
+        unacknowledged = [
+            (a.task_id, a.department_id)
+            for a in db.session.scalars(db.select(Assignment))
+            if (a.task_id, a.department_id) in reported and a.acknowledged_at is None
+        ]
+        assert reported and not unacknowledged
+        db.session.remove()
+        db.engine.dispose()

@@ -193,6 +193,7 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {},
         only("security"),
     ),
+    "bulletins.issue": (lambda f: "/bulletins", {"period": "2026Q1"}, only("coordinator")),
     "manage.contacts": (
         lambda f: f"/departments/{f['department']}/contacts",
         {"contact_emails": "a@b.cn", "version_id": "1"},

@@ -40,7 +40,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "tracker@localhost"),
-        "BASE_URL": env.get("BASE_URL", "http://127.0.0.1:5000"),
+        # Signed reminder links start with this; without it they follow the port `make run` serves on.
+        "BASE_URL": env.get("BASE_URL") or f"http://127.0.0.1:{env.get('PORT') or '5000'}",
         # Calls per API token per window (seconds): a fixed window, 429 beyond it.
         "API_RATE_LIMIT": int(env.get("API_RATE_LIMIT", "300")),
         "API_RATE_WINDOW": int(env.get("API_RATE_WINDOW", "60")),
@@ -59,6 +60,15 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             "link_days": int(env.get("REMIND_LINK_DAYS", "14")),
             "checkin_cron": env.get("REMIND_CHECKIN_CRON", "0 9 * * *"),
             "sweep_cron": env.get("REMIND_SWEEP_CRON", "0 9 * * *"),
+            "bulletin_cron": env.get("BULLETIN_CRON", "30 9 * * *"),
+        },
+        # The supervision bulletin (tracker/bulletins/service.py): issued by the scheduler for each
+        # month or quarter, ``after_days`` after the period ends; ``office`` defaults to the coordinating offices.
+        "BULLETIN": {
+            "cycle": env.get("BULLETIN_CYCLE", "quarter"),
+            "after_days": int(env.get("BULLETIN_AFTER_DAYS", "10")),
+            "reply_days": int(env.get("BULLETIN_REPLY_DAYS", "10")),
+            "office": env.get("BULLETIN_OFFICE") or "",
         },
         # 等保 2.0: a session idle this long ends (minutes); password links expire (hours).
         "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "30")),

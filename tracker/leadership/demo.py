@@ -5,7 +5,10 @@ responsible department from the plan start up to the period expected by ``now`` 
 start with 【演示数据】), coordinator reviews, each task's status and progress from its lead's
 latest approved report, and yearly target values from 2021 to mid-2024. A seeded random number
 generator makes every run identical. A few tasks lag, a few reports arrive late, a few of the
-current period are missing, some wait for review.
+current period are missing, some wait for review. A department that reported on a task has also
+acknowledged (签收) it. Target values move from a plausible start towards the goal and stay within
+what their unit allows (``plausible_start``, ``plausible``): no share above 100 %, no negative amount,
+no data-centre PUE below 1.
 
 It refuses to run unless the database is the demo SQLite file (``DEMO_DB_NAME``): demo data must
 never reach a real database.
@@ -30,7 +33,7 @@ from ..tasks.periods import periods_between
 from ..tasks.queries import city_workdays, current_plan, plan_tasks
 from .targets import load_targets
 
-__all__ = ["DEMO_DB_NAME", "DEMO_MARK", "check_demo_database", "generate"]
+__all__ = ["DEMO_DB_NAME", "DEMO_MARK", "check_demo_database", "generate", "plausible", "plausible_start"]
 
 DEMO_DB_NAME = "demo.sqlite3"
 DEMO_MARK = "【演示数据】"  # the demo reports' texts are data, written in Chinese like real ones
@@ -52,6 +55,47 @@ def check_demo_database(url: str) -> None:
                 name=DEMO_DB_NAME,
             )
         )
+
+
+# A percentage that is a change over the plan (下降, 降低 …) starts from 0; a level (比例, 利用率 …) does not.
+_CHANGE_WORDS = ("下降", "降低", "削减", "增加", "减少", "提高")
+
+
+def plausible_start(name: str, unit: str, comparison: str | None, goal: float, baseline: float | None) -> float:
+    """Where a demo target's path starts: its baseline, else a value a little short of the goal.
+
+    >>> plausible_start("新建大型和超大型数据中心电能利用效率", "", "<", 1.3, None)  # PUE: from above
+    1.49
+    >>> plausible_start("市城区、县城污水处理率", "%", ">=", 98, None), plausible_start("能耗下降", "%", ">=", 18, None)
+    (78.4, 0.0)
+    >>> plausible_start("火电平均供电煤耗", "克标准煤/千瓦时", "<=", 297, 300)
+    300
+    """
+    if baseline is not None:
+        return baseline
+    if comparison in {"<", "<="}:  # lower is better: start above the goal
+        return round(goal * 1.15, 2)
+    if unit == "%" and not any(word in name for word in _CHANGE_WORDS):
+        return round(goal * 0.8, 2)  # a rate or share is never 0 at the start of a plan
+    if comparison == "~":
+        return round(goal * 0.6, 2)
+    return 0.0
+
+
+def plausible(value: float, *, unit: str, comparison: str | None, goal: float) -> float:
+    """``value`` kept within what its unit and goal allow: shares 0..100, amounts not negative, and a
+    lower-is-better figure (PUE, coal per kWh) not far below its goal (so never a PUE under 1).
+
+    >>> plausible(0.4, unit="", comparison="<", goal=1.3), plausible(104.2, unit="%", comparison=">=", goal=98)
+    (1.17, 100.0)
+    >>> plausible(-3, unit="吨", comparison=">=", goal=900)
+    0.0
+    """
+    if comparison in {"<", "<="}:
+        value = max(value, round(goal * 0.9, 2))
+    if unit == "%":
+        value = min(value, 100.0)
+    return round(max(value, 0.0), 2)
 
 
 def _at(day: date, rng: random.Random) -> datetime:
@@ -155,6 +199,7 @@ def generate(*, url: str, now: datetime, seed: int = 20240620) -> dict[str, int]
                 task.closed_on = min(today, task.due)
             counts["lagging"] += task.status == "lagging"
 
+    _acknowledge_reported(tasks)
     for row in load_targets(plan):
         t = row.target
         goal = t.value_min if t.comparison == "range" else t.value
@@ -167,17 +212,38 @@ def generate(*, url: str, now: datetime, seed: int = 20240620) -> dict[str, int]
             continue
         if goal is None:
             continue
-        start = t.baseline if t.baseline is not None else 0.0
+        start = plausible_start(t.name, t.unit or "", t.comparison, goal, t.baseline)
         pace = rng.choice([0.6, 0.85, 1.0, 1.1, 1.25])
         for key, end in points:
             if end >= today:
                 continue
             fraction = min(1.2, pace * max(0, (end - plan.start).days) / max(1, (t.due - plan.start).days))
-            value = round(start + (goal - start) * fraction * rng.uniform(0.9, 1.1), 2)
+            value = start + (goal - start) * fraction * rng.uniform(0.9, 1.1)
+            value = plausible(value, unit=t.unit or "", comparison=t.comparison, goal=goal)
             db.session.add(_value(t.id, (key, end), value, now))
             counts["target_values"] += 1
     db.session.commit()
     return counts
+
+
+def _acknowledge_reported(tasks: list) -> None:  # type: ignore[type-arg]
+    """A department that reported on a task has signed for it (签收), at its first report, by its staff."""
+    db.session.flush()
+    first: dict[tuple[int, int], datetime] = {}
+    for task_id, department_id, created in db.session.execute(
+        db.select(CheckIn.task_id, CheckIn.department_id, CheckIn.created_at).order_by(CheckIn.created_at)
+    ):
+        first.setdefault((task_id, department_id), created)
+    staff: dict[int, int] = {}
+    for user_id, department_id in db.session.execute(
+        db.select(User.id, User.department_id).filter_by(role="staff").order_by(User.id.desc())
+    ):
+        staff[department_id] = user_id  # the department's first account wins
+    for task in tasks:
+        for a in task.assignments:
+            at = first.get((task.id, a.department_id))
+            if at is not None and a.acknowledged_at is None:
+                a.acknowledged_at, a.acknowledged_by_id = at, staff.get(a.department_id)
 
 
 def _value(target_id: int, point: tuple[str, date], value: float, now: datetime) -> TargetValue:

@@ -2,8 +2,9 @@
 
 from .access import ApiToken, CalendarFeed
 from .audit import AuditLog
+from .bulletin import Bulletin
 from .links import Contribution, Dependency
-from .notify import JobRun, JobSetting, OutboxMessage, ReminderSent, WorkdayOverride
+from .notify import JobRun, JobSetting, OutboxAttachment, OutboxMessage, ReminderSent, WorkdayOverride
 from .org import Assignment, County, Department, User
 from .plan import Plan, Section, Target, TargetValue, Task
 from .progress import Attachment, CheckIn, ConsolidatedReport, ExtensionRequest, Review
@@ -13,6 +14,7 @@ __all__ = [
     "Assignment",
     "Attachment",
     "AuditLog",
+    "Bulletin",
     "CalendarFeed",
     "CheckIn",
     "ConsolidatedReport",
@@ -23,6 +25,7 @@ __all__ = [
     "ExtensionRequest",
     "JobRun",
     "JobSetting",
+    "OutboxAttachment",
     "OutboxMessage",
     "Plan",
     "ReminderSent",

@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from flask_babel import force_locale, gettext
 
 from .. import clock
+from ..bulletins import service as bulletins
 from ..errors import TrackerError
 from ..extensions import db
 from ..i18n import N_, site_locale
@@ -56,6 +57,7 @@ class JobSpec:
 SCHEDULE = [
     JobSpec("sweep", N_("每日提醒、催办与督办（工作日）"), cron_setting="sweep_cron"),
     JobSpec("deliver", N_("发送发件箱"), every_seconds=60),
+    JobSpec("bulletin", N_("督办通报（每期印发一次，发送领导和统筹协调人员）"), cron_setting="bulletin_cron"),
 ]
 CHECKIN_PREFIX = "checkin:"
 
@@ -151,10 +153,14 @@ def _deliver() -> str:
     return mailer.deliver(clock.now(), current_app.config).summary()
 
 
+def _bulletin() -> str:
+    return bulletins.send_scheduled(clock.now())
+
+
 def function_for(job_id: str) -> tuple[Callable[..., str], dict[str, Any]]:
     if job_id.startswith(CHECKIN_PREFIX):
         return _checkin, {"department_id": int(job_id.removeprefix(CHECKIN_PREFIX))}
-    return {"sweep": _sweep, "deliver": _deliver}[job_id], {}
+    return {"sweep": _sweep, "deliver": _deliver, "bulletin": _bulletin}[job_id], {}
 
 
 def run_job(job_id: str) -> None:

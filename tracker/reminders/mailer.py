@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -23,7 +24,7 @@ from flask_babel import gettext
 
 from ..extensions import db
 from ..i18n import N_
-from ..models import OutboxMessage
+from ..models import OutboxAttachment, OutboxMessage
 
 __all__ = ["DeliveryReport", "backoff", "build_email", "deliver", "requeue"]
 
@@ -65,7 +66,7 @@ def backoff(attempts: int, base_seconds: int) -> timedelta:
     return timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0))
 
 
-def build_email(row: OutboxMessage, sender: str) -> EmailMessage:
+def build_email(row: OutboxMessage, sender: str, attachments: Sequence[OutboxAttachment] = ()) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = row.subject
     msg["From"] = sender
@@ -77,7 +78,23 @@ def build_email(row: OutboxMessage, sender: str) -> EmailMessage:
     msg.set_content(row.body_text)
     if row.body_html:
         msg.add_alternative(row.body_html, subtype="html")
+    for a in attachments:
+        maintype, _, subtype = a.content_type.partition("/")
+        msg.add_attachment(a.data, maintype=maintype, subtype=subtype, filename=a.filename)
     return msg
+
+
+def _attachments(rows: list[OutboxMessage]) -> dict[int, list[OutboxAttachment]]:
+    """The files of the claimed rows, in one query."""
+    out: dict[int, list[OutboxAttachment]] = {}
+    query = (
+        db.select(OutboxAttachment)
+        .where(OutboxAttachment.message_id.in_([r.id for r in rows]))
+        .order_by(OutboxAttachment.id)
+    )
+    for a in db.session.scalars(query):
+        out.setdefault(a.message_id, []).append(a)
+    return out
 
 
 def _claim(now: datetime, limit: int, only_ids: list[int] | None = None) -> list[OutboxMessage]:
@@ -153,10 +170,11 @@ def deliver(
         db.session.commit()
         return report
     sender = config["MAIL_DEFAULT_SENDER"]
+    files = _attachments(rows)
     try:
         for row in rows:
             try:
-                smtp.send_message(build_email(row, sender))
+                smtp.send_message(build_email(row, sender, files.get(row.id, [])))
             except (OSError, smtplib.SMTPException) as exc:
                 _failed(row, f"{type(exc).__name__}: {exc}", now, config, report)
             else:

@@ -49,10 +49,13 @@ __all__ = [
     "Item",
     "RecipientError",
     "SweepReport",
+    "by_language",
     "claim_keys",
     "insert_ignore",
+    "language_suffix",
     "set_recipients",
     "sweep",
+    "write_message",
 ]
 
 ALL_KINDS = frozenset({"deadline", "checkin", "escalation", "returned", "final", "leader"})
@@ -238,7 +241,7 @@ def by_language(addresses: list[str]) -> dict[str, list[str]]:
     return {language: group for language, group in groups.items() if group or language == site}
 
 
-def _language_suffix(language: str) -> str:
+def language_suffix(language: str) -> str:
     """The site language's copy keeps the plain dedupe key; other languages' copies add theirs."""
     return "" if language == site_locale() else f":{language}"
 
@@ -317,8 +320,8 @@ def _write_in_languages(
             context["email_lang"] = HTML_LANG[language]
             text = render_template(f"{template}.txt", **context)
             html = render_template(f"{template}.html", **context)
-        message = _write(
-            dedupe_key=dedupe_key + _language_suffix(language),
+        message = write_message(
+            dedupe_key=dedupe_key + language_suffix(language),
             kind=kind,
             department_id=department_id,
             recipients=recipients,
@@ -332,7 +335,7 @@ def _write_in_languages(
     return messages
 
 
-def _write(
+def write_message(
     *,
     dedupe_key: str,
     kind: str,

@@ -19,6 +19,7 @@ def register_web(app: Flask) -> None:
     from .admin_jobs import bp as admin_jobs_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
+    from .bulletins import bp as bulletins_bp
     from .consolidated import bp as consolidated_bp
     from .drafts import bp as drafts_bp
     from .exchange import bp as exchange_bp
@@ -47,6 +48,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(manage_bp)
     app.register_blueprint(reminders_bp)
     app.register_blueprint(admin_jobs_bp)
+    app.register_blueprint(bulletins_bp)
     app.register_blueprint(consolidated_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(passwords_bp)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+from urllib.parse import quote
 
+from flask import Response
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField
@@ -68,3 +71,12 @@ class DateInput(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(_("日期格式应为 2025-06-30。")) from None
+
+
+def attachment(data: bytes, filename: str, mimetype: str, fallback: str | None = None) -> Response:
+    """A download named ``filename``: Chinese names travel as RFC 6266 ``filename*``, beside an ASCII
+    ``fallback`` for old clients (by default the name with everything but ASCII letters and digits dropped)."""
+    response = Response(data, mimetype=mimetype)
+    fallback = fallback or re.sub(r"[^A-Za-z0-9._-]+", "_", filename).strip("_") or "download"
+    response.headers["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+    return response

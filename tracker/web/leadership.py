@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from .. import clock
 from ..extensions import db
-from ..i18n import Labels
+from ..i18n import Labels, day
 from ..leadership import export, svg
 from ..leadership.assessment import assess
 from ..leadership.dashboard import LIGHT_COLOURS, STATUS_COLOURS, build_dashboard
@@ -23,6 +23,7 @@ from ..models.plan import TASK_STATUSES, Plan
 from ..tasks import state as task_state
 from ..tasks.lights import LIGHT_LABELS
 from ..tasks.queries import current_plan
+from .common import attachment
 
 bp = Blueprint("leadership", __name__)
 
@@ -72,23 +73,29 @@ def matrix() -> str:
     )
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _as_of() -> str:
+    return _("截至 %(date)s", date=day(clock.today()))
+
+
 @bp.get("/matrix.xlsx")
 def matrix_xlsx() -> Response:
     plan, _snap, m = _matrix()
-    data = export.matrix_xlsx(m, _("%(plan)s · 责任矩阵（%(date)s）", plan=plan.title, date=clock.today().isoformat()))
-    return _download(data, "matrix.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    today = clock.today()
+    title = _("%(plan)s · 责任矩阵（%(date)s）", plan=plan.title, date=today.isoformat())
+    data = export.matrix_xlsx(m, title, _as_of())
+    name = export.download_name(_("责任矩阵"), plan.title, today, "xlsx")
+    return attachment(data, name, XLSX, f"matrix_{today.isoformat()}.xlsx")
 
 
 @bp.get("/matrix.csv")
 def matrix_csv() -> Response:
-    _plan, _snap, m = _matrix()
-    return _download(export.matrix_csv(m), "matrix.csv", "text/csv; charset=utf-8")
-
-
-def _download(data: bytes, filename: str, mimetype: str) -> Response:
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
-    return response
+    plan, _snap, m = _matrix()
+    today = clock.today()
+    name = export.download_name(_("责任矩阵"), plan.title, today, "csv")
+    return attachment(export.matrix_csv(m), name, "text/csv; charset=utf-8", f"matrix_{today.isoformat()}.csv")
 
 
 @bp.get("/targets")
@@ -149,6 +156,8 @@ def _default_window(rankings):  # type: ignore[no-untyped-def]
 @bp.get("/assessment.xlsx")
 def assessment_xlsx() -> Response:
     plan, snap, rule, rankings = _rankings()
-    title = _("%(plan)s · 考核（%(date)s）", plan=plan.title, date=clock.today().isoformat())
-    data = export.assessment_xlsx(rankings, rule, title, due_days=snap.due_rule.due_days)
-    return _download(data, "assessment.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    today = clock.today()
+    title = _("%(plan)s · 考核（%(date)s）", plan=plan.title, date=today.isoformat())
+    data = export.assessment_xlsx(rankings, rule, title, due_days=snap.due_rule.due_days, as_of=_as_of())
+    name = export.download_name(_("考核"), plan.title, today, "xlsx")
+    return attachment(data, name, XLSX, f"assessment_{today.isoformat()}.xlsx")
