@@ -14,8 +14,8 @@ from flask import Flask
 
 from tracker.extensions import db
 from tracker.models import JobRun, JobSetting
-from tracker.reminders import jobs
-from tracker.reminders.scheduler import LeaderLock, build_scheduler, sync
+from tracker.scheduler import jobs
+from tracker.scheduler.process import LeaderLock, build_scheduler, sync
 
 from .conftest import dept_by_name
 

@@ -37,6 +37,6 @@ def deliver_command() -> None:
 @scheduler_cli.command("run", help=N_("运行定时任务（单独进程；PostgreSQL 下经数据库锁选出唯一主控进程）。"))
 @option("--retry-seconds", default=10.0, show_default=True, help=N_("备用进程争取主控的间隔（秒）"))
 def scheduler_run(retry_seconds: float) -> None:
-    from ..reminders.scheduler import run_forever
+    from ..scheduler.process import run_forever
 
     run_forever(current_app._get_current_object(), retry_seconds=retry_seconds)  # type: ignore[attr-defined]

@@ -15,13 +15,14 @@ from ..accounts.permissions import is_admin, is_coordinator
 from ..clock import CITY_TZ
 from ..extensions import db
 from ..models import Department, JobRun, OutboxMessage, User, WorkdayOverride
-from ..reminders import jobs, mailer
+from ..reminders import mailer
 from ..reminders.links import mask_links
 from ..reminders.service import (
     RecipientError,
     recipients_for,
     set_recipients,
 )
+from ..scheduler import jobs
 from ..tasks.queries import remove_workday_override, set_workday_override
 from ..tasks.workdays import statutory_years
 

@@ -2,7 +2,7 @@
 
 Jobs are module-level functions that run inside the app context and call the same services as the
 CLI. ``JobSetting`` rows carry what the web may change (pause, run now, a bureau's check-in cadence);
-the scheduler process re-reads them every minute (scheduler.py). Every run is recorded in ``job_run``.
+the scheduler process re-reads them every minute (process.py). Every run is recorded in ``job_run``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from ..errors import TrackerError
 from ..extensions import db
 from ..i18n import N_, site_locale
 from ..models import Assignment, Department, JobRun, JobSetting
+from ..reminders import mailer, service
 from ..tasks.queries import city_workdays
-from . import mailer, service
 
 __all__ = [
     "SCHEDULE",
