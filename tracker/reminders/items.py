@@ -32,7 +32,7 @@ from ..extensions import db
 from ..i18n import N_
 from ..models import Assignment, CheckIn, ConsolidatedReport, Department, Plan, Review, Target, TargetValue, Task
 from ..models.org import ROLES
-from ..tasks.due import DueRule, due_state, owed_periods, plan_cycle, reporting_window
+from ..tasks.due import DueRule, PeriodDue, due_state, owed_periods, plan_cycle, reporting_window
 from ..tasks.duties import owes_consolidated_report, task_reporters
 from ..tasks.workdays import Workdays
 from . import policy
@@ -143,21 +143,7 @@ class Collector:
                 owed = owed_periods(
                     self.today, task.reporting_cycle, start, until, reported[(task.id, dept_id)], rule, self.cal
                 )
-                line = self.task_line(dept_id, task, plan)
-                line.owed = [p.period.key for p in owed]
-                line.period = line.owed[0] if owed else ""
-                for p in owed if ask else []:
-                    state = due_state(p, self.today)
-                    kind = "checkin_chase" if state == "chase" else "checkin"
-                    self.add(
-                        key=f"{kind}:{dept_id}:task:{task.id}:{p.period.key}",
-                        kind=kind,
-                        department_id=dept_id,
-                        stage=state,
-                        line=line,
-                        due=p.due,
-                        period=p.period.key,
-                    )
+                self._owed(dept_id, self.task_line(dept_id, task, plan), owed, f"task:{task.id}", ask)
 
     def _consolidated(self, plan: Plan, open_tasks: list[Task], all_tasks: list[Task], rule: DueRule) -> None:
         """One consolidated 落实 line per county and plan: the periods it owes (the plan's cycle over the
@@ -172,21 +158,25 @@ class Collector:
         cycle = plan_cycle(t.reporting_cycle for t in all_tasks)
         for dept_id in implemented:
             owed = owed_periods(self.today, cycle, plan.start, plan.end, reported[dept_id], rule, self.cal)
-            line = self._consolidated_line(dept_id, plan)
-            line.owed = [p.period.key for p in owed]
-            line.period = line.owed[0] if owed else ""
-            for p in owed if ask else []:
-                state = due_state(p, self.today)
-                kind = "checkin_chase" if state == "chase" else "checkin"
-                self.add(
-                    key=f"{kind}:{dept_id}:consolidated:{plan.id}:{p.period.key}",
-                    kind=kind,
-                    department_id=dept_id,
-                    stage=state,
-                    line=line,
-                    due=p.due,
-                    period=p.period.key,
-                )
+            self._owed(dept_id, self._consolidated_line(dept_id, plan), owed, f"consolidated:{plan.id}", ask)
+
+    def _owed(self, dept_id: int, line: LineInfo, owed: list[PeriodDue], what: str, ask: bool) -> None:
+        """The periods a department owes on a line (its link opens the oldest); when check-ins are asked
+        today, one item per period: a request until it is due, a chaser from the rule's chase date."""
+        line.owed = [p.period.key for p in owed]
+        line.period = line.owed[0] if owed else ""
+        for p in owed if ask else []:
+            state = due_state(p, self.today)
+            kind = "checkin_chase" if state == "chase" else "checkin"
+            self.add(
+                key=f"{kind}:{dept_id}:{what}:{p.period.key}",
+                kind=kind,
+                department_id=dept_id,
+                stage=state,
+                line=line,
+                due=p.due,
+                period=p.period.key,
+            )
 
     def _consolidated_line(self, dept_id: int, plan: Plan) -> LineInfo:
         def make() -> LineInfo:

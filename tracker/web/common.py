@@ -7,17 +7,19 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from wtforms import DateField
 from wtforms.fields.choices import SelectChoice
 
 from .. import clock
 from ..errors import PermissionDenied
+from ..extensions import db
 from ..i18n import N_
 from ..models import Task
-from ..reports.service import ASSIGNMENT_FIELDS, CHECKIN_FIELDS, TASK_EDIT_FIELDS
+from ..reports.service import ASSIGNMENT_FIELDS, CHECKIN_FIELDS, TASK_EDIT_FIELDS, ReportError, StaleEdit
 from ..tasks.queries import current_plan, get_task
 
 # Field name -> label, in Chinese; conflict_rows translates them.
@@ -80,3 +82,29 @@ def attachment(data: bytes, filename: str, mimetype: str, fallback: str | None =
     fallback = fallback or re.sub(r"[^A-Za-z0-9._-]+", "_", filename).strip("_") or "download"
     response.headers["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+def review_decision(form: Any, decide: Any) -> Response | int:
+    """A coordinator's decision posted on a review form (a report's or a county's consolidated report's):
+    ``decide(decision=…, comment=…, now=…, user_id=…, version_id=…)`` is the service; a redirect to the
+    review queue when it went through, else the status to render the form with, its error on the comment."""
+    if not form.validate_on_submit():
+        return 400
+    try:
+        decide(
+            decision=form.decision.data or "",
+            comment=form.comment.data or "",
+            now=clock.now(),
+            user_id=current_user.id,
+            version_id=int_or_none(form.version_id.data),
+        )
+    except StaleEdit as exc:
+        db.session.rollback()
+        form.comment.errors = [str(exc)]
+        return 409
+    except ReportError as exc:
+        db.session.rollback()
+        form.comment.errors = [str(exc)]
+        return 400
+    flash(_("已通过。") if form.decision.data == "approve" else _("已退回，并通知报送单位修改。"))
+    return redirect(url_for("reports.queue"))

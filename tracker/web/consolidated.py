@@ -7,6 +7,7 @@ review (leaders and administrators read); a stale save answers 409 with the user
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -32,7 +33,7 @@ from ..reports.service import ReportError, StaleEdit
 from ..tasks.due import DueRule, period_due
 from ..tasks.periods import Period, parse_period
 from ..tasks.queries import city_workdays, current_plan
-from .common import choices, int_or_none, require
+from .common import choices, int_or_none, require, review_decision
 
 bp = Blueprint("consolidated", __name__)
 
@@ -199,29 +200,11 @@ def review(report_id: int) -> str | Response | tuple[str, int]:
     status = 200
     if request.method == "GET":
         form.version_id.data = str(report.version_id)
-    elif form.validate_on_submit():
-        try:
-            service.review_report(
-                report_id=report.id,
-                decision=form.decision.data or "",
-                comment=form.comment.data or "",
-                now=clock.now(),
-                user_id=current_user.id,
-                version_id=int_or_none(form.version_id.data),
-            )
-        except StaleEdit as exc:
-            db.session.rollback()
-            form.comment.errors = [str(exc)]
-            status = 409
-        except ReportError as exc:
-            db.session.rollback()
-            form.comment.errors = [str(exc)]
-            status = 400
-        else:
-            flash(_("已通过。") if form.decision.data == "approve" else _("已退回，并通知报送单位修改。"))
-            return redirect(url_for("reports.queue"))
     else:
-        status = 400
+        outcome = review_decision(form, functools.partial(service.review_report, report_id=report.id))
+        if isinstance(outcome, Response):
+            return outcome
+        status = outcome
     report = db.session.get(ConsolidatedReport, report_id)
     assert report is not None
     return render_template(

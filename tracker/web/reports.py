@@ -6,6 +6,7 @@ a stale save answers 409 with what changed meanwhile and the user's input kept.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -61,7 +62,7 @@ from ..reports.submission import (
     submit_report,
 )
 from ..tasks.queries import city_workdays
-from .common import DateInput, choices, conflict_rows, int_or_none, require, task_by_code
+from .common import DateInput, choices, conflict_rows, int_or_none, require, review_decision, task_by_code
 
 bp = Blueprint("reports", __name__)
 
@@ -288,29 +289,11 @@ def review(checkin_id: int) -> str | Response | tuple[str, int]:
     status = 200
     if request.method == "GET":
         form.version_id.data = str(checkin.version_id)
-    elif form.validate_on_submit():
-        try:
-            review_checkin(
-                checkin_id=checkin.id,
-                decision=form.decision.data or "",
-                comment=form.comment.data or "",
-                now=clock.now(),
-                user_id=current_user.id,
-                version_id=int_or_none(form.version_id.data),
-            )
-        except StaleEdit as exc:
-            db.session.rollback()
-            form.comment.errors = [str(exc)]
-            status = 409
-        except ReportError as exc:
-            db.session.rollback()
-            form.comment.errors = [str(exc)]
-            status = 400
-        else:
-            flash(_("已通过。") if form.decision.data == "approve" else _("已退回，并通知报送单位修改。"))
-            return redirect(url_for("reports.queue"))
     else:
-        status = 400
+        outcome = review_decision(form, functools.partial(review_checkin, checkin_id=checkin.id))
+        if isinstance(outcome, Response):
+            return outcome
+        status = outcome
     checkin = db.session.get(CheckIn, checkin_id)
     assert checkin is not None
     return render_template(
