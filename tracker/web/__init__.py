@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from .. import clock
 from ..errors import ConflictError, NotFound, PermissionDenied
 from ..reminders.links import grant_for
+from .redirects import local_target
 from .templating import register_template_helpers
 
 
@@ -80,7 +81,9 @@ def register_web(app: Flask) -> None:
             return None
         if request.endpoint is None:  # unknown URL: let the 404 handler answer
             return None
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        # Come back here after login, when "here" is a plain path on this site (it always is, unless crafted).
+        back = local_target(request.full_path.rstrip("?"), request.host)
+        return redirect(url_for("auth.login", next=back) if back else url_for("auth.login"))
 
     register_template_helpers(app)
 

@@ -19,6 +19,7 @@ from ..accounts.sessions import end_sessions, load_session_user
 from ..extensions import db, login_manager
 from ..i18n import LOCALES
 from ..models import User
+from .redirects import redirect_target
 
 bp = Blueprint("auth", __name__)
 
@@ -45,15 +46,9 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField(_l("确认新密码"), validators=[EqualTo("new", message=_l("两次输入的新密码不一致"))])
 
 
-def _safe_next(target: str | None) -> str | None:
-    # Only same-site paths: never an open redirect to another host.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response:
+    target = redirect_target(request.args.get("next"))  # checked before anyone is logged in
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -62,13 +57,14 @@ def login() -> str | Response:
             form.password.errors = [str(exc)]
         else:
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("tasks.home"))
+            return redirect(target or url_for("tasks.home"))
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/language")
 def language() -> Response:
     """The header's 中文 / English switch: for this session, and saved on the account when logged in."""
+    target = redirect_target(request.form.get("next"))
     locale = request.form.get("locale", "")
     if locale in LOCALES:
         session["locale"] = locale
@@ -76,7 +72,7 @@ def language() -> Response:
             current_user.locale = locale
             db.session.commit()
         refresh()
-    return redirect(_safe_next(request.form.get("next")) or url_for("tasks.home"))
+    return redirect(target or url_for("tasks.home"))
 
 
 @bp.post("/logout")

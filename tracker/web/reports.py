@@ -63,6 +63,7 @@ from ..reports.submission import (
 )
 from ..tasks.queries import city_workdays
 from .common import DateInput, choices, conflict_rows, int_or_none, require, review_decision, task_by_code
+from .redirects import safe_redirect
 
 bp = Blueprint("reports", __name__)
 
@@ -331,11 +332,8 @@ def acknowledge_task(code: str) -> Response:
     assignment = next(a for a in task.assignments if a.department_id == current_user.department_id)
     acknowledge(assignment=assignment, now=clock.now(), user_id=current_user.id)
     flash(_("已签收。"))
-    return redirect(request.referrer if _same_site(request.referrer) else url_for("tasks.detail", code=code))
-
-
-def _same_site(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url)  # type: ignore[union-attr]
+    # Back to the page the button was on (我的任务 or the task page), never to another site.
+    return safe_redirect(request.referrer, url_for("tasks.detail", code=code))
 
 
 @bp.get("/assignments/pending")
