@@ -16,8 +16,6 @@ numbers in the footer. ``download_name`` names the files after the plan and the 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import date
 
@@ -30,6 +28,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..i18n import N_, label
 from ..models.org import ROLES
 from ..models.plan import TASK_STATUSES
+from ..spreadsheets import csv_bytes, workbook_bytes
 from ..tasks.lights import LIGHT_LABELS
 from .matrix import FIXED, Matrix, Row, table
 
@@ -92,11 +91,7 @@ def print_setup(ws: Worksheet, *, title: str, as_of: str, title_rows: str | None
 
 def matrix_csv(matrix: Matrix) -> bytes:
     header, body = table(matrix)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(body)
-    return out.getvalue().encode("utf-8-sig")
+    return csv_bytes([header, *body])
 
 
 def _write_matrix_sheet(ws: Worksheet, matrix: Matrix, rows: list[tuple[str, Row]]) -> None:
@@ -179,9 +174,7 @@ def matrix_xlsx(matrix: Matrix, title: str, as_of: str = "") -> bytes:
     legend.column_dimensions["A"].width = 24
     legend.column_dimensions["B"].width = 56
     print_setup(legend, title=title, as_of=as_of, title_rows=None)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 def assessment_xlsx(rankings: list, rule: object, title: str, *, due_days: int, as_of: str = "") -> bytes:  # type: ignore[type-arg]
@@ -224,6 +217,4 @@ def assessment_xlsx(rankings: list, rule: object, title: str, *, due_days: int, 
         ws.column_dimensions["B"].width = 24
         ws.freeze_panes = "A2"
         print_setup(ws, title=title, as_of=as_of, title_rows="1:1")  # the window and its dates
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)

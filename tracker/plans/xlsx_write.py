@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from io import BytesIO
 from typing import Any
 
 from flask_babel import gettext
@@ -15,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from ..i18n import N_
 from ..models import Plan
 from ..models.org import ROLES
+from ..spreadsheets import workbook_bytes
 from .export import plan_file_dict
 from .xlsx_layout import (
     _CYCLE_WORDS,
@@ -110,17 +110,13 @@ def task_workbook(plan: Plan | None, *, english: bool | None = None) -> bytes:
                 _write_row(ws, row, cells)
                 row += 1
     _help_sheet(wb, english)
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)  # text from the plan is never a formula
 
 
 def _write_row(ws: Any, row: int, cells: dict[str, Any]) -> None:
     for i, col in enumerate(COLUMNS, start=1):
         value = cells.get(col.key)
         cell = ws.cell(row=row, column=i, value=value)
-        if isinstance(value, str) and value.startswith("="):
-            cell.data_type = "s"  # text from the plan is never a formula
         if isinstance(value, date):
             cell.number_format = "yyyy-mm-dd"
         cell.alignment = Alignment(vertical="top", wrap_text=col.key in {"title", "text"})
