@@ -32,7 +32,13 @@ translations: install
 PORT ?= 5000
 export PORT
 
-run: install
+# The embedded setup's own random session key, made once (tracker/config.py reads it when SECRET_KEY
+# is unset), so `make run` never signs sessions with the development key. Production sets SECRET_KEY.
+instance/secret_key:
+	mkdir -p instance
+	umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@.tmp && mv $@.tmp $@
+
+run: install instance/secret_key
 	$(FLASK) db upgrade
 	$(FLASK) plan load --if-missing
 	$(FLASK) users demo
@@ -44,7 +50,7 @@ run: install
 
 # The same as run, on its own SQLite file, with labelled demo progress, as of 2024-06-20.
 DEMO_ENV := DATABASE_URL=sqlite:///$(CURDIR)/instance/demo.sqlite3 TRACKER_NOW=2024-06-20
-demo: install
+demo: install instance/secret_key
 	$(DEMO_ENV) $(FLASK) db upgrade
 	$(DEMO_ENV) $(FLASK) plan load --if-missing
 	$(DEMO_ENV) $(FLASK) users demo

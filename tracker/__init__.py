@@ -37,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         uri = app.config["SQLALCHEMY_DATABASE_URI"]
         app.config["SQLALCHEMY_DATABASE_URI"] = config_module.normalise_database_url(uri)
     app.config["MAX_CONTENT_LENGTH"] = (app.config["MAX_UPLOAD_MB"] + 1) * 1024 * 1024
+    config_module.refuse_unsafe_production(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from . import models  # noqa: F401  (register the tables with the metadata)

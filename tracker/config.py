@@ -6,10 +6,19 @@ Everything else reads ``app.config``. Tests pass a mapping to ``create_app`` ins
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The key a checkout falls back on when nothing else is set: anyone can read it here, so with it a
+# session (an administrator's too) can be forged. Fine for a test, refused by the production server.
+DEVELOPMENT_SECRET_KEY = "dev-only-change-me"
+# `make run` writes a random key here (in the instance folder) on first start, so the embedded
+# setup never signs with the development key; production sets SECRET_KEY instead.
+SECRET_KEY_FILE = "secret_key"
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -23,7 +32,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     env = os.environ
     default_db = "sqlite:///" + str(Path(instance_path) / "tracker.sqlite3")
     return {
-        "SECRET_KEY": env.get("SECRET_KEY", "dev-only-change-me"),
+        "SECRET_KEY": env.get("SECRET_KEY") or _instance_secret_key(instance_path) or DEVELOPMENT_SECRET_KEY,
+        # The session cookie: never readable by scripts, not sent with cross-site requests (a link
+        # from elsewhere still opens the page logged in); only over HTTPS when the site is served so.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL") or default_db),
         # The app's clock: an ISO date or datetime makes the whole app run "as of" that moment.
         "TRACKER_NOW": env.get("TRACKER_NOW") or None,
@@ -80,6 +94,54 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_RETRY_BASE_SECONDS": int(env.get("MAIL_RETRY_BASE_SECONDS", "60")),
         "MAIL_TIMEOUT_SECONDS": int(env.get("MAIL_TIMEOUT_SECONDS", "20")),
     }
+
+
+def running_under_gunicorn() -> bool:
+    """True inside gunicorn (the production server), master or worker: its arbiter is loaded there.
+
+    Neither ``flask run``, the CLI, the scheduler nor the tests load it.
+    """
+    return "gunicorn.arbiter" in sys.modules
+
+
+def _instance_secret_key(instance_path: str) -> str | None:
+    # The embedded setup's own key; never in production, where every machine must share SECRET_KEY.
+    if running_under_gunicorn():
+        return None
+    try:
+        return (Path(instance_path) / SECRET_KEY_FILE).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def refuse_unsafe_production(config: Mapping[str, Any]) -> None:
+    """Under gunicorn, stop with a clear message unless SECRET_KEY is a real key.
+
+    The development key (or env.example's placeholder, or anything shorter than 16 characters) would
+    let anyone sign a session cookie, an administrator's too, or a reminder link.
+    """
+    if running_under_gunicorn() and not is_production_secret_key(config.get("SECRET_KEY")):
+        raise RuntimeError(
+            "tracker: SECRET_KEY is not set to a real key (the development key would let anyone forge a "
+            "session). Set SECRET_KEY in the environment (/etc/tracker/env) before starting gunicorn, e.g. "
+            "python3 -c 'import secrets; print(secrets.token_hex(32))': see docs/deploy.md."
+        )
+
+
+def is_production_secret_key(key: object) -> bool:
+    """Whether ``key`` may sign production sessions.
+
+    >>> [is_production_secret_key(k) for k in (None, DEVELOPMENT_SECRET_KEY, "replace-with-x" * 3, "short")]
+    [False, False, False, False]
+    >>> is_production_secret_key("4f1c0e9a7b3d2e8f6a5b4c3d2e1f0a9b")
+    True
+    """
+    return (
+        isinstance(key, str | bytes)
+        and len(key) >= 16
+        and key != DEVELOPMENT_SECRET_KEY
+        and not str(key).startswith("replace-")
+    )
 
 
 def normalise_database_url(url: str) -> str:

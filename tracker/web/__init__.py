@@ -16,6 +16,7 @@ from .templating import register_template_helpers
 
 
 def register_web(app: Flask) -> None:
+    from . import headers
     from .admin import bp as admin_bp
     from .admin_jobs import bp as admin_jobs_bp
     from .api import bp as api_bp
@@ -36,6 +37,7 @@ def register_web(app: Flask) -> None:
     from .session_rules import init_session_rules
     from .tasks import bp as tasks_bp
 
+    headers.init_app(app)
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(graph_bp)

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from .. import clock
 from ..accounts.permissions import is_admin, is_coordinator
 from ..clock import CITY_TZ
-from ..extensions import db
+from ..extensions import db, talisman
 from ..models import Department, JobRun, OutboxMessage, User, WorkdayOverride
 from ..reminders import mailer
 from ..reminders.links import mask_links
@@ -25,6 +25,7 @@ from ..reminders.service import (
 from ..scheduler import jobs
 from ..tasks.queries import remove_workday_override, set_workday_override
 from ..tasks.workdays import statutory_years
+from .headers import EMAIL_PREVIEW_CSP
 
 bp = Blueprint("admin_jobs", __name__, url_prefix="/admin")
 
@@ -96,6 +97,7 @@ def outbox() -> str:
 
 
 @bp.get("/outbox/<int:message_id>")
+@talisman(content_security_policy=EMAIL_PREVIEW_CSP)
 def outbox_message(message_id: int) -> str:
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
