@@ -38,6 +38,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
+        # How many reverse proxies (nginx) stand in front and set X-Forwarded-For / -Proto: the login
+        # throttle counts by the client's address, which is otherwise the proxy's for everyone.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(env.get("DATABASE_URL") or default_db),
         # The app's clock: an ISO date or datetime makes the whole app run "as of" that moment.
         "TRACKER_NOW": env.get("TRACKER_NOW") or None,

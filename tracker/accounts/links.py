@@ -23,6 +23,7 @@ from ..errors import TrackerError
 from ..extensions import db
 from ..i18n import HTML_LANG, LOCALES, N_, site_locale
 from ..models import OutboxMessage, User
+from . import throttle
 from .passwords import PasswordPolicyError, check_password
 from .service import hash_password
 from .sessions import end_sessions
@@ -129,8 +130,7 @@ def set_password(user: User, password: str, *, now: datetime) -> None:
         raise LinkError(str(exc)) from None
     user.password_hash = hash_password(password)
     user.must_change_password = False
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.clear_account(user.email)  # the mailbox's owner proved herself: no wait left from anywhere
     end_sessions(user, now=now, by_id=user.id, reason="password_set")
     audit.record(now=now, action="update", entity="user", entity_id=user.id, field="password", user_id=user.id)
     db.session.commit()

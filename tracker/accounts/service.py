@@ -5,7 +5,9 @@ Logins, failed logins and password changes go to the audit log (等保: kept, an
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import secrets
+from datetime import datetime
+from functools import cache
 
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -15,10 +17,8 @@ from ..errors import TrackerError
 from ..extensions import db
 from ..models import Department, User
 from ..models.org import USER_ROLES
+from . import throttle
 from .passwords import PasswordPolicyError, check_password
-
-FREE_ATTEMPTS = 3
-MAX_LOCK = timedelta(minutes=15)
 
 
 class AccountError(TrackerError):
@@ -77,40 +77,35 @@ def create_user(
     return user
 
 
-def lock_delay(failures: int) -> timedelta:
-    """How long an account waits after ``failures`` consecutive wrong passwords.
+@cache
+def _unknown_account_hash() -> str:
+    # Checked against when the account is unknown or disabled, so that answer costs one scrypt too.
+    return hash_password(secrets.token_hex(16))
 
-    >>> lock_delay(3), lock_delay(4), lock_delay(5)
-    (datetime.timedelta(0), datetime.timedelta(seconds=30), datetime.timedelta(seconds=60))
-    >>> lock_delay(20)
-    datetime.timedelta(seconds=900)
+
+def authenticate(email: str, password: str, *, now: datetime, client: str | None = None) -> User:
+    """The user with these credentials, or ``AccountError``.
+
+    Known and unknown accounts get the same answers in the same time; repeated failures slow down
+    this account from this ``client`` (address), and this client across accounts (``throttle``).
     """
-    if failures <= FREE_ATTEMPTS:
-        return timedelta(0)
-    return min(timedelta(seconds=30 * 2 ** (failures - FREE_ATTEMPTS - 1)), MAX_LOCK)
-
-
-def authenticate(email: str, password: str, *, now: datetime) -> User:
-    """The user with these credentials, or ``AccountError``. Repeated failures slow the account down."""
-    user = db.session.scalar(db.select(User).filter_by(email=email.strip().lower()))
-    if user is None or not user.active:
+    typed = email.strip().lower()
+    user = db.session.scalar(db.select(User).filter_by(email=typed))
+    wait = throttle.wait(typed, client, now=now)
+    if wait:
         _login_failed(user, email, now)
-        raise AccountError(_("邮箱或密码不正确。"))
-    if user.locked_until and user.locked_until > now:
-        wait = int((user.locked_until - now).total_seconds()) + 1
         raise AccountError(_("登录失败次数过多，请 %(wait)s 秒后再试。", wait=wait))
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        delay = lock_delay(user.failed_logins)
-        user.locked_until = now + delay if delay else None
+    known = user is not None and user.active
+    matches = check_password_hash(user.password_hash if known else _unknown_account_hash(), password)  # type: ignore[union-attr]
+    if not (known and matches):
+        throttle.record_failure(typed, client, now=now)
         _login_failed(user, email, now)
         raise AccountError(_("邮箱或密码不正确。"))
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    audit.record(now=now, action="login", entity="user", entity_id=user.id, user_id=user.id, actor=user.email)
+    throttle.record_success(typed, client)
+    user.last_login_at = now  # type: ignore[union-attr]
+    audit.record(now=now, action="login", entity="user", entity_id=user.id, user_id=user.id, actor=user.email)  # type: ignore[union-attr]
     db.session.commit()
-    return user
+    return user  # type: ignore[return-value]
 
 
 def _login_failed(user: User | None, email: str, now: datetime) -> None:

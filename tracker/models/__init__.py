@@ -4,6 +4,7 @@ from .access import ApiToken, CalendarFeed
 from .audit import AuditLog
 from .bulletin import Bulletin
 from .links import Contribution, Dependency
+from .login import LoginFailure
 from .notify import JobRun, JobSetting, OutboxAttachment, OutboxMessage, ReminderSent, WorkdayOverride
 from .org import Assignment, County, Department, User
 from .plan import Plan, Section, Target, TargetValue, Task
@@ -25,6 +26,7 @@ __all__ = [
     "ExtensionRequest",
     "JobRun",
     "JobSetting",
+    "LoginFailure",
     "OutboxAttachment",
     "OutboxMessage",
     "Plan",

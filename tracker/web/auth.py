@@ -52,7 +52,9 @@ def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data or "", form.password.data or "", now=clock.now())
+            user = authenticate(
+                form.email.data or "", form.password.data or "", now=clock.now(), client=request.remote_addr
+            )
         except AccountError as exc:
             form.password.errors = [str(exc)]
         else:
