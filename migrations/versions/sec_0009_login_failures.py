@@ -1,7 +1,7 @@
 """login throttle: failures per (account, client) and per client, instead of per account
 
 Revision ID: sec_login_failures
-Revises: 0007_live_checkin
+Revises: 0008_bulletins
 Create Date: 2026-11-29 18:40:00
 
 The counts on ``user`` (failed_logins, locked_until) let anyone lock an account from anywhere and
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'sec_login_failures'
-down_revision = '0007_live_checkin'
+down_revision = '0008_bulletins'
 branch_labels = None
 depends_on = None
 
