@@ -234,15 +234,3 @@ def test_due_period_of_the_schedule() -> None:
     assert service.due_period(date(2024, 8, 10), "month", 10, *plan).key == "2024-07"
     assert service.due_period(date(2024, 8, 9), "month", 10, *plan).key == "2024-06"
     assert service.due_period(date(2027, 3, 1), "quarter", 10, *plan).key == "2025Q4"
-
-
-@pytest.mark.parametrize(
-    "name",
-    ["tracker.bulletins.service", "tracker.bulletins.document", "tracker.leadership.export", "tracker.leadership.demo"],
-)
-def test_docstring_examples_of_the_bulletin_export_and_demo_rules_run(name: str) -> None:
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(name))
-    assert result.attempted and not result.failed

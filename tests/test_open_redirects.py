@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import doctest
-
 import pytest
 from flask.testing import FlaskClient
 
-import tracker.web.redirects
 from tracker.web.redirects import local_target
 
 from .conftest import PASSWORD
@@ -25,11 +22,6 @@ OTHER_HOSTS = [
     "///evil.example",
     "http://localhost.evil.example/",
 ]
-
-
-def test_the_helper_examples_run() -> None:
-    result = doctest.testmod(tracker.web.redirects)
-    assert result.attempted > 0 and result.failed == 0
 
 
 @pytest.mark.parametrize("target", OTHER_HOSTS)

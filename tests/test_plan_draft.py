@@ -257,13 +257,3 @@ def test_plan_draft_refuses_a_file_that_is_neither_text_nor_word(app, runner: Fl
     result = runner.invoke(args=["plan", "draft", str(pdf)])
     assert result.exit_code == 1
     assert ".txt" in result.output
-
-
-def test_the_examples_in_the_drafting_docstrings_hold() -> None:
-    import doctest
-
-    from tracker.plans import draft, draft_targets
-
-    for module in (draft, draft_targets):
-        result = doctest.testmod(module)
-        assert result.attempted > 0 and result.failed == 0, module.__name__

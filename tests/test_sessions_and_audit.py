@@ -3,16 +3,12 @@ security administrator), the password policy, and the audit log only the auditor
 
 from __future__ import annotations
 
-import doctest
 from datetime import timedelta
 
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
 
-import tracker.accounts.passwords
-import tracker.accounts.sessions
-import tracker.directory.merge
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import AuditLog
@@ -29,16 +25,6 @@ def _copy_session(source: FlaskClient, target: FlaskClient) -> None:
     cookie = source.get_cookie("session")
     assert cookie is not None
     target.set_cookie("session", cookie.value)
-
-
-@pytest.mark.parametrize(
-    "module",
-    [tracker.accounts.passwords, tracker.accounts.sessions, tracker.directory.merge],
-    ids=lambda m: m.__name__,
-)
-def test_docstring_examples_run(module: object) -> None:
-    result = doctest.testmod(module)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_a_session_cookie_copied_before_logout_no_longer_works(

@@ -1,6 +1,6 @@
 """login throttle: failures per (account, client) and per client, instead of per account
 
-Revision ID: sec_login_failures
+Revision ID: 0009_login_failures
 Revises: 0008_bulletins
 Create Date: 2026-11-29 18:40:00
 
@@ -11,7 +11,7 @@ told real accounts from unknown ones; they are dropped (a lock in force is forgo
 import sqlalchemy as sa
 from alembic import op
 
-revision = 'sec_login_failures'
+revision = '0009_login_failures'
 down_revision = '0008_bulletins'
 branch_labels = None
 depends_on = None
