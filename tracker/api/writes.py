@@ -8,7 +8,6 @@ problem with a body is collected by field name (``values[0].source``) and raised
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
 from typing import Any
 
@@ -19,6 +18,7 @@ from ..errors import NotFound, PermissionDenied, TrackerError
 from ..extensions import db
 from ..models import CheckIn, Department, Task, User
 from ..models.plan import TASK_STATUSES
+from ..numbers import NumberError, finite_number
 from ..plans.queries import current_plan, get_task
 from ..reports.service import (
     CheckInData,
@@ -113,11 +113,9 @@ def _values(raw: Any, task: Task, department: Department, problems: dict[str, st
             problems[f"{at}.value"] = _("应为数字")
         else:
             try:
-                number = float(number)
-            except OverflowError:
-                number = math.inf
-            if not math.isfinite(number):
-                problems[f"{at}.value"] = _("应为有限的数字")
+                number = finite_number(number)
+            except NumberError as exc:
+                problems[f"{at}.value"] = str(exc)
         if not isinstance(source, str) or not source.strip():
             problems[f"{at}.source"] = _("请注明数据来源")
         elif len(source) > SOURCE_MAX or "\x00" in source:

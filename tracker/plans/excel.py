@@ -32,6 +32,7 @@ from ..i18n import N_
 from ..models import County, Department, Plan, Target, TargetValue, User
 from ..models.org import ROLES
 from ..models.plan import COMPARISONS, REPORTING_CYCLES
+from ..numbers import NumberError, finite_number
 from ..periods import parse_period
 from .export import directory_file_dict, plan_file_dict
 from .loader import Change, LoadReport, load_plan, preview_plan
@@ -343,7 +344,7 @@ def _names(value: Any) -> list[str]:
 
 
 def _number(text: str) -> float:
-    return float(text.replace(",", "").replace("，", ""))
+    return finite_number(text)  # NumberError is a ValueError: the callers' messages name the cell
 
 
 def _target_value(cmp_cell: Any, value_cell: Any) -> tuple[str | None, float | None, float | None, float | None]:
@@ -998,9 +999,9 @@ def read_target_values(source: Source, *, plan: Plan) -> list[ValueRow]:
         for i, raw in cells.items():
             column = _text(header[i])
             try:
-                value = float(raw) if isinstance(raw, (int, float)) else _number(_text(raw).rstrip("%％"))
-            except ValueError:
-                problems.append((_at_row(number, column), _("应为数字，而不是 %(value)r", value=_text(raw))))
+                value = finite_number(raw if isinstance(raw, (int, float)) else _text(raw).rstrip("%％"))
+            except NumberError as exc:
+                problems.append((_at_row(number, column), str(exc)))
                 continue
             target = by_place.get((county_id, metrics[i]))
             if target is None:
@@ -1028,6 +1029,14 @@ def import_target_values(
         p = parse_period(period.strip())
     except ValueError as exc:
         raise PlanFileError([(_("报送期"), str(exc))]) from None
+    if p.end < plan.start or p.start > plan.end:
+        message = _(
+            "报送期 %(key)s 不在计划期 %(start)s 至 %(end)s 之内。",
+            key=p.key,
+            start=plan.start.isoformat(),
+            end=plan.end.isoformat(),
+        )
+        raise PlanFileError([(_("报送期"), message)])
     rows = read_target_values(source, plan=plan)
     reporter = db.session.get(User, reporter_id) if reporter_id else None
     created = []

@@ -25,6 +25,7 @@ from ..i18n import N_
 from ..models import Assignment, CheckIn, Department, ExtensionRequest, Review, Target, TargetValue, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
+from ..numbers import NumberError, finite_number
 from ..periods import Period, parse_period, period_for
 
 # Field name -> its label (Chinese; translated where shown, e.g. the conflict table of a stale edit).
@@ -85,6 +86,17 @@ def reporting_period(task: Task, today: date, key: str | None = None) -> Period:
     if period.cycle != task.reporting_cycle:
         cycle = REPORTING_CYCLES.get(task.reporting_cycle, task.reporting_cycle)
         raise ValueError(_("本任务按%(cycle)s报送，报送期 %(key)s 不符。", cycle=_(cycle), key=key))
+    # The plan's years, widened by the task's own dates (a deadline may be extended past the plan).
+    first, last = min(task.plan.start, task.start), max(task.plan.end, task.due)
+    if period.end < first or period.start > last:
+        raise ValueError(
+            _(
+                "报送期 %(key)s 不在计划期 %(start)s 至 %(end)s 之内。",
+                key=key,
+                start=first.isoformat(),
+                end=last.isoformat(),
+            )
+        )
     return period
 
 
@@ -128,6 +140,11 @@ def checkin_problems(data: CheckInData) -> dict[str, str]:
         return {"percent": _("完成百分比应在 0 到 100 之间。")}
     if data.status == "done" and data.percent != 100:
         return {"percent": _("状态为“已完成”时，完成百分比应为 100。")}
+    for v in data.values:  # the views check each value already; this guards every other caller
+        try:
+            finite_number(v.value)
+        except NumberError as exc:
+            return {"values": str(exc)}
     return {}
 
 

@@ -7,13 +7,27 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.routing import IntegerConverter
 
 from .. import clock
 from ..errors import ConflictError, NotFound, PermissionDenied
 from ..i18n import Labels
 from ..models.org import ROLES
 from ..models.plan import TASK_STATUSES
+from ..numbers import ID_MAX
 from .grants import grant_for
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: ASCII digits up to the database's INTEGER, so a huge id is a 404.
+
+    Werkzeug's own converter takes any length, and the query then fails in the database driver (500).
+    """
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, map, fixed_digits: int = 0, min: int = 0, max: int = ID_MAX, signed: bool = False) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def register_web(app: Flask) -> None:
@@ -30,6 +44,7 @@ def register_web(app: Flask) -> None:
     from .reports import bp as reports_bp
     from .tasks import bp as tasks_bp
 
+    app.url_map.converters["int"] = IdConverter  # before any rule is added: rules bind it then
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(graph_bp)

@@ -40,13 +40,6 @@ def task_by_code(code: str) -> Task:
     return get_task(current_plan(clock.today()), code)
 
 
-def int_or_none(text: str | None) -> int | None:
-    try:
-        return int(text) if text not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def conflict_rows(original: str | None, current: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     """What changed meanwhile: (field label, value when the form was opened, value now)."""
     try:

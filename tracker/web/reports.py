@@ -30,6 +30,7 @@ from ..models import Attachment, CheckIn, Department, ExtensionRequest, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
+from ..numbers import NumberError, finite_number, int_or_none
 from ..reports import queries
 from ..reports.attachments import AttachmentError, check_upload, store_attachment, stored_path
 from ..reports.service import (
@@ -52,7 +53,7 @@ from ..reports.service import (
     save_checkin,
     snapshot,
 )
-from .common import DateInput, choices, conflict_rows, int_or_none, require, task_by_code
+from .common import DateInput, choices, conflict_rows, require, task_by_code
 from .grants import grant_for
 
 bp = Blueprint("reports", __name__)
@@ -205,9 +206,9 @@ def _parse_values(targets: list[Any]) -> tuple[list[ValueInput], dict[int, str],
                 errors[t.id] = _("填写了来源，请同时填写实际值。")
             continue
         try:
-            number = float(text.replace(",", ""))
-        except ValueError:
-            errors[t.id] = _("实际值应为数字：%(text)s", text=text)
+            number = finite_number(text)
+        except NumberError as exc:
+            errors[t.id] = str(exc)
             continue
         if not source:
             errors[t.id] = _("请注明数据来源。")
@@ -222,8 +223,8 @@ def _read_post(
     """The posted report, or None with the errors set on the form; files checked by content."""
     values, target_errors, raw_values = _parse_values(targets)
     ok = form.validate_on_submit() and not target_errors
-    percent = int_or_none(form.percent.data)
-    if percent is None or not 0 <= percent <= 100:
+    percent = int_or_none(form.percent.data, high=100)
+    if percent is None:
         form.percent.errors = [*form.percent.errors, _("完成百分比应为 0 到 100 之间的整数。")]
         ok = False
     if submit and not (form.narrative.data or "").strip():
