@@ -32,7 +32,7 @@ from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
 from ..numbers import NumberError, finite_number, int_or_none
 from ..reports import queries
-from ..reports.attachments import AttachmentError, check_upload, store_attachment, stored_path
+from ..reports.attachments import AttachmentError, check_upload, download_name, store_attachment, stored_path
 from ..reports.service import (
     CHECKIN_FIELDS,
     CheckInData,
@@ -362,7 +362,8 @@ def download(attachment_id: int) -> Response:
     path = stored_path(current_app.config["UPLOAD_FOLDER"], attachment)
     if not path.is_file():
         raise NotFound(_("附件文件已丢失，请联系管理员。"))
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True, download_name=attachment.filename)
+    name = download_name(attachment)
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=True, download_name=name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
