@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import tracemalloc
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -109,9 +109,13 @@ def test_a_name_with_control_characters_is_stored_clean_and_downloads(
     from tracker.reports.attachments import store_attachment
 
     login("staff", "市交通运输局")
-    assert client.post(
-        "/tasks/3.1/report", data={"status": "in_progress", "percent": "10", "narrative": "见附件", "action": "draft"}
-    ).status_code == 302
+    assert (
+        client.post(
+            "/tasks/3.1/report",
+            data={"status": "in_progress", "percent": "10", "narrative": "见附件", "action": "draft"},
+        ).status_code
+        == 302
+    )
     checkin = db.session.scalar(db.select(CheckIn))
     assert checkin is not None
     row = store_attachment(
@@ -150,7 +154,7 @@ def test_the_download_of_any_stored_name_never_fails(mini_plan, client: FlaskCli
         content_type="application/pdf",
         size=len(PDF),
         sha256="0" * 64,
-        created_at=datetime(2024, 6, 3, tzinfo=timezone.utc),
+        created_at=datetime(2024, 6, 3, tzinfo=UTC),
     )
     db.session.add(row)
     db.session.commit()
