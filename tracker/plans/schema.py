@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from flask_babel import gettext as _
 
+from ..contacts import is_valid_address
 from ..errors import PlanFileError
 from ..models.org import COUNTY_KINDS, DEPARTMENT_KINDS, ROLES
 from ..models.plan import COMPARISONS, REPORTING_CYCLES, TARGET_GROUPS
@@ -176,7 +177,7 @@ def validate(raw: Any) -> PlanData:
         if county and county not in county_names:
             c.fail(f"{where}.county", _("未在 counties 中定义：%(county)s", county=county))
         emails = entry.get("emails") or []
-        if not isinstance(emails, list) or not all(isinstance(e, str) and "@" in e for e in emails):
+        if not isinstance(emails, list) or not all(isinstance(e, str) and is_valid_address(e) for e in emails):
             c.fail(f"{where}.emails", _("应为电子邮件地址列表"))
             emails = []
         departments.append(
