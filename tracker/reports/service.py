@@ -414,7 +414,9 @@ class SubTaskData:
 def create_subtask(*, parent: Task, data: SubTaskData, now: datetime, user_id: int | None) -> Task:
     """Break a task down (分解): a sub-task with its own deadline (not after the parent's) and departments."""
     code, label, title = data.code.strip(), data.label.strip(), data.title.strip()
-    if not code.startswith(parent.code + ".") or not code[len(parent.code) + 1 :].isdigit():
+    # ASCII digits only: str.isdigit() also takes "١" and "²", which sort and print differently.
+    suffix = code[len(parent.code) + 1 :]
+    if not code.startswith(parent.code + ".") or not (suffix.isascii() and suffix.isdigit()) or len(suffix) > 4:
         raise ReportError(_("子任务编号应为 %(code)s.1、%(code)s.2 这样的形式。", code=parent.code))
     if not label or not title:
         raise ReportError(_("请填写子任务的序号和名称。"))
