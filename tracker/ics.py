@@ -4,7 +4,8 @@ The library escapes text (a bare CR in a task title included), folds lines at 75
 splitting a character, and ends lines with CRLF. Pure: no Flask, no database. All-day ``DATE``
 values need no VTIMEZONE: a deadline is a day in the city, whatever the subscriber's time zone.
 
->>> text = calendar("测试", [Event("u1@x", date(2025, 12, 31), "截止\\r", "说明")], stamp=datetime(2024, 6, 3, tzinfo=UTC))
+>>> events = [Event("u1@x", date(2025, 12, 31), "截止\\r", "说明")]
+>>> text = calendar("测试", events, stamp=datetime(2024, 6, 3, tzinfo=UTC))
 >>> "DTSTART;VALUE=DATE:20251231" in text and text.endswith("END:VCALENDAR\\r\\n")
 True
 >>> "SUMMARY:截止\\\\n\\r\\n" in text
