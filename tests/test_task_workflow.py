@@ -120,9 +120,9 @@ def test_a_signed_link_grant_opens_the_report_form_without_login(mini_plan, clie
     assert dept is not None
     expires = (datetime(2030, 1, 1, tzinfo=UTC) + timedelta(days=1)).isoformat()
     with client.session_transaction() as s:
-        s[SESSION_KEY] = {"3.1": {"department_id": dept.id, "period": "2024Q2", "expires": expires}}
+        s[SESSION_KEY] = {"3.1": {"department_id": dept.id, "period": "2026Q2", "expires": expires}}
     page = client.get("/tasks/3.1/report").get_data(as_text=True)
-    assert "市生态环境局" in page and "2024年第二季度" in page
+    assert "市生态环境局" in page and "2026年第二季度" in page
     response = client.post(
         "/tasks/3.1/report",
         data={"status": "in_progress", "percent": "5", "narrative": "经邮件链接报送", "action": "submit"},

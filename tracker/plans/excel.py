@@ -38,6 +38,7 @@ from .export import directory_file_dict, plan_file_dict
 from .loader import Change, LoadReport, load_plan, preview_plan
 from .queries import get_plan
 from .schema import PlanData, validate
+from .workbook_limits import check_workbook_size
 
 __all__ = [
     "TASK_SHEET",
@@ -536,6 +537,7 @@ class _TaskRows:
 def _open(source: Source) -> Any:
     if isinstance(source, bytes):
         source = BytesIO(source)
+    check_workbook_size(source)  # the bounds first: nothing is loaded from a file larger than any plan
     try:
         return load_workbook(source, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook

@@ -429,6 +429,7 @@ def create_subtask(*, parent: Task, data: SubTaskData, now: datetime, user_id: i
     exists = db.session.scalar(db.select(Task.id).filter_by(plan_id=parent.plan_id, code=code))
     if exists is not None:
         raise ReportError(_("编号 %(code)s 已被使用。", code=code))
+    position = _place_after_family(parent)
     task = Task(
         plan_id=parent.plan_id,
         section_id=parent.section_id,
@@ -440,7 +441,7 @@ def create_subtask(*, parent: Task, data: SubTaskData, now: datetime, user_id: i
         due=data.due,
         original_due=data.due,
         reporting_cycle=parent.reporting_cycle,
-        position=parent.position,
+        position=position,
     )
     db.session.add(task)
     db.session.flush()
@@ -450,6 +451,25 @@ def create_subtask(*, parent: Task, data: SubTaskData, now: datetime, user_id: i
     audit.record(now=now, action="breakdown", entity="task", entity_id=parent.id, new=code, user_id=user_id)
     db.session.commit()
     return task
+
+
+def _place_after_family(parent: Task) -> int:
+    """The position for a new sub-task: right after the parent's last descendant, later tasks moved on.
+
+    Positions stay 0, 1, 2 … in the order the task workbook lists them, so exporting the workbook and
+    importing it unchanged proposes no reordering (the loader numbers rows the same way).
+    """
+    rows = db.session.execute(db.select(Task.id, Task.parent_id, Task.position).filter_by(plan_id=parent.plan_id)).all()
+    family, last = {parent.id}, parent.position
+    for id_, parent_id, position in sorted(rows, key=lambda r: (r.position, r.id)):
+        if parent_id in family:
+            family.add(id_)
+            last = max(last, position)
+    # A bulk UPDATE on purpose: a task's place is not an edit of it (no version bump, no history).
+    db.session.execute(
+        db.update(Task).where(Task.plan_id == parent.plan_id, Task.position > last).values(position=Task.position + 1)
+    )
+    return last + 1
 
 
 # --- coordinators' edits -------------------------------------------------------------------------
