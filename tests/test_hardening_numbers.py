@@ -242,3 +242,21 @@ def test_huge_integers_in_query_strings_are_refused_not_500(mini_plan, client: F
         assert client.get(f"/api/v1/plans/mini/checkins?limit={limit}", headers=headers).status_code == 400
     login("admin")
     assert client.get(f"/admin/outbox?department={HUGE}").status_code == 200
+
+
+@pytest.mark.parametrize("cell", ["inf", "NaN", "1e309", "1e16", "1-inf"])
+def test_a_task_workbook_with_a_target_value_that_is_not_finite_is_refused(
+    mini_plan, runner, tmp_path: Path, cell: str
+) -> None:
+    from openpyxl import load_workbook
+
+    from .test_excel import ten_task_workbook
+
+    wb = load_workbook(BytesIO(ten_task_workbook()))
+    wb.active["F3"] = cell  # row 3: 三（一）'s 目标值
+    path = tmp_path / "t.xlsx"
+    wb.save(path)
+    args = ["plan", "import-xlsx", str(path), "--new-plan", "next", "--title", "T"]
+    result = runner.invoke(args=[*args, "--start", "2026-01-01", "--end", "2030-12-31"])
+    assert result.exit_code == 1, result.output
+    assert "第3行" in result.output and "Traceback" not in result.output
