@@ -41,7 +41,7 @@ from tracker.models import (
 
 from .test_permissions_walk import EXPECTED, ROLES, _fixture
 
-EXAMPLES = 12  # per route; each example is one request as one role
+EXAMPLES = 8  # random examples per route (each one request as one role), beside the sweep
 MAIN_TABLES = [
     Task,
     CheckIn,
@@ -121,7 +121,7 @@ def _counts() -> tuple[int, ...]:
 
 def _check(response: Any, what: str, before: tuple[int, ...]) -> None:
     COUNTERS["requests"] += 1
-    body = response.get_data(as_text=True)
+    body = response.get_data().decode("utf-8", "replace")  # workbooks are bytes
     if response.status_code >= 500:
         COUNTERS["500s"] += 1
     assert response.status_code < 500, f"{what}: {response.status_code}\n{body[:2000]}"
@@ -129,6 +129,31 @@ def _check(response: Any, what: str, before: tuple[int, ...]) -> None:
     db.session.rollback()
     if 400 <= response.status_code < 500:
         assert _counts() == before, f"{what}: refused with {response.status_code} but wrote rows"
+
+
+# Pages that show what the writes stored: a value stored by an accepted request must not break them.
+READ_PAGES = ["/tasks", "/tasks/3.1", "/tasks/3.1.1", "/reviews", "/counties", "/graph/links", "/calendar",
+              "/admin/outbox", "/admin/recipients", "/departments/{department}/contacts", "/reviews/{checkin}",
+              "/tasks/3.1/assignments", "/dashboard", "/matrix", "/targets", "/departments/{department}",
+              "/matrix.csv", "/plans/mini/tasks.xlsx"]  # fmt: skip
+API_PAGES = ["/api/v1/plans/mini/tasks", "/api/v1/plans/mini/targets", "/api/v1/plans/mini/checkins",
+             "/api/v1/plans/mini/matrix", "/api/v1/departments"]  # fmt: skip
+
+
+def _pages_still_answer(app: Flask, fixture: dict[str, int], users: dict[str, str]) -> None:
+    for role in ("coordinator",):  # sees every page that shows stored input, the outbox included
+        client = _as(app, role, users)
+        for page in READ_PAGES:
+            url = page.format(**fixture)
+            response = client.get(url)
+            _check(response, f"GET {url} as {role} after the writes", _counts())
+    user = db.session.get(User, int(users["coordinator"]))
+    _token, secret = create_token(user, "pages", now=clock.now())
+    client = app.test_client()
+    for url in API_PAGES:
+        response = client.get(url, headers={"Authorization": f"Bearer {secret}"})
+        _check(response, f"GET {url} after the writes", _counts())
+        assert response.status_code != 200 or "Infinity" not in response.get_data().decode("utf-8", "replace")
 
 
 def _field_names(fixture: dict[str, int]) -> list[str]:
@@ -186,6 +211,48 @@ def test_form_routes_answer_hostile_input_without_500_or_stray_writes(walked, en
         _check(response, f"POST {url} as {role} with {replaced!r} ?{query!r}", before)
 
     attempt()
+    _pages_still_answer(app, fixture, users)
+
+
+# The sweep: each field of a route's form meets each of these, as a role the route lets in.
+CORE = ["inf", "NaN", "1e309", "9" * 30, "-1", "١٢", "\r\n", "\x00", "<b>x</b>", "2099Q1", "2030-13-45", "x" * 5000]
+# Fields a route reads beyond its example form (found by reading the views).
+ROUTE_FIELDS = {
+    "graph.add_dependency": ["lag_days"],
+    "calendar.regenerate_feed": ["department"],
+    "reports.form": ["checkin_id", "version_id", "problems", "next_steps", "narrative"],
+    "reports.review": ["version_id", "comment"],
+    "manage.assignments": ["department_id"],
+}
+
+
+def _allowed_role(answers: dict[str, str]) -> str:
+    return next((r for r in ROLES if answers[r] == "allowed" and r != "anonymous"), "coordinator")
+
+
+@pytest.mark.parametrize("endpoint", sorted(EXPECTED))
+def test_each_field_of_each_form_route_meets_each_hostile_value(walked, endpoint: str) -> None:
+    app, fixture, users, fields = walked
+    url_of, example, answers = EXPECTED[endpoint]
+    url = url_of(fixture)
+    role = _allowed_role(answers)
+    names = [*example, *ROUTE_FIELDS.get(endpoint, [])]
+    if endpoint == "reports.form":
+        names += [f for f in fields if f.startswith(("value-", "source-"))]
+    for name in names:
+        for value in CORE:
+            client = _as(app, role, users)
+            before = _counts()
+            response = client.post(url, data={**example, name: value})
+            _check(response, f"POST {url} as {role} with {name}={value[:40]!r}", before)
+    # The URL's own numbers: too large for the database, or not ASCII digits.
+    for digits in re.findall(r"\d+", url):
+        for value in ("9" * 30, "2147483648", "١٢"):
+            client = _as(app, role, users)
+            before = _counts()
+            bad = url.replace(digits, value, 1)
+            _check(client.post(bad, data=example), f"POST {bad} as {role}", before)
+    _pages_still_answer(app, fixture, users)
 
 
 def _api_urls(app: Flask, fixture: dict[str, int]) -> list[tuple[str, str]]:
@@ -208,11 +275,13 @@ JSON_VALUES = (
     | st.floats(allow_nan=True, allow_infinity=True)
     | VALUES
 )
-JSON = st.recursive(
-    JSON_VALUES,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
-    max_leaves=8,
-)
+
+
+def _nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3)
+
+
+JSON = st.recursive(JSON_VALUES, _nested, max_leaves=8)
 BODY_FIELDS = ["status", "percent", "narrative", "problems", "next_steps", "submit", "period", "version_id",
                "values", "decision", "comment"]  # fmt: skip
 QUERY_FIELDS = ["limit", "offset", "department", "section", "county", "state", "period", "task", "role",
@@ -254,6 +323,26 @@ def test_every_api_route_answers_hostile_input_without_500_or_stray_writes(walke
         _check(response, f"{method} {url} as {role} with {body!r} ?{query!r}", before)
 
     attempt()
+    # The sweep: each field of each write meets each hostile JSON value, as the role that may write.
+    inf = float("inf")
+    hostile_json = [inf, -inf, float("nan"), 10**30, -1, "١٢", "\x00", [], {}, None, "2099Q1", "x" * 5000,
+                    [{"target_key": "3.1-bus", "value": inf, "source": "s"}],
+                    [{"target_key": "3.1-bus", "value": 1e300, "source": "\x00"}]]  # fmt: skip
+    writes = [
+        ("/api/v1/tasks/3.1/checkins", "staff_right", {"status": "in_progress", "percent": 10, "narrative": "x"},
+         ["status", "percent", "period", "version_id", "values", "narrative", "submit"]),
+        (f"/api/v1/checkins/{fixture['checkin']}/review", "coordinator", {"decision": "return", "comment": "x"},
+         ["decision", "comment", "version_id"]),
+    ]  # fmt: skip
+    for url, role, base, names in writes:
+        for name in names:
+            for value in hostile_json:
+                client = app.test_client()
+                g.pop("_login_user", None)
+                before = _counts()
+                response = client.post(url, json={**base, name: value}, headers=tokens[role])
+                _check(response, f"POST {url} as {role} with {name}={value!r:.60}", before)
+    _pages_still_answer(app, fixture, users)
 
 
 def test_report_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
