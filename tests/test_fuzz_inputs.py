@@ -211,7 +211,6 @@ def test_form_routes_answer_hostile_input_without_500_or_stray_writes(walked, en
         _check(response, f"POST {url} as {role} with {replaced!r} ?{query!r}", before)
 
     attempt()
-    _pages_still_answer(app, fixture, users)
 
 
 # The sweep: each field of a route's form meets each of these, as a role the route lets in.
@@ -236,6 +235,8 @@ def test_each_field_of_each_form_route_meets_each_hostile_value(walked, endpoint
     url_of, example, answers = EXPECTED[endpoint]
     url = url_of(fixture)
     role = _allowed_role(answers)
+    if endpoint == "reports.form":  # submitted, not a draft: a submitted value shows on every page
+        example = {**example, "action": "submit", "narrative": "进展"}
     names = [*example, *ROUTE_FIELDS.get(endpoint, [])]
     if endpoint == "reports.form":
         names += [f for f in fields if f.startswith(("value-", "source-"))]
