@@ -236,7 +236,8 @@ def test_each_field_of_each_form_route_meets_each_hostile_value(walked, endpoint
     url = url_of(fixture)
     role = _allowed_role(answers)
     if endpoint == "reports.form":  # submitted, not a draft: a submitted value shows on every page
-        example = {**example, "action": "submit", "narrative": "进展"}
+        sources = {f: "统计" for f in fields if f.startswith("source-")}  # so that a value alone is on trial
+        example = {**example, "action": "submit", "narrative": "进展", **sources}
     names = [*example, *ROUTE_FIELDS.get(endpoint, [])]
     if endpoint == "reports.form":
         names += [f for f in fields if f.startswith(("value-", "source-"))]
