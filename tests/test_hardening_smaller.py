@@ -103,3 +103,16 @@ def test_a_workbook_that_unpacks_beyond_the_bound_is_refused(monkeypatch: pytest
         z.writestr("xl/sharedStrings.xml", b" " * (2 * 1024 * 1024))
     with pytest.raises(PlanFileError, match="1 MB"):
         check_workbook_size(out.getvalue())
+
+
+def test_a_nul_in_any_form_or_query_field_is_a_400_not_a_database_error(mini_plan, client: FlaskClient, login) -> None:
+    """PostgreSQL refuses NUL in text: found by the fuzz test on six routes (tests/test_fuzz_inputs.py)."""
+    login("coordinator", "市发展改革委")
+    before = _count(AuditLog)
+    assert client.post("/profile/tokens", data={"name": "a\x00b"}).status_code == 400
+    assert (
+        client.post("/graph/dependencies", data={"task": "4.1\x00", "depends_on": "3.2", "rationale": "x"}).status_code
+        == 400
+    )
+    assert client.get("/tasks?plan=mini\x00").status_code == 400
+    assert _count(AuditLog) == before
