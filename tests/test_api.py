@@ -192,19 +192,6 @@ def test_listing_tasks_runs_a_fixed_number_of_queries(seeded, bearer, client: Fl
     assert len(statements) <= 33, len(statements)  # 3 calls: token, plan, the city's workdays, a few eager loads each
 
 
-def test_the_fixed_window_resets_with_real_time() -> None:
-    from datetime import UTC, timedelta
-
-    from tracker.api.tokens import FixedWindowLimiter
-
-    limiter = FixedWindowLimiter()
-    start = datetime(2024, 6, 3, 10, 0, 0, tzinfo=UTC)
-    assert [limiter.hit(1, now=start, limit=2, window=60)[0] for _ in range(3)] == [True, True, False]
-    assert limiter.hit(2, now=start, limit=2, window=60)[0]  # another token has its own count
-    assert limiter.hit(1, now=start + timedelta(seconds=30), limit=2, window=60) == (False, 30)
-    assert limiter.hit(1, now=start + timedelta(seconds=60), limit=2, window=60)[0]
-
-
 def test_a_deactivated_users_token_stops_working(mini_plan, make_user, client: FlaskClient) -> None:
     user = make_user("leader")
     _token, secret = create_token(user, "x", now=clock.now())

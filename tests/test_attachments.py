@@ -41,7 +41,7 @@ OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100
         ("照片.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 10, "image/png"),
         ("照片.jpg", b"\xff\xd8\xff\xe0" + b"\0" * 10, "image/jpeg"),
         ("动图.gif", b"GIF89a" + b"\0" * 10, "image/gif"),
-        ("named-wrong.png", PDF, "application/pdf"),  # the content decides, not the name
+        ("大写.PDF", PDF, "application/pdf"),
     ],
 )
 def test_accepted_types_are_recognised_by_content(name: str, data: bytes, expected: str) -> None:

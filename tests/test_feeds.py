@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import icalendar
 from flask.testing import FlaskClient
 
 from tracker.extensions import db
-from tracker.ics import fold
+from tracker.ics import Event, calendar
 from tracker.models import CalendarFeed, Department
 
 
@@ -27,10 +27,27 @@ def _events(cal: icalendar.Calendar) -> dict[str, icalendar.Event]:
 
 
 def test_pure_rules_hold() -> None:
-    long = "SUMMARY:" + "进展报送截止" * 20
-    folded = fold(long)
-    assert all(len(part.encode("utf-8")) <= 75 for part in folded.split("\r\n"))
-    assert folded.replace("\r\n ", "") == long
+    long = "进展报送截止" * 20
+    raw = calendar("x", [Event("u", date(2025, 1, 1), long)], stamp=datetime(2024, 1, 1, tzinfo=UTC)).encode()
+    assert all(len(part) <= 75 for part in raw.split(b"\r\n"))
+    assert str(icalendar.Calendar.from_ical(raw).walk("VEVENT")[0]["SUMMARY"]) == long
+
+
+def test_a_bare_cr_or_control_character_in_a_title_does_not_break_the_feed(mini_plan, login, client) -> None:
+    from tracker.models import Task
+
+    task = db.session.scalar(db.select(Task).filter_by(code="3.1"))
+    task.title = "交通\r减排\rBEGIN:VEVENT\x07；工程,第一;阶段"
+    db.session.commit()
+    login("staff", "市交通运输局")
+    url = _feed_url(client, "市交通运输局")
+    raw = client.get(url).data
+    assert b"\n" not in raw.replace(b"\r\n", b"") and b"\r" not in raw.replace(b"\r\n", b"")
+    assert b"\x07" not in raw
+    cal = icalendar.Calendar.from_ical(raw)
+    summaries = [str(e["SUMMARY"]) for e in cal.walk("VEVENT")]
+    assert any("交通\n减排\nBEGIN:VEVENT；工程,第一;阶段" in s for s in summaries), summaries
+    assert len(cal.walk("VEVENT")) == len({str(e["UID"]) for e in cal.walk("VEVENT")})
 
 
 def test_department_feed_parses_and_holds_deadlines_reports_and_assessments(mini_plan, login, client) -> None:

@@ -173,7 +173,7 @@ def test_invalid_input_is_refused_in_chinese_and_kept(seeded, client: FlaskClien
     assert response.status_code == 400
     assert "完成百分比应为 0 到 100 之间的整数" in page
     assert "提交前请填写进展情况" in page
-    assert "实际值应为数字" in page
+    assert "应为数字：" in page  # the rule of tracker/numbers.py
     assert "台账X" in page and "资金不足" in page
     assert db.session.scalar(db.select(CheckIn)) is None
 

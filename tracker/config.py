@@ -62,6 +62,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Calls per API token per window (seconds): a fixed window, 429 beyond it.
         "API_RATE_LIMIT": int(env.get("API_RATE_LIMIT", "300")),
         "API_RATE_WINDOW": int(env.get("API_RATE_WINDOW", "60")),
+        # Where those calls are counted: memory:// (one process) by default; with several workers set
+        # redis://host:6379/0 so that they share one count (Flask-Limiter's setting).
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        "RATELIMIT_STRATEGY": "fixed-window",
         # The warning-light thresholds (tracker/lights.py documents the rule).
         "LIGHT_RULE": {
             "due_soon_days": int(env.get("LIGHT_DUE_SOON_DAYS", "30")),

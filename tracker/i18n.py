@@ -124,7 +124,7 @@ _PERIODS = [
 ]
 _QUARTERS = {"一": "1", "二": "2", "三": "3", "四": "4"}
 # Label-like texts that carry data after a fixed prefix (a scheduled job's name, for one).
-_PREFIXES = [N_("进展报送通知："), N_("无法连接邮件服务器：")]
+_PREFIXES = [N_("进展报送通知："), N_("无法连接邮件服务器："), N_("无法生成邮件（收件地址或标题有误，不再重试）：")]
 # Labels built with numbers in them (assessment windows, their details).
 _PATTERNS = [
     (re.compile(r"^(?P<year>\d{4}) 年度考核$"), N_("%(year)s 年度考核")),

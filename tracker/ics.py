@@ -1,13 +1,15 @@
-"""A small iCalendar (RFC 5545) writer: all-day events, CRLF line ends, lines folded at 75 octets.
+"""iCalendar (RFC 5545) feeds written with the ``icalendar`` library: all-day events only.
 
-Pure: no Flask, no database. All-day ``DATE`` values need no VTIMEZONE: a deadline is a day in the
-city, whatever the subscriber's time zone.
+The library escapes text (a bare CR in a task title included), folds lines at 75 octets without
+splitting a character, and ends lines with CRLF. Pure: no Flask, no database. All-day ``DATE``
+values need no VTIMEZONE: a deadline is a day in the city, whatever the subscriber's time zone.
 
->>> text = calendar("测试", [Event("u1@x", date(2025, 12, 31), "截止", "说明")], stamp=datetime(2024, 6, 3, tzinfo=UTC))
+>>> events = [Event("u1@x", date(2025, 12, 31), "截止\\r", "说明")]
+>>> text = calendar("测试", events, stamp=datetime(2024, 6, 3, tzinfo=UTC))
 >>> "DTSTART;VALUE=DATE:20251231" in text and text.endswith("END:VCALENDAR\\r\\n")
 True
->>> fold("A" * 80)
-'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\\r\\n AAAAA'
+>>> "SUMMARY:截止\\\\n\\r\\n" in text
+True
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-__all__ = ["Event", "calendar", "escape", "fold"]
+import icalendar
+
+__all__ = ["Event", "calendar"]
+
+# RFC 5545 allows no control character in TEXT but HTAB (line breaks are escaped as \n).
+_CONTROLS = dict.fromkeys(c for c in [*range(32), 127] if chr(c) not in "\t\r\n")
 
 
 @dataclass(frozen=True)
@@ -29,58 +36,33 @@ class Event:
     categories: tuple[str, ...] = field(default_factory=tuple)
 
 
-def escape(text: str) -> str:
-    """TEXT value escaping (RFC 5545 §3.3.11)."""
-    return (
-        text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
-    )
-
-
-def fold(line: str) -> str:
-    """Fold a content line so no physical line exceeds 75 octets, never splitting a UTF-8 character."""
-    out: list[str] = []
-    current = ""
-    size = 0
-    for ch in line:
-        n = len(ch.encode("utf-8"))
-        limit = 75 if not out else 74  # continuation lines start with one space
-        if size + n > limit:
-            out.append(current)
-            current, size = "", 0
-        current += ch
-        size += n
-    out.append(current)
-    return "\r\n ".join(out)
+def _text(value: str) -> str:
+    return value.translate(_CONTROLS)
 
 
 def calendar(name: str, events: Iterable[Event], *, stamp: datetime) -> str:
     """The VCALENDAR text of ``events``; ``stamp`` is the DTSTAMP (when the feed was generated)."""
-    dtstamp = stamp.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//tracker//规划任务督办系统//ZH",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{escape(name)}",
-        "X-WR-TIMEZONE:Asia/Shanghai",
-    ]
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//tracker//规划任务督办系统//ZH")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", _text(name))
+    cal.add("x-wr-timezone", "Asia/Shanghai")
+    dtstamp = stamp.astimezone(UTC)
     for e in events:
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{e.uid}",
-            f"DTSTAMP:{dtstamp}",
-            f"DTSTART;VALUE=DATE:{e.day:%Y%m%d}",
-            f"DTEND;VALUE=DATE:{e.day + timedelta(days=1):%Y%m%d}",
-            f"SUMMARY:{escape(e.summary)}",
-            "TRANSP:TRANSPARENT",
-        ]
+        event = icalendar.Event()
+        event.add("uid", _text(e.uid))
+        event.add("dtstamp", dtstamp)
+        event.add("dtstart", e.day)
+        event.add("dtend", e.day + timedelta(days=1))
+        event.add("summary", _text(e.summary))
+        event.add("transp", "TRANSPARENT")
         if e.description:
-            lines.append(f"DESCRIPTION:{escape(e.description)}")
+            event.add("description", _text(e.description))
         if e.url:
-            lines.append(f"URL:{e.url}")
+            event.add("url", _text(e.url))
         if e.categories:
-            lines.append("CATEGORIES:" + ",".join(escape(c) for c in e.categories))
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines)
+            event.add("categories", [_text(c) for c in e.categories])
+        cal.add_component(event)
+    return cal.to_ical().decode("utf-8")

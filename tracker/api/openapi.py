@@ -12,6 +12,7 @@ from ..i18n import N_
 from ..models.org import ROLES, USER_ROLES
 from ..models.plan import TARGET_GROUPS, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES as CHECKIN_STATE_NAMES
+from ..numbers import ID_MAX, NumberError, bounded_int
 from ..tasks.lights import LIGHT_LABELS
 
 _S = {"type": "string"}
@@ -421,8 +422,8 @@ def parse_query(op_id: str, args: Any) -> tuple[dict[str, Any], dict[str, str]]:
             continue
         elif schema["type"] == "integer":
             try:
-                number = int(raw)
-            except ValueError:
+                number = bounded_int(raw, low=-ID_MAX)  # ASCII digits, and no wider than the database's INTEGER
+            except NumberError:
                 problems[name] = _("应为整数")
                 continue
             if number < schema.get("minimum", number) or number > schema.get("maximum", number):

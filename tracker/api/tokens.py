@@ -1,18 +1,21 @@
 """Personal API tokens: created and revoked by their owner, kept only as a SHA-256 hash, and a
-fixed-window rate limit per token."""
+fixed-window rate limit per token, counted in one store shared by every worker process."""
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
+import time
 from datetime import datetime
-from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
+from limits import RateLimitItemPerSecond
 
 from .. import audit
 from ..errors import NotFound, TrackerError
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import ApiToken, User
 
 PREFIX = "trk_"
@@ -67,23 +70,20 @@ def authenticate(secret: str, *, now: datetime) -> ApiToken | None:
     return token
 
 
-class FixedWindowLimiter:
-    """At most ``limit`` calls per token in each ``window``-second window. In memory, per process:
-    with several workers the effective limit is per worker, which is acceptable for a courtesy limit."""
+def rate_limit_hit(token_id: int, *, limit: int, window: int) -> tuple[bool, int]:
+    """Count one call of a token in its fixed window; return (allowed, seconds until the window resets).
 
-    def __init__(self) -> None:
-        self.counts: dict[tuple[int, int], int] = {}
-
-    def hit(self, token_id: int, *, now: datetime, limit: int, window: int) -> tuple[bool, int]:
-        """Count one call; return (allowed, seconds until the window resets)."""
-        stamp = int(now.timestamp())
-        slot = stamp // window
-        if len(self.counts) > 10_000:  # drop old windows
-            self.counts = {k: v for k, v in self.counts.items() if k[1] == slot}
-        key = (token_id, slot)
-        self.counts[key] = self.counts.get(key, 0) + 1
-        return self.counts[key] <= limit, window - stamp % window
-
-
-def limiter(extensions: dict[str, Any]) -> FixedWindowLimiter:
-    return extensions.setdefault("api_rate_limiter", FixedWindowLimiter())
+    The count lives in Flask-Limiter's storage (``RATELIMIT_STORAGE_URI``): in memory by default, in
+    Redis in production, so that every worker process counts against one limit. Windows run on real
+    time, not the app's clock: a demo frozen "as of" a date must not freeze the window.
+    """
+    item = RateLimitItemPerSecond(limit, window)
+    keys = (current_app.config.get("RATELIMIT_KEY_PREFIX") or "tracker", "api-token", str(token_id))
+    try:
+        strategy = limiter.limiter
+        allowed = strategy.hit(item, *keys)
+        reset_at, _remaining = strategy.get_window_stats(item, *keys)
+    except Exception:
+        current_app.logger.exception("rate-limit storage unavailable; the call is let through")
+        return True, window
+    return allowed, max(1, math.ceil(reset_at - time.time()))

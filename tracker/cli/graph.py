@@ -9,6 +9,7 @@ from .. import clock
 from ..errors import TrackerError
 from ..graph import service as graph_service
 from ..i18n import N_
+from ..numbers import LAG_MAX
 from ..tasks.queries import current_plan, get_plan
 from .base import TranslatedGroup, option
 
@@ -32,7 +33,7 @@ def graph_export(fmt: str, plan_key: str | None) -> None:
 @graph_cli.command("add-dependency", help=N_("记录“TASK 依赖 DEPENDS_ON”；形成循环时拒绝并指出循环。"))
 @click.argument("task")
 @click.argument("depends_on")
-@option("--lag", default=0, type=click.IntRange(min=0), help=N_("滞后（工作日）"))
+@option("--lag", default=0, type=click.IntRange(min=0, max=LAG_MAX), help=N_("滞后（工作日）"))
 @option("--rationale", required=True, help=N_("依据（引用计划原文）"))
 def graph_add_dependency(task: str, depends_on: str, lag: int, rationale: str) -> None:
     try:

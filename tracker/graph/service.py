@@ -26,6 +26,7 @@ from ..errors import NotFound, TrackerError
 from ..extensions import db
 from ..i18n import N_
 from ..models import Assignment, AuditLog, Contribution, County, Department, Dependency, Plan, Section, Target, Task
+from ..numbers import LAG_MAX, NumberError, bounded_int
 from ..tasks.queries import city_workdays
 from .render import department_scene, task_scene
 
@@ -192,8 +193,10 @@ def add_dependency(
     task, depends_on, rationale = task.strip(), depends_on.strip(), rationale.strip()
     if not rationale:
         raise LinkError(gettext("请填写依据（引用计划原文）。"))
-    if lag_days < 0:
-        raise LinkError(gettext("滞后天数不能为负数。"))
+    try:
+        bounded_int(lag_days, high=LAG_MAX)
+    except NumberError as exc:
+        raise LinkError(gettext("滞后天数：%(problem)s", problem=str(exc))) from None
     task_id, depends_on_id = _task_id(plan, task), _task_id(plan, depends_on)
     # Serialise dependency edits per plan (PostgreSQL row lock; SQLite has one writer anyway), so two
     # coordinators cannot each add half of a cycle: the check below then sees every committed edge.

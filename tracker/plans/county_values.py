@@ -14,8 +14,9 @@ from flask_babel import gettext as _
 from ..errors import PlanFileError
 from ..extensions import db
 from ..models import County, Plan, Target, TargetValue, User
+from ..numbers import NumberError, finite_number
 from ..tasks.periods import parse_period
-from .xlsx_layout import Source, _join, _norm_header, _number, _text
+from .xlsx_layout import Source, _join, _norm_header, _text
 from .xlsx_read import _at_row, _find_header, _open
 
 __all__ = ["ValueRow", "import_target_values", "read_target_values"]
@@ -95,9 +96,9 @@ def read_target_values(source: Source, *, plan: Plan) -> list[ValueRow]:
         for i, raw in cells.items():
             column = _text(header[i])
             try:
-                value = float(raw) if isinstance(raw, (int, float)) else _number(_text(raw).rstrip("%％"))
-            except ValueError:
-                problems.append((_at_row(number, column), _("应为数字，而不是 %(value)r", value=_text(raw))))
+                value = finite_number(raw if isinstance(raw, (int, float)) else _text(raw).rstrip("%％"))
+            except NumberError as exc:
+                problems.append((_at_row(number, column), str(exc)))
                 continue
             target = by_place.get((county_id, metrics[i]))
             if target is None:
@@ -125,6 +126,14 @@ def import_target_values(
         p = parse_period(period.strip())
     except ValueError as exc:
         raise PlanFileError([(_("报送期"), str(exc))]) from None
+    if p.end < plan.start or p.start > plan.end:
+        message = _(
+            "报送期 %(key)s 不在计划期 %(start)s 至 %(end)s 之内。",
+            key=p.key,
+            start=plan.start.isoformat(),
+            end=plan.end.isoformat(),
+        )
+        raise PlanFileError([(_("报送期"), message)])
     rows = read_target_values(source, plan=plan)
     reporter = db.session.get(User, reporter_id) if reporter_id else None
     created = []

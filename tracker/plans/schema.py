@@ -15,9 +15,11 @@ from typing import Any
 import yaml
 from flask_babel import gettext as _
 
+from ..contacts import is_valid_address
 from ..errors import PlanFileError
 from ..models.org import COUNTY_KINDS, DEPARTMENT_KINDS, ROLES
 from ..models.plan import COMPARISONS, REPORTING_CYCLES, TARGET_GROUPS
+from ..numbers import ID_MAX, LAG_MAX, NumberError, bounded_int, finite_number
 
 # libyaml's safe loader when PyYAML was built with it: eight times faster on the seeded plan.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -78,16 +80,26 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.fail(f"{where}.{key}", _("应为数字，而不是 %(value)r", value=value))
             return None
-        return float(value)
+        try:
+            return finite_number(value)
+        except NumberError as exc:  # YAML's .nan and .inf, or a figure beyond any plan's
+            self.fail(f"{where}.{key}", str(exc))
+            return None
 
-    def integer(self, entry: dict[str, Any], key: str, where: str, default: int | None = None) -> int | None:
+    def integer(
+        self, entry: dict[str, Any], key: str, where: str, default: int | None = None, *, high: int = ID_MAX
+    ) -> int | None:
         value = entry.get(key, default)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(f"{where}.{key}", _("应为整数，而不是 %(value)r", value=value))
             return None
-        return value
+        try:
+            return bounded_int(value, high=high)
+        except NumberError as exc:
+            self.fail(f"{where}.{key}", str(exc))
+            return None
 
     def day(self, entry: dict[str, Any], key: str, where: str, default: date | None = None) -> date | None:
         value = entry.get(key)
@@ -171,7 +183,7 @@ def validate(raw: Any) -> PlanData:
         if county and county not in county_names:
             c.fail(f"{where}.county", _("未在 counties 中定义：%(county)s", county=county))
         emails = entry.get("emails") or []
-        if not isinstance(emails, list) or not all(isinstance(e, str) and "@" in e for e in emails):
+        if not isinstance(emails, list) or not all(isinstance(e, str) and is_valid_address(e) for e in emails):
             c.fail(f"{where}.emails", _("应为电子邮件地址列表"))
             emails = []
         departments.append(
@@ -271,7 +283,7 @@ def validate(raw: Any) -> PlanData:
         d = {
             "task": c.text(entry, "task", where),
             "depends_on": c.text(entry, "depends_on", where),
-            "lag_days": c.integer(entry, "lag_days", where, default=0) or 0,
+            "lag_days": c.integer(entry, "lag_days", where, default=0, high=LAG_MAX) or 0,
             "rationale": c.text(entry, "rationale", where),
         }
         for key in ("task", "depends_on"):

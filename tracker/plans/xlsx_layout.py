@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 
 from ..i18n import N_
 from ..models.plan import COMPARISONS, REPORTING_CYCLES
+from ..numbers import finite_number
 
 __all__ = [
     "COLUMNS",
@@ -328,7 +329,7 @@ def _names(value: Any) -> list[str]:
 
 
 def _number(text: str) -> float:
-    return float(text.replace(",", "").replace("，", ""))
+    return finite_number(text)  # NumberError is a ValueError: the callers' messages name the cell
 
 
 def _target_value(cmp_cell: Any, value_cell: Any) -> tuple[str | None, float | None, float | None, float | None]:

@@ -28,6 +28,7 @@ from ..tasks.queries import get_plan
 from .export import directory_file_dict, plan_file_dict
 from .loader import Change, LoadReport, load_plan, preview_plan
 from .schema import PlanData, validate
+from .workbook_limits import check_workbook_size
 from .xlsx_layout import (
     _BY_KEY,
     _CN_DIGITS,
@@ -73,6 +74,7 @@ class _TaskRows:
 def _open(source: Source) -> Any:
     if isinstance(source, bytes):
         source = BytesIO(source)
+    check_workbook_size(source)  # the bounds first: nothing is loaded from a file larger than any plan
     try:
         return load_workbook(source, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook

@@ -4,8 +4,13 @@ A row is *claimed* before it is sent: its status becomes ``sending`` with a leas
 (``next_attempt_at`` a few minutes ahead) in a committed transaction. On PostgreSQL the claim reads
 with ``FOR UPDATE SKIP LOCKED``, so two deliverers never take the same row; on SQLite the database
 lock serialises them (one process). A deliverer that dies mid-batch leaves its rows to be re-claimed
-when the lease runs out. After ``MAIL_MAX_ATTEMPTS`` failures a row is ``failed`` and shown to the
+when the lease runs out; one that meets an error it did not expect releases the rows it had not
+reached before it stops. After ``MAIL_MAX_ATTEMPTS`` failures a row is ``failed`` and shown to the
 coordinators on the outbox page. Without ``MAIL_SERVER`` nothing is sent: mail waits in the outbox.
+
+A message that cannot be sent fails alone: a message that cannot even be written (an address with a
+control character stored before addresses were checked, say) is ``failed`` at once with its error,
+and the others of the batch go out.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 from flask_babel import gettext
 
+from ..contacts import is_valid_address
 from ..extensions import db
 from ..i18n import N_
 from ..models import OutboxAttachment, OutboxMessage
@@ -35,6 +41,7 @@ AUTO_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": 
 # Stored in the outbox as written here (Chinese) and translated where shown (``|label``).
 NO_RECIPIENTS = N_("没有收件地址：请在单位设置中填写联系邮箱或开通填报员账号。")
 CANNOT_CONNECT = N_("无法连接邮件服务器：")
+CANNOT_WRITE = N_("无法生成邮件（收件地址或标题有误，不再重试）：")
 
 
 @dataclass
@@ -67,6 +74,10 @@ def backoff(attempts: int, base_seconds: int) -> timedelta:
 
 
 def build_email(row: OutboxMessage, sender: str, attachments: Sequence[OutboxAttachment] = ()) -> EmailMessage:
+    """The message of an outbox row; ``ValueError`` if an address is invalid or a header carries CR/LF."""
+    bad = [a for a in (p.strip(" \t") for p in row.recipients.split(",")) if a and not is_valid_address(a)]
+    if bad:
+        raise ValueError(", ".join(repr(a) for a in bad))
     msg = EmailMessage()
     msg["Subject"] = row.subject
     msg["From"] = sender
@@ -132,10 +143,18 @@ def _connect(config: dict[str, Any]) -> smtplib.SMTP:
     return smtp
 
 
-def _failed(row: OutboxMessage, error: str, now: datetime, config: dict[str, Any], report: DeliveryReport) -> None:
+def _failed(
+    row: OutboxMessage,
+    error: str,
+    now: datetime,
+    config: dict[str, Any],
+    report: DeliveryReport,
+    *,
+    permanent: bool = False,
+) -> None:
     row.attempts += 1
     row.last_error = error[:2000]
-    if row.attempts >= int(config.get("MAIL_MAX_ATTEMPTS", 6)):
+    if permanent or row.attempts >= int(config.get("MAIL_MAX_ATTEMPTS", 6)):
         row.status = "failed"
         row.next_attempt_at = None
         report.failed += 1
@@ -170,25 +189,61 @@ def deliver(
         db.session.commit()
         return report
     sender = config["MAIL_DEFAULT_SENDER"]
+    done: set[int] = set()
     files = _attachments(rows)
     try:
         for row in rows:
-            try:
-                smtp.send_message(build_email(row, sender, files.get(row.id, [])))
-            except (OSError, smtplib.SMTPException) as exc:
-                _failed(row, f"{type(exc).__name__}: {exc}", now, config, report)
-            else:
-                row.attempts += 1
-                row.status = "sent"
-                row.sent_at = now
-                row.next_attempt_at = None
-                row.last_error = ""
-                report.sent += 1
+            _send_one(smtp, row, sender, now, config, report, files.get(row.id, []))
             db.session.commit()  # one row at a time: a crash never resends what went out
+            done.add(row.id)
+    except BaseException:
+        # Something no message caused (the database went away, the process is stopping): give back
+        # the rows not reached, so the next run sends them instead of waiting for the lease.
+        db.session.rollback()
+        _release([row.id for row in rows if row.id not in done])
+        raise
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             smtp.quit()
     return report
+
+
+def _send_one(
+    smtp: smtplib.SMTP,
+    row: OutboxMessage,
+    sender: str,
+    now: datetime,
+    config: dict[str, Any],
+    report: DeliveryReport,
+    attachments: Sequence[OutboxAttachment] = (),
+) -> None:
+    try:
+        message = build_email(row, sender, attachments)
+    except (ValueError, TypeError, UnicodeError) as exc:
+        # Retrying cannot help: the row fails alone, at once, with its reason on the outbox page.
+        _failed(row, CANNOT_WRITE + f"{exc}", now, config, report, permanent=True)
+        return
+    try:
+        smtp.send_message(message)
+    except (OSError, smtplib.SMTPException, ValueError, UnicodeError) as exc:
+        _failed(row, f"{type(exc).__name__}: {exc}", now, config, report)
+        return
+    row.attempts += 1
+    row.status = "sent"
+    row.sent_at = now
+    row.next_attempt_at = None
+    row.last_error = ""
+    report.sent += 1
+
+
+def _release(ids: list[int]) -> None:
+    with contextlib.suppress(Exception):  # best effort: the lease frees them anyway
+        db.session.execute(
+            db.update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending")
+            .values(status="pending", next_attempt_at=None)
+        )
+        db.session.commit()
 
 
 def requeue(row: OutboxMessage, recipients: list[str] | None) -> None:

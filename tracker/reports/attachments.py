@@ -1,7 +1,11 @@
-"""Evidence files: what we accept (by content, never by name), where we keep them, how big they may be.
+"""Evidence files: what we accept (by content, and a name that agrees), where we keep them, how big.
 
 Files are stored outside the web root under ``UPLOAD_FOLDER`` with a random name; the original
-name is kept only for display and for the download's ``Content-Disposition``.
+name, cleaned of control characters, is kept only for display and the download's ``Content-Disposition``.
+
+Checking a type reads a bounded amount: an Office file is a zip, and a zip of a few hundred KiB can
+unpack to gigabytes, so only its directory is read, its member count and declared sizes capped, and
+of one member (``[Content_Types].xml``) at most a few KiB.
 
 >>> sniff(b"%PDF-1.7 ...")
 'application/pdf'
@@ -13,6 +17,8 @@ True
 Traceback (most recent call last):
 ...
 tracker.reports.attachments.AttachmentError: 文件名不能包含路径：../x.pdf
+>>> clean_filename("报告\\r\\n.pdf"), clean_filename("a\\u202egpj.exe")
+('报告.pdf', 'agpj.exe')
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
+import unicodedata
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +38,16 @@ from ..extensions import db
 from ..i18n import N_
 from ..models import Attachment
 
-__all__ = ["AttachmentError", "check_filename", "check_upload", "sniff", "store_attachment", "stored_path"]
+__all__ = [
+    "AttachmentError",
+    "check_filename",
+    "check_upload",
+    "clean_filename",
+    "download_name",
+    "sniff",
+    "store_attachment",
+    "stored_path",
+]
 
 _OOXML = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml": (
@@ -47,9 +63,45 @@ _OOXML = {
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ACCEPTED = N_("PDF、Word/Excel/PowerPoint（docx、xlsx、pptx、doc、xls）或图片（png、jpg、gif）")
 
+_WORD, _EXCEL, _POWERPOINT = _OOXML.values()
+# What each accepted extension must contain (the sniffed type): a name and a content that disagree
+# are refused, so that a file is opened on the reader's machine by the program its name promises.
+EXTENSIONS = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".docx": _WORD,
+    ".xlsx": _EXCEL,
+    ".pptx": _POWERPOINT,
+    ".doc": "application/x-ole-storage",
+    ".xls": "application/x-ole-storage",
+}
+# Limits for reading an Office file's zip directory: far beyond a real document, far below a bomb.
+ZIP_MAX_MEMBERS = 5000
+ZIP_MAX_UNCOMPRESSED = 200 * 1024 * 1024
+_CONTENT_TYPES_MAX = 64 * 1024
+
 
 class AttachmentError(TrackerError):
     """An uploaded file is refused: wrong type, too large, or a name with a path in it."""
+
+
+def clean_filename(name: str) -> str:
+    """``name`` without control or invisible formatting characters (CR, LF, NUL, right-to-left marks).
+
+    A CR or LF would break the download's ``Content-Disposition`` header; a right-to-left override
+    makes ``x\\u202egpj.exe`` show as ``xexe.jpg``.
+    """
+    kept = "".join(ch for ch in name if unicodedata.category(ch) not in {"Cc", "Cf", "Zl", "Zp"})
+    return " ".join(kept.split())
+
+
+def download_name(attachment: Attachment) -> str:
+    """A name that is always safe to send, even for a file stored before names were cleaned."""
+    name = clean_filename(attachment.filename or "").replace("/", "_").replace("\\", "_").lstrip(".")
+    return name or "attachment"
 
 
 def check_filename(name: str) -> str:
@@ -76,15 +128,35 @@ def sniff(data: bytes) -> str | None:
     if data.startswith(_OLE):  # legacy .doc / .xls (OLE compound file)
         return "application/x-ole-storage"
     if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                types = archive.read("[Content_Types].xml").decode("utf-8", "replace")
-        except (zipfile.BadZipFile, KeyError, OSError):
-            return None
+        types = _content_types(data)
         for marker, content_type in _OOXML.items():
-            if marker in types:
+            if types is not None and marker in types:
                 return content_type
     return None
+
+
+def _content_types(data: bytes) -> str | None:
+    """An Office file's ``[Content_Types].xml``, read from its zip without unpacking anything else.
+
+    ``None`` for a broken zip, one with too many members or too large a declared size (a bomb), or
+    a content-types part larger than any real one.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()  # the central directory only: nothing is decompressed
+            if len(members) > ZIP_MAX_MEMBERS or sum(m.file_size for m in members) > ZIP_MAX_UNCOMPRESSED:
+                return None
+            info = archive.getinfo("[Content_Types].xml")
+            if info.file_size > _CONTENT_TYPES_MAX:
+                return None
+            with archive.open(info) as part:
+                # Read one byte past the limit: a lying directory entry cannot make us unpack more.
+                raw = part.read(_CONTENT_TYPES_MAX + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, EOFError, NotImplementedError, ValueError):
+        return None
+    if len(raw) > _CONTENT_TYPES_MAX:
+        return None
+    return raw.decode("utf-8", "replace")
 
 
 def _legacy_office_type(filename: str) -> str:
@@ -98,7 +170,7 @@ def _legacy_office_type(filename: str) -> str:
 
 def check_upload(filename: str, data: bytes, max_mb: float) -> str:
     """The content type of an acceptable upload, or ``AttachmentError`` saying what is wrong."""
-    check_filename(filename)
+    filename = check_filename(clean_filename(filename))
     if len(data) > max_mb * 1024 * 1024:
         raise AttachmentError(
             _("文件“%(filename)s”超过 %(max_mb)s MB 上限，请压缩或拆分后上传。", filename=filename, max_mb=max_mb)
@@ -110,6 +182,15 @@ def check_upload(filename: str, data: bytes, max_mb: float) -> str:
         raise AttachmentError(
             _("文件“%(filename)s”的类型不受支持：只接受 %(ACCEPTED)s。", filename=filename, ACCEPTED=_(ACCEPTED))
         )
+    extension = Path(filename).suffix.lower()
+    if EXTENSIONS.get(extension) != content_type:
+        raise AttachmentError(
+            _(
+                "文件“%(filename)s”的扩展名与内容不符：只接受 %(ACCEPTED)s，且扩展名须与文件内容一致。",
+                filename=filename,
+                ACCEPTED=_(ACCEPTED),
+            )
+        )
     if content_type == "application/x-ole-storage":
         content_type = _legacy_office_type(filename)
     return content_type
@@ -120,6 +201,7 @@ def store_attachment(
 ) -> Attachment:
     """Check and write one file; add its row to the session (the caller commits, or removes the file
     at ``stored_path`` when it rolls back)."""
+    filename = clean_filename(filename)
     content_type = check_upload(filename, data, max_mb)
     stored_name = secrets.token_hex(16)
     path = Path(folder)

@@ -27,6 +27,7 @@ from ..i18n import N_
 from ..models import Assignment, CheckIn, Department, ExtensionRequest, Review, Target, TargetValue, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
+from ..numbers import NumberError, finite_number
 from ..tasks.due import DueRule, form_period, reporting_window
 from ..tasks.periods import Period, parse_period
 from ..tasks.queries import city_workdays
@@ -178,6 +179,11 @@ def checkin_problems(data: CheckInData) -> dict[str, str]:
         return {"percent": _(PERCENT_RANGE)}
     if data.status == "done" and data.percent != 100:
         return {"percent": _(DONE_IS_100)}
+    for v in data.values:  # the views check each value already; this guards every other caller
+        try:
+            finite_number(v.value)
+        except NumberError as exc:
+            return {"values": str(exc)}
     return {}
 
 
@@ -502,7 +508,9 @@ class SubTaskData:
 def create_subtask(*, parent: Task, data: SubTaskData, now: datetime, user_id: int | None) -> Task:
     """Break a task down (分解): a sub-task with its own deadline (not after the parent's) and departments."""
     code, label, title = data.code.strip(), data.label.strip(), data.title.strip()
-    if not code.startswith(parent.code + ".") or not code[len(parent.code) + 1 :].isdigit():
+    # ASCII digits only: str.isdigit() also takes "١" and "²", which sort and print differently.
+    suffix = code[len(parent.code) + 1 :]
+    if not code.startswith(parent.code + ".") or not (suffix.isascii() and suffix.isdigit()) or len(suffix) > 4:
         raise ReportError(_("子任务编号应为 %(code)s.1、%(code)s.2 这样的形式。", code=parent.code))
     if not label or not title:
         raise ReportError(_("请填写子任务的序号和名称。"))
@@ -515,6 +523,7 @@ def create_subtask(*, parent: Task, data: SubTaskData, now: datetime, user_id: i
     exists = db.session.scalar(db.select(Task.id).filter_by(plan_id=parent.plan_id, code=code))
     if exists is not None:
         raise ReportError(_("编号 %(code)s 已被使用。", code=code))
+    position = _place_after_family(parent)
     task = Task(
         plan_id=parent.plan_id,
         section_id=parent.section_id,
@@ -526,7 +535,7 @@ def create_subtask(*, parent: Task, data: SubTaskData, now: datetime, user_id: i
         due=data.due,
         original_due=data.due,
         reporting_cycle=parent.reporting_cycle,
-        position=parent.position,
+        position=position,
     )
     db.session.add(task)
     db.session.flush()
@@ -536,6 +545,25 @@ def create_subtask(*, parent: Task, data: SubTaskData, now: datetime, user_id: i
     audit.record(now=now, action="breakdown", entity="task", entity_id=parent.id, new=code, user_id=user_id)
     db.session.commit()
     return task
+
+
+def _place_after_family(parent: Task) -> int:
+    """The position for a new sub-task: right after the parent's last descendant, later tasks moved on.
+
+    Positions stay 0, 1, 2 … in the order the task workbook lists them, so exporting the workbook and
+    importing it unchanged proposes no reordering (the loader numbers rows the same way).
+    """
+    rows = db.session.execute(db.select(Task.id, Task.parent_id, Task.position).filter_by(plan_id=parent.plan_id)).all()
+    family, last = {parent.id}, parent.position
+    for id_, parent_id, position in sorted(rows, key=lambda r: (r.position, r.id)):
+        if parent_id in family:
+            family.add(id_)
+            last = max(last, position)
+    # A bulk UPDATE on purpose: a task's place is not an edit of it (no version bump, no history).
+    db.session.execute(
+        db.update(Task).where(Task.plan_id == parent.plan_id, Task.position > last).values(position=Task.position + 1)
+    )
+    return last + 1
 
 
 # --- coordinators' edits -------------------------------------------------------------------------

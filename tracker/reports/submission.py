@@ -15,7 +15,6 @@ the files already written are removed: a report is stored whole or not at all.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,6 +29,7 @@ from ..extensions import db
 from ..i18n import N_
 from ..models import CheckIn, Department, Task, User
 from ..models.plan import TASK_STATUSES
+from ..numbers import NumberError, finite_number, parse_number
 from ..tasks.periods import Period
 from . import attachments
 from .service import (
@@ -207,16 +207,15 @@ def _number(value: Any, typed: bool) -> float | str | None:
         return "number"
     if isinstance(value, str):
         try:
-            value = float(value.strip().replace(",", ""))
-        except ValueError:
+            value = parse_number(value)  # ASCII digits, thousands separators: tracker.numbers' one reading
+        except NumberError:
             return "number"
     elif not isinstance(value, int | float):
         return "number"
     try:
-        number = float(value)
-    except OverflowError:
+        return finite_number(value)  # finite and within the values' range (tracker.numbers)
+    except NumberError:
         return "finite"
-    return number if math.isfinite(number) else "finite"
 
 
 def _values(raw: list[RawValue], task: Task, department: Department, problems: dict[str, str]) -> list[ValueInput]:

@@ -20,7 +20,7 @@ from ..directory.merge import merge_departments
 from ..extensions import db
 from ..models import County, Department, User
 from ..models.org import COUNTY_KINDS, DEPARTMENT_KINDS, USER_ROLES
-from .common import int_or_none
+from ..numbers import int_or_none
 from .passwords import send_now
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

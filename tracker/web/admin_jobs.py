@@ -15,6 +15,7 @@ from ..accounts.permissions import is_admin, is_coordinator
 from ..clock import CITY_TZ
 from ..extensions import db, talisman
 from ..models import Department, JobRun, OutboxMessage, User, WorkdayOverride
+from ..numbers import int_or_none
 from ..reminders import mailer
 from ..reminders.links import mask_links
 from ..reminders.service import (
@@ -77,7 +78,7 @@ def job_action(job_id: str) -> Response:
 @bp.get("/outbox")
 def outbox() -> str:
     query = db.select(OutboxMessage).order_by(OutboxMessage.id.desc())
-    department_id = request.args.get("department", type=int)
+    department_id = int_or_none(request.args.get("department"))
     status = request.args.get("status") or None
     if department_id:
         query = query.filter_by(department_id=department_id)
@@ -143,7 +144,7 @@ def recipients_save(department_id: int) -> Response:
             contact_emails=request.form.get("contact_emails", ""),
             remind_contacts=bool(request.form.get("remind_contacts")),
             remind_staff=bool(request.form.get("remind_staff")),
-            version=request.form.get("version", type=int) or 0,
+            version=int_or_none(request.form.get("version")) or 0,
             now=clock.now(),
             user_id=current_user.id,
         )

@@ -15,9 +15,10 @@ from .. import clock
 from ..accounts.permissions import is_coordinator
 from ..bulletins import service
 from ..bulletins.pdf import ConversionError
+from ..numbers import int_or_none
 from ..tasks.periods import period_for, previous
 from ..tasks.queries import current_plan
-from .common import attachment, int_or_none
+from .common import attachment
 
 bp = Blueprint("bulletins", __name__)
 

@@ -19,6 +19,7 @@ from ..errors import PermissionDenied
 from ..extensions import db
 from ..i18n import N_
 from ..models import Task
+from ..numbers import int_or_none
 from ..reports.service import ASSIGNMENT_FIELDS, CHECKIN_FIELDS, TASK_EDIT_FIELDS, ReportError, StaleEdit
 from ..tasks.queries import current_plan, get_task
 
@@ -43,13 +44,6 @@ def require(allowed: bool, message: str = _l("您没有权限执行此操作。"
 
 def task_by_code(code: str) -> Task:
     return get_task(current_plan(clock.today()), code)
-
-
-def int_or_none(text: str | None) -> int | None:
-    try:
-        return int(text) if text not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def conflict_rows(original: str | None, current: dict[str, Any]) -> list[tuple[str, Any, Any]]:

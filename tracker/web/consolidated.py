@@ -27,13 +27,14 @@ from ..i18n import Labels
 from ..models import ConsolidatedReport, Department, Plan
 from ..models.plan import TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
+from ..numbers import int_or_none
 from ..reports import consolidated as service
 from ..reports.bulk import acknowledge_all
 from ..reports.service import ReportError, StaleEdit
 from ..tasks.due import DueRule, period_due
 from ..tasks.periods import Period, parse_period
 from ..tasks.queries import city_workdays, current_plan
-from .common import choices, int_or_none, require, review_decision
+from .common import choices, require, review_decision
 
 bp = Blueprint("consolidated", __name__)
 

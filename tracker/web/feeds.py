@@ -12,6 +12,7 @@ from ..errors import NotFound, PermissionDenied
 from ..extensions import db
 from ..feeds import ensure_feeds, feed_for_token, regenerate
 from ..models import Department
+from ..numbers import int_or_none
 
 bp = Blueprint("feeds", __name__)
 
@@ -47,7 +48,7 @@ def regenerate_feed() -> Response:
     if not _manages_feeds():
         raise PermissionDenied(_("只有统筹协调人员和管理员可以重新生成订阅地址。"))
     raw = request.form.get("department", "")
-    department_id = None if raw == "all" else int(raw) if raw.isdigit() else -1
+    department_id = None if raw == "all" else int_or_none(raw) or -1
     if department_id == -1 or (department_id is not None and db.session.get(Department, department_id) is None):
         raise NotFound(_("没有这个单位。"))
     regenerate(department_id, now=clock.now(), user_id=current_user.id)

@@ -14,6 +14,7 @@ from .. import clock
 from ..accounts.permissions import can_edit_plan
 from ..errors import DependencyCycleError, TrackerError
 from ..graph import service
+from ..numbers import LAG_MAX, NumberError, bounded_int
 from ..tasks.queries import current_plan
 
 bp = Blueprint("graph", __name__)
@@ -85,7 +86,7 @@ def add_dependency() -> BaseResponse | tuple[str, int]:
     _require_coordinator()
     form = request.form
     try:
-        lag = int(form.get("lag_days") or 0)
+        lag = bounded_int(form.get("lag_days") or 0, high=LAG_MAX)
         plan = current_plan(clock.today())
         service.add_dependency(
             plan,
@@ -95,8 +96,8 @@ def add_dependency() -> BaseResponse | tuple[str, int]:
             lag_days=lag,
             **_who(),
         )
-    except ValueError:
-        return _refused(service.LinkError(_("滞后天数应为整数。")))
+    except NumberError as exc:
+        return _refused(service.LinkError(_("滞后天数：%(problem)s", problem=str(exc))))
     except (DependencyCycleError, service.LinkError) as exc:
         return _refused(exc)
     flash(_("已添加依赖关系。"), "success")

@@ -21,6 +21,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..models import Assignment, Department, Task
 from ..models.plan import REPORTING_CYCLES
+from ..numbers import int_or_none
 from ..reports.service import (
     ASSIGNMENT_FIELDS,
     TASK_EDIT_FIELDS,
@@ -32,7 +33,7 @@ from ..reports.service import (
     update_contacts,
     update_task,
 )
-from .common import DateInput, choices, conflict_rows, int_or_none, require, task_by_code
+from .common import DateInput, choices, conflict_rows, require, task_by_code
 
 bp = Blueprint("manage", __name__)
 

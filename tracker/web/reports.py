@@ -29,9 +29,10 @@ from ..models import Attachment, CheckIn, Department, ExtensionRequest, Task
 from ..models.org import ROLES
 from ..models.plan import TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
+from ..numbers import int_or_none
 from ..reminders.links import grant_for
 from ..reports import queries
-from ..reports.attachments import stored_path
+from ..reports.attachments import download_name, stored_path
 from ..reports.consolidated import county_due
 from ..reports.consolidated import review_queue as consolidated_queue
 from ..reports.service import (
@@ -62,7 +63,7 @@ from ..reports.submission import (
     submit_report,
 )
 from ..tasks.queries import city_workdays
-from .common import DateInput, choices, conflict_rows, int_or_none, require, review_decision, task_by_code
+from .common import DateInput, choices, conflict_rows, require, review_decision, task_by_code
 from .redirects import safe_redirect
 
 bp = Blueprint("reports", __name__)
@@ -242,7 +243,8 @@ def download(attachment_id: int) -> Response:
     path = stored_path(current_app.config["UPLOAD_FOLDER"], attachment)
     if not path.is_file():
         raise NotFound(_("附件文件已丢失，请联系管理员。"))
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True, download_name=attachment.filename)
+    name = download_name(attachment)
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=True, download_name=name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
