@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install translations run demo test test-sqlite test-postgres test-e2e browser lint format clean
+.PHONY: install translations run demo test test-sqlite test-postgres test-e2e browser redis lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,16 +60,16 @@ demo: install instance/secret_key
 
 # The suite runs twice: on SQLite, then on a throw-away PostgreSQL database.
 # The end-to-end tests (marked e2e) run once, in the SQLite pass: they start the app as `make run` does.
-test: install browser
+test: install browser redis
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
-test-sqlite: install browser
+test-sqlite: install browser redis
 	$(BIN)/pytest
 
-test-postgres: install
+test-postgres: install redis
 	bash .ci/with-postgres $(BIN)/pytest -m "not e2e"
 
 test-e2e: install browser
@@ -82,6 +82,14 @@ browser:
 	  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
 	    libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils >/dev/null)
+
+# Redis at 127.0.0.1:6379: what several workers share (the API rate limit); tests marked "redis" use it.
+redis:
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
+	  command -v redis-server >/dev/null 2>&1 || \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null); \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; \
+	  for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done; }
 
 lint: install
 	$(BIN)/ruff check .
