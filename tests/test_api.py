@@ -126,15 +126,15 @@ def test_matrix_and_departments(mini_plan, bearer, client: FlaskClient) -> None:
     assert "人行测试市中心支行" in names
 
 
-def _checkin(task: str, department: str, state: str) -> CheckIn:
+def _checkin(task: str, department: str, state: str, quarter: int = 1) -> CheckIn:
     t = db.session.scalar(db.select(Task).filter_by(code=task))
     d = db.session.scalar(db.select(Department).filter_by(name=department))
     c = CheckIn(
         task_id=t.id,
         department_id=d.id,
-        period="2026Q1",
-        period_start=date(2026, 1, 1),
-        period_end=date(2026, 3, 31),
+        period=f"2026Q{quarter}",
+        period_start=date(2026, 3 * quarter - 2, 1),
+        period_end=date(2026, 3 * quarter, 31 if quarter in {1, 4} else 30),
         state=state,
         percent=10,
         created_at=clock.now(),
@@ -148,7 +148,7 @@ def _checkin(task: str, department: str, state: str) -> CheckIn:
 def test_checkins_hide_other_departments_drafts(mini_plan, bearer, client: FlaskClient) -> None:
     _checkin("3.1", "市交通运输局", "approved")
     _checkin("3.1", "市生态环境局", "submitted")
-    _checkin("3.1", "市交通运输局", "draft")
+    _checkin("3.1", "市交通运输局", "draft", quarter=2)  # one live report a period: the draft is the next one
     _checkin("4.1", "市发展改革委", "draft")
 
     def seen(headers: dict[str, str], query: str = "") -> list[tuple[str, str]]:
