@@ -84,7 +84,7 @@ def test_a_50000_row_workbook_is_refused_before_it_is_loaded_naming_the_bound(
     def never(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise AssertionError("the workbook was loaded before its size was checked")
 
-    monkeypatch.setattr("tracker.plans.excel.load_workbook", never)
+    monkeypatch.setattr("tracker.plans.xlsx_read.load_workbook", never)
     before = _count(Task)
     result = runner.invoke(args=["plan", "import-xlsx", str(path), "--plan", "mini"])
     assert result.exit_code != 0

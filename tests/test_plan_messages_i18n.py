@@ -193,11 +193,11 @@ def test_county_value_problems_are_in_english_for_an_english_user(seeded, login,
     url = "/plans/anyang-14fyp-esr/values/import"
     page = _page(client.post(url, data={"period": "2023", "file": (BytesIO(table), "v.xlsx")}))
     assert "第4行 县（市、区）" in page and "没有名为“林洲市”的县（市、区），是否为：林州市？" in page
-    assert "第5行 化学需氧量（COD）" in page and "应为数字，而不是 'x'" in page
+    assert "第5行 化学需氧量（COD）" in page and "应为数字：'x'" in page  # tracker.numbers' one message
     _english(client)
     page = _page(client.post(url, data={"period": "2023", "file": (BytesIO(table), "v.xlsx")}))
     assert "Row 4, county" in page and "There is no county named “林洲市”. Did you mean: 林州市?" in page
-    assert "Row 5, 化学需氧量（COD）" in page and "Should be a number, not 'x'" in page
+    assert "Row 5, 化学需氧量（COD）" in page and "Must be a number: 'x'" in page
     assert "第4行" not in page
 
 

@@ -122,7 +122,7 @@ class TestOneRuleOneMessage:
         bus = _one(Target, key="3.1-bus")
         page = client.post(
             "/tasks/3.1/report",
-            data={**REPORT, "action": "submit", f"value-{bus.id}": "inf", f"source-{bus.id}": "台账"},
+            data={**REPORT, "action": "submit", f"value-{bus.id}": "1e309", f"source-{bus.id}": "台账"},
         )
         api = client.post(
             "/api/v1/tasks/3.1/checkins",

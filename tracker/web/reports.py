@@ -29,7 +29,7 @@ from ..models import Attachment, CheckIn, Department, ExtensionRequest, Task
 from ..models.org import ROLES
 from ..models.plan import TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
-from ..numbers import int_or_none
+from ..numbers import ID_MAX, NumberError, bounded_int, int_or_none
 from ..reminders.links import grant_for
 from ..reports import queries
 from ..reports.attachments import download_name, stored_path
@@ -67,6 +67,15 @@ from .common import DateInput, choices, conflict_rows, require, review_decision,
 from .redirects import safe_redirect
 
 bp = Blueprint("reports", __name__)
+
+
+def _whole_number(text: str) -> int | str:
+    """A typed whole number (ASCII digits, tracker.numbers' reading), else the text for the service to refuse."""
+    try:
+        return bounded_int(text, low=-ID_MAX, high=ID_MAX)
+    except NumberError:
+        return text
+
 
 # --- the report form -----------------------------------------------------------------------------
 
@@ -116,7 +125,7 @@ def _parse(form: CheckInForm, targets: list[Any], submit: bool) -> tuple[Submiss
     percent_text = (form.percent.data or "").strip()
     submission = Submission(
         status=form.status.data or "",
-        percent=int(percent_text) if percent_text.isascii() and percent_text.isdigit() else percent_text,
+        percent=_whole_number(percent_text),
         narrative=form.narrative.data or "",
         problems=form.problems.data or "",
         next_steps=form.next_steps.data or "",
