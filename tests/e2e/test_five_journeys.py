@@ -44,7 +44,8 @@ def _file_report(page, server: Server, tmp_path: Path, *, screenshots: bool) -> 
     # 我的任务 leads a county to its one consolidated 落实 report (tests/test_consolidated.py); the measure's own
     # form still takes its figures and evidence, opened here by its address.
     assert page.get_by_role("link", name="填报落实报告").is_visible()
-    page.goto(f"{server.url}/tasks/{TASK}/report")
+    # the quarter being closed (the form without a period opens the oldest one owed: tasks.due)
+    page.goto(f"{server.url}/tasks/{TASK}/report?period=2024Q2")
     page.wait_for_load_state()
     assert f"/tasks/{TASK}/report" in page.url
     assert page.locator("h1").inner_text() == f"进展报送：{TASK_LABEL} 重点行业绿色升级工程"

@@ -38,7 +38,7 @@ more. After the plan's end no period is requested any more: the five-year assess
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -74,10 +74,6 @@ class DueRule:
         workdays = getattr(plan, "report_request_workdays", None)
         days = getattr(plan, "report_due_days", None)
         return cls(5 if workdays is None else int(workdays), 5 if days is None else int(days))
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> DueRule:
-        return cls(**{k: int(v) for k, v in config.items() if k in {"request_workdays", "due_days"}})
 
 
 @dataclass(frozen=True, order=True)
