@@ -132,13 +132,11 @@ def load(plan: Plan, *, today: date, rule: LightRule, cal: Workdays | None = Non
         )
     ]
     latest: dict[int, dict[int, CheckInRow]] = {}
-    reported: set[tuple[int, int, str]] = set()
     reported_by_task: dict[int, set[tuple[int, str]]] = {}
     for c in rows:
         if c.state == "approved":
             latest.setdefault(c.task_id, {})[c.department_id] = c  # ordered: the last one wins
         if c.state in {"submitted", "approved"}:
-            reported.add((c.task_id, c.department_id, c.period))
             reported_by_task.setdefault(c.task_id, set()).add((c.department_id, c.period))
 
     due_rule = DueRule.of(plan)
