@@ -155,6 +155,11 @@ class Line:
         return gettext(self.info.duty) if self.info.duty else ""
 
     @property
+    def consolidated(self) -> bool:
+        """A county's consolidated line: its link opens a page behind the login, not a signed link."""
+        return self.info.consolidated
+
+    @property
     def due(self) -> date | None:
         dated = [i.due for i in self.entries if i.due is not None]
         return min(dated) if dated else None
