@@ -269,7 +269,9 @@ class Collector:
 
     def _targets_line(self, dept_id: int, plan: Plan, which: str, duty: str) -> LineInfo:
         def make() -> LineInfo:
-            return LineInfo(key=(which, plan.id), title=(WORDS[which], {"plan": plan.title}), duty=duty, position=-1)
+            return LineInfo(
+                key=(which, plan.id), title=(WORDS[which], {"plan": plan.title}), duty=duty, figures=True, position=-1
+            )
 
         return self.line(dept_id, (which, plan.id), make)
 

@@ -19,7 +19,7 @@ from .. import clock
 from ..accounts import permissions
 from ..graph import service as graph_service
 from ..i18n import Labels, day, moment
-from ..models import Plan, Task
+from ..models import Plan, TargetValue, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
@@ -110,6 +110,16 @@ def graph_neighbourhood(plan: Plan, task: Task) -> graph_service.Neighbourhood:
     return graph_service.task_neighbourhood(plan, task.code, clock.today())
 
 
+def value_unit_label(value: TargetValue) -> str:
+    """The unit a value measures, as a reader sees it: 全市, a county's name, or a department's own."""
+    if value.unit_kind == "county":
+        return value.county.name if value.county else _("县（市、区）")
+    if value.unit_kind == "department":
+        name = value.department.name if value.department else ""
+        return _("%(name)s（本部门）", name=name)
+    return _("全市")
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         ROLES=Labels(ROLES),
@@ -120,6 +130,7 @@ def register_template_helpers(app: Flask) -> None:
         HISTORY_ACTIONS=HISTORY_ACTIONS,
         report_panel=report_panel,
         graph_neighbourhood=graph_neighbourhood,
+        value_unit_label=value_unit_label,
     )
     app.jinja_env.filters.update(history_value=history_value, city_time=city_time, city_day=city_day)
 
