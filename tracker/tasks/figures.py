@@ -178,13 +178,9 @@ def city_figure(
     own = own_values(target, values)
     additive = is_additive(target.unit, target.comparison)
     departments: dict[int | None, TargetValue] = {}
-    for v in values:
+    for v in sorted(values, key=lambda v: (v.period_end, v.id)):  # the newest of each department stays
         if v.unit_kind == "department":
-            if v.department_id not in departments or (v.period_end, v.id) >= (
-                departments[v.department_id].period_end,
-                departments[v.department_id].id,
-            ):
-                departments[v.department_id] = v
+            departments[v.department_id] = v
     shares: list[CountyShare] = []
     if target.county_id is None:
         by_county: dict[int, Target] = {t.county_id: t for t, _vs in allocations if t.county_id is not None}
