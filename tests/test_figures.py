@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from types import SimpleNamespace as NS
+from types import SimpleNamespace
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -19,6 +19,7 @@ from tracker.reports.submission import RawValue, Reporter, Submission, submit_re
 from tracker.tasks.figures import city_figure, is_additive
 from tracker.tasks.periods import parse_period
 
+NS = SimpleNamespace
 COUNTIES = [NS(id=i, name=f"县{i}") for i in range(1, 10)]
 
 
