@@ -120,6 +120,10 @@ def test_linzhou_share_stays_linzhou_and_the_lead_figure_is_the_citys(
     assert "暂无全市数据" not in row and "5 家" in row and "25%" in row and "林州市：3 家" in row
     task_page = client.get("/tasks/3.1").get_data(as_text=True)
     assert "林州市" in task_page and "全市" in task_page
+    county_page = client.get(f"/departments/{dept_by_name('林州市人民政府').id}").get_data(as_text=True)
+    assert "本单位数值（1）" in county_page and "<td>林州市</td>" in county_page
+    bureau_page = client.get(f"/departments/{dept_by_name('市工业和信息化局').id}").get_data(as_text=True)
+    assert "本单位数值（1）" in bureau_page and "<td>全市</td>" in bureau_page
 
 
 def test_a_county_enters_its_annex_figures_on_its_own_form_and_they_roll_up(
