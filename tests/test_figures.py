@@ -186,3 +186,14 @@ def test_only_the_coordinators_enter_the_citys_figures_and_a_bureau_gets_403(
     assert (value.unit_kind, value.county_id, value.value) == ("city", None, 298)
     target = db.session.get(Target, value.target_id)
     assert target is not None and target.key == "sector-thermal-power-coal-rate"
+
+
+def test_the_digest_links_the_plan_level_targets_to_the_form_where_they_are_entered(seeded: Flask, make_user) -> None:
+    from .test_reminders_digest import blocks, body, sweep_at
+
+    make_user("staff", "林州市人民政府", email="linzhou@test.local")
+    sweep_at(seeded, "2025-12-24T09:00")
+    [county] = [b for b in blocks(body("林州市人民政府")) if "本县（市、区）规划指标" in b[0]]
+    assert any(row.endswith("/figures") for row in county)
+    [city] = [b for b in blocks(body("市发展改革委")) if "全市规划指标" in b[0]]
+    assert any(row.endswith("/figures") for row in city)
