@@ -5,8 +5,9 @@ Every actual (TargetValue) measures one unit: the city, one county or one depart
 
 - a county government reports its county's figure (and a county's own 附件 1 / 附件 3 target is
   always measured on that county);
-- a department that answers for the task (牵头, or 负责 where no one leads), or a coordinator
-  entering a plan-level figure, reports the city's figure of a city target;
+- a department that answers for the task (牵头, or 负责 where no one leads) reports the city's figure
+  of a city target (the figure form of :mod:`tracker.reports.figures_entry` stores the city's figures
+  of the plan-level targets for coordinators and the coordinating offices);
 - any other department (配合, or one 负责 for its own share beside a lead) reports its own share.
 
 The city figure of a target at a date (:func:`city_figure`), from its approved values up to that date:
@@ -33,7 +34,6 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import CheckIn, County, Department, Target, TargetValue
-from ..models.org import ROLES
 
 __all__ = [
     "ADDITIVE_UNITS",
@@ -66,12 +66,8 @@ def is_additive(unit: str | None, comparison: str | None) -> bool:
     return comparison is not None and (unit or "").strip() in ADDITIVE_UNITS
 
 
-ANSWERING_ROLES = ("lead", "responsible")
-assert set(ANSWERING_ROLES) <= set(ROLES)
-
-
 def value_unit(
-    target: Target, department: Department | None, roles: Iterable[tuple[int, str]] = (), *, coordinator: bool = False
+    target: Target, department: Department | None, roles: Iterable[tuple[int, str]] = ()
 ) -> tuple[str, int | None]:
     """The unit a value reported by ``department`` on ``target`` measures: (kind, county id).
 
@@ -82,7 +78,7 @@ def value_unit(
         return "county", target.county_id
     if department is not None and department.kind == "county" and department.county_id is not None:
         return "county", department.county_id
-    if coordinator or department is None:
+    if department is None:
         return "city", None
     pairs = list(roles)
     if target.task_id is None:
