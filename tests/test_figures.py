@@ -13,11 +13,13 @@ from flask.testing import FlaskClient
 from tests.conftest import dept_by_name, task_by_code
 from tracker import clock
 from tracker.extensions import db
+from tracker.leadership.targets import load_targets
 from tracker.models import Target, TargetValue
 from tracker.reports.service import review_checkin
 from tracker.reports.submission import RawValue, Reporter, Submission, submit_report
 from tracker.tasks.figures import city_figure, is_additive
 from tracker.tasks.periods import parse_period
+from tracker.tasks.queries import current_plan
 
 NS = SimpleNamespace
 COUNTIES = [NS(id=i, name=f"县{i}") for i in range(1, 10)]
@@ -100,6 +102,9 @@ def test_linzhou_share_stays_linzhou_and_the_lead_figure_is_the_citys(
     _report(seeded, "林州市人民政府", 3)
     stored = db.session.scalar(db.select(TargetValue).order_by(TargetValue.id.desc()))
     assert stored.unit_kind == "county" and stored.county_id == dept_by_name("林州市人民政府").county_id
+    # what the assessment, the bulletin and the exports read: the city's own figures only
+    [green_row] = [r for r in load_targets(current_plan(clock.today())) if r.target.key == "3.1-green-factories"]
+    assert green_row.values == [] and green_row.actual is None and green_row.share is None
     login("leader")
     row = _row(client.get("/targets").get_data(as_text=True), "创建绿色工厂（园区）")
     assert "暂无全市数据" in row and "林州市：3 家" in row and "15%" not in row
