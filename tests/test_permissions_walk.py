@@ -74,6 +74,8 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {"action": "draft"},  # a draft with no line yet: the route is what is walked
         only("staff_other"),
     ),
+    # a unit's own plan-level figures: a county government's staff (its county), coordinators (the city)
+    "figures.form": (lambda f: "/figures", {"period": "2026"}, only("staff_other", "coordinator")),
     "consolidated.review": (
         lambda f: f"/consolidated/reviews/{f['consolidated']}",
         {"decision": "approve"},

@@ -126,15 +126,37 @@ SCHEMAS: dict[str, Any] = {
         "required": ["key", "group", "name", "value", "unit", "comparison", "due", "county"],
     },
     "TargetValue": _obj(
-        {"period": _S, "period_end": _DATE, "value": {"type": "number"}, "source": _S, "reported_at": _S}
+        {
+            "period": _S,
+            "period_end": _DATE,
+            "value": {"type": "number"},
+            "source": _S,
+            "reported_at": _S,
+            # the unit the value measures: the city, one county or one department (never the city's
+            # figure unless "city")
+            "unit": {"type": "string", "enum": ["city", "county", "department"]},
+            "county": _NS,
+            "department": _NS,
+        }
+    ),
+    "Figure": _obj(
+        {
+            # the target's figure for its own unit (tracker.tasks.figures): "own" entered for the unit,
+            # "rollup" summed from the counties (reported of expected), "none" (value null)
+            "kind": {"type": "string", "enum": ["own", "rollup", "none"]},
+            "value": _NUM,
+            "period": _S,
+            "counties_reported": {"type": "integer"},
+            "counties_expected": {"type": "integer"},
+        }
     ),
     "Target": {
         "allOf": [
             _ref("TargetBase"),
             {
                 "type": "object",
-                "properties": {"task": _NS, "values": _list("TargetValue")},
-                "required": ["task", "values"],
+                "properties": {"task": _NS, "values": _list("TargetValue"), "figure": _ref("Figure")},
+                "required": ["task", "values", "figure"],
             },
         ]
     },

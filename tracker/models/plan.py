@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -13,7 +13,7 @@ from ..i18n import N_
 from .base import UTCDateTime, VersionedMixin
 
 if TYPE_CHECKING:
-    from .org import Assignment, County
+    from .org import Assignment, County, Department
 
 TASK_STATUSES = {
     "not_started": N_("未启动"),
@@ -156,8 +156,16 @@ class Target(VersionedMixin, db.Model):
         return self.comparison is None
 
 
+VALUE_UNITS = {"city": N_("全市"), "county": N_("县（市、区）"), "department": N_("部门")}
+
+
 class TargetValue(db.Model):
-    """A reported actual for a target and a period. Appended, never overwritten."""
+    """A reported actual for a target and a period. Appended, never overwritten.
+
+    Every value measures one unit: the city (``unit_kind`` "city"), one county (``county_id``) or
+    one department (``department_id``, the reporting department). Only a city value is ever shown
+    as the city's figure (tracker.tasks.figures); see :func:`tracker.tasks.figures.value_unit`.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("target.id"), index=True)
@@ -169,5 +177,19 @@ class TargetValue(db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The unit the value measures: "city", "county" (county_id) or "department" (department_id).
+    unit_kind: Mapped[str] = mapped_column(String(16), server_default="city")
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"), index=True)
 
     target: Mapped[Target] = relationship()
+    county: Mapped[County | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+
+
+@event.listens_for(TargetValue, "before_insert")
+def _own_unit_by_default(_mapper: Any, connection: Any, value: TargetValue) -> None:
+    """A value written without its unit measures its target's own unit: its county's, else the city's."""
+    if value.unit_kind is None:
+        county_id = connection.scalar(select(Target.county_id).where(Target.id == value.target_id))
+        value.unit_kind = "county" if county_id is not None else "city"
+        value.county_id = county_id

@@ -148,6 +148,9 @@ def import_target_values(
                 department_id=reporter.department_id if reporter else None,
                 reporter_id=reporter_id,
                 created_at=now,
+                # a county row is that county's figure; a 全市 / 合计 row is the city's
+                unit_kind="county" if r.target.county_id is not None else "city",
+                county_id=r.target.county_id,
             )
             db.session.add(tv)
             created.append(tv)

@@ -103,6 +103,7 @@ class LineInfo:
     duty: str = ""  # the department's part in it: a role label (N_), in Chinese
     task: TaskRef | None = None  # the report form the link opens (a signed link)
     consolidated: bool = False  # or the county's consolidated report (``/consolidated/<period>``)
+    figures: bool = False  # or the figure entry form (``/figures``): the city's or the county's figures
     period: str = ""  # the period the link opens
     owed: list[str] = field(default_factory=list)  # report periods owed, oldest first
     position: int = 0

@@ -225,6 +225,12 @@ class Collector:
                 .outerjoin(CheckIn, CheckIn.id == TargetValue.checkin_id)
                 # a draft's value is its department's alone: it reports nothing yet
                 .where(TargetValue.period_end >= Target.due, (CheckIn.id.is_(None)) | (CheckIn.state != "draft"))
+                # only the target's own unit's figure meets it (tracker.tasks.figures): the city's for a
+                # city target, the county's for a county's; a county's or a department's share does not
+                .where(
+                    ((Target.county_id.is_(None)) & (TargetValue.unit_kind == "city"))
+                    | ((TargetValue.unit_kind == "county") & (TargetValue.county_id == Target.county_id))
+                )
                 .distinct()
             )
         }
@@ -269,7 +275,9 @@ class Collector:
 
     def _targets_line(self, dept_id: int, plan: Plan, which: str, duty: str) -> LineInfo:
         def make() -> LineInfo:
-            return LineInfo(key=(which, plan.id), title=(WORDS[which], {"plan": plan.title}), duty=duty, position=-1)
+            return LineInfo(
+                key=(which, plan.id), title=(WORDS[which], {"plan": plan.title}), duty=duty, figures=True, position=-1
+            )
 
         return self.line(dept_id, (which, plan.id), make)
 

@@ -155,6 +155,8 @@ def _link(line: LineInfo, department_id: int, now: datetime, config: dict[str, A
     if line.consolidated:
         period = line.period or period_for(city_date(now), "quarter").key
         return base + _consolidated_path(period)
+    if line.figures:  # the plan-level targets: the form where the department enters its unit's figures
+        return base + current_app.url_map.bind("localhost").build("figures.form")
     task = line.task
     if task is None:
         return ""

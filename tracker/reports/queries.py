@@ -56,7 +56,7 @@ class TaskReports:
     history: list[AuditLog]
     users: dict[int, User]
     latest_approved: list[CheckIn]  # the newest approved report per department, primary first
-    latest_values: dict[int, TargetValue]  # target id → value of the newest approved report
+    latest_values: dict[tuple[int, str, int | None, int | None], TargetValue]  # per target and unit
     events: list[Event]
 
 
@@ -119,10 +119,13 @@ def task_reports(task: Task, viewer_department_id: int | None) -> TaskReports:
         ):
             newest[c.department_id] = c
     latest_approved = sorted(newest.values(), key=lambda c: (c.department_id not in primary, c.department.position))
-    latest_values: dict[int, TargetValue] = {}
+    # newest approved value per target AND unit: a county's or a department's share stays its own
+    latest_values: dict[tuple[int, str, int | None, int | None], TargetValue] = {}
     for c in sorted((c for c in checkins if c.state == "approved"), key=lambda c: (c.period_end, c.id)):
         for v in values.get(c.id, []):
-            latest_values[v.target_id] = v
+            unit_of = v.county_id if v.unit_kind == "county" else None
+            dept_of = v.department_id if v.unit_kind == "department" else None
+            latest_values[(v.target_id, v.unit_kind, unit_of, dept_of)] = v
 
     # Built in the order things happen, sorted stably by time, then newest first: ties keep their order.
     events: list[Event] = []

@@ -29,6 +29,7 @@ from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
 from ..numbers import NumberError, finite_number
 from ..tasks.due import DueRule, form_period, reporting_window
+from ..tasks.figures import value_unit
 from ..tasks.periods import Period, parse_period
 from ..tasks.queries import city_workdays
 from ..tasks.workdays import Workdays
@@ -285,7 +286,14 @@ def write_checkin(
     # While a draft, its values are replaced with each save; once submitted they are never touched.
     for old in db.session.scalars(db.select(TargetValue).filter_by(checkin_id=checkin.id)):
         db.session.delete(old)
+    # Each value measures one unit (tracker.tasks.figures.value_unit): the city when the department
+    # answers for the task, its county for a county government, else the department's own share.
+    department = db.session.get(Department, department_id)
+    roles = [(a.department_id, a.role) for a in task.assignments]
     for v in data.values:
+        target = db.session.get(Target, v.target_id)
+        assert target is not None
+        unit_kind, county_id = value_unit(target, department, roles)
         db.session.add(
             TargetValue(
                 target_id=v.target_id,
@@ -297,6 +305,8 @@ def write_checkin(
                 department_id=department_id,
                 reporter_id=user_id,
                 created_at=now,
+                unit_kind=unit_kind,
+                county_id=county_id,
             )
         )
     if submit:

@@ -40,6 +40,7 @@ def register_web(app: Flask) -> None:
     from .drafts import bp as drafts_bp
     from .exchange import bp as exchange_bp
     from .feeds import bp as feeds_bp
+    from .figures import bp as figures_bp
     from .graph import bp as graph_bp
     from .leadership import bp as leadership_bp
     from .manage import bp as manage_bp
@@ -60,6 +61,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(exchange_bp)
     app.register_blueprint(drafts_bp)
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(figures_bp)
     app.register_blueprint(profile_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)

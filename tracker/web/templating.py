@@ -17,15 +17,17 @@ from flask_login import current_user
 
 from .. import clock
 from ..accounts import permissions
+from ..extensions import db
 from ..graph import service as graph_service
 from ..i18n import Labels, day, moment
-from ..models import Plan, Task
+from ..models import County, Department, Plan, Target, TargetValue, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
 from ..reports import queries
 from ..reports.service import closure_label
 from ..tasks.duties import CONSOLIDATED_ROLE
+from ..tasks.figures import value_unit
 from ..tasks.lights import LIGHT_LABELS
 
 __all__ = ["HISTORY_ACTIONS", "HISTORY_FIELDS", "register_template_helpers"]
@@ -110,6 +112,27 @@ def graph_neighbourhood(plan: Plan, task: Task) -> graph_service.Neighbourhood:
     return graph_service.task_neighbourhood(plan, task.code, clock.today())
 
 
+def value_unit_label(value: TargetValue) -> str:
+    """The unit a value measures, as a reader sees it: 全市, a county's name, or a department's own."""
+    if value.unit_kind == "county":
+        return value.county.name if value.county else _("县（市、区）")
+    if value.unit_kind == "department":
+        name = value.department.name if value.department else ""
+        return _("%(name)s（本部门）", name=name)
+    return _("全市")
+
+
+def report_unit_label(task: Task, department: Department, target: Target) -> str:
+    """The unit a value typed on ``department``'s report form will measure (tracker.tasks.figures)."""
+    kind, county_id = value_unit(target, department, [(a.department_id, a.role) for a in task.assignments])
+    if kind == "county":
+        county = db.session.get(County, county_id)
+        return _("计为%(unit)s的数值（不作为全市数值）", unit=county.name if county else "")
+    if kind == "department":
+        return _("计为本部门的数值（不作为全市数值）")
+    return _("计为全市数值")
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         ROLES=Labels(ROLES),
@@ -120,6 +143,8 @@ def register_template_helpers(app: Flask) -> None:
         HISTORY_ACTIONS=HISTORY_ACTIONS,
         report_panel=report_panel,
         graph_neighbourhood=graph_neighbourhood,
+        value_unit_label=value_unit_label,
+        report_unit_label=report_unit_label,
     )
     app.jinja_env.filters.update(history_value=history_value, city_time=city_time, city_day=city_day)
 
