@@ -35,6 +35,7 @@ from ..models import Bulletin, Department, ExtensionRequest, OutboxAttachment, P
 from ..reminders import service as reminders
 from ..tasks import state as task_state
 from ..tasks.periods import Period, parse_period, period_for, previous
+from ..tasks.lifecycle import is_closed
 from ..tasks.queries import city_workdays, current_plan
 from . import pdf
 from .content import Extension, gather
@@ -283,6 +284,8 @@ def send_scheduled(now: datetime) -> str:
     if not city_workdays().is_workday(today):
         return _("非工作日，不印发通报")
     plan = current_plan(today)
+    if is_closed(plan):
+        return _("计划已关闭，不再印发督办通报")
     settings = current_app.config.get("BULLETIN", {})
     p = due_period(today, settings.get("cycle", "quarter"), int(settings.get("after_days", 10)), plan.start, plan.end)
     if p is None:

@@ -10,7 +10,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
 from .. import clock
-from ..errors import ConflictError, NotFound, PermissionDenied
+from ..errors import ConflictError, NotFound, PermissionDenied, PlanClosed
+from ..extensions import db
 from ..numbers import ID_MAX
 from ..reminders.links import grant_for
 from .redirects import local_target
@@ -127,6 +128,11 @@ def register_web(app: Flask) -> None:
     def forbidden(exc: Exception) -> tuple[str, int]:
         message = str(exc) if isinstance(exc, PermissionDenied) else _l("您没有权限执行此操作。")
         return render_template("error.html", title=_("无权操作"), message=message), 403
+
+    @app.errorhandler(PlanClosed)
+    def plan_closed(exc: PlanClosed) -> tuple[str, int]:
+        db.session.rollback()
+        return render_template("error.html", title=_("计划已关闭"), message=str(exc)), 403
 
     @app.errorhandler(ConflictError)
     def conflict(exc: ConflictError) -> tuple[str, int]:
