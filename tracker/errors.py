@@ -43,6 +43,4 @@ class PlanClosed(TrackerError):
 
     def __init__(self, title: str):
         self.title = title
-        super().__init__(
-            _("计划“%(plan)s”已关闭，只能查阅和导出，不能再报送、审核或修改。", plan=title)
-        )
+        super().__init__(_("计划“%(plan)s”已关闭，只能查阅和导出，不能再报送、审核或修改。", plan=title))

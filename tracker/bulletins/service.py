@@ -34,8 +34,8 @@ from ..leadership.targets import load_targets
 from ..models import Bulletin, Department, ExtensionRequest, OutboxAttachment, Plan, ReminderSent, Task, User
 from ..reminders import service as reminders
 from ..tasks import state as task_state
-from ..tasks.periods import Period, parse_period, period_for, previous
 from ..tasks.lifecycle import is_closed
+from ..tasks.periods import Period, parse_period, period_for, previous
 from ..tasks.queries import city_workdays, current_plan
 from . import pdf
 from .content import Extension, gather

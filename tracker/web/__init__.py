@@ -43,6 +43,7 @@ def register_web(app: Flask) -> None:
     from .feeds import bp as feeds_bp
     from .graph import bp as graph_bp
     from .leadership import bp as leadership_bp
+    from .lifecycle import bp as lifecycle_bp
     from .manage import bp as manage_bp
     from .passwords import bp as passwords_bp
     from .profile import bp as profile_bp
@@ -58,6 +59,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(tasks_bp)
     app.register_blueprint(graph_bp)
     app.register_blueprint(leadership_bp)
+    app.register_blueprint(lifecycle_bp)
     app.register_blueprint(exchange_bp)
     app.register_blueprint(drafts_bp)
     app.register_blueprint(feeds_bp)
