@@ -454,7 +454,9 @@ def decide_extension(
     row = db.session.get(ExtensionRequest, request_id)
     if row is None:
         raise NotFound(_("没有这份延期申请。"))
-    ensure_task_open(row.task)
+    extended = db.session.get(Task, row.task_id)
+    assert extended is not None
+    ensure_task_open(extended)
     if row.state != "pending" or (version_id is not None and version_id != row.version_id):
         raise StaleEdit(_("该延期申请已被他人处理。"), snapshot(row, ("state",)))
     row.state = "approved" if approve else "rejected"
