@@ -60,13 +60,13 @@ def merge_departments(source: Department, target: Department, *, now: datetime, 
         raise DirectoryError(_("请选择两个不同的单位。"))
     if not source.active or not target.active:
         raise DirectoryError(_("只能合并两个在用的单位。"))
-    plans = db.session.scalars(
-        db.select(Plan)
-        .join(Task, Task.plan_id == Plan.id)
+    # by id, not DISTINCT over the row: PostgreSQL cannot compare the JSON column of frozen results
+    held = (
+        db.select(Task.plan_id)
         .join(Assignment, Assignment.task_id == Task.id)
         .where(Assignment.department_id.in_([source.id, target.id]))
-        .distinct()
-    ).all()
+    )
+    plans = db.session.scalars(db.select(Plan).where(Plan.id.in_(held)).order_by(Plan.id)).all()
     closed = [p.title for p in plans if plan_closed(p)]
     if closed:
         raise DirectoryError(_("计划已关闭，不能合并其中的单位：%(plans)s", plans="、".join(closed)))
