@@ -309,3 +309,16 @@ class TestCarryOver:
         with pytest.raises(CarryError):
             carry_task(task_by_code("3.2", "mini"), following, code="", now=clock.now(), user_id=None)
         assert db.session.scalar(db.select(db.func.count()).select_from(Task).filter_by(plan_id=following.id)) == 4
+
+
+def test_my_tasks_ask_nothing_of_a_closed_plan(mini_plan: Flask) -> None:
+    from tracker.reports.queries import department_home
+
+    at(mini_plan, AFTER)
+    lead = dept_by_name("市交通运输局")
+    before = department_home(lead, clock.today())
+    assert before.due and before.unacknowledged
+    closed(mini_plan)
+    after = department_home(lead, clock.today())
+    assert (after.due, after.unacknowledged, after.returned, after.drafts) == ([], [], [], [])
+    assert after.by_role  # its tasks are still listed, to read

@@ -38,7 +38,7 @@ from ..models.plan import TASK_STATUSES
 from ..tasks.due import DueRule, PeriodDue, form_period, owed_periods, period_due
 from ..tasks.due import plan_cycle as due_plan_cycle
 from ..tasks.duties import CONSOLIDATED_ROLE
-from ..tasks.lifecycle import ensure_open
+from ..tasks.lifecycle import ensure_open, is_closed
 from ..tasks.periods import Period
 from ..tasks.queries import current_plan
 from ..tasks.workdays import Workdays
@@ -193,7 +193,7 @@ def county_due(department_id: int | None, today: date, cal: Workdays) -> CountyD
         plan = current_plan(today)
     except NotFound:
         return None
-    if not implements_measures(plan, department_id):
+    if is_closed(plan) or not implements_measures(plan, department_id):
         return None
     assert department_id is not None
     period = default_period(plan, department_id, today, cal)
