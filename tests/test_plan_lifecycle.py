@@ -185,6 +185,7 @@ class TestClosedPlanIsReadOnly:
             "/api/v1/tasks/3.1/checkins", json={"status": "in_progress", "percent": 30}, headers=headers
         )
         assert response.status_code == 409 and response.get_json()["error"]["code"] == "plan_closed"
+        assert client.get("/api/v1/plans/mini", headers=headers).get_json()["closed_at"] is not None
 
     def test_reviews_consolidated_reports_and_task_edits_are_refused(self, mini_plan: Flask) -> None:
         at(mini_plan, "2030-10-08T10:00:00+08:00")
