@@ -117,7 +117,16 @@ def _interface_chinese(page: str, data: list[str]) -> list[str]:
 PAGES = {
     "staff": ["/my", "/tasks", "/tasks/3.1", "/tasks/3.1/report", "/assignments/pending"],
     "coordinator": ["/reviews", "/plans/import", "/admin/outbox", "/admin/jobs", "/admin/recipients", "/bulletins"],
-    "leader": ["/dashboard", "/matrix", "/targets", "/counties", "/assessment", "/graph", "/graph/departments"],
+    "leader": [
+        "/dashboard",
+        "/matrix",
+        "/targets",
+        "/counties",
+        "/assessment",
+        "/graph",
+        "/graph/departments",
+        "/plans/anyang-14fyp-esr/final",
+    ],
     "admin": [
         *["/admin/workdays", "/profile/tokens", "/calendar", "/password", "/graph/links", "/tasks/3.9"],
         *["/admin/users", "/admin/departments", "/admin/departments/1", "/admin/counties"],

@@ -21,6 +21,7 @@ from tracker.models import (
     Department,
     Dependency,
     ExtensionRequest,
+    Target,
     Task,
     User,
 )
@@ -196,6 +197,11 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         only("security"),
     ),
     "bulletins.issue": (lambda f: "/bulletins", {"period": "2026Q1"}, only("coordinator")),
+    # The plan's end (walked while the plan runs: each allowed role is refused with a message, nothing closes).
+    "lifecycle.close": (lambda f: "/plans/mini/close", {}, only("coordinator", "admin")),
+    "lifecycle.reopen": (lambda f: "/plans/mini/reopen", {}, only("admin")),
+    "lifecycle.carry": (lambda f: "/plans/mini/tasks/3.2/carry", {"to_plan": "mini"}, only("coordinator")),
+    "lifecycle.carry_goal": (lambda f: f"/plans/mini/targets/{f['target']}/carry", {}, only("coordinator")),
     "manage.contacts": (
         lambda f: f"/departments/{f['department']}/contacts",
         {"contact_emails": "a@b.cn", "version_id": "1"},
@@ -282,6 +288,7 @@ def _fixture() -> tuple[Fixture, dict[str, str]]:
         "contribution": contribution,
         "consolidated": report.id,
         "target_user": target_user.id,
+        "target": db.session.scalar(db.select(Target.id).order_by(Target.id).limit(1)),
     }
     return fixture, emails
 

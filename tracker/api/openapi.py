@@ -64,13 +64,22 @@ SCHEMAS: dict[str, Any] = {
             "department": _NS,
         }
     ),
-    "Plan": _obj({"key": _S, "title": _S, "start": _DATE, "end": _DATE}),
+    "Plan": _obj(
+        {
+            "key": _S,
+            "title": _S,
+            "start": _DATE,
+            "end": _DATE,
+            "closed_at": {**_NS, "description": N_("关闭时间：关闭后只读，写入返回 409 plan_closed")},
+        }
+    ),
     "PlanDetail": _obj(
         {
             "key": _S,
             "title": _S,
             "start": _DATE,
             "end": _DATE,
+            "closed_at": {**_NS, "description": N_("关闭时间：关闭后只读，写入返回 409 plan_closed")},
             "sections": {
                 "type": "array",
                 "items": _obj({"number": {"type": "integer"}, "label": _S, "title": _S}),

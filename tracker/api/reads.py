@@ -33,7 +33,14 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
-    return {"key": plan.key, "title": plan.title, "start": plan.start.isoformat(), "end": plan.end.isoformat()}
+    return {
+        "key": plan.key,
+        "title": plan.title,
+        "start": plan.start.isoformat(),
+        "end": plan.end.isoformat(),
+        # closed: read-only, its writes answer 409 plan_closed (tracker.tasks.lifecycle)
+        "closed_at": plan.closed_at.isoformat() if plan.closed_at else None,
+    }
 
 
 def plans() -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ from ..leadership.targets import load_targets
 from ..models import Bulletin, Department, ExtensionRequest, OutboxAttachment, Plan, ReminderSent, Task, User
 from ..reminders import service as reminders
 from ..tasks import state as task_state
+from ..tasks.lifecycle import is_closed
 from ..tasks.periods import Period, parse_period, period_for, previous
 from ..tasks.queries import city_workdays, current_plan
 from . import pdf
@@ -283,6 +284,8 @@ def send_scheduled(now: datetime) -> str:
     if not city_workdays().is_workday(today):
         return _("非工作日，不印发通报")
     plan = current_plan(today)
+    if is_closed(plan):
+        return _("计划已关闭，不再印发督办通报")
     settings = current_app.config.get("BULLETIN", {})
     p = due_period(today, settings.get("cycle", "quarter"), int(settings.get("after_days", 10)), plan.start, plan.end)
     if p is None:

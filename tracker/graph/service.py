@@ -27,6 +27,7 @@ from ..extensions import db
 from ..i18n import N_
 from ..models import Assignment, AuditLog, Contribution, County, Department, Dependency, Plan, Section, Target, Task
 from ..numbers import LAG_MAX, NumberError, bounded_int
+from ..tasks.lifecycle import ensure_open
 from ..tasks.queries import city_workdays
 from .render import department_scene, task_scene
 
@@ -190,6 +191,7 @@ def add_dependency(
     actor: str = "",
 ) -> Dependency:
     """Record "``task`` depends on ``depends_on``"; refuse a cycle (naming it), a duplicate, no rationale."""
+    ensure_open(plan)
     task, depends_on, rationale = task.strip(), depends_on.strip(), rationale.strip()
     if not rationale:
         raise LinkError(gettext("请填写依据（引用计划原文）。"))
@@ -213,6 +215,7 @@ def remove_dependency(
     plan: Plan, dependency_id: int, *, now: datetime, user_id: int | None = None, actor: str = ""
 ) -> None:
     """Delete one dependency of ``plan``, keeping what it was in the history."""
+    ensure_open(plan)
     row = db.session.execute(
         select(Dependency, Task.code)
         .join(Task, Task.id == Dependency.task_id)
@@ -229,6 +232,7 @@ def add_contribution(
     plan: Plan, task: str, target: str, *, rationale: str, now: datetime, user_id: int | None = None, actor: str = ""
 ) -> Contribution:
     """Record that ``task`` contributes to the target keyed ``target``."""
+    ensure_open(plan)
     task, target, rationale = task.strip(), target.strip(), rationale.strip()
     if not rationale:
         raise LinkError(gettext("请填写依据（引用计划原文）。"))
@@ -247,6 +251,7 @@ def remove_contribution(
     plan: Plan, contribution_id: int, *, now: datetime, user_id: int | None = None, actor: str = ""
 ) -> None:
     """Delete one contribution of ``plan``, keeping what it was in the history."""
+    ensure_open(plan)
     row = db.session.execute(
         select(Contribution, Task.code, Target.key)
         .join(Task, Task.id == Contribution.task_id)

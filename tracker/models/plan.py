@@ -55,6 +55,10 @@ class Plan(db.Model):
     # The due rule's settings for this plan (tracker.tasks.due); NULL: the defaults (5 and 5).
     report_request_workdays: Mapped[int | None] = mapped_column()
     report_due_days: Mapped[int | None] = mapped_column()
+    # Closed (tracker.tasks.lifecycle): read-only from then on; the final results frozen as approved.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    final_results: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     sections: Mapped[list[Section]] = relationship(
         back_populates="plan", order_by="Section.number", cascade="all, delete-orphan"
@@ -193,3 +197,20 @@ def _own_unit_by_default(_mapper: Any, connection: Any, value: TargetValue) -> N
         county_id = connection.scalar(select(Target.county_id).where(Target.id == value.target_id))
         value.unit_kind = "county" if county_id is not None else "city"
         value.county_id = county_id
+
+
+class CarryOver(db.Model):
+    """An unfinished measure or target of one plan carried into another: both sides, who, when."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
+    to_task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
+    from_target_id: Mapped[int | None] = mapped_column(ForeignKey("target.id"), index=True)
+    to_target_id: Mapped[int | None] = mapped_column(ForeignKey("target.id"), index=True)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    from_task: Mapped[Task | None] = relationship(foreign_keys=[from_task_id])
+    to_task: Mapped[Task | None] = relationship(foreign_keys=[to_task_id])
+    from_target: Mapped[Target | None] = relationship(foreign_keys=[from_target_id])
+    to_target: Mapped[Target | None] = relationship(foreign_keys=[to_target_id])

@@ -38,6 +38,7 @@ from ..models import (
     Task,
 )
 from ..models.org import ROLES
+from ..tasks.lifecycle import ensure_open
 from .schema import PlanData
 
 ACTOR = N_("计划文件导入")
@@ -228,6 +229,9 @@ def _name_of(entity: str, entity_id: int | None, old: str | None) -> str:
 
 
 def _load(data: PlanData, now: datetime) -> LoadReport:
+    existing = db.session.scalar(db.select(Plan).filter_by(key=data.plan["key"]))
+    if existing is not None:
+        ensure_open(existing)  # a closed plan is not reloaded (plan load, workbook import, drafts)
     _check_acyclic(data)
     report = LoadReport(data.plan["key"])
     w = _Writer(now, report.counts)

@@ -16,7 +16,8 @@ rule), report periods from the one due rule (``tracker.tasks.due``), and who owe
 - a plan-level county target goes to that county's government, any other plan-level target to the
   coordinating offices, one line per kind; **escalation** to the coordinating offices; a **returned**
   report to the department that wrote it; after the plan, one **final-assessment** request to every
-  department holding a role.
+  department holding a role (one per department and plan: its key is claimed once, never chased).
+- a **closed** plan (``tracker.tasks.lifecycle``) gives no item at all: its reminders stop.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ..models import Assignment, CheckIn, ConsolidatedReport, Department, Plan, 
 from ..models.org import ROLES
 from ..tasks.due import DueRule, PeriodDue, due_state, owed_periods, plan_cycle, reporting_window
 from ..tasks.duties import owes_consolidated_report, task_reporters
+from ..tasks.lifecycle import is_closed
 from ..tasks.workdays import Workdays
 from . import policy
 from .digest import WORDS, Item, LineInfo, TaskRef, Text
@@ -112,6 +114,8 @@ class Collector:
     # -- one plan ------------------------------------------------------------------------------
 
     def plan(self, plan: Plan) -> None:
+        if is_closed(plan):  # a closed plan asks nothing of anyone any more
+            return
         tasks = db.session.scalars(
             db.select(Task)
             .filter_by(plan_id=plan.id)
@@ -338,6 +342,8 @@ class Collector:
         }
         for checkin in rows:
             task = checkin.task
+            if is_closed(task.plan):
+                continue
             line = self.task_line(checkin.department_id, task, task.plan)
             line.period = line.period or checkin.period
             comment = comments.get(checkin.id)

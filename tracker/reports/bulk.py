@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..extensions import db
-from ..models import Assignment, Task
+from ..models import Assignment, Plan, Task
 from .service import acknowledge
 
 __all__ = ["acknowledge_all", "unacknowledged"]
@@ -21,7 +21,12 @@ def unacknowledged(department_id: int) -> list[Assignment]:
         db.session.scalars(
             db.select(Assignment)
             .join(Task, Task.id == Assignment.task_id)
-            .where(Assignment.department_id == department_id, Assignment.acknowledged_at.is_(None))
+            .join(Plan, Plan.id == Task.plan_id)
+            .where(
+                Assignment.department_id == department_id,
+                Assignment.acknowledged_at.is_(None),
+                Plan.closed_at.is_(None),  # a closed plan is read-only
+            )
             .order_by(Task.position, Task.id)
         )
     )

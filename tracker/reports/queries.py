@@ -31,6 +31,7 @@ from ..models import (
 from ..models.org import ROLE_ORDER
 from ..tasks.due import DueRule, PeriodDue, form_period, owed_periods, reporting_window
 from ..tasks.duties import CONSOLIDATED_ROLE, owes_task_report
+from ..tasks.lifecycle import is_closed
 from ..tasks.queries import city_workdays
 
 
@@ -218,6 +219,7 @@ def department_home(department: Department, today: date) -> MyHome:
     for a in assignments:
         task, plan = a.task, plans[a.task.plan_id]
         owes = owes_task_report(a.role, roles.get(task.id, [])) and task.status != "done" and task.closed_on is None
+        owes = owes and not is_closed(plan)  # a closed plan asks for nothing more
         window = reporting_window(task.start, task.due, plan.end)
         done = reported.get(task.id, set())
         rule = DueRule.of(plan)
@@ -228,13 +230,15 @@ def department_home(department: Department, today: date) -> MyHome:
         # 落实 owes no report per measure: the county's consolidated report covers them (tasks.duties)
         if item.due_now and a.task.closed_on is None and a.role != CONSOLIDATED_ROLE:
             due.append(item)
+    closed = {p.id for p in plans.values() if is_closed(p)}
+    open_rows = [c for c in open_rows if c.task.plan_id not in closed]
     return MyHome(
         department=department,
         by_role=[(role, groups[role]) for role in ROLE_ORDER if role in groups],
         due=due,
         returned=sorted((c for c in open_rows if c.state == "returned"), key=lambda c: c.id),
         drafts=sorted((c for c in open_rows if c.state == "draft"), key=lambda c: c.id),
-        unacknowledged=[a for a in assignments if a.acknowledged_at is None],
+        unacknowledged=[a for a in assignments if a.acknowledged_at is None and a.task.plan_id not in closed],
     )
 
 

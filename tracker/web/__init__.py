@@ -10,7 +10,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
 from .. import clock
-from ..errors import ConflictError, NotFound, PermissionDenied
+from ..errors import ConflictError, NotFound, PermissionDenied, PlanClosed
+from ..extensions import db
 from ..numbers import ID_MAX
 from ..reminders.links import grant_for
 from .redirects import local_target
@@ -43,6 +44,7 @@ def register_web(app: Flask) -> None:
     from .figures import bp as figures_bp
     from .graph import bp as graph_bp
     from .leadership import bp as leadership_bp
+    from .lifecycle import bp as lifecycle_bp
     from .manage import bp as manage_bp
     from .passwords import bp as passwords_bp
     from .profile import bp as profile_bp
@@ -58,6 +60,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(tasks_bp)
     app.register_blueprint(graph_bp)
     app.register_blueprint(leadership_bp)
+    app.register_blueprint(lifecycle_bp)
     app.register_blueprint(exchange_bp)
     app.register_blueprint(drafts_bp)
     app.register_blueprint(feeds_bp)
@@ -129,6 +132,11 @@ def register_web(app: Flask) -> None:
     def forbidden(exc: Exception) -> tuple[str, int]:
         message = str(exc) if isinstance(exc, PermissionDenied) else _l("您没有权限执行此操作。")
         return render_template("error.html", title=_("无权操作"), message=message), 403
+
+    @app.errorhandler(PlanClosed)
+    def plan_closed(exc: PlanClosed) -> tuple[str, int]:
+        db.session.rollback()
+        return render_template("error.html", title=_("计划已关闭"), message=str(exc)), 403
 
     @app.errorhandler(ConflictError)
     def conflict(exc: ConflictError) -> tuple[str, int]:

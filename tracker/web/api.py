@@ -22,7 +22,7 @@ from .. import clock
 from ..api import listing, reads, writes
 from ..api.openapi import parse_query, spec
 from ..api.tokens import authenticate, rate_limit_hit
-from ..errors import ConflictError, NotFound, PermissionDenied
+from ..errors import ConflictError, NotFound, PermissionDenied, PlanClosed
 from ..extensions import csrf, db
 from ..i18n import HTML_LANG, select_locale
 from ..models import Department, User
@@ -80,6 +80,12 @@ def _refused(exc: ReportError) -> tuple[Response, int]:
     # The API checks bodies field by field first; a rule only the service knows still answers 422.
     db.session.rollback()
     return _error(422, "invalid_body", str(exc))
+
+
+@bp.errorhandler(PlanClosed)
+def _plan_closed(exc: PlanClosed) -> tuple[Response, int]:
+    db.session.rollback()
+    return _error(409, "plan_closed", str(exc))
 
 
 @bp.errorhandler(ConflictError)

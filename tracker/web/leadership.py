@@ -21,9 +21,11 @@ from ..leadership.targets import by_county, grouped, load_targets
 from ..models import County
 from ..models.plan import TASK_STATUSES, Plan
 from ..tasks import state as task_state
+from ..tasks.lifecycle import plan_stage
 from ..tasks.lights import LIGHT_LABELS
 from ..tasks.queries import current_plan
 from .common import attachment
+from .lifecycle import final_context
 
 bp = Blueprint("leadership", __name__)
 
@@ -55,7 +57,11 @@ def dashboard() -> str:
     light_chart = svg.donut(
         [(_(LIGHT_LABELS[k]), v, LIGHT_COLOURS[k]) for k, v in d.light_counts.items()], title=_("按预警")
     )
-    return render_template("leadership/dashboard.html", d=d, status_chart=status_chart, light_chart=light_chart)
+    # After the plan's end the page leads with the final assessment (frozen once the plan is closed).
+    final = final_context(snap.plan) if plan_stage(snap.plan, snap.today) in {"final", "closed"} else {}
+    return render_template(
+        "leadership/dashboard.html", d=d, status_chart=status_chart, light_chart=light_chart, **final
+    )
 
 
 @bp.get("/matrix")

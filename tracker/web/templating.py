@@ -20,14 +20,17 @@ from ..accounts import permissions
 from ..extensions import db
 from ..graph import service as graph_service
 from ..i18n import Labels, day, moment
+from ..leadership.scoring import COMPONENT_LABELS
 from ..models import County, Department, Plan, Target, TargetValue, Task
 from ..models.org import ROLES
-from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
+from ..models.plan import REPORTING_CYCLES, TARGET_GROUPS, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
+from ..plans.carryover import CarryLink, links_of_task
 from ..reports import queries
 from ..reports.service import closure_label
 from ..tasks.duties import CONSOLIDATED_ROLE
 from ..tasks.figures import value_unit
+from ..tasks.lifecycle import plan_stage
 from ..tasks.lights import LIGHT_LABELS
 
 __all__ = ["HISTORY_ACTIONS", "HISTORY_FIELDS", "register_template_helpers"]
@@ -51,6 +54,10 @@ HISTORY_ACTIONS = {
     "breakdown": _l("分解出子任务"),
     "extension_request": _l("申请延期"),
     "extension_rejected": _l("延期被驳回"),
+    "carry_out": _l("转入下一规划"),
+    "carry_in": _l("承接自上一规划"),
+    "close": _l("关闭计划"),
+    "reopen": _l("重新开启计划"),
 }
 
 
@@ -131,6 +138,17 @@ def report_unit_label(task: Task, department: Department, target: Target) -> str
     if kind == "department":
         return _("计为本部门的数值（不作为全市数值）")
     return _("计为全市数值")
+def carry_links(task: Task) -> tuple[list[CarryLink], list[CarryLink]]:
+    """For ``templates/lifecycle/_task_links.html``: where the task went, where it came from."""
+    return links_of_task(task)
+
+
+def carry_allowed(task: Task) -> bool:
+    """May the current user carry this task into another plan (an unfinished task of a finished plan)?"""
+    if not (current_user.is_authenticated and permissions.can_edit_plan(current_user)):
+        return False
+    unfinished = task.closed_on is None and task.status != "done"
+    return unfinished and plan_stage(task.plan, clock.today()) in {"final", "closed"}
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -145,6 +163,10 @@ def register_template_helpers(app: Flask) -> None:
         graph_neighbourhood=graph_neighbourhood,
         value_unit_label=value_unit_label,
         report_unit_label=report_unit_label,
+        carry_links=carry_links,
+        carry_allowed=carry_allowed,
+        TARGET_GROUP_LABELS=Labels(TARGET_GROUPS),
+        COMPONENT_LABELS=Labels(COMPONENT_LABELS),
     )
     app.jinja_env.filters.update(history_value=history_value, city_time=city_time, city_day=city_day)
 
