@@ -1,7 +1,7 @@
 """plan life cycle: a plan is closed (who, when, its final results frozen); carry-over links between plans
 
-Revision ID: 0010_close
-Revises: 0009_login_failures
+Revision ID: 0011_close
+Revises: 0010_units
 Create Date: 2026-11-29 21:39:16
 
 ``plan.closed_at`` / ``closed_by_id``: a closed plan is read-only (tracker.tasks.lifecycle);
@@ -12,8 +12,8 @@ Create Date: 2026-11-29 21:39:16
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_close"
-down_revision = "0009_login_failures"
+revision = "0011_close"
+down_revision = "0010_units"
 branch_labels = None
 depends_on = None
 
