@@ -8,6 +8,7 @@ problem with a body is collected by field name (``values[0].source``) and raised
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -103,11 +104,19 @@ def _values(raw: Any, problems: dict[str, str]) -> list[RawValue]:
 
 
 def submit_checkin(
-    user: User, plan: Plan, code: str, body: Any, *, today: date, now: datetime, folder: str = ""
+    user: User,
+    plan: Callable[[], Plan],
+    code: str,
+    body: Any,
+    *,
+    today: date,
+    now: datetime,
+    folder: str = "",
 ) -> CheckIn:
     """Save (``"submit": false``) or submit the caller's department's report on task ``code`` of
-    ``plan`` (the caller's ``?plan=KEY``, else the current plan, as on the web form), through the
-    one submission service.
+    the plan ``plan()`` gives (the caller's ``?plan=KEY``, else the current plan, as on the web
+    form), through the one submission service. ``plan`` is asked only once the caller may write: a
+    leader's call is refused alike whatever plan it names.
 
     ``version_id`` names the latest report of that period (a draft being edited, or a returned
     report being fixed); without it the call creates a new report and a draft already there is a
@@ -115,7 +124,7 @@ def submit_checkin(
     """
     if user.role != "staff":  # before looking the task up: leaders and others write nothing
         raise PermissionDenied(_(REPORT_FORBIDDEN))
-    task = get_task(plan, code)
+    task = get_task(plan(), code)
     reporter = reporter_for_user(user, task)
     body = _object(body, CHECKIN_KEYS)
     problems: dict[str, str] = {}

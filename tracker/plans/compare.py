@@ -46,6 +46,9 @@ PHASES = {"running": N_("进行中"), "ended": N_("已结束"), "upcoming": N_("
 _YEAR = re.compile(r"(比|较|到|至|于)?(19|20)\d{2}年(末|底|度)?")
 _BRACKETS = re.compile(r"\([^)]*\)|\[[^\]]*\]|〔[^〕]*〕")
 _NOISE = re.compile(r"[\s\"'“”‘’、，,。.·:：;；!！?？%]+")
+_ORDINAL = re.compile(r"十[一二三四五六七八九]?五(时期|期间)?")  # 十四五, 十五五: the plan's name, not the indicator's
+# A trailing direction (下降, 提高 …, maybe as a rate) or 目标: the comparison says which way, not the name.
+_DIRECTION = re.compile(r"(目标|(累计)?(下降|降低|减少|提高|提升|增长|增加)(率|幅度)?)+$")
 
 
 def plan_phase(plan: Plan, today: date) -> str:
@@ -61,13 +64,16 @@ def plan_phase(plan: Plan, today: date) -> str:
 
 
 def normalise_name(name: str) -> str:
-    """An indicator's name reduced to what it measures: full-width forms folded, years (“比2020年”,
-    “到 2030 年”), bracketed notes, “全市”, spaces and punctuation dropped.
+    """An indicator's name reduced to what it measures: full-width forms folded; years (“比2020年”,
+    “到 2030 年”), the plan's ordinal (“十四五”), bracketed notes, “全市”, a trailing direction
+    (下降, 降低率 …) or 目标, spaces and punctuation dropped.
 
     >>> normalise_name("单位生产总值能源消耗比2020年下降")
-    '单位生产总值能源消耗下降'
-    >>> normalise_name("全市单位生产总值能源消耗比 2025 年下降")
-    '单位生产总值能源消耗下降'
+    '单位生产总值能源消耗'
+    >>> normalise_name("全市单位生产总值能源消耗")
+    '单位生产总值能源消耗'
+    >>> normalise_name("“十四五”万元 GDP 能耗降低率目标") == normalise_name("万元GDP能耗降低率")
+    True
     >>> normalise_name("化学需氧量（COD）重点工程减排量")
     '化学需氧量重点工程减排量'
     """
@@ -75,8 +81,9 @@ def normalise_name(name: str) -> str:
     text = _BRACKETS.sub("", text)
     text = re.sub(r"\s+", "", text)
     text = _YEAR.sub("", text)
-    text = text.replace("全市", "")
-    return _NOISE.sub("", text)
+    text = _ORDINAL.sub("", text.replace("全市", ""))
+    text = _NOISE.sub("", text)
+    return _DIRECTION.sub("", text) or text
 
 
 @dataclass

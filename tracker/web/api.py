@@ -249,7 +249,7 @@ def _body() -> Any:
 @bp.post("/tasks/<code>/checkins")
 def checkin_create(code: str) -> tuple[Response, int]:
     # ?plan=KEY names the task's plan (an unknown key: 404); without it, the plan running today.
-    checkin = writes.submit_checkin(_user(), request_plan(), code, _body(), today=clock.today(), now=clock.now())
+    checkin = writes.submit_checkin(_user(), request_plan, code, _body(), today=clock.today(), now=clock.now())
     return jsonify(reads.checkin_json(checkin)), 201
 
 
