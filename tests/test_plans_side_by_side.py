@@ -145,6 +145,7 @@ class TestApiLinksFeeds:
         feed = "/calendar/" + page.split("/calendar/")[1].split(".ics")[0] + ".ics"
         text = client.get(feed).get_data(as_text=True).replace("\r\n ", "")
         assert f"/tasks/3.1?plan={OLD}" in text and f"/tasks/3.1?plan={NEW}" in text
+        assert "DESCRIPTION:测试市“十五五”示范方案\\n" in text  # a period's report event names its plan
         assert OLD_TITLE in _page(client, f"/tasks/3.1?plan={OLD}")
 
 
