@@ -24,9 +24,8 @@ def _chosen(name: str) -> Plan | None:
 @bp.get("/plans/compare")
 def compare() -> str | tuple[str, int]:
     plans = loaded_plans()
-    if len(plans) < 2:
-        message = _("只导入了一个计划，没有可对比的计划。导入下一个计划后再来。")
-        return render_template("error.html", title=_("计划对比"), message=message), 404
+    if len(plans) < 2:  # a page still (the address may be bookmarked), saying why it is empty
+        return render_template("plans/compare.html", c=None, plans=plans)
     # By default: the plan before today's beside today's (before the second plan starts: the next one).
     today = default_plan()
     index = next(i for i, p in enumerate(plans) if p.id == today.id)
