@@ -332,3 +332,56 @@ def test_each_role_gets_the_right_answer_on_each_mutating_route(mini_plan, endpo
         db.session.execute(db.delete(CheckIn).where(CheckIn.period == "2026Q1", CheckIn.consolidated_id.is_not(None)))
         db.session.execute(db.delete(ConsolidatedReport).where(ConsolidatedReport.period == "2026Q1"))
         db.session.commit()
+
+
+def _answer(response) -> str:  # type: ignore[no-untyped-def]
+    if response.status_code == 403:
+        return FORBIDDEN
+    if response.status_code == 401:
+        return UNAUTHORIZED
+    if response.status_code == 302 and "/login?next=" in response.headers.get("Location", ""):
+        return LOGIN
+    return OK
+
+
+# Routes walked again with the plan named in the address (?plan=KEY, as the header's plan switcher
+# and every link of an older plan's pages write it): naming a plan changes nobody's rights.
+PLAN_NAMED = ["reports.form", "reports.acknowledge_task", "reports.extension", "manage.edit_task", "bulletins.issue"]
+
+
+def test_naming_the_plan_in_the_address_changes_no_ones_rights_and_everyone_may_compare_plans(
+    mini_plan, tmp_path
+) -> None:
+    from tracker.plans.loader import load_plan
+    from tracker.plans.schema import read_plan_file
+
+    from .conftest import DATA
+
+    app = mini_plan
+    app.config["TRACKER_NOW"] = "2026-03-02T10:00:00+08:00"
+    fixture, emails = _fixture()
+    other = tmp_path / "other.yaml"
+    other.write_text((DATA / "mini-plan.yaml").read_text(encoding="utf-8").replace("key: mini", "key: other"))
+    load_plan(read_plan_file(other), now=clock.now())  # a second plan: the comparison has two to set side by side
+    walks = [(endpoint, "post", EXPECTED[endpoint]) for endpoint in PLAN_NAMED]
+    walks.append(
+        ("plans.compare", "get", (lambda f: "/plans/compare?a=mini&b=other", {}, {**EVERYONE, "anonymous": LOGIN}))
+    )
+    for endpoint, method, (url_for, data, expected) in walks:
+        url = url_for(fixture)
+        if method == "post":
+            url += ("&" if "?" in url else "?") + "plan=mini"
+        for role in ROLES:
+            client = app.test_client()
+            g.pop("_login_user", None)
+            if role != "anonymous":
+                with client.session_transaction() as s:
+                    s["_user_id"] = emails[role]
+                    s["_fresh"] = True
+            response = getattr(client, method)(url, data=data) if method == "post" else client.get(url)
+            if method == "get" and role != "anonymous":
+                assert response.status_code == 200, f"{endpoint} as {role}: {response.status_code}"
+            assert _answer(response) == expected[role], f"{endpoint} {url} as {role}: got {response.status_code}"
+            db.session.rollback()
+            db.session.execute(db.delete(CheckIn).where(CheckIn.id != fixture["checkin"]))
+            db.session.commit()

@@ -367,10 +367,17 @@ PATHS: dict[str, Any] = {
     "/departments": _op("departments", N_("单位目录"), _list("Department"), []),
     "/tasks/{code}/checkins": _post(
         "checkin_create",
-        N_("本单位报送（或保存草稿）当前计划中一项任务的进展；与网页表单同一规则"),
+        N_("本单位报送（或保存草稿）一项任务的进展（plan 指定计划，缺省为当前计划）；与网页表单同一规则"),
         "201",
         "CheckInRequest",
-        [_param("code", {"type": "string"}, N_("当前计划中的任务编码，如 3.1"), "path")],
+        [
+            _param("code", {"type": "string"}, N_("任务编码，如 3.1"), "path"),
+            _param(
+                "plan",
+                {"type": "string"},
+                N_("计划编号，如 anyang-14fyp-esr；缺省为今天所在的计划。几个计划的任务可能同一编码"),
+            ),
+        ],
     ),
     "/checkins/{id}/review": _post(
         "checkin_review",

@@ -169,10 +169,18 @@ def _issue(plan: Plan, p: Period, *, now: datetime, user_id: int | None, correct
     return row
 
 
-def issue(period_key: str, *, now: datetime, user_id: int | None, corrects_id: int | None = None) -> Bulletin:
-    """Issue the bulletin of a month or quarter of the current plan, as of ``now``; committed."""
+def issue(
+    period_key: str,
+    *,
+    now: datetime,
+    user_id: int | None,
+    corrects_id: int | None = None,
+    plan: Plan | None = None,
+) -> Bulletin:
+    """Issue the bulletin of a month or quarter of ``plan`` (by default the current plan), as of
+    ``now``; committed."""
     today = city_date(now)
-    plan = current_plan(today)
+    plan = plan or current_plan(today)
     corrects = None
     if corrects_id is not None:
         corrects = db.session.get(Bulletin, corrects_id)

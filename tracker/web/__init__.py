@@ -10,10 +10,11 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
 from .. import clock
-from ..errors import ConflictError, NotFound, PermissionDenied, PlanClosed
+from ..errors import ConflictError, NotFound, PermissionDenied, PlanClosed, TrackerError
 from ..extensions import db
 from ..numbers import ID_MAX
 from ..reminders.links import grant_for
+from .common import init_plan_routing, request_plan
 from .redirects import local_target
 from .templating import register_template_helpers
 
@@ -47,6 +48,7 @@ def register_web(app: Flask) -> None:
     from .lifecycle import bp as lifecycle_bp
     from .manage import bp as manage_bp
     from .passwords import bp as passwords_bp
+    from .plans import bp as plans_bp
     from .profile import bp as profile_bp
     from .reminders import bp as reminders_bp
     from .reports import bp as reports_bp
@@ -75,6 +77,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(consolidated_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(passwords_bp)
+    app.register_blueprint(plans_bp)
     app.register_blueprint(security_bp)
     init_session_rules(app)  # before require_login: a timed-out session is sent to log in again
 
@@ -110,8 +113,7 @@ def register_web(app: Flask) -> None:
             return None
         if request.path.startswith("/api/"):  # the API authenticates by token and answers in JSON
             return None
-        code = str((request.view_args or {}).get("code"))
-        if request.endpoint in grant_endpoints and grant_for(session, code, now=clock.now()):
+        if request.endpoint in grant_endpoints and _granted():
             return None
         if request.endpoint is None:  # unknown URL: let the 404 handler answer
             return None
@@ -119,6 +121,16 @@ def register_web(app: Flask) -> None:
         back = local_target(request.full_path.rstrip("?"), request.host)
         return redirect(url_for("auth.login", next=back) if back else url_for("auth.login"))
 
+    def _granted() -> bool:
+        """A signed link's grant in the session opens this report form (its task of its plan)."""
+        code = str((request.view_args or {}).get("code"))
+        try:
+            plan_key = request_plan().key
+        except TrackerError:  # no such plan (or none loaded): nothing is granted
+            return False
+        return grant_for(session, plan_key, code, now=clock.now()) is not None
+
+    init_plan_routing(app)  # after require_login: a visitor without an account learns nothing of plans
     register_template_helpers(app)
 
     @app.errorhandler(NotFound)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import clock
-from ..models import Plan
-from ..tasks.queries import assignments_by_role, current_plan, get_plan, get_task, tasks_by_section
+from ..tasks.queries import assignments_by_role, get_task, tasks_by_section
+from .common import request_plan
 
 bp = Blueprint("tasks", __name__)
 
@@ -24,20 +23,14 @@ def home() -> Response:
     return redirect(url_for("leadership.dashboard"))
 
 
-def _plan() -> Plan:
-    """The plan named by ``?plan=KEY``, else the current one."""
-    key = request.args.get("plan")
-    return get_plan(key) if key else current_plan(clock.today())
-
-
 @bp.get("/tasks")
 def index() -> str:
-    plan = _plan()
+    plan = request_plan()
     return render_template("tasks/index.html", plan=plan, sections=tasks_by_section(plan))
 
 
 @bp.get("/tasks/<code>")
 def detail(code: str) -> str:
-    plan = _plan()
+    plan = request_plan()
     task = get_task(plan, code)
     return render_template("tasks/detail.html", plan=plan, task=task, by_role=assignments_by_role(task))

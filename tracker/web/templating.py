@@ -138,6 +138,8 @@ def report_unit_label(task: Task, department: Department, target: Target) -> str
     if kind == "department":
         return _("计为本部门的数值（不作为全市数值）")
     return _("计为全市数值")
+
+
 def carry_links(task: Task) -> tuple[list[CarryLink], list[CarryLink]]:
     """For ``templates/lifecycle/_task_links.html``: where the task went, where it came from."""
     return links_of_task(task)
