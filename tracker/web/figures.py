@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from .. import clock
 from ..reports import figures_entry as service
 from ..reports.submission import InvalidReport
-from ..tasks.queries import current_plan
+from .common import request_plan
 
 bp = Blueprint("figures", __name__)
 
@@ -19,7 +19,7 @@ bp = Blueprint("figures", __name__)
 @bp.route("/figures", methods=["GET", "POST"])
 def form() -> str | Response | tuple[str, int]:
     today = clock.today()
-    plan = current_plan(today)
+    plan = request_plan()
     scope = service.figure_scope(current_user, plan)  # PermissionDenied → 403
     problems: dict[str, str] = {}
     period = request.form.get("period", str(today.year - 1)) if request.method == "POST" else str(today.year - 1)
