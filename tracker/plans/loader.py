@@ -339,6 +339,7 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
 
     task_ids = [t.id for t in tasks.values()]
     users = _users_named(data)
+    unlinked = _unlinked_in_app(plan.key)
     w.sync_set(
         "assignment",
         {
@@ -413,6 +414,7 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
                 f"{d['task']}←{d['depends_on']}",
             )
             for d in data.dependencies
+            if ("dependency", f"{d['task']}←{d['depends_on']}") not in unlinked
         ],
         app_owned=_link_is_added,
     )
@@ -436,6 +438,7 @@ def _load(data: PlanData, now: datetime) -> LoadReport:
                 f"{c['task']}→{c['target']}",
             )
             for c in data.contributions
+            if ("contribution", f"{c['task']}→{c['target']}") not in unlinked
         ],
         app_owned=_link_is_added,
     )
@@ -468,6 +471,16 @@ _TARGET_FIELDS = (
 
 def _link_is_added(link: Dependency | Contribution) -> bool:
     return link.origin == "added"
+
+
+def _unlinked_in_app(plan_key: str) -> set[tuple[str, str]]:
+    """Links of the plan file a person removed in the app (history rows ``unlink``): a reload leaves them out."""
+    from ..models import AuditLog
+
+    rows = db.session.execute(
+        db.select(AuditLog.entity, AuditLog.new).where(AuditLog.action == "unlink", AuditLog.field == plan_key)
+    )
+    return {(entity, key or "") for entity, key in rows}
 
 
 def _users_named(data: PlanData) -> dict[str, int]:

@@ -20,6 +20,7 @@ from ..accounts import permissions
 from ..graph import service as graph_service
 from ..i18n import Labels, day, moment
 from ..models import Plan, Task
+from ..models.links import LINK_ORIGINS
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
@@ -49,6 +50,8 @@ HISTORY_ACTIONS = {
     "breakdown": _l("分解出子任务"),
     "extension_request": _l("申请延期"),
     "extension_rejected": _l("延期被驳回"),
+    "name": _l("为开放责任方点名"),
+    "unlink": _l("删除计划文件中的关系"),
 }
 
 
@@ -113,6 +116,7 @@ def graph_neighbourhood(plan: Plan, task: Task) -> graph_service.Neighbourhood:
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         ROLES=Labels(ROLES),
+        LINK_ORIGINS=Labels(LINK_ORIGINS),
         TASK_STATUSES=Labels(TASK_STATUSES),
         CHECKIN_STATES=Labels(CHECKIN_STATES),
         LIGHT_LABELS=Labels(LIGHT_LABELS),
