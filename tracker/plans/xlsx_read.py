@@ -414,6 +414,7 @@ def _departments(
                     "role": role,
                     "role_text": a["role_text"] if same else ROLES[role],
                     "note": a["note"] if same else "",
+                    **({"open_party": a["open_party"]} if a.get("open_party") else {}),
                 }
             )
     out += [{"name": n, "role": r, "role_text": ROLES[r], "note": ""} for n, r in wanted.items()]
