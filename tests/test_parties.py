@@ -241,3 +241,34 @@ class TestProvenance:
             date.fromisoformat(clock.today().isoformat()).isoformat()
         ]
         assert len([c for c in copy["contributions"] if c["origin"] == "inferred"]) == 84
+
+
+def test_the_task_workbook_carries_open_parties_and_alternative_criteria_and_reads_them_back(
+    seeded: Flask, make_user
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from tracker.plans.xlsx_read import plan_data_from_workbook
+    from tracker.plans.xlsx_write import task_workbook
+
+    plan = get_plan(PLAN)
+    content = task_workbook(plan, english=False)
+    ws = load_workbook(io.BytesIO(content))["任务分解表"]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    head = rows[0]
+    five_one = next(r for r in rows if r[head.index("编码")] == "5.1")
+    assert five_one[head.index("开放责任方")] == "各有关部门（负责：按职责分工负责）"
+    assert five_one[head.index("责任单位")] is None  # no invented names
+    rate = next(r for r in rows if r[head.index("目标编号")] == "3.10-sewage-collection-rate")
+    assert rate[head.index("备选标准")] == "比2020年增加 ≥5 %"
+    data, _rows = plan_data_from_workbook(content, plan=plan)
+    task = next(t for t in data.tasks if t["code"] == "5.1")
+    assert [(p["text"], p["role"], p["role_text"]) for p in task["open_parties"]] == [
+        ("各有关部门", "responsible", "按职责分工负责")
+    ]
+    target = next(x for t in data.tasks for x in t["targets"] if x["key"] == "3.10-sewage-collection-rate")
+    assert target["alternatives"] == db.session.scalar(
+        db.select(Target.alternatives).filter_by(key="3.10-sewage-collection-rate")
+    )
