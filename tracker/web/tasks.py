@@ -11,6 +11,7 @@ from .. import clock
 from ..accounts import permissions
 from ..extensions import db
 from ..models import Department, Plan, Task
+from ..models.org import ROLE_ORDER
 from ..plans.parties import OpenPartyError, name_departments, open_parties_of
 from ..tasks.queries import assignments_by_role, current_plan, get_plan, get_task, tasks_by_section
 from .common import require
@@ -57,11 +58,18 @@ def _detail_page(plan: Plan, task: Task, *, error: str | None = None, status: in
             for d in db.session.scalars(db.select(Department).order_by(Department.position, Department.id))
             if d.active and d.id not in taken
         ]
+    by_role = dict(assignments_by_role(task))
+    # each role's departments, then the plan's open parties of that role (各有关部门（未具名）)
+    role_rows = [
+        (role, by_role.get(role, []), [p for p in parties if p.role == role])
+        for role in ROLE_ORDER
+        if by_role.get(role) or any(p.role == role for p in parties)
+    ]
     return render_template(
         "tasks/detail.html",
         plan=plan,
         task=task,
-        by_role=assignments_by_role(task),
+        role_rows=role_rows,
         parties=parties,
         candidates=candidates,
         error=error,
