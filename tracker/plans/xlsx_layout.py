@@ -459,7 +459,7 @@ def parse_alternatives(value: Any, old: list[dict[str, Any]]) -> list[dict[str, 
             flags=re.IGNORECASE,
         )
         if not m:
-            raise ValueError(_("备选标准应写作 ≥70 % 或 比2020年增加 ≥5 %，而不是 %(value)r", value=part))
+            raise ValueError(_("备选标准应写作 ≥70 %% 或 比2020年增加 ≥5 %%，而不是 %(value)r", value=part))
         before = old[i] if i < len(old) else {}
         basis = "change" if m[1] else "level"
         out.append(
