@@ -95,6 +95,9 @@ def _data_strings() -> list[str]:
                 value = getattr(row, field, None)
                 if isinstance(value, str) and value:
                     values.add(value)
+    for task in db.session.execute(db.select(Task)).scalars():  # open parties (各有关部门): the plan's words
+        for party in task.open_parties or []:
+            values.update(v for k in ("text", "role_text", "note") if isinstance(v := party.get(k), str) and v)
     return sorted(values, key=len, reverse=True)
 
 

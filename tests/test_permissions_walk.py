@@ -97,6 +97,11 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {"department_id": "", "role": "support"},  # no department: refused with 400 once allowed in
         only("coordinator"),
     ),
+    "tasks.name_open_party": (
+        lambda f: "/tasks/3.1/open-parties",
+        {"party": "各有关部门"},  # the mini plan's 3.1 has no open party: refused with 400 once allowed in
+        only("coordinator"),
+    ),
     "manage.edit_assignment": (
         lambda f: f"/assignments/{f['assignment']}",
         {"role": "lead", "role_text": "牵头", "note": "", "version_id": "1"},

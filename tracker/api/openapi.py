@@ -131,6 +131,22 @@ SCHEMAS: dict[str, Any] = {
             "change": _NUM,
             "county": _NS,
             "source": _S,
+            # alternative criteria (…或…): the target is met when its own or any of these holds
+            "alternatives": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "basis": {"type": "string", "enum": ["level", "change"]},
+                        "comparison": _S,
+                        "value": {"type": "number"},
+                        "unit": _S,
+                        "baseline": _NUM,
+                        "baseline_year": {"type": ["integer", "null"]},
+                        "text": _S,
+                    },
+                },
+            },
         },
         "required": ["key", "group", "name", "value", "unit", "comparison", "due", "county"],
     },
@@ -252,6 +268,16 @@ SCHEMAS["TaskDetail"] = _obj(
         **SCHEMAS["Task"]["properties"],
         "text": _S,
         "responsibility": _S,
+        # the plan's open parties (各有关部门), as written: never expanded into department names
+        "open_parties": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"text": _S, "role": {"type": "string", "enum": list(ROLES)}, "role_text": _S},
+                "required": ["text", "role", "role_text"],
+                "additionalProperties": False,
+            },
+        },
         "targets": _list("TargetBase"),
     }
 )

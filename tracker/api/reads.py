@@ -147,6 +147,10 @@ def task_detail(task: Task, *, today: date, rule: LightRule) -> dict[str, Any]:
         **task_json(task, _lights(task.plan, today=today, rule=rule)[task.id]),
         "text": task.text,
         "responsibility": task.responsibility,
+        "open_parties": [
+            {"text": p.get("text", ""), "role": p.get("role", "responsible"), "role_text": p.get("role_text", "")}
+            for p in task.open_parties or []
+        ],
         "targets": [target_json(t) for t in task.targets],
     }
 

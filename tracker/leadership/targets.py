@@ -17,9 +17,16 @@ from ..i18n import N_
 from ..models import County, Plan, Target, TargetValue, Task
 from ..models.plan import TARGET_GROUPS
 from ..tasks.figures import CityFigure, load_figures
-from .rules import TRACK_LABELS, TargetSpec, milestone_done, on_track, path_start, target_share
+from .rules import TRACK_LABELS, Alternative, TargetSpec, milestone_done, on_track, path_start, target_share
 
-__all__ = ["CountyRow", "MetricSum", "TargetRow", "load_targets"]
+__all__ = ["CountyRow", "MetricSum", "TargetRow", "load_targets", "target_spec"]
+
+
+def target_spec(t: Target) -> TargetSpec:
+    """What the rules need of a stored target, its alternative criteria included (one rule: any-of)."""
+    return TargetSpec(
+        t.comparison, t.value, t.value_min, t.baseline, tuple(Alternative.of(a) for a in t.alternatives or [])
+    )
 
 
 @dataclass
@@ -49,8 +56,7 @@ class TargetRow:
 
     @property
     def share(self) -> float | None:
-        t = self.target
-        return target_share(TargetSpec(t.comparison, t.value, t.value_min, t.baseline), self.actual)
+        return target_share(target_spec(self.target), self.actual)
 
     @property
     def done(self) -> bool:

@@ -146,6 +146,10 @@ class Target(VersionedMixin, db.Model):
     county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"))
     source: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    # Alternative criteria (力争达到 70%以上或在 2020 年基础上增加 5%以上): the target is met when its
+    # own criterion or any of these holds. Each: {"comparison", "value", "unit", "basis", "baseline",
+    # "baseline_year", "text"}; basis "level" compares the value itself, "change" its rise over baseline.
+    alternatives: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(default=0)
 
     task: Mapped[Task | None] = relationship(back_populates="targets", foreign_keys=[task_id])

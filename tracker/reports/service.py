@@ -640,6 +640,8 @@ def update_assignment(
     if version_id != assignment.version_id:
         raise StaleEdit(message, snapshot(assignment, ASSIGNMENT_FIELDS))
     changed = audit.update_fields(assignment, values, now=now, entity="assignment", user_id=user_id)
+    if changed:  # the app's decision now: a reload of the plan file no longer changes this row
+        assignment.origin, assignment.added_by_id, assignment.added_at = "app", user_id, now
     _flush_or_conflict(message, assignment, ASSIGNMENT_FIELDS)
     db.session.commit()
     return changed
@@ -655,7 +657,14 @@ def add_assignment(*, task: Task, department_id: int, role: str, now: datetime, 
     if any(a.department_id == department_id for a in task.assignments):
         raise ReportError(_("该单位已在本任务的责任单位中。"))
     row = Assignment(
-        task_id=task.id, department_id=department_id, role=role, role_text=ROLES[role], position=len(task.assignments)
+        task_id=task.id,
+        department_id=department_id,
+        role=role,
+        role_text=ROLES[role],
+        position=len(task.assignments),
+        origin="app",
+        added_by_id=user_id,
+        added_at=now,
     )
     db.session.add(row)
     db.session.flush()

@@ -22,6 +22,7 @@ from ..graph import service as graph_service
 from ..i18n import Labels, day, moment
 from ..leadership.scoring import COMPONENT_LABELS
 from ..models import County, Department, Plan, Target, TargetValue, Task
+from ..models.links import LINK_ORIGINS
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TARGET_GROUPS, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
@@ -58,6 +59,8 @@ HISTORY_ACTIONS = {
     "carry_in": _l("承接自上一规划"),
     "close": _l("关闭计划"),
     "reopen": _l("重新开启计划"),
+    "name": _l("为开放责任方点名"),
+    "unlink": _l("删除计划文件中的关系"),
 }
 
 
@@ -156,6 +159,7 @@ def carry_allowed(task: Task) -> bool:
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         ROLES=Labels(ROLES),
+        LINK_ORIGINS=Labels(LINK_ORIGINS),
         TASK_STATUSES=Labels(TASK_STATUSES),
         CHECKIN_STATES=Labels(CHECKIN_STATES),
         LIGHT_LABELS=Labels(LIGHT_LABELS),
