@@ -1,7 +1,7 @@
 """open parties kept as written, alternative criteria, provenance of links
 
-Revision ID: 0010_parties
-Revises: 0009_login_failures
+Revision ID: 0012_parties
+Revises: 0011_close
 Create Date: 2026-11-29 21:55:00
 
 - ``assignment``: ``origin`` (plan | app), ``open_party`` (the open party a coordinator named the
@@ -16,8 +16,8 @@ Create Date: 2026-11-29 21:55:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_parties"
-down_revision = "0009_login_failures"
+revision = "0012_parties"
+down_revision = "0011_close"
 branch_labels = None
 depends_on = None
 
