@@ -32,6 +32,7 @@ from ..extensions import db
 from ..i18n import N_
 from ..models import Assignment, CheckIn, ConsolidatedReport, Department, Plan, Review, Target, TargetValue, Task
 from ..models.org import ROLES
+from ..models.progress import REPORTED_STATES
 from ..tasks.due import DueRule, PeriodDue, due_state, owed_periods, plan_cycle, reporting_window
 from ..tasks.duties import owes_consolidated_report, task_reporters
 from ..tasks.workdays import Workdays
@@ -54,7 +55,7 @@ def reported_periods(plan: Plan) -> dict[tuple[int, int], set[str]]:
     rows = db.session.execute(
         db.select(CheckIn.task_id, CheckIn.department_id, CheckIn.period)
         .join(Task, Task.id == CheckIn.task_id)
-        .where(Task.plan_id == plan.id, CheckIn.state.in_(["submitted", "approved"]))
+        .where(Task.plan_id == plan.id, CheckIn.state.in_(REPORTED_STATES))
     )
     for task_id, dept_id, period in rows:
         reported[(task_id, dept_id)].add(period)
@@ -66,9 +67,7 @@ def consolidated_reported(plan: Plan) -> dict[int, set[str]]:
     model = ConsolidatedReport
     reported: dict[int, set[str]] = defaultdict(set)
     rows = db.session.execute(
-        db.select(model.department_id, model.period).where(
-            model.plan_id == plan.id, model.state.in_(["submitted", "approved"])
-        )
+        db.select(model.department_id, model.period).where(model.plan_id == plan.id, model.state.in_(REPORTED_STATES))
     )
     for dept_id, period in rows:
         reported[dept_id].add(period)
@@ -343,6 +342,49 @@ class Collector:
                 if comment
                 else (N_("%(period)s 的报送被退回"), {"period": checkin.period}),
                 period=checkin.period,
+            )
+
+    # -- reports waiting for the department head's sign-off (单位负责人审核) -------------------------
+
+    def awaiting_head(self) -> None:
+        """Once per report: the department hears that its submitted report waits for its head (the
+        head reads the department's digest too). Not a chaser: the period is answered (due rule)."""
+        rows = db.session.scalars(
+            db.select(CheckIn)
+            .where(CheckIn.state == "awaiting_head", CheckIn.consolidated_id.is_(None))
+            .options(
+                selectinload(CheckIn.task).selectinload(Task.assignments),
+                selectinload(CheckIn.task).joinedload(Task.plan),
+            )
+            .order_by(CheckIn.id)
+        ).all()
+        for checkin in rows:
+            task = checkin.task
+            line = self.task_line(checkin.department_id, task, task.plan)
+            self.add(
+                key=f"awaiting_head:{checkin.department_id}:checkin:{checkin.id}",
+                kind="awaiting_head",
+                department_id=checkin.department_id,
+                stage="awaiting_head",
+                line=line,
+                body=(N_("%(period)s 的报送待单位负责人审核"), {"period": checkin.period}),
+                period=checkin.period,
+            )
+        reports = db.session.scalars(
+            db.select(ConsolidatedReport)
+            .filter_by(state="awaiting_head")
+            .options(selectinload(ConsolidatedReport.plan))
+            .order_by(ConsolidatedReport.id)
+        ).all()
+        for report in reports:
+            self.add(
+                key=f"awaiting_head:{report.department_id}:consolidated:{report.id}",
+                kind="awaiting_head",
+                department_id=report.department_id,
+                stage="awaiting_head",
+                line=self._consolidated_line(report.department_id, report.plan),
+                body=(N_("%(period)s 的落实报告待单位负责人审核"), {"period": report.period}),
+                period=report.period,
             )
 
 

@@ -117,8 +117,9 @@ def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, depart
     collector = Collector(today, stages, cal, kinds)
     for plan in db.session.scalars(db.select(Plan).order_by(Plan.start)):
         collector.plan(plan)
-    if "returned" in kinds:
+    if "returned" in kinds:  # the review flow's notices: returned reports, reports waiting for the head
         collector.returned()
+        collector.awaiting_head()
     items = collector.items
     if department_ids is not None:
         items = [i for i in items if i.department_id in department_ids]
@@ -143,7 +144,9 @@ def recipients_for(department: Department) -> list[str]:
         addresses += department.emails
     if department.remind_staff:
         addresses += db.session.scalars(
-            db.select(User.email).filter_by(department_id=department.id, role="staff", active=True).order_by(User.id)
+            db.select(User.email)
+            .where(User.department_id == department.id, User.role.in_(("staff", "head")), User.active.is_(True))
+            .order_by(User.id)
         ).all()
     return list(dict.fromkeys(a.lower() for a in addresses))
 

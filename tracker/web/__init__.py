@@ -49,6 +49,7 @@ def register_web(app: Flask) -> None:
     from .reports import bp as reports_bp
     from .security import bp as security_bp
     from .session_rules import init_session_rules
+    from .signoff import bp as signoff_bp
     from .tasks import bp as tasks_bp
 
     headers.init_app(app)
@@ -71,6 +72,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(passwords_bp)
     app.register_blueprint(security_bp)
+    app.register_blueprint(signoff_bp)
     init_session_rules(app)  # before require_login: a timed-out session is sent to log in again
 
     # An intranet system: every page but the login form, static files and the signed reminder link

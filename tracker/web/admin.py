@@ -21,6 +21,7 @@ from ..extensions import db
 from ..models import County, Department, User
 from ..models.org import COUNTY_KINDS, DEPARTMENT_KINDS, USER_ROLES
 from ..numbers import int_or_none
+from ..reports import signoff
 from .passwords import send_now
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -181,6 +182,19 @@ def department_rename(department_id: int) -> Response:
         flash(str(exc), "error")
     else:
         flash(_("已将 %(old)s 更名为 %(new)s；原名保留在历史记录中。", old=old, new=dept.name))
+    return redirect(url_for("admin.department", department_id=department_id))
+
+
+@bp.post("/departments/<int:department_id>/signoff")
+def department_signoff(department_id: int) -> Response:
+    dept = _get(Department, department_id)
+    required = request.form.get("required") == "1"
+    signoff.set_required(dept, required, now=clock.now(), user_id=current_user.id)
+    flash(
+        _("%(name)s 的报告今后须经单位负责人审核后再送统筹协调人员。", name=dept.name)
+        if required
+        else _("%(name)s 的报告今后直接送统筹协调人员审核。", name=dept.name)
+    )
     return redirect(url_for("admin.department", department_id=department_id))
 
 

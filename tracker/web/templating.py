@@ -23,7 +23,7 @@ from ..models import Plan, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
-from ..reports import queries
+from ..reports import queries, signoff
 from ..reports.service import closure_label
 from ..tasks.duties import CONSOLIDATED_ROLE
 from ..tasks.lights import LIGHT_LABELS
@@ -120,6 +120,7 @@ def register_template_helpers(app: Flask) -> None:
         HISTORY_ACTIONS=HISTORY_ACTIONS,
         report_panel=report_panel,
         graph_neighbourhood=graph_neighbourhood,
+        head_comment=signoff.head_comment,  # the head's send-back, atop the report form
     )
     app.jinja_env.filters.update(history_value=history_value, city_time=city_time, city_day=city_day)
 
