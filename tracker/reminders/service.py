@@ -33,6 +33,7 @@ from ..errors import ConflictError, NotFound, TrackerError
 from ..extensions import db
 from ..i18n import HTML_LANG, LOCALES, site_locale
 from ..i18n import day as day_label
+from ..leadership import portfolio
 from ..models import Assignment, CheckIn, Department, OutboxMessage, Plan, ReminderSent, Task, User
 from ..tasks.periods import period_for
 from ..tasks.queries import city_workdays
@@ -279,25 +280,50 @@ def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> list[Out
         "open_count": len(open_tasks),
         "base_url": current_app.config["BASE_URL"].rstrip("/"),
     }
-    leaders = db.session.scalars(db.select(User.email).filter_by(role="leader", active=True).order_by(User.id)).all()
+    leaders = db.session.scalars(db.select(User).filter_by(role="leader", active=True).order_by(User.id)).all()
 
-    def compose() -> tuple[str, dict[str, Any]]:
-        subject = gettext(
-            "【督办周报】%(year)s 年第 %(week)s 周：逾期 %(overdue)s 项，30 天内到期 %(soon)s 项",
-            year=year,
-            week=week,
-            overdue=len(overdue),
-            soon=len(soon),
+    def composer(mine: dict[str, Any] | None) -> Callable[[], tuple[str, dict[str, Any]]]:
+        def compose() -> tuple[str, dict[str, Any]]:
+            subject = gettext(
+                "【督办周报】%(year)s 年第 %(week)s 周：逾期 %(overdue)s 项，30 天内到期 %(soon)s 项",
+                year=year,
+                week=week,
+                overdue=len(overdue),
+                soon=len(soon),
+            )
+            return subject, {**context, "portfolio": mine}
+
+        return compose
+
+    # 分管: a leader with a portfolio gets their own copy, starting with their departments' tasks
+    shared: list[str] = []
+    messages: list[OutboxMessage] = []
+    for leader in leaders:
+        ids = portfolio.department_ids(leader.id)
+        if not ids:
+            shared.append(leader.email)
+            continue
+        mine = {
+            "departments": [d.name for d in db.session.scalars(db.select(Department).where(Department.id.in_(ids)))],
+            "overdue": portfolio.portfolio_tasks(overdue, ids),
+            "soon": portfolio.portfolio_tasks(soon, ids),
+        }
+        messages += _write_in_languages(
+            [leader.email],
+            dedupe_key=f"{key}:u{leader.id}",
+            kind="leader_digest",
+            department_id=None,
+            template="email/leader_digest",
+            compose=composer(mine),
+            now=now,
         )
-        return subject, dict(context)
-
-    messages = _write_in_languages(
-        list(leaders),
+    messages += _write_in_languages(
+        shared,
         dedupe_key=key,
         kind="leader_digest",
         department_id=None,
         template="email/leader_digest",
-        compose=compose,
+        compose=composer(None),
         now=now,
     )
     db.session.commit()

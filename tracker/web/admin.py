@@ -18,6 +18,7 @@ from ..accounts.service import AccountError
 from ..directory import service as directory
 from ..directory.merge import merge_departments
 from ..extensions import db
+from ..leadership import portfolio
 from ..models import County, Department, User
 from ..models.org import COUNTY_KINDS, DEPARTMENT_KINDS, USER_ROLES
 from ..numbers import int_or_none
@@ -124,6 +125,37 @@ def user_edit(user_id: int) -> Response:
     else:
         flash(_("已保存 %(email)s 的角色和单位。", email=user.email))
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/portfolio", methods=["GET", "POST"])
+def user_portfolio(user_id: int) -> str | Response | tuple[str, int]:
+    """分管: the departments a leader oversees (their dashboard and weekly digest start with these)."""
+    user = _get(User, user_id)
+    if user.role != "leader":
+        abort(404)
+    if request.method == "POST":
+        ids = [i for i in (int_or_none(v) for v in request.form.getlist("department_id")) if i is not None]
+        try:
+            added, removed = portfolio.set_portfolio(user, ids, now=clock.now(), by=current_user)
+        except portfolio.PortfolioError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(
+                _(
+                    "已保存 %(email)s 的分管单位（新增 %(added)s 个，移除 %(removed)s 个）。",
+                    email=user.email,
+                    added=added,
+                    removed=removed,
+                )
+            )
+            return redirect(url_for("admin.user_portfolio", user_id=user.id))
+    return render_template(
+        "admin/portfolio.html",
+        user=user,
+        departments=_active_departments(),
+        chosen=set(portfolio.department_ids(user.id)),
+    )
 
 
 @bp.get("/departments")
