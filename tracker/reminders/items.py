@@ -28,9 +28,21 @@ from typing import Any
 
 from sqlalchemy.orm import selectinload
 
+from ..clock import city_date
 from ..extensions import db
 from ..i18n import N_
-from ..models import Assignment, CheckIn, ConsolidatedReport, Department, Plan, Review, Target, TargetValue, Task
+from ..models import (
+    Assignment,
+    CheckIn,
+    ConsolidatedReport,
+    Department,
+    Instruction,
+    Plan,
+    Review,
+    Target,
+    TargetValue,
+    Task,
+)
 from ..models.org import ROLES
 from ..models.progress import REPORTED_STATES
 from ..tasks.due import DueRule, PeriodDue, due_state, owed_periods, plan_cycle, reporting_window
@@ -385,6 +397,52 @@ class Collector:
                 line=self._consolidated_line(report.department_id, report.plan),
                 body=(N_("%(period)s 的落实报告待单位负责人审核"), {"period": report.period}),
                 period=report.period,
+            )
+
+    # -- leaders' instructions (批示) ------------------------------------------------------------
+
+    def instructions(self) -> None:
+        """Each unanswered instruction on the asked department's task line: once when written, then at
+        the deadline policy's stages of its answer-by date (before it, and chased after it, numbered)."""
+        rows = db.session.scalars(
+            db.select(Instruction)
+            .filter_by(answered_at=None)
+            .options(
+                selectinload(Instruction.task).selectinload(Task.assignments),
+                selectinload(Instruction.task).joinedload(Task.plan),
+            )
+            .order_by(Instruction.id)
+        ).all()
+        for instruction in rows:
+            task = instruction.task
+            if not policy.is_open(task.status, task.closed_on):
+                continue
+            dept_id = instruction.department_id
+            line = self.task_line(dept_id, task, task.plan)
+            words = {"text": instruction.text[:60], "due": instruction.answer_by}
+            self.add(
+                key=f"instruction:{dept_id}:instruction:{instruction.id}",
+                kind="instruction",
+                department_id=dept_id,
+                stage="instruction",
+                line=line,
+                body=(N_("领导批示：%(text)s（请于 %(due)s 前答复）"), words),
+                due=instruction.answer_by,
+            )
+            stage = policy.deadline_stage(instruction.answer_by, self.today, self.stages, self.cal)
+            dates = dict(policy.stage_dates(instruction.answer_by, self.stages, self.cal))
+            # a stage already due when the instruction was written is said by its first notice
+            if stage is None or dates[stage] <= city_date(instruction.created_at):
+                continue
+            kind = "chase" if stage.startswith("after-") else "deadline"
+            self.add(
+                key=f"{kind}:{dept_id}:instruction:{instruction.id}:{stage}:{instruction.answer_by}",
+                kind=kind,
+                department_id=dept_id,
+                stage=stage,
+                line=line,
+                body=(N_("领导批示待答复：%(text)s，答复时限 %(due)s，%(stage)s"), words),
+                due=instruction.answer_by,
             )
 
 

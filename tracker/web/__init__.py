@@ -41,6 +41,7 @@ def register_web(app: Flask) -> None:
     from .exchange import bp as exchange_bp
     from .feeds import bp as feeds_bp
     from .graph import bp as graph_bp
+    from .instructions import bp as instructions_bp
     from .leadership import bp as leadership_bp
     from .manage import bp as manage_bp
     from .passwords import bp as passwords_bp
@@ -73,6 +74,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(passwords_bp)
     app.register_blueprint(security_bp)
     app.register_blueprint(signoff_bp)
+    app.register_blueprint(instructions_bp)
     init_session_rules(app)  # before require_login: a timed-out session is sent to log in again
 
     # An intranet system: every page but the login form, static files and the signed reminder link

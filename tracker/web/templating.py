@@ -19,6 +19,7 @@ from .. import clock
 from ..accounts import permissions
 from ..graph import service as graph_service
 from ..i18n import Labels, day, moment
+from ..instructions import service as instructions
 from ..models import Plan, Task
 from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
@@ -49,6 +50,8 @@ HISTORY_ACTIONS = {
     "breakdown": _l("分解出子任务"),
     "extension_request": _l("申请延期"),
     "extension_rejected": _l("延期被驳回"),
+    "instruction": _l("领导批示"),
+    "instruction_answer": _l("答复批示"),
 }
 
 
@@ -105,6 +108,20 @@ def report_panel(task: Task) -> dict[str, Any]:
     }
 
 
+def instruction_panel(task: Task) -> dict[str, Any]:
+    """What the task page's 批示 section shows, and who may write or answer."""
+    user = current_user
+    items = instructions.for_task(task.id, clock.today())
+    return {
+        "items": items,
+        "states": Labels(instructions.INSTRUCTION_STATES),
+        "can_write": user.is_authenticated and instructions.can_write(user),
+        "can_answer": {
+            i.instruction.id for i in items if user.is_authenticated and instructions.can_answer(user, i.instruction)
+        },
+    }
+
+
 def graph_neighbourhood(plan: Plan, task: Task) -> graph_service.Neighbourhood:
     """For ``templates/graph/_neighbourhood.html``, included in the task page."""
     return graph_service.task_neighbourhood(plan, task.code, clock.today())
@@ -121,6 +138,8 @@ def register_template_helpers(app: Flask) -> None:
         report_panel=report_panel,
         graph_neighbourhood=graph_neighbourhood,
         head_comment=signoff.head_comment,  # the head's send-back, atop the report form
+        instruction_panel=instruction_panel,
+        instructions_to_answer=lambda department_id: instructions.for_department(department_id, clock.today()),
     )
     app.jinja_env.filters.update(history_value=history_value, city_time=city_time, city_day=city_day)
 
