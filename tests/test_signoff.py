@@ -176,3 +176,15 @@ def test_the_digest_says_a_report_waits_for_the_head_and_reaches_the_head(
     assert message is not None
     assert "【待单位负责人审核】2024年第二季度 的报送待单位负责人审核" in message.body_text
     assert "linzhou-head@test.local" in message.recipients
+
+
+def test_the_api_submits_through_the_same_rule(mini_plan: Flask, bearer, client: FlaskClient) -> None:
+    _require("甲县人民政府")
+    county = bearer("staff", "甲县人民政府")
+    coordinator = bearer("coordinator", "市发展改革委")
+    body = {"status": "in_progress", "percent": 30, "narrative": "完成 12 辆新能源公交车采购。"}
+    response = client.post("/api/v1/tasks/3.1/checkins", json=body, headers=county)
+    assert response.status_code == 201 and response.get_json()["state"] == "awaiting_head"
+    checkin_id = response.get_json()["id"]
+    review = client.post(f"/api/v1/checkins/{checkin_id}/review", json={"decision": "approve"}, headers=coordinator)
+    assert review.status_code == 409  # not the coordinators' until the head has approved it
