@@ -79,7 +79,7 @@ def test_an_unanswered_instruction_is_reminded_then_chased(seeded: Flask, make_u
     instruction = service.create(
         task=task_by_code("3.4"), text="请报充电设施进展", answer_by=date(2024, 6, 14), now=clock.now(), user=leader
     )
-    reminders.sweep(clock.now())  # written: the department hears of it at once
+    reminders.sweep(clock.now(), kinds={"deadline"})  # written: the department hears of it at once
 
     def newest() -> str:
         return db.session.scalar(
@@ -93,10 +93,10 @@ def test_an_unanswered_instruction_is_reminded_then_chased(seeded: Flask, make_u
     assert "【领导批示】领导批示：请报充电设施进展（请于 2024-06-14 前答复）" in first
     assert "【到期提醒】领导批示" not in first  # the stage already due when it was written: said by the notice
     seeded.config["TRACKER_NOW"] = clock.parse_instant("2024-06-07T09:00")
-    reminders.sweep(clock.now())
+    reminders.sweep(clock.now(), kinds={"deadline"})
     assert "领导批示待答复：请报充电设施进展，答复时限 2024-06-14，距截止还有 7 天" in newest()
     seeded.config["TRACKER_NOW"] = clock.parse_instant("2024-06-17T09:00")  # the Monday after the date
     assert service.state_of(instruction, clock.today()) == "overdue"
-    reminders.sweep(clock.now())
+    reminders.sweep(clock.now(), kinds={"deadline"})
     text = newest()
     assert "领导批示待答复：请报充电设施进展" in text and "已逾期（第 1 次催办）" in text

@@ -167,7 +167,7 @@ def test_the_digest_says_a_report_waits_for_the_head_and_reaches_the_head(
     _as(client, staff)
     assert _submit(client).status_code == 302
     seeded.config["TRACKER_NOW"] = clock.parse_instant("2024-06-04T09:00")
-    reminders.sweep(clock.now())
+    reminders.sweep(clock.now(), kinds={"returned"})  # the review flow's notices
     message = db.session.scalar(
         db.select(OutboxMessage)
         .filter_by(department_id=dept_by_name(LINZHOU).id, kind="digest")
