@@ -100,3 +100,12 @@ def test_an_unanswered_instruction_is_reminded_then_chased(seeded: Flask, make_u
     reminders.sweep(clock.now(), kinds={"deadline"})
     text = newest()
     assert "领导批示待答复：请报充电设施进展" in text and "已逾期（第 1 次催办）" in text
+    seeded.config["TRACKER_NOW"] = clock.parse_instant("2024-07-01T09:00")  # over 14 days late
+    reminders.sweep(clock.now(), kinds={"escalation"})
+    escalated = db.session.scalar(
+        db.select(OutboxMessage.body_text)
+        .filter_by(department_id=dept_by_name("市发展改革委").id, kind="digest")  # a coordinating office
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    assert "领导批示逾期 17 天未答复：请报充电设施进展；答复单位：市交通运输局" in escalated

@@ -403,16 +403,19 @@ class Collector:
 
     def instructions(self) -> None:
         """Each unanswered instruction on the asked department's task line: once when written, then at
-        the deadline policy's stages of its answer-by date (before it, and chased after it, numbered)."""
+        the deadline policy's stages of its answer-by date (before it, and chased after it, numbered);
+        escalated to the coordinating offices like an overdue task."""
         rows = db.session.scalars(
             db.select(Instruction)
             .filter_by(answered_at=None)
             .options(
-                selectinload(Instruction.task).selectinload(Task.assignments),
+                selectinload(Instruction.task).selectinload(Task.assignments).selectinload(Assignment.department),
                 selectinload(Instruction.task).joinedload(Task.plan),
             )
             .order_by(Instruction.id)
         ).all()
+        escalate = "escalation" in self.kinds and self.cal.is_workday(self.today)
+        coordinating = db.session.scalars(db.select(Department).filter_by(coordinating=True)).all() if escalate else []
         for instruction in rows:
             task = instruction.task
             if not policy.is_open(task.status, task.closed_on):
@@ -420,6 +423,23 @@ class Collector:
             dept_id = instruction.department_id
             line = self.task_line(dept_id, task, task.plan)
             words = {"text": instruction.text[:60], "due": instruction.answer_by}
+            if escalate and policy.is_escalated(instruction.answer_by, self.today, self.stages):
+                asked = next((a.department.name for a in task.assignments if a.department_id == dept_id), "—")
+                for coord in coordinating:  # like an overdue task: the coordinating offices take it up
+                    self.add(
+                        key=f"escalation:{coord.id}:instruction:{instruction.id}:{instruction.answer_by}",
+                        kind="escalation",
+                        department_id=coord.id,
+                        stage="escalation",
+                        line=self.task_line(coord.id, task, task.plan),
+                        body=(
+                            N_("领导批示逾期 %(days)s 天未答复：%(text)s；答复单位：%(department)s"),
+                            {"days": (self.today - instruction.answer_by).days, **words, "department": asked},
+                        ),
+                        due=instruction.answer_by,
+                    )
+            if "deadline" not in self.kinds:
+                continue
             self.add(
                 key=f"instruction:{dept_id}:instruction:{instruction.id}",
                 kind="instruction",

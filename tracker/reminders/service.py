@@ -118,7 +118,7 @@ def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, depart
     collector = Collector(today, stages, cal, kinds)
     for plan in db.session.scalars(db.select(Plan).order_by(Plan.start)):
         collector.plan(plan)
-    if "deadline" in kinds:  # leaders' instructions: answer-by dates follow the deadline policy
+    if kinds & {"deadline", "escalation"}:  # leaders' instructions: answer-by dates follow the deadline policy
         collector.instructions()
     if "returned" in kinds:  # the review flow's notices: returned reports, reports waiting for the head
         collector.returned()
