@@ -319,15 +319,16 @@ def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> list[Out
             compose=composer(mine),
             now=now,
         )
-    messages += _write_in_languages(
-        shared,
-        dedupe_key=key,
-        kind="leader_digest",
-        department_id=None,
-        template="email/leader_digest",
-        compose=composer(None),
-        now=now,
-    )
+    if shared or not leaders:  # with no leader at all the digest is still written (and held: no recipient)
+        messages += _write_in_languages(
+            shared,
+            dedupe_key=key,
+            kind="leader_digest",
+            department_id=None,
+            template="email/leader_digest",
+            compose=composer(None),
+            now=now,
+        )
     db.session.commit()
     return messages
 
