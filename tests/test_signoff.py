@@ -188,3 +188,30 @@ def test_the_api_submits_through_the_same_rule(mini_plan: Flask, bearer, client:
     checkin_id = response.get_json()["id"]
     review = client.post(f"/api/v1/checkins/{checkin_id}/review", json={"decision": "approve"}, headers=coordinator)
     assert review.status_code == 409  # not the coordinators' until the head has approved it
+
+
+def test_an_administrator_makes_a_head_and_turns_the_sign_off_on(
+    mini_plan: Flask, client: FlaskClient, make_user
+) -> None:
+    admin = make_user("admin")
+    person = make_user("staff", "市交通运输局")
+    department = dept_by_name("市交通运输局")
+    _as(client, admin)
+    assert "单位负责人" in client.get("/admin/users").get_data(as_text=True)  # the role is offered
+    refused = client.post(
+        f"/admin/users/{person.id}", data={"role": "head", "department_id": ""}, follow_redirects=True
+    )
+    assert "单位负责人必须属于一个单位" in refused.get_data(as_text=True)
+    client.post(f"/admin/users/{person.id}", data={"role": "head", "department_id": str(department.id)})
+    db.session.expire_all()
+    assert person.role == "head" and person.department_id == department.id
+    page = client.get(f"/admin/departments/{department.id}").get_data(as_text=True)
+    assert "报告须经单位负责人审核" in page
+    client.post(f"/admin/departments/{department.id}/signoff", data={"required": "1"})
+    db.session.expire_all()
+    assert department.requires_head_signoff is True
+    row = db.session.scalar(db.select(AuditLog).filter_by(entity="department", field="requires_head_signoff"))
+    assert row is not None and row.user_id == admin.id
+    client.post(f"/admin/departments/{department.id}/signoff", data={})
+    db.session.expire_all()
+    assert department.requires_head_signoff is False
