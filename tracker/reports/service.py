@@ -35,6 +35,7 @@ from ..tasks.lifecycle import ensure_task_open
 from ..tasks.periods import Period, parse_period
 from ..tasks.queries import city_workdays
 from ..tasks.workdays import Workdays
+from .states import LOCKED_WORDS, REPORTED_STATES, submitted_state
 
 # Field name -> its label (Chinese; translated where shown, e.g. the conflict table of a stale edit).
 CHECKIN_FIELDS = {
@@ -85,13 +86,14 @@ def snapshot(obj: Any, fields: dict[str, str] | tuple[str, ...]) -> dict[str, An
 
 
 def reported_periods(task_id: int, department_id: int) -> set[str]:
-    """The periods a department has a submitted or approved report for on a task."""
+    """The periods a department has a submitted or approved report for on a task (or one waiting for
+    its head's sign-off: the department has answered, the report is not chased as missing)."""
     return set(
         db.session.scalars(
             db.select(CheckIn.period).where(
                 CheckIn.task_id == task_id,
                 CheckIn.department_id == department_id,
-                CheckIn.state.in_(("submitted", "approved")),
+                CheckIn.state.in_(REPORTED_STATES),
             )
         )
     )
@@ -266,7 +268,7 @@ def write_checkin(
             raise StaleEdit(stale, snapshot(current, CHECKIN_FIELDS))
         checkin = _new_checkin(task, department_id, period, now, user_id, supersedes=current.id)
     else:
-        state = _("已提交，正在审核") if current.state == "submitted" else _("已审核通过")
+        state = _(LOCKED_WORDS[current.state])
         raise StaleEdit(_("本期报告%(state)s，不能再修改。", state=state), snapshot(current, CHECKIN_FIELDS))
 
     for name in CHECKIN_FIELDS:
@@ -277,7 +279,7 @@ def write_checkin(
         checkin.via_link = True
         checkin.via_link_message_id = link_message_id
     if submit:
-        checkin.state = "submitted"
+        checkin.state = submitted_state(department_id)  # its head signs off first where required
         checkin.submitted_at = now
     try:
         _flush_or_conflict(stale, checkin, CHECKIN_FIELDS)
