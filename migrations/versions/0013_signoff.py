@@ -1,15 +1,15 @@
 """department head sign-off (单位负责人审核), leaders' portfolios (分管) and instructions (批示)
 
-Revision ID: 0010_signoff
-Revises: 0009_login_failures
+Revision ID: 0013_signoff
+Revises: 0012_parties
 Create Date: 2026-11-29 21:38:53.208216
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010_signoff'
-down_revision = '0009_login_failures'
+revision = '0013_signoff'
+down_revision = "0012_parties"
 branch_labels = None
 depends_on = None
 
