@@ -26,6 +26,7 @@ from ..extensions import db
 from ..i18n import N_
 from ..models import Instruction, InstructionAnswer, Task, User
 from ..models.instructions import INSTRUCTION_STATES
+from ..tasks.lifecycle import ensure_task_open
 
 __all__ = [
     "INSTRUCTION_STATES",
@@ -86,6 +87,7 @@ def create(*, task: Task, text: str, answer_by: date | None, now: datetime, user
     """Write an instruction on ``task`` for its lead department to answer by ``answer_by``."""
     if not can_write(user):
         raise PermissionDenied(_(WRITE_ONLY))
+    ensure_task_open(task)
     body = _text(text, _("批示内容"))
     if answer_by is None:
         raise InstructionError(_("请填写答复时限（如 2025-06-30）。"))
@@ -111,6 +113,7 @@ def answer(*, instruction_id: int, text: str, now: datetime, user: User) -> Inst
         raise NotFound(_("没有这条批示。"))
     if not can_answer(user, instruction):
         raise PermissionDenied(_(ANSWER_ONLY))
+    ensure_task_open(instruction.task)
     body = _text(text, _("答复内容"))
     row = InstructionAnswer(
         instruction_id=instruction.id,

@@ -18,7 +18,8 @@ from .. import audit
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
 from ..i18n import N_
-from ..models import CheckIn, ConsolidatedReport, Department, Review, Task, User
+from ..models import CheckIn, ConsolidatedReport, Department, Plan, Review, Task, User
+from ..tasks.lifecycle import ensure_open, ensure_task_open
 from .service import ReportError, StaleEdit
 
 __all__ = ["SignoffQueue", "decide", "head_comment", "is_head_of", "queue", "set_required"]
@@ -94,6 +95,10 @@ def decide(
         raise NotFound(_("没有这份报告。"))
     if not is_head_of(user, report.department_id):
         raise PermissionDenied(_(HEAD_ONLY))
+    if isinstance(report, CheckIn):
+        ensure_task_open(report.task)
+    else:
+        ensure_open(db.session.get(Plan, report.plan_id))  # type: ignore[arg-type]
     comment = _check(decision, comment)
     if report.state != "awaiting_head" or (version_id is not None and version_id != report.version_id):
         raise StaleEdit(_("该报告已被他人审核或修改，请刷新后查看。"), {"state": report.state})
