@@ -81,7 +81,9 @@ def test_confirming_the_reviewed_draft_creates_the_plan_with_the_corrections(
     plan = db.session.scalar(db.select(Plan).filter_by(key="next-plan"))
     tasks = {t.code: t for t in db.session.scalars(db.select(Task).filter_by(plan_id=plan.id))}
     assert len(tasks) == 21 and tasks["3.1"].title == "重点行业绿色升级改造工程"
-    assert db.session.scalar(db.select(db.func.count(Target.id)).filter_by(plan_id=plan.id)) == 100
+    assert (
+        db.session.scalar(db.select(db.func.count(Target.id)).filter_by(plan_id=plan.id)) == 99
+    )  # 100 drafted, one removed
     first = db.session.scalar(db.select(Assignment).filter_by(task_id=tasks["3.4"].id).order_by(Assignment.id))
     assert first.role == "responsible"
     with pytest.raises(NotFound):

@@ -3,8 +3,9 @@
 Pure: no Flask, no database. A sentence is cut into clauses (，；); a deadline ("到 2025 年",
 "2022 年底前", "2023 年 6 月底前", "“十四五”时期") holds for the rest of its sentence; a number is a
 target when a goal verb leads to it (达到、下降、控制在、创建 …) or it closes its clause with a
-unit ("50% 以上", "95%左右"); a list after "分别" or "、" gives one target per number; "或" joins
-alternatives, each its own target. Comparison, value (or range), unit and baseline year come from
+unit ("50% 以上", "95%左右"); a list after "分别" or "、" gives one target per number; a number after
+"或" is an alternative criterion of the target before it (one target, met when any criterion holds,
+as the plan file records it: ``alternatives``). Comparison, value (or range), unit and baseline year come from
 the words around the number. A clause with no number after a deadline is a milestone (value and
 comparison empty), as the seeded plan records "到 2025 年，争取建成一批……".
 """
@@ -215,6 +216,21 @@ def _numbers(body: str, *, plan_start: date, period_relative: bool) -> list[dict
         if continues_list and out and not goal_verb and t["comparison"] == ">=":
             t["comparison"] = out[-1]["comparison"]
             t["baseline_year"] = t["baseline_year"] or out[-1]["baseline_year"]
+        if alt is not None and out and alt.start() >= last_end and m.group("b") is None:
+            # "力争达到 70%以上或在 2020 年基础上增加 5%以上": one target, the second criterion its alternative
+            out[-1].setdefault("alternatives", []).append(
+                {
+                    "basis": "change" if relative or baseline_year is not None else "level",
+                    "comparison": t["comparison"],
+                    "value": value_a,
+                    "unit": unit,
+                    "baseline": None,
+                    "baseline_year": baseline_year,
+                    "text": body[alt.start() + 1 : m.end()].strip(),
+                }
+            )
+            last_end = m.end()
+            continue
         out.append(t)
         last_end = m.end()
         last_name = name
