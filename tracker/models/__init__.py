@@ -8,7 +8,7 @@ from .login import LoginFailure
 from .notify import JobRun, JobSetting, OutboxAttachment, OutboxMessage, ReminderSent, WorkdayOverride
 from .org import Assignment, County, Department, User
 from .plan import Plan, Section, Target, TargetValue, Task
-from .progress import Attachment, CheckIn, ConsolidatedReport, ExtensionRequest, Review
+from .progress import Attachment, CheckIn, ConsolidatedReport, EvidenceBlob, ExtensionRequest, Review
 
 __all__ = [
     "ApiToken",
@@ -23,6 +23,7 @@ __all__ = [
     "County",
     "Department",
     "Dependency",
+    "EvidenceBlob",
     "ExtensionRequest",
     "JobRun",
     "JobSetting",

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 
 from .. import clock
+from ..cache import cached_view
 from ..extensions import db
 from ..i18n import Labels, day
 from ..leadership import export, svg
@@ -45,6 +46,7 @@ def _matrix():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/dashboard")
+@cached_view
 def dashboard() -> str:
     _plan, snap = _plan_state()
     d = build_dashboard(snap)
@@ -59,6 +61,7 @@ def dashboard() -> str:
 
 
 @bp.get("/matrix")
+@cached_view
 def matrix() -> str:
     plan, snap, m = _matrix()
     highlight_row = request.args.get("row", "")
@@ -99,6 +102,7 @@ def matrix_csv() -> Response:
 
 
 @bp.get("/targets")
+@cached_view
 def targets() -> str:
     plan = current_plan(clock.today())
     rows = load_targets(plan)
@@ -107,6 +111,7 @@ def targets() -> str:
 
 
 @bp.get("/counties")
+@cached_view
 def counties() -> str:
     plan = current_plan(clock.today())
     rows = load_targets(plan)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import clock
+from ..cache import cached_view
 from ..models import Plan
 from ..tasks.queries import assignments_by_role, current_plan, get_plan, get_task, tasks_by_section
 
@@ -31,12 +32,14 @@ def _plan() -> Plan:
 
 
 @bp.get("/tasks")
+@cached_view
 def index() -> str:
     plan = _plan()
     return render_template("tasks/index.html", plan=plan, sections=tasks_by_section(plan))
 
 
 @bp.get("/tasks/<code>")
+@cached_view
 def detail(code: str) -> str:
     plan = _plan()
     task = get_task(plan, code)
