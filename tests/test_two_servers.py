@@ -202,3 +202,11 @@ def test_two_servers_share_evidence_the_rate_limit_and_the_cached_pages(
     bearer = {"Authorization": f"Bearer {secret}"}
     statuses = [Browser(base).request("/api/v1/plans", headers=bearer).status for base in (a, b, a, b)]
     assert statuses == [200, 200, 200, 429]
+
+    # The cached page carries the leader's own CSRF token: logging out with it works.
+    cached = leader_on_b.request("/tasks/3.1").text
+    token = re.search(r'action="/logout"><input type="hidden" name="csrf_token" value="([^"]+)"', cached)
+    assert token, "no logout form"
+    body = urllib.parse.urlencode({"csrf_token": token.group(1)}).encode()
+    assert leader_on_b.request("/logout", body, {"Content-Type": "application/x-www-form-urlencoded"}).status == 302
+    assert leader_on_b.request("/tasks/3.1").status == 302  # logged out: sent to the login page

@@ -20,7 +20,7 @@ from ..accounts import permissions
 from ..graph import service as graph_service
 from ..i18n import Labels, day, moment
 from ..models import Plan, Task
-from ..models.org import ROLES
+from ..models.org import ROLE_ORDER, ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
 from ..reports import queries
@@ -105,6 +105,14 @@ def report_panel(task: Task) -> dict[str, Any]:
     }
 
 
+def group_by_role(assignments: Any) -> list[tuple[str, list[Any]]]:
+    """A task's assignments grouped by role in the order 牵头, 负责, 配合, 落实, in one pass."""
+    groups: dict[str, list[Any]] = {}
+    for a in assignments:
+        groups.setdefault(a.role, []).append(a)
+    return [(role, groups[role]) for role in ROLE_ORDER if role in groups]
+
+
 def graph_neighbourhood(plan: Plan, task: Task) -> graph_service.Neighbourhood:
     """For ``templates/graph/_neighbourhood.html``, included in the task page."""
     return graph_service.task_neighbourhood(plan, task.code, clock.today())
@@ -119,6 +127,7 @@ def register_template_helpers(app: Flask) -> None:
         HISTORY_FIELDS=HISTORY_FIELDS,
         HISTORY_ACTIONS=HISTORY_ACTIONS,
         report_panel=report_panel,
+        group_by_role=group_by_role,
         graph_neighbourhood=graph_neighbourhood,
     )
     app.jinja_env.filters.update(history_value=history_value, city_time=city_time, city_day=city_day)
