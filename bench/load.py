@@ -145,8 +145,8 @@ def wrk(url: str, headers: dict[str, str], seconds: int, threads: int, connectio
         args += ["-H", f"{name}: {value}"]
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    p50 = re.search(r"50%\s+(\S+)", out)
-    p99 = re.search(r"99%\s+(\S+)", out)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
         "rate": rate.group(1) if rate else "?",
