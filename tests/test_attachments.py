@@ -144,3 +144,24 @@ def test_a_drafts_evidence_is_not_served_to_other_departments(mini_plan, client,
     client.post("/logout")
     login("coordinator", "市发展改革委")
     assert client.get(f"/attachments/{attachment.id}").status_code == 403
+
+
+def test_with_the_database_store_evidence_lives_in_the_database_and_downloads_the_same(
+    mini_plan, client, login
+) -> None:
+    from tracker.models import EvidenceBlob
+
+    client.application.config["EVIDENCE_STORE"] = "database"
+    login("staff", "市交通运输局")
+    assert _post(client, "台账.pdf", PDF).status_code == 302
+    attachment = db.session.scalar(db.select(Attachment))
+    assert attachment is not None
+    assert db.session.get(EvidenceBlob, attachment.stored_name).data == PDF
+    assert not (Path(client.application.config["UPLOAD_FOLDER"]) / attachment.stored_name).exists()
+    response = client.get(f"/attachments/{attachment.id}")
+    assert response.status_code == 200 and response.data == PDF
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    response.close()
+    # A refused report stores no bytes either: the blob goes with the transaction.
+    assert _post(client, "x.pdf", b"MZ\x90\x00").status_code == 400
+    assert db.session.scalar(db.select(db.func.count()).select_from(EvidenceBlob)) == 1

@@ -52,6 +52,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
 
+    from . import cache
+
+    cache.init_app(app)
+
     from . import i18n
 
     i18n.init_app(app)

@@ -66,6 +66,18 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # redis://host:6379/0 so that they share one count (Flask-Limiter's setting).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI") or "memory://",
         "RATELIMIT_STRATEGY": "fixed-window",
+        # Prefixes the counts' keys: machines sharing one Redis for several sites keep them apart.
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX") or "",
+        # The page cache (tracker/cache.py): memory:// (one process, `make run`) or redis://host:6379/1,
+        # shared by every worker and machine (a memory cache is off under gunicorn). CACHE_ENABLED=0 turns
+        # it off; CACHE_TTL is how long a page is kept (seconds) if no write makes it stale sooner.
+        "CACHE_URL": env.get("CACHE_URL") or "memory://",
+        "CACHE_ENABLED": _bool(env.get("CACHE_ENABLED"), default=True),
+        "CACHE_TTL": int(env.get("CACHE_TTL", "600")),
+        "CACHE_KEY_PREFIX": env.get("CACHE_KEY_PREFIX") or "tracker",
+        # Where evidence files live (tracker/reports/attachments.py): "disk" (UPLOAD_FOLDER, the default)
+        # or "database" (a table of the database itself: every web machine reaches it; docs/deploy.md).
+        "EVIDENCE_STORE": env.get("EVIDENCE_STORE") or "disk",
         # The warning-light thresholds (tracker/lights.py documents the rule).
         "LIGHT_RULE": {
             "due_soon_days": int(env.get("LIGHT_DUE_SOON_DAYS", "30")),

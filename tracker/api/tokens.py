@@ -7,7 +7,7 @@ import hashlib
 import math
 import secrets
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -19,6 +19,8 @@ from ..extensions import db, limiter
 from ..models import ApiToken, User
 
 PREFIX = "trk_"
+# How stale a token's "last used" may be: written at most once a minute, not on every call.
+LAST_USED_EVERY = timedelta(minutes=1)
 
 
 class TokenError(TrackerError):
@@ -65,8 +67,11 @@ def authenticate(secret: str, *, now: datetime) -> ApiToken | None:
     token = db.session.scalar(db.select(ApiToken).filter_by(token_hash=_hash(secret)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    token.last_used_at = now
-    db.session.commit()
+    # A read must not write on every call: the time of last use is kept to the minute.
+    last = token.last_used_at
+    if last is None or not timedelta(0) <= now - last < LAST_USED_EVERY:
+        token.last_used_at = now
+        db.session.commit()
     return token
 
 

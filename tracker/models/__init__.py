@@ -9,7 +9,7 @@ from .login import LoginFailure
 from .notify import JobRun, JobSetting, OutboxAttachment, OutboxMessage, ReminderSent, WorkdayOverride
 from .org import Assignment, County, Department, LeaderPortfolio, User
 from .plan import CarryOver, Plan, Section, Target, TargetValue, Task
-from .progress import Attachment, CheckIn, ConsolidatedReport, ExtensionRequest, Review
+from .progress import Attachment, CheckIn, ConsolidatedReport, EvidenceBlob, ExtensionRequest, Review
 
 __all__ = [
     "ApiToken",
@@ -25,6 +25,7 @@ __all__ = [
     "County",
     "Department",
     "Dependency",
+    "EvidenceBlob",
     "ExtensionRequest",
     "Instruction",
     "InstructionAnswer",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, text
+from sqlalchemy import Date, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -133,6 +133,17 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class EvidenceBlob(db.Model):
+    """An evidence file's bytes, when ``EVIDENCE_STORE=database``: in the database every web machine
+    reaches, written in the same transaction as its report (bytea on PostgreSQL; uploads are at most
+    ``MAX_UPLOAD_MB``, far below bytea's 1 GB)."""
+
+    __tablename__ = "evidence_blob"
+
+    stored_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ExtensionRequest(VersionedMixin, db.Model):

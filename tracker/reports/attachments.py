@@ -1,7 +1,9 @@
 """Evidence files: what we accept (by content, and a name that agrees), where we keep them, how big.
 
-Files are stored outside the web root under ``UPLOAD_FOLDER`` with a random name; the original
-name, cleaned of control characters, is kept only for display and the download's ``Content-Disposition``.
+Files are stored under a random name, where ``EVIDENCE_STORE`` says: ``disk`` (default) outside the
+web root under ``UPLOAD_FOLDER``, or ``database`` (table ``evidence_blob``, in the same transaction as
+the report), which every web machine reaches. The original name, cleaned of control characters, is
+kept only for display and the download's ``Content-Disposition``.
 
 Checking a type reads a bounded amount: an Office file is a zip, and a zip of a few hundred KiB can
 unpack to gigabytes, so only its directory is read, its member count and declared sizes capped, and
@@ -36,7 +38,7 @@ from flask_babel import gettext as _
 from ..errors import TrackerError
 from ..extensions import db
 from ..i18n import N_
-from ..models import Attachment
+from ..models import Attachment, EvidenceBlob
 
 __all__ = [
     "AttachmentError",
@@ -44,6 +46,7 @@ __all__ = [
     "check_upload",
     "clean_filename",
     "download_name",
+    "load_evidence",
     "sniff",
     "store_attachment",
     "stored_path",
@@ -196,21 +199,35 @@ def check_upload(filename: str, data: bytes, max_mb: float) -> str:
     return content_type
 
 
+STORES = ("disk", "database")
+
+
 def store_attachment(
-    *, checkin_id: int, filename: str, data: bytes, folder: str, max_mb: float, user_id: int | None, now: datetime
+    *,
+    checkin_id: int,
+    filename: str,
+    data: bytes,
+    folder: str,
+    max_mb: float,
+    user_id: int | None,
+    now: datetime,
+    store: str = "disk",
 ) -> Attachment:
-    """Check and write one file; add its row to the session (the caller commits, or removes the file
-    at ``stored_path`` when it rolls back)."""
+    """Check and write one file; add its row to the session (the caller commits, or, with the disk
+    store, removes the file at ``stored_path`` when it rolls back; the database store rolls back with it)."""
     filename = clean_filename(filename)
     content_type = check_upload(filename, data, max_mb)
     stored_name = secrets.token_hex(16)
-    path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
-    try:
-        (path / stored_name).write_bytes(data)
-    except OSError:
-        (path / stored_name).unlink(missing_ok=True)  # a half-written file is no evidence
-        raise
+    if store == "database":
+        db.session.add(EvidenceBlob(stored_name=stored_name, data=data))
+    else:
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            (path / stored_name).write_bytes(data)
+        except OSError:
+            (path / stored_name).unlink(missing_ok=True)  # a half-written file is no evidence
+            raise
     row = Attachment(
         checkin_id=checkin_id,
         filename=filename,
@@ -227,3 +244,17 @@ def store_attachment(
 
 def stored_path(folder: str, attachment: Attachment) -> Path:
     return Path(folder) / attachment.stored_name
+
+
+def load_evidence(attachment: Attachment, *, folder: str) -> bytes | None:
+    """The file's bytes from wherever it was stored (the database, else the disk); None if lost.
+
+    Both stores are read, whatever ``EVIDENCE_STORE`` says now: files stored before a switch stay readable.
+    """
+    blob = db.session.get(EvidenceBlob, attachment.stored_name)
+    if blob is not None:
+        return blob.data
+    try:
+        return stored_path(folder, attachment).read_bytes()
+    except OSError:
+        return None

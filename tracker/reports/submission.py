@@ -299,8 +299,11 @@ def submit_report(
     now: datetime,
     folder: str,
     max_mb: float,
+    store: str = "disk",
 ) -> CheckIn:
     """Check and store a report with its values and evidence in one transaction, or nothing.
+
+    ``store``: where the evidence goes (``EVIDENCE_STORE``: ``disk`` under ``folder``, or ``database``).
 
     Raises ``InvalidReport`` (by field), ``StaleEdit`` (409: someone saved first, or the period's
     report is already submitted), ``EvidenceStoreError`` (a file could not be written; nothing saved).
@@ -333,10 +336,12 @@ def submit_report(
                     max_mb=max_mb,
                     user_id=reporter.user_id,
                     now=now,
+                    store=store,
                 )
             except OSError:
                 raise EvidenceStoreError({"evidence": _(EVIDENCE_NOT_STORED)}) from None
-            written.append(attachments.stored_path(folder, row))
+            if store != "database":
+                written.append(attachments.stored_path(folder, row))
         db.session.commit()
     except BaseException:
         db.session.rollback()

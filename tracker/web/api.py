@@ -22,6 +22,7 @@ from .. import clock
 from ..api import listing, reads, writes
 from ..api.openapi import parse_query, spec
 from ..api.tokens import authenticate, rate_limit_hit
+from ..cache import cached_view
 from ..errors import ConflictError, NotFound, PermissionDenied, PlanClosed
 from ..extensions import csrf, db
 from ..i18n import HTML_LANG, select_locale
@@ -191,6 +192,7 @@ def plan(key: str) -> Response:
 
 
 @bp.get("/plans/<key>/tasks")
+@cached_view
 def tasks(key: str) -> Response:
     q = _query("tasks")
     the_plan = get_plan(key)

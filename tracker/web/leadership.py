@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from .. import clock
+from ..cache import cached_view
 from ..extensions import db
 from ..i18n import Labels, day
 from ..leadership import export, portfolio, svg
@@ -47,6 +48,7 @@ def _matrix():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/dashboard")
+@cached_view
 def dashboard() -> str:
     _plan, snap = _plan_state()
     d = build_dashboard(snap)
@@ -76,6 +78,7 @@ def dashboard() -> str:
 
 
 @bp.get("/matrix")
+@cached_view
 def matrix() -> str:
     plan, snap, m = _matrix()
     highlight_row = request.args.get("row", "")
@@ -116,6 +119,7 @@ def matrix_csv() -> Response:
 
 
 @bp.get("/targets")
+@cached_view
 def targets() -> str:
     plan = request_plan()
     rows = load_targets(plan)
@@ -124,6 +128,7 @@ def targets() -> str:
 
 
 @bp.get("/counties")
+@cached_view
 def counties() -> str:
     plan = request_plan()
     rows = load_targets(plan)

@@ -7,6 +7,7 @@ a stale save answers 409 with what changed meanwhile and the user's input kept.
 from __future__ import annotations
 
 import functools
+import io
 import json
 from typing import Any
 
@@ -22,6 +23,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from .. import clock
 from ..accounts import permissions
+from ..cache import cached_view
 from ..errors import NotFound
 from ..extensions import db
 from ..i18n import Labels
@@ -32,7 +34,7 @@ from ..models.progress import CHECKIN_STATES
 from ..numbers import ID_MAX, NumberError, bounded_int, int_or_none
 from ..reminders.links import grant_for
 from ..reports import queries
-from ..reports.attachments import download_name, stored_path
+from ..reports.attachments import download_name, load_evidence
 from ..reports.consolidated import county_due
 from ..reports.consolidated import review_queue as consolidated_queue
 from ..reports.service import (
@@ -198,6 +200,7 @@ def form(code: str) -> str | Response | tuple[str, int]:
                     now=clock.now(),
                     folder=current_app.config["UPLOAD_FOLDER"],
                     max_mb=current_app.config["MAX_UPLOAD_MB"],
+                    store=current_app.config.get("EVIDENCE_STORE", "disk"),
                 )
             except StaleEdit as exc:
                 current = latest_checkin(task.id, reporter.department.id, period.key)
@@ -252,11 +255,11 @@ def download(attachment_id: int) -> Response:
     checkin = db.session.get(CheckIn, attachment.checkin_id)
     assert checkin is not None
     require(checkin.state != "draft" or checkin.department_id == current_user.department_id)
-    path = stored_path(current_app.config["UPLOAD_FOLDER"], attachment)
-    if not path.is_file():
+    data = load_evidence(attachment, folder=current_app.config["UPLOAD_FOLDER"])
+    if data is None:
         raise NotFound(_("附件文件已丢失，请联系管理员。"))
     name = download_name(attachment)
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True, download_name=name)
+    response = send_file(io.BytesIO(data), mimetype=attachment.content_type, as_attachment=True, download_name=name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
@@ -326,6 +329,7 @@ def review(checkin_id: int) -> str | Response | tuple[str, int]:
 
 
 @bp.get("/my")
+@cached_view
 def my() -> str | Response:
     if current_user.role != "staff" or current_user.department_id is None:
         return redirect(url_for("tasks.index"))

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from .. import clock
 from ..accounts import permissions
+from ..cache import cached_view
 from ..extensions import db
 from ..models import Department, Plan, Task
 from ..models.org import ROLE_ORDER
@@ -33,15 +34,18 @@ def home() -> Response:
 
 
 @bp.get("/tasks")
+@cached_view
 def index() -> str:
     plan = request_plan()
     return render_template("tasks/index.html", plan=plan, sections=tasks_by_section(plan))
 
 
 @bp.get("/tasks/<code>")
-def detail(code: str) -> tuple[str, int]:
+@cached_view
+def detail(code: str) -> str:
     plan = request_plan()
-    return _detail_page(plan, get_task(plan, code))
+    page, _status = _detail_page(plan, get_task(plan, code))
+    return page  # a plain page: the cache keeps it (cached_view passes a (page, status) pair through)
 
 
 def _detail_page(plan: Plan, task: Task, *, error: str | None = None, status: int = 200) -> tuple[str, int]:

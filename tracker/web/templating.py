@@ -24,7 +24,7 @@ from ..instructions import service as instructions
 from ..leadership.scoring import COMPONENT_LABELS
 from ..models import County, Department, Plan, Target, TargetValue, Task
 from ..models.links import LINK_ORIGINS
-from ..models.org import ROLES
+from ..models.org import ROLE_ORDER, ROLES
 from ..models.plan import REPORTING_CYCLES, TARGET_GROUPS, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
 from ..plans.carryover import CarryLink, links_of_task
@@ -134,6 +134,18 @@ def instruction_panel(task: Task) -> dict[str, Any]:
     }
 
 
+def group_by_role(assignments: Any, open_parties: Any = ()) -> list[tuple[str, list[Any], list[Any]]]:
+    """A task's assignments and the plan's open parties (各有关部门) grouped by role in the order
+    牵头, 负责, 配合, 落实, in one pass: ``(role, assignments, open parties)``."""
+    groups: dict[str, list[Any]] = {}
+    opens: dict[str, list[Any]] = {}
+    for a in assignments:
+        groups.setdefault(a.role, []).append(a)
+    for p in open_parties:
+        opens.setdefault(p.get("role", "responsible") if isinstance(p, dict) else p.role, []).append(p)
+    return [(role, groups.get(role, []), opens.get(role, [])) for role in ROLE_ORDER if role in groups or role in opens]
+
+
 def graph_neighbourhood(plan: Plan, task: Task) -> graph_service.Neighbourhood:
     """For ``templates/graph/_neighbourhood.html``, included in the task page."""
     return graph_service.task_neighbourhood(plan, task.code, clock.today())
@@ -183,6 +195,7 @@ def register_template_helpers(app: Flask) -> None:
         HISTORY_FIELDS=HISTORY_FIELDS,
         HISTORY_ACTIONS=HISTORY_ACTIONS,
         report_panel=report_panel,
+        group_by_role=group_by_role,
         graph_neighbourhood=graph_neighbourhood,
         value_unit_label=value_unit_label,
         report_unit_label=report_unit_label,

@@ -1,0 +1,240 @@
+"""Side by side under load: a bare Flask "hello" and the tracker's pages, same server, same load generator.
+
+Both run under gunicorn with ``--workers`` sync workers (4, as docs/deploy.md says); wrk (``apt-get install
+wrk``) drives each URL for ``--seconds`` with 2 threads and 8 connections, one URL after another. The
+tracker runs on the ``make demo`` database (built here under ``--work`` if missing: the same commands,
+clock 2024-06-20) twice: with the page cache warm (Redis, as several workers need) and with it off
+(``CACHE_ENABLED=0``). The API's rate limit is raised out of the way and counted in Redis, as in
+production. Pages are read as the demo leader; ``/my`` as the staff of 市发展改革委 (a leader has no /my).
+
+    .venv/bin/python bench/load.py                 # prints a Markdown table; bench/README.md keeps results
+
+Nothing here is a test: the figures depend on the machine and its load (``uptime`` is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "demo-2025"
+NOW = "2024-06-20"
+PAGES = [
+    ("/tasks", "leader"),
+    ("/my", "staff"),
+    ("/dashboard", "leader"),
+    ("/matrix", "leader"),
+    ("/targets", "leader"),
+    ("/tasks/3.1", "leader"),
+    ("/api/v1/plans/anyang-14fyp-esr/tasks", "token"),
+]
+ACCOUNTS = {"leader": "leader@demo.local", "staff": "fgw@demo.local"}
+# The app's floor: what any request costs it before a page does anything (hooks, session, headers).
+FLOOR = [("/static/css/app.css", "leader"), ("/healthz", "none")]
+# Asked again by a browser that holds the page (If-None-Match): the conditional GET's 304.
+REVALIDATED = ["/tasks", "/matrix", "/tasks/3.1"]
+
+
+def flask(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        sys.exit(done.stdout + done.stderr)
+    return done.stdout
+
+
+def demo_database(env: dict[str, str]) -> None:
+    """The make demo steps, on the bench's own database."""
+    flask(env, "db", "upgrade")
+    flask(env, "plan", "load", "--if-missing")
+    flask(env, "users", "demo")
+    flask(env, "demo", "generate", "--if-empty")
+
+
+TOKEN_SCRIPT = """
+from tracker import clock, create_app
+from tracker.api.tokens import create_token
+from tracker.extensions import db
+from tracker.models import User
+app = create_app()
+with app.app_context():
+    user = db.session.scalar(db.select(User).filter_by(email="leader@demo.local"))
+    print(create_token(user, "bench", now=clock.now())[1])
+"""
+
+
+def api_token(env: dict[str, str]) -> str:
+    done = subprocess.run([sys.executable, "-c", TOKEN_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(done.stderr)
+    return done.stdout.strip().splitlines()[-1]
+
+
+def serve(app: str, port: int, workers: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", app],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
+            return server
+        except urllib.error.HTTPError:
+            return server  # answering (a redirect to log in counts)
+        except OSError:
+            if server.poll() is not None:
+                sys.exit(log.read_text())
+            time.sleep(0.1)
+    server.kill()
+    sys.exit(f"nothing answers on {port}")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def session_cookie(base: str, email: str) -> str:
+    """Log in through the login form (CSRF token and all); the session cookie as a Cookie header."""
+    jar = http.cookiejar.CookieJar()
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            return None
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), Stay())
+    page = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token, "no CSRF token on the login form"
+    body = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token.group(1)}).encode()
+    try:
+        opener.open(base + "/login", body)
+    except urllib.error.HTTPError as exc:
+        if exc.code != 302:
+            raise
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def fetch(url: str, headers: dict[str, str]) -> tuple[int, int, str]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, len(response.read()), response.headers.get("ETag", "")
+    except urllib.error.HTTPError as exc:
+        return exc.code, 0, ""
+
+
+def wrk(url: str, headers: dict[str, str], seconds: int, threads: int, connections: int) -> dict[str, str]:
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)  # a 304 counts as 3xx: fine
+    return {
+        "rate": rate.group(1) if rate else "?",
+        "p50": p50.group(1) if p50 else "?",
+        "p99": p99.group(1) if p99 else "?",
+        "bad": bad.group(1) if bad else "0",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", default="/tmp/tracker-bench", help="the demo database and logs go here")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "5105")))
+    parser.add_argument("--hello-port", type=int, default=int(os.environ.get("BENCH_HELLO_PORT", "5115")))
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="the warm run's cache and rate limit")
+    parser.add_argument("--modes", default="warm,cold", help="warm, cold or both")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install -y wrk")
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CACHE_", "TEST_"))}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        DATABASE_URL=f"sqlite:///{work / 'demo.sqlite3'}",
+        TRACKER_NOW=NOW,
+        SECRET_KEY="bench-" + "0123456789abcdef" * 2,
+        UPLOAD_FOLDER=str(work / "uploads"),
+        API_RATE_LIMIT="1000000000",
+        RATELIMIT_STORAGE_URI=args.redis,
+        RATELIMIT_KEY_PREFIX=f"bench-{os.getpid()}",
+    )
+    demo_database(env)
+    token = api_token(env)
+    print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    print(f"commit {commit.stdout.strip()}, {args.workers} gunicorn workers, wrk -t{args.threads} "
+          f"-c{args.connections} -d{args.seconds}s")  # fmt: skip
+
+    hello = serve("bench.hello:app", args.hello_port, args.workers, env, work / "hello.log")
+    try:
+        base = wrk(f"http://127.0.0.1:{args.hello_port}/", {}, args.seconds, args.threads, args.connections)
+    finally:
+        stop(hello)
+    hello_rate = float(base["rate"])
+    rows = [("bare Flask hello", "—", base, "—")]
+    for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
+        mode_env = dict(env)
+        if mode == "warm":
+            mode_env.update(CACHE_URL=args.redis, CACHE_KEY_PREFIX=f"bench-{os.getpid()}")
+        else:
+            mode_env.update(CACHE_ENABLED="0")
+        server = serve("wsgi:app", args.port, args.workers, mode_env, work / f"{mode}.log")
+        try:
+            site = f"http://127.0.0.1:{args.port}"
+            cookies = {who: session_cookie(site, email) for who, email in ACCOUNTS.items()}
+            pages = PAGES + (FLOOR if mode == "warm" else [])
+            for path, who in pages:
+                headers = {"Authorization": f"Bearer {token}"} if who == "token" else {}
+                if who in cookies:
+                    headers["Cookie"] = cookies[who]
+                status, size, etag = fetch(site + path, headers)  # warms the cache in the warm run
+                if status != 200:
+                    sys.exit(f"{path}: {status}")
+                result = wrk(site + path, headers, args.seconds, args.threads, args.connections)
+                rows.append((path, mode, result, f"{size // 1024} KiB"))
+                if mode == "warm" and path in REVALIDATED and etag:
+                    result = wrk(site + path, {**headers, "If-None-Match": etag}, args.seconds, args.threads,
+                                 args.connections)  # fmt: skip
+                    rows.append((path, "warm, 304", result, "0 KiB"))
+        finally:
+            stop(server)
+    print("\n| URL | cache | req/s | share of hello | p50 | p99 | non-2xx | size |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for path, mode, r, size in rows:
+        share = f"{100 * float(r['rate']) / hello_rate:.1f} %" if r["rate"] != "?" else "?"
+        print(
+            f"| `{path}` | {mode} | {float(r['rate']):,.0f} | {share} | {r['p50']} | {r['p99']} | {r['bad']} | {size} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,338 @@
+"""The page cache: pages that depend only on the plan's data, kept behind a data version every write bumps.
+
+What it owns:
+
+- **The data version.** One number for the whole database. Every committed write to a table a cached
+  page can show bumps it (:func:`_note_changes` and :func:`_bump_after_commit`, SQLAlchemy session
+  events: the one place; the app writes only through ``db.session``). Writes to bookkeeping tables no
+  cached page shows (the scheduler's runs, the outbox, reminder records, API token use, login
+  failures) do not, or the scheduler would empty the cache every minute.
+- **The store.** ``CACHE_URL``: ``memory://`` (default; one process, as ``make run`` serves) or
+  ``redis://…`` (every worker and machine shares one version and one set of pages). Under gunicorn a
+  memory store would let a write through one worker go unseen by the others, so there the cache is off
+  unless it is Redis. ``CACHE_ENABLED=0`` turns it off (to measure pages cold). If Redis stops
+  answering, pages are rendered as without a cache, and the web log says so.
+- **Cached views.** :func:`cached_view` wraps a GET view. The key is the data version, the full URL,
+  the city's date, and whatever changes what this person may see: role, department, language, the
+  light rule. So one department's draft (shown only on its own pages) is never served to another. What
+  is personal on every page — the header's name line and the form's CSRF token — is cut out before
+  storing and put back per request. A page with a message waiting to be flashed is not cached.
+- **Conditional GET.** A cached answer carries an ETag made of its key (so of the data version and
+  the viewer's scope) and a Last-Modified of the last write: a browser asking again with
+  ``If-None-Match`` gets ``304 Not Modified`` without anything being read or rendered.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, current_app, has_app_context, make_response, render_template, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from . import clock
+from .config import running_under_gunicorn
+
+__all__ = ["IGNORED_TABLES", "PageCache", "cached_view", "data_version", "init_app", "page_cache"]
+
+# Tables no cached page reads: writing them does not bump the data version.
+IGNORED_TABLES = frozenset(
+    {
+        "api_token",
+        "calendar_feed",
+        "login_failure",
+        "job_setting",
+        "job_run",
+        "reminder_sent",
+        "outbox_message",
+        "outbox_attachment",
+        "bulletin",
+        "evidence_blob",  # written with its attachment row, which bumps
+        "alembic_version",
+    }
+)
+CSRF_MARK = "\x1ecsrf\x1e"
+USER_MARK = "\x1euser\x1e"
+_USER_LINE = re.compile(r'<span class="user">.*?</span>', re.S)
+_DML = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
+_EXTENSION = "tracker_cache"
+
+
+class MemoryStore:
+    """The version and the pages in this process's memory: right for one process (``make run``)."""
+
+    def __init__(self, max_entries: int = 512) -> None:
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._version = (1, time.time())
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+
+    def version(self) -> tuple[int, float]:
+        return self._version
+
+    def bump(self) -> None:
+        with self._lock:
+            self._version = (self._version[0] + 1, time.time())
+            self._entries.clear()  # every entry was keyed by an older version
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+
+class RedisStore:
+    """The version and the pages in Redis: one for every worker and machine.
+
+    The version is a counter (``INCR``: two writers never lose a bump) and the time of the last bump;
+    pages expire after ``ttl`` seconds, and pages of an old version are never asked for again.
+    """
+
+    def __init__(self, url: str, prefix: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self.counter, self.stamp, self.prefix = f"{prefix}:version", f"{prefix}:version-time", f"{prefix}:page:"
+
+    def version(self) -> tuple[int, float]:
+        counter, stamp = self.client.mget(self.counter, self.stamp)
+        return int(counter or 0), float(stamp or 0)
+
+    def bump(self) -> None:
+        with self.client.pipeline() as pipe:
+            pipe.incr(self.counter).set(self.stamp, repr(time.time())).execute()
+
+    def get(self, key: str) -> bytes | None:
+        return self.client.get(self.prefix + key)  # type: ignore[return-value]
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        self.client.set(self.prefix + key, value, ex=ttl)
+
+
+class PageCache:
+    """The app's cache: a store, whether it is on, and how long a page is kept.
+
+    With Redis, pages this process has already fetched are also kept in its memory (``near``): their
+    keys carry the data version, so such a copy is never stale, and a hit costs one Redis call (the
+    version) instead of two.
+    """
+
+    def __init__(self, store: MemoryStore | RedisStore | None, ttl: int) -> None:
+        self.store, self.ttl = store, ttl
+        self.near = MemoryStore(max_entries=128) if isinstance(store, RedisStore) else None
+
+    @property
+    def enabled(self) -> bool:
+        return self.store is not None
+
+    def version(self) -> tuple[int, float] | None:
+        if self.store is None:
+            return None
+        try:
+            return self.store.version()
+        except Exception:
+            current_app.logger.exception("page cache unavailable: pages are rendered without it")
+            return None
+
+    def bump(self) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.bump()
+        except Exception:
+            current_app.logger.exception("page cache: the data version could not be bumped")
+
+    def get(self, key: str) -> bytes | None:
+        near = self.near.get(key) if self.near is not None else None
+        if near is not None or self.store is None:
+            return near
+        try:
+            value = self.store.get(key)
+        except Exception:
+            current_app.logger.exception("page cache unavailable")
+            return None
+        if value is not None and self.near is not None:
+            self.near.set(key, value, self.ttl)
+        return value
+
+    def set(self, key: str, value: bytes) -> None:
+        if self.near is not None:
+            self.near.set(key, value, self.ttl)
+        try:
+            if self.store is not None:
+                self.store.set(key, value, self.ttl)
+        except Exception:
+            current_app.logger.exception("page cache unavailable")
+
+
+def init_app(app: Flask) -> None:
+    """Choose the store from ``CACHE_URL`` / ``CACHE_ENABLED`` and register the write hooks (once)."""
+    url = app.config.get("CACHE_URL") or "memory://"
+    store: MemoryStore | RedisStore | None = None
+    if app.config.get("CACHE_ENABLED", True):
+        if url.startswith(("redis://", "rediss://", "unix://")):
+            store = RedisStore(url, app.config.get("CACHE_KEY_PREFIX") or "tracker")
+        elif url == "memory://" and not running_under_gunicorn():
+            store = MemoryStore()
+        elif url != "memory://":
+            raise RuntimeError(f"tracker: CACHE_URL must be memory:// or redis://…, not {url!r}")
+    app.extensions[_EXTENSION] = PageCache(store, int(app.config.get("CACHE_TTL", 600)))
+    _register_session_events()
+
+
+def page_cache() -> PageCache:
+    return current_app.extensions[_EXTENSION]
+
+
+def data_version() -> tuple[int, float] | None:
+    """The data version (counter, time of the last write), read once per request; None without a cache.
+
+    Kept on the request, not on ``g``: an app context (and its ``g``) may outlive one request.
+    """
+    if "tracker.cache_version" not in request.environ:
+        request.environ["tracker.cache_version"] = page_cache().version()
+    return request.environ["tracker.cache_version"]
+
+
+# --- the one place where writes bump the version -------------------------------------------------
+
+_registered = False
+
+
+def _register_session_events() -> None:
+    global _registered
+    if _registered:
+        return
+    _registered = True
+    event.listen(Session, "after_flush", _note_flush)
+    event.listen(Session, "do_orm_execute", _note_statement)
+    event.listen(Session, "after_commit", _bump_after_commit)
+    event.listen(Session, "after_rollback", _forget)
+
+
+def _note_changes(session: Session, tables: set[str]) -> None:
+    if tables - IGNORED_TABLES:
+        session.info["cache_dirty"] = True
+
+
+def _note_flush(session: Session, _context: object) -> None:
+    tables = {getattr(obj, "__tablename__", "?") for obj in (*session.new, *session.dirty, *session.deleted)}
+    _note_changes(session, tables)
+
+
+def _note_statement(state: Any) -> None:
+    statement = state.statement
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(statement, "table", None)
+        _note_changes(state.session, {getattr(table, "name", "?")})
+    elif not state.is_select:
+        match = _DML.match(str(statement))  # text("UPDATE …") and the like
+        if match:
+            _note_changes(state.session, {match.group(1).lower()})
+
+
+def _bump_after_commit(session: Session) -> None:
+    # After the commit: a reader who sees the new version can only read the new data.
+    if session.info.pop("cache_dirty", False) and has_app_context() and _EXTENSION in current_app.extensions:
+        page_cache().bump()
+
+
+def _forget(session: Session) -> None:
+    session.info.pop("cache_dirty", None)
+
+
+# --- cached views ---------------------------------------------------------------------------------
+
+
+def _scope() -> tuple[object, ...]:
+    """What changes what the viewer may see besides the data: role, department, language, rule, day."""
+    from flask_babel import get_locale
+
+    user = current_user
+    return (
+        getattr(user, "role", None),
+        getattr(user, "department_id", None),
+        str(get_locale()),
+        repr(current_app.config.get("LIGHT_RULE")),
+        clock.today().isoformat(),
+    )
+
+
+def _personal(html: str) -> str:
+    """The page as stored: without the viewer's name line and CSRF token."""
+    html = html.replace(generate_csrf(), CSRF_MARK)
+    return _USER_LINE.sub(USER_MARK, html, count=1)
+
+
+def _personalise(html: str) -> str:
+    if USER_MARK in html:
+        html = html.replace(USER_MARK, render_template("_user_line.html"), 1)
+    return html.replace(CSRF_MARK, generate_csrf())
+
+
+def cached_view(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve a GET view's answer from the cache when the data and the viewer's scope are the same.
+
+    The view may return HTML (a ``str``) or a 200 ``Response`` (JSON); anything else (a redirect, an
+    error) is passed through uncached.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if request.method != "GET" or session.get("_flashes") or not current_app.config.get("CACHE_ENABLED", True):
+            return view(*args, **kwargs)
+        version = data_version()
+        if version is None:
+            return view(*args, **kwargs)
+        key = hashlib.sha256(repr((version[0], request.full_path, _scope())).encode()).hexdigest()[:40]
+        etag = f"p{key}"
+        modified = datetime.fromtimestamp(int(version[1]), UTC) if version[1] else None
+        if etag in request.if_none_match:
+            return _conditional(Response(status=304), etag, modified)
+        cache = page_cache()
+        stored = cache.get(key)
+        if stored is None:
+            answer = view(*args, **kwargs)
+            if isinstance(answer, str):
+                stored = b"text/html; charset=utf-8\n" + _personal(answer).encode()
+            elif isinstance(answer, Response) and answer.status_code == 200 and not answer.direct_passthrough:
+                stored = answer.mimetype.encode() + b"\n" + answer.get_data()
+            else:
+                return answer
+            cache.set(key, stored)
+        mimetype, _sep, body = stored.partition(b"\n")
+        if mimetype.startswith(b"text/html"):
+            response = make_response(_personalise(body.decode()))
+        else:
+            response = Response(body, mimetype=mimetype.decode())
+        return _conditional(response, etag, modified)
+
+    return wrapper
+
+
+def _conditional(response: Response, etag: str, modified: datetime | None) -> Response:
+    response.set_etag(etag)
+    if modified is not None:
+        response.last_modified = modified
+    # The browser keeps the page but asks each time; the answer depends on the session's account.
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.update(("Cookie", "Authorization", "Accept-Language"))
+    return response
