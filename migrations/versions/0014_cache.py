@@ -1,7 +1,7 @@
 """evidence files in the database: the bytes of each upload when EVIDENCE_STORE=database
 
-Revision ID: 0010_cache
-Revises: 0009_login_failures
+Revision ID: 0014_cache
+Revises: 0013_signoff
 Create Date: 2026-11-29 22:00:00
 
 Every web machine reaches the database, so evidence stored there is downloadable through any of
@@ -11,8 +11,8 @@ them (tracker/reports/attachments.py; docs/deploy.md says when to choose it).
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010_cache'
-down_revision = '0009_login_failures'
+revision = '0014_cache'
+down_revision = "0013_signoff"
 branch_labels = None
 depends_on = None
 
