@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -55,6 +55,9 @@ class Plan(db.Model):
     # The due rule's settings for this plan (tracker.tasks.due); NULL: the defaults (5 and 5).
     report_request_workdays: Mapped[int | None] = mapped_column()
     report_due_days: Mapped[int | None] = mapped_column()
+    # Separation of duties: a coordinator does not review their own department's reports (another
+    # coordinator or an administrator does); on unless the plan's office turns it off.
+    separate_review: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     sections: Mapped[list[Section]] = relationship(
         back_populates="plan", order_by="Section.number", cascade="all, delete-orphan"

@@ -41,6 +41,7 @@ from ..tasks.duties import CONSOLIDATED_ROLE
 from ..tasks.periods import Period
 from ..tasks.queries import current_plan
 from ..tasks.workdays import Workdays
+from .separation import review_refusal
 from .service import ReportError, StaleEdit
 
 __all__ = [
@@ -465,6 +466,9 @@ def review_report(
     comment = comment.strip()
     if decision == "return" and not comment:
         raise ReportError(_("退回时请填写意见，说明需要修改什么。"))
+    refusal = review_refusal(report.plan, report.department_id, user_id)
+    if refusal:
+        raise ReportError(refusal)
     if report.state != "submitted" or (version_id is not None and version_id != report.version_id):
         raise StaleEdit(_("该落实报告已被他人审核或修改，请刷新后查看。"), {"state": report.state})
     report.state = "approved" if decision == "approve" else "returned"

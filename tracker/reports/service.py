@@ -32,6 +32,7 @@ from ..tasks.due import DueRule, form_period, reporting_window
 from ..tasks.periods import Period, parse_period
 from ..tasks.queries import city_workdays
 from ..tasks.workdays import Workdays
+from .separation import review_refusal
 
 # Field name -> its label (Chinese; translated where shown, e.g. the conflict table of a stale edit).
 CHECKIN_FIELDS = {
@@ -336,9 +337,20 @@ def is_closing_request(checkin: CheckIn, assignments: list[Assignment]) -> bool:
 
 
 def review_checkin(
-    *, checkin_id: int, decision: str, comment: str, now: datetime, user_id: int | None, version_id: int | None
+    *,
+    checkin_id: int,
+    decision: str,
+    comment: str,
+    now: datetime,
+    user_id: int | None,
+    version_id: int | None,
+    commit: bool = True,
 ) -> CheckIn:
-    """Approve or return (with a comment) a submitted report.
+    """Approve or return (with a comment) a submitted report; the one review service (web, API, bulk).
+
+    A coordinator does not review their own department's report where the plan says so
+    (:mod:`tracker.reports.separation`). ``commit=False`` leaves the commit to the caller (bulk
+    approval decides on several reports in one transaction).
 
     Approving a primary department's report sets the task's status and progress from it; if it
     reports 已完成 the approval closes the task (销号) on today's city date.
@@ -353,6 +365,9 @@ def review_checkin(
     comment = comment.strip()
     if decision == "return" and not comment:
         raise ReportError(_("退回时请填写意见，说明需要修改什么。"))
+    refusal = review_refusal(checkin.task.plan, checkin.department_id, user_id)
+    if refusal:
+        raise ReportError(refusal)
     if checkin.state != "submitted" or (version_id is not None and version_id != checkin.version_id):
         raise StaleEdit(_("该报告已被他人审核或修改，请刷新后查看。"), snapshot(checkin, ("state",)))
     checkin.state = "approved" if decision == "approve" else "returned"
@@ -369,7 +384,8 @@ def review_checkin(
         audit.update_fields(task, values, now=now, entity="task", user_id=user_id)
         _flush_or_conflict(_("任务已被他人修改，请刷新后重试。"), task, ("status", "progress"))
     audit.record(now=now, action=decision, entity="check_in", entity_id=checkin.id, new=comment, user_id=user_id)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return checkin
 
 
@@ -459,7 +475,18 @@ def decide_extension(
     if approve:
         task = db.session.get(Task, row.task_id)
         assert task is not None
-        audit.update_fields(task, {"due": row.new_due}, now=now, entity="task", user_id=user_id)
+        # Recorded as an extension, not as an edited deadline: the history shows the request's reason.
+        audit.record(
+            now=now,
+            action="extension_approved",
+            entity="task",
+            entity_id=task.id,
+            field="due",
+            old=task.due,
+            new=row.new_due,
+            user_id=user_id,
+        )
+        task.due = row.new_due
         _flush_or_conflict(_("任务已被他人修改，请刷新后重试。"), task, ("due",))
     else:
         audit.record(
@@ -627,8 +654,11 @@ def add_assignment(*, task: Task, department_id: int, role: str, now: datetime, 
     """Give one more department a role on a task; it then has to acknowledge (签收) it."""
     if role not in ROLES:
         raise ReportError(_("角色应为牵头、配合、负责或落实。"))
-    if db.session.get(Department, department_id) is None:
+    department = db.session.get(Department, department_id)
+    if department is None:
         raise ReportError(_("请选择单位。"))
+    if not department.active:
+        raise ReportError(_("%(department)s 已停用，不能承担新的任务。", department=department.name))
     if any(a.department_id == department_id for a in task.assignments):
         raise ReportError(_("该单位已在本任务的责任单位中。"))
     row = Assignment(
@@ -636,8 +666,7 @@ def add_assignment(*, task: Task, department_id: int, role: str, now: datetime, 
     )
     db.session.add(row)
     db.session.flush()
-    audit.record(
-        now=now, action="create", entity="assignment", entity_id=row.id, field="role", new=role, user_id=user_id
-    )
+    words = f"{department.name} · {ROLES[role]}"
+    audit.record(now=now, action="create", entity="assignment", entity_id=row.id, new=words, user_id=user_id)
     db.session.commit()
     return row
