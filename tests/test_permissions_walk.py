@@ -60,7 +60,7 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
     "reports.review": (lambda f: f"/reviews/{f['checkin']}", {"decision": "approve"}, only("coordinator", "admin")),
     "reports.bulk_approve": (
         lambda f: "/reviews/bulk",
-        {"ids": str(f["checkin"]), "confirm": "yes"},
+        {"confirm": "yes"},  # nothing chosen: sent back to the queue once allowed in
         only("coordinator", "admin"),
     ),
     "reports.acknowledge_task": (lambda f: "/tasks/3.1/acknowledge", {}, only("staff_right")),

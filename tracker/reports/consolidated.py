@@ -42,7 +42,7 @@ from ..tasks.periods import Period
 from ..tasks.queries import current_plan
 from ..tasks.workdays import Workdays
 from .separation import review_refusal
-from .service import ReportError, StaleEdit
+from .service import OwnDepartmentReview, ReportError, StaleEdit
 
 __all__ = [
     "CountyDue",
@@ -468,7 +468,7 @@ def review_report(
         raise ReportError(_("退回时请填写意见，说明需要修改什么。"))
     refusal = review_refusal(report.plan, report.department_id, user_id)
     if refusal:
-        raise ReportError(refusal)
+        raise OwnDepartmentReview(refusal)
     if report.state != "submitted" or (version_id is not None and version_id != report.version_id):
         raise StaleEdit(_("该落实报告已被他人审核或修改，请刷新后查看。"), {"state": report.state})
     report.state = "approved" if decision == "approve" else "returned"

@@ -49,6 +49,11 @@ class ReportError(TrackerError):
     """A report, review or request is refused for a reason the user can fix (shown on the form)."""
 
 
+class OwnDepartmentReview(ReportError):
+    """The reviewer may not decide on this report: it is their own department's (separation of duties;
+    the API answers 403)."""
+
+
 class StaleEdit(ConflictError):
     """Someone else saved the record first; ``current`` holds the values now stored."""
 
@@ -367,7 +372,7 @@ def review_checkin(
         raise ReportError(_("退回时请填写意见，说明需要修改什么。"))
     refusal = review_refusal(checkin.task.plan, checkin.department_id, user_id)
     if refusal:
-        raise ReportError(refusal)
+        raise OwnDepartmentReview(refusal)
     if checkin.state != "submitted" or (version_id is not None and version_id != checkin.version_id):
         raise StaleEdit(_("该报告已被他人审核或修改，请刷新后查看。"), snapshot(checkin, ("state",)))
     checkin.state = "approved" if decision == "approve" else "returned"
