@@ -24,7 +24,7 @@ from flask import Flask
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.models import CheckIn, Department, OutboxMessage, Plan
+from tracker.models import Assignment, CheckIn, Department, OutboxMessage, Plan
 from tracker.reports import consolidated
 from tracker.reports.service import CheckInData, save_checkin
 from tracker.tasks.periods import period_for
@@ -41,6 +41,7 @@ PARAMETERISED = {
     "reports.breakdown": "/tasks/{lead_task}/breakdown",
     "manage.edit_task": "/tasks/3.1/edit",
     "manage.assignments": "/tasks/3.1/assignments",
+    "manage.change_assignment": "/assignments/{assignment}/change",
     "manage.contacts": "/departments/{department}/contacts",
     "leadership.department": "/departments/{department}",
     "reports.review": "/reviews/{checkin}",
@@ -209,6 +210,7 @@ def _data(app: Flask, make_user) -> dict[str, object]:  # type: ignore[no-untype
         "lead_task": lead_task,
         "department": linzhou.id,
         "checkin": db.session.get(CheckIn, checkin.id).id,
+        "assignment": db.session.scalar(db.select(Assignment.id).order_by(Assignment.id)),
         "consolidated": report.id,
         "message": db.session.scalar(db.select(OutboxMessage.id).order_by(OutboxMessage.id)),
         "plan": db.session.scalar(db.select(Plan.key)),
@@ -227,6 +229,7 @@ def _urls(app: Flask, data: dict[str, object]) -> dict[str, str]:
         else:
             urls[rule.endpoint] = rule.rule
     urls["api.docs"] = "/api/v1/docs"
+    urls["reports.bulk_approve"] = "/reviews/bulk?ids={checkin}".format(**data)  # the reports chosen in the queue
     return urls
 
 
