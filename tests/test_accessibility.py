@@ -24,7 +24,7 @@ from flask import Flask
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.models import Assignment, CheckIn, Department, OutboxMessage, Plan
+from tracker.models import CheckIn, Department, OutboxMessage, Plan
 from tracker.reports import consolidated
 from tracker.reports.service import CheckInData, save_checkin
 from tracker.tasks.periods import period_for

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from flask.testing import FlaskClient
 
 from tracker import clock
 from tracker.extensions import db
@@ -152,7 +151,10 @@ def test_the_decision_has_no_default_and_a_return_needs_a_comment_the_author_the
     assert none.status_code == 400 and "请选择通过或退回" in none.get_data(as_text=True)
     bare = client.post(f"/reviews/{checkin.id}", data={"decision": "return"})
     assert bare.status_code == 400 and "退回时请填写意见" in bare.get_data(as_text=True)
-    assert client.post(f"/reviews/{checkin.id}", data={"decision": "return", "comment": "请补充数据来源"}).status_code == 302
+    assert (
+        client.post(f"/reviews/{checkin.id}", data={"decision": "return", "comment": "请补充数据来源"}).status_code
+        == 302
+    )
     client.post("/logout")
     login("staff", "市交通运输局")
     form = client.get("/tasks/3.1/report?period=2026Q2").get_data(as_text=True)
@@ -272,13 +274,18 @@ def test_a_coordinator_replaces_and_removes_departments_with_history(day, client
     _submit("3.1", "市交通运输局", "2026Q2")
     refused = client.get(f"/assignments/{lead.id}/change").get_data(as_text=True)
     assert "已就本任务报送了 1 份报告" in refused and 'value="replace"' not in refused
-    posted = client.post(f"/assignments/{lead.id}/change", data={"action": "remove", "version_id": str(lead.version_id)})
+    posted = client.post(
+        f"/assignments/{lead.id}/change", data={"action": "remove", "version_id": str(lead.version_id)}
+    )
     assert posted.status_code == 400 and db.session.get(Assignment, lead.id) is not None
 
     county = next(a for a in task.assignments if a.department.name == "甲县人民政府")
-    assert client.post(
-        f"/assignments/{county.id}/change", data={"action": "remove", "version_id": str(county.version_id)}
-    ).status_code == 302
+    assert (
+        client.post(
+            f"/assignments/{county.id}/change", data={"action": "remove", "version_id": str(county.version_id)}
+        ).status_code
+        == 302
+    )
 
     history = client.get("/tasks/3.1").get_data(as_text=True)
     table = history[history.index("变更历史") :]
@@ -325,7 +332,9 @@ def test_an_extension_shows_as_an_extension_and_an_import_names_the_person_and_f
     entry["due"] = date(2030, 9, 30)
     load_plan(data, now=clock.now(), user_id=importer.id, filename="任务清单-修订.xlsx")
     rows = db.session.scalars(db.select(AuditLog).filter_by(entity="task", entity_id=task.id, action="remove_party"))
-    assert [(r.user_id, r.actor, r.old) for r in rows] == [(importer.id, "plan-file:任务清单-修订.xlsx", "市生态环境局 · 配合")]
+    assert [(r.user_id, r.actor, r.old) for r in rows] == [
+        (importer.id, "plan-file:任务清单-修订.xlsx", "市生态环境局 · 配合")
+    ]
 
     login("leader")
     page = client.get("/tasks/3.1").get_data(as_text=True)
@@ -342,7 +351,7 @@ def test_history_in_english_has_no_internal_names(day, client, login) -> None:
     support = next(a for a in task_by_code("3.1").assignments if a.department.name == "市生态环境局")
     client.post(f"/assignments/{support.id}", data={"role": "lead", "role_text": "牵头", "note": "",
                                                     "version_id": str(support.version_id)})  # fmt: skip
-    table = client.get("/tasks/3.1").get_data(as_text=True).split("<table class=\"history\">")[1]
+    table = client.get("/tasks/3.1").get_data(as_text=True).split('<table class="history">')[1]
     assert "Assignments · 市生态环境局" in table and "Role" in table
     assert "Support" in table and "Lead" in table and "role_text" not in table
 
