@@ -251,12 +251,13 @@ def form_rows(plan: Plan, department_id: int, report: ConsolidatedReport | None)
 
 
 def review_queue() -> list[ConsolidatedReport]:
-    """Submitted consolidated reports, oldest first, with their departments."""
+    """Submitted consolidated reports, oldest first, with their departments and plans (the queue asks the
+    plan's separation-of-duties rule)."""
     return list(
         db.session.scalars(
             db.select(ConsolidatedReport)
             .filter_by(state="submitted")
-            .options(selectinload(ConsolidatedReport.department))
+            .options(selectinload(ConsolidatedReport.department), selectinload(ConsolidatedReport.plan))
             .order_by(ConsolidatedReport.submitted_at, ConsolidatedReport.id)
         )
     )
