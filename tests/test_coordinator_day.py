@@ -9,7 +9,7 @@ import pytest
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.models import Assignment, Attachment, AuditLog, CheckIn, Target, TargetValue
+from tracker.models import Assignment, Attachment, AuditLog, CheckIn, Target
 from tracker.plans.loader import load_plan
 from tracker.plans.schema import read_plan_file
 from tracker.reports import review_queue
@@ -98,20 +98,7 @@ def test_a_coordinator_does_not_approve_their_own_departments_report_anywhere(da
     assert db.session.get(CheckIn, own.id).state == "approved"  # type: ignore[union-attr]
 
 
-def test_the_plan_may_turn_separation_off(day, make_user) -> None:
-    own = _submit("3.1", "市交通运输局", "2026Q2")
-    task = task_by_code("3.1")
-    assert task.plan.separate_review is True  # on by default
-    task.plan.separate_review = False
-    db.session.commit()
-    coordinator = make_user("coordinator", "市交通运输局")
-    review_checkin(
-        checkin_id=own.id, decision="approve", comment="", now=clock.now(), user_id=coordinator.id, version_id=None
-    )
-    assert own.state == "approved"
-
-
-def test_a_countys_consolidated_report_follows_the_same_rule(day, make_user) -> None:
+def test_a_countys_consolidated_report_follows_the_same_rule_and_a_plan_may_turn_it_off(day, make_user) -> None:
     task = task_by_code("4.1")
     county = dept_by_name("乙区人民政府")
     report = save_report(
@@ -128,6 +115,16 @@ def test_a_countys_consolidated_report_follows_the_same_rule(day, make_user) -> 
     review_report(report_id=report.id, decision="approve", comment="", now=clock.now(), user_id=other.id,
                   version_id=None)  # fmt: skip
     assert report.state == "approved"
+
+    # the plan may turn the rule off (it is on by default)
+    own_report = _submit("3.1", "市交通运输局", "2026Q2")
+    assert task.plan.separate_review is True
+    task.plan.separate_review = False
+    db.session.commit()
+    transport = make_user("coordinator", "市交通运输局")
+    review_checkin(checkin_id=own_report.id, decision="approve", comment="", now=clock.now(), user_id=transport.id,
+                   version_id=None)  # fmt: skip
+    assert own_report.state == "approved"
 
 
 # --- the review page -----------------------------------------------------------------------------
@@ -235,6 +232,13 @@ def test_bulk_approval_shows_each_report_in_full_before_one_confirm(day, client,
     assert done.status_code == 302
     db.session.expire_all()
     assert {db.session.get(CheckIn, i).state for i in (a.id, b.id)} == {"approved"}  # type: ignore[union-attr]
+    draft = save_checkin(
+        task=task_by_code("3.1"), department_id=dept_by_name("市交通运输局").id, period=parse_period("2026Q3"),
+        data=CheckInData("in_progress", 50, "尚未提交的草稿"), submit=False, now=clock.now(), user_id=None,
+        editing_id=None, version_id=None,
+    )  # fmt: skip
+    shown = client.get(f"/reviews/bulk?ids={draft.id}")  # a draft is not shown to coordinators
+    assert shown.status_code == 302 and "尚未提交的草稿" not in shown.get_data(as_text=True)
     again = client.post("/reviews/bulk", data={**form, "confirm": "yes"})
     assert again.status_code == 409  # decided meanwhile: nothing done twice
 
@@ -295,8 +299,17 @@ def test_a_coordinator_replaces_and_removes_departments_with_history(day, client
     for internal in ("original_due", "role_text", "replace_party", "remove_party", "parent_id"):
         assert internal not in table
 
+    # in English too: labels, never the program's names
+    client.post("/language", data={"locale": "en"})
+    newcomer = next(a for a in task_by_code("3.1").assignments if a.department.name == "人行测试市中心支行")
+    client.post(f"/assignments/{newcomer.id}", data={"role": "lead", "role_text": "牵头", "note": "",
+                                                     "version_id": str(newcomer.version_id)})  # fmt: skip
+    table = client.get("/tasks/3.1").get_data(as_text=True).split('<table class="history">')[1]
+    assert "Assignments · 人行测试市中心支行" in table and "Department replaced" in table and "Role" in table
+    assert "Support" in table and "Lead" in table and "role_text" not in table
 
-def test_the_only_reporter_is_replaced_not_removed(day, make_user) -> None:
+
+def test_the_only_reporter_is_replaced_not_removed_and_a_file_does_not_remove_reporters(day) -> None:
     task = task_by_code("3.2")
     only = task.assignments[0]
     with pytest.raises(ReportError, match="唯一负责报送"):
@@ -311,6 +324,17 @@ def test_the_only_reporter_is_replaced_not_removed(day, make_user) -> None:
         now=clock.now(), user_id=None,
     )  # fmt: skip
     assert row.role == "responsible"
+
+    # a plan file may not take off a department that has reported either
+    from tracker.errors import PlanFileError
+
+    _submit("3.1", "市交通运输局", "2026Q2")
+    data = read_plan_file(DATA / "mini-plan.yaml")
+    entry = next(t for t in data.tasks if t["code"] == "3.1")
+    entry["departments"] = [d for d in entry["departments"] if d["name"] != "市交通运输局"]
+    with pytest.raises(PlanFileError):
+        load_plan(data, now=clock.now(), filename="x.xlsx")
+    assert any(a.department.name == "市交通运输局" for a in task_by_code("3.1").assignments)
 
 
 def test_an_extension_shows_as_an_extension_and_an_import_names_the_person_and_file(
@@ -343,27 +367,3 @@ def test_an_extension_shows_as_an_extension_and_an_import_names_the_person_and_f
     assert "2030-12-31" in table and "2031-06-30" in table
     assert "计划文件导入（任务清单-修订.xlsx）" in table and "市生态环境局 · 配合" in table
     assert "原定完成时限" in table and "original_due" not in table
-
-
-def test_history_in_english_has_no_internal_names(day, client, login) -> None:
-    login("coordinator", "市发展改革委")
-    client.post("/language", data={"locale": "en"})
-    support = next(a for a in task_by_code("3.1").assignments if a.department.name == "市生态环境局")
-    client.post(f"/assignments/{support.id}", data={"role": "lead", "role_text": "牵头", "note": "",
-                                                    "version_id": str(support.version_id)})  # fmt: skip
-    table = client.get("/tasks/3.1").get_data(as_text=True).split('<table class="history">')[1]
-    assert "Assignments · 市生态环境局" in table and "Role" in table
-    assert "Support" in table and "Lead" in table and "role_text" not in table
-
-
-def test_removing_by_plan_file_a_department_that_has_reported_is_refused(day) -> None:
-    from tracker.errors import PlanFileError
-
-    _submit("3.1", "市交通运输局", "2026Q2")
-    data = read_plan_file(DATA / "mini-plan.yaml")
-    entry = next(t for t in data.tasks if t["code"] == "3.1")
-    entry["departments"] = [d for d in entry["departments"] if d["name"] != "市交通运输局"]
-    with pytest.raises(PlanFileError):
-        load_plan(data, now=clock.now(), filename="x.xlsx")
-    assert any(a.department.name == "市交通运输局" for a in task_by_code("3.1").assignments)
-    assert db.session.scalar(db.select(TargetValue.id)) is None

@@ -136,12 +136,13 @@ class ChosenReport:
 
 
 def chosen_reports(ids: list[int]) -> list[ChosenReport]:
-    """The chosen reports in the order chosen (unknown ids dropped), each read in full."""
+    """The chosen reports in the order chosen (unknown ids, drafts and county lines dropped), each read in full."""
     rows = {
         c.id: c
         for c in db.session.scalars(
             db.select(CheckIn)
-            .where(CheckIn.id.in_(ids or [-1]))
+            # a draft is its department's own; a county's line is reviewed with its consolidated report
+            .where(CheckIn.id.in_(ids or [-1]), CheckIn.state != "draft", CheckIn.consolidated_id.is_(None))
             .options(selectinload(CheckIn.department), selectinload(CheckIn.task))
         )
     }

@@ -339,6 +339,9 @@ def bulk_approve() -> str | Response | tuple[str, int]:
                 flash(_("已通过 %(n)s 份报告。", n=len(done)))
                 return redirect(back)
     reports = chosen_reports(ids)
+    if not reports:
+        flash(_("请先在清单中勾选要通过的报告。"))
+        return redirect(back)
     return render_template(
         "reports/bulk.html",
         reports=reports,
