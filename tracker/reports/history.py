@@ -27,6 +27,8 @@ __all__ = [
     "HISTORY_ACTIONS",
     "HISTORY_FIELDS",
     "HistoryRow",
+    "actor_label",
+    "field_label",
     "history_rows",
     "history_value",
 ]
@@ -110,15 +112,31 @@ def history_value(value: str | None, field: str, names: dict[str, dict[int, str]
     return value
 
 
+def field_label(field: str | None) -> str:
+    """A history field's label in the reader's language (an unknown one as itself)."""
+    if not field:
+        return ""
+    return _(HISTORY_FIELDS[field]) if field in HISTORY_FIELDS else field
+
+
+def actor_label(actor: str | None) -> str:
+    """A history row's ``actor`` as a reader reads it: a plan-file import names its file."""
+    if not actor:
+        return ""
+    if actor.startswith(IMPORT_ACTOR):
+        return _("计划文件导入（%(file)s）", file=actor[len(IMPORT_ACTOR) :])
+    return label(actor)
+
+
 def _who(row: AuditLog, users: dict[int, User]) -> str:
     user = users.get(row.user_id) if row.user_id is not None else None
     person = (user.name or user.email) if user else ""
     if row.actor.startswith(IMPORT_ACTOR):
-        source = _("计划文件导入（%(file)s）", file=row.actor[len(IMPORT_ACTOR) :])
+        source = actor_label(row.actor)
         return f"{person} · {source}" if person else source
     if person:
         return person
-    return label(row.actor) if row.actor else _("系统")
+    return actor_label(row.actor) or _("系统")
 
 
 def history_rows(

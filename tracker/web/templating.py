@@ -81,7 +81,13 @@ def register_template_helpers(app: Flask) -> None:
         report_panel=report_panel,
         graph_neighbourhood=graph_neighbourhood,
     )
-    app.jinja_env.filters.update(history_value=history_value, city_time=city_time, city_day=city_day)
+    app.jinja_env.filters.update(
+        history_value=history_value,
+        history_field=history.field_label,
+        history_actor=history.actor_label,
+        city_time=city_time,
+        city_day=city_day,
+    )
 
     @app.context_processor
     def inject() -> dict[str, object]:
