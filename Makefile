@@ -58,19 +58,22 @@ demo: install instance/secret_key
 	@echo "演示库 instance/demo.sqlite3，系统日期 2024-06-20。打开 http://127.0.0.1:$(PORT) ，用上面的演示账号登录。"
 	$(DEMO_ENV) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-# The suite runs twice: on SQLite, then on a throw-away PostgreSQL database.
+# The suite runs twice: on SQLite and on a throw-away PostgreSQL database, the two passes side by side
+# (one per core; each keeps its own temporary directory, each test its own ports, Redis keys and
+# LibreOffice profile), each pass's output printed whole when it ends.
 # The end-to-end tests (marked e2e) run once, in the SQLite pass: they start the app as `make run` does.
 test: install browser redis
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(MAKE) test-sqlite
-	$(MAKE) test-postgres
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
+
+TEST_TMP := $(or $(TMPDIR),/tmp)/tracker-tests-$(shell id -u)
 
 test-sqlite: install browser redis
-	$(BIN)/pytest
+	$(BIN)/pytest -p no:cacheprovider --basetemp=$(TEST_TMP)/sqlite
 
 test-postgres: install redis
-	bash .ci/with-postgres $(BIN)/pytest -m "not e2e"
+	bash .ci/with-postgres $(BIN)/pytest -p no:cacheprovider --basetemp=$(TEST_TMP)/postgres -m "not e2e"
 
 test-e2e: install browser
 	$(BIN)/pytest -m e2e

@@ -24,7 +24,7 @@ from flask import Flask
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.models import CheckIn, Department, OutboxMessage, Plan
+from tracker.models import CheckIn, Department, OutboxMessage, Plan, Target
 from tracker.reports import consolidated
 from tracker.reports.service import CheckInData, save_checkin
 from tracker.tasks.periods import period_for
@@ -51,6 +51,10 @@ PARAMETERISED = {
     "consolidated.review": "/consolidated/reviews/{consolidated}",
     "admin.department": "/admin/departments/{department}",
     "passwords.set_from_link": "/password/set/{link_token}",
+    "lifecycle.final": "/plans/{plan}/final",
+    "lifecycle.close": "/plans/{plan}/close",
+    "lifecycle.carry": "/plans/{plan}/tasks/3.1/carry",
+    "lifecycle.carry_goal": "/plans/{plan}/targets/{target}/carry",
 }
 # Not HTML pages, or only reachable in a flow (a token, an upload): covered elsewhere.
 NOT_PAGES = {
@@ -214,6 +218,7 @@ def _data(app: Flask, make_user) -> dict[str, object]:  # type: ignore[no-untype
         "consolidated": report.id,
         "message": db.session.scalar(db.select(OutboxMessage.id).order_by(OutboxMessage.id)),
         "plan": db.session.scalar(db.select(Plan.key)),
+        "target": db.session.scalar(db.select(Target.id).order_by(Target.id).limit(1)),
         "users": {role: u.email for role, u in users.items()},
     }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -207,12 +207,18 @@ def test_every_write_answers_as_documented(api_tokens, path: str) -> None:  # ty
     path_values = {
         "code": st.sampled_from(KNOWN["code"]) | TEXT.filter(lambda x: x.strip() not in {"", ".", ".."}),
         "id": st.sampled_from(ids) | st.integers(-5, 10**6),
+        # ?plan=KEY (a query parameter): none, the plan's key, or anything (an unknown key is a 404)
+        "plan": st.sampled_from(["", "mini"]) | TEXT.filter(lambda x: "\x00" not in x),
     }
+    in_path = {p["name"] for p in operation["parameters"] if p["in"] == "path"}
 
     def answer(who: str | None, params: dict[str, Any], body: Any) -> None:
         url = "/api/v1" + path
         for name, value in params.items():
-            url = url.replace("{" + name + "}", quote(str(value), safe=""))
+            if name in in_path:
+                url = url.replace("{" + name + "}", quote(str(value), safe=""))
+        query = {name: value for name, value in params.items() if name not in in_path and value != ""}
+        url += "?" + urlencode(query) if query else ""
         headers = tokens[who] if who else {}
         if isinstance(body, bytes):
             response = client.post(url, data=body, headers=headers, content_type="application/json")

@@ -161,7 +161,7 @@ class TestGraphPages:
         assert page.count('class="node-task') == 5  # 4.8 → 4.4 → 4.2, 3.9 and 5.2
         assert page.count('class="node-target') == 0
         page = client.get("/graph?department=市统计局").get_data(as_text=True)
-        assert page.count('class="node-task') == 3  # 4.1 (配合), 4.7 and 5.1 (负责)
+        assert page.count('class="node-task') == 2  # 4.1 (配合), 4.7; not 5.1 (各有关部门 names no one)
         assert 'href="/tasks/4.7" class="node-task' in page and 'href="/tasks/3.1" class="node-task' not in page
         assert client.get("/graph?task=9.9").status_code == 404
 

@@ -95,6 +95,9 @@ def _data_strings() -> list[str]:
                 value = getattr(row, field, None)
                 if isinstance(value, str) and value:
                     values.add(value)
+    for task in db.session.execute(db.select(Task)).scalars():  # open parties (各有关部门): the plan's words
+        for party in task.open_parties or []:
+            values.update(v for k in ("text", "role_text", "note") if isinstance(v := party.get(k), str) and v)
     return sorted(values, key=len, reverse=True)
 
 
@@ -117,7 +120,16 @@ def _interface_chinese(page: str, data: list[str]) -> list[str]:
 PAGES = {
     "staff": ["/my", "/tasks", "/tasks/3.1", "/tasks/3.1/report", "/assignments/pending"],
     "coordinator": ["/reviews", "/plans/import", "/admin/outbox", "/admin/jobs", "/admin/recipients", "/bulletins"],
-    "leader": ["/dashboard", "/matrix", "/targets", "/counties", "/assessment", "/graph", "/graph/departments"],
+    "leader": [
+        "/dashboard",
+        "/matrix",
+        "/targets",
+        "/counties",
+        "/assessment",
+        "/graph",
+        "/graph/departments",
+        "/plans/anyang-14fyp-esr/final",
+    ],
     "admin": [
         *["/admin/workdays", "/profile/tokens", "/calendar", "/password", "/graph/links", "/tasks/3.9"],
         *["/admin/users", "/admin/departments", "/admin/departments/1", "/admin/counties"],

@@ -71,7 +71,9 @@ def test_matrix_xlsx_has_the_same_content_as_the_page(seeded, client: FlaskClien
     assert ws.freeze_panes == "G3"
     assert any(str(r).startswith("G1:") for r in ws.merged_cells.ranges)
     departments = [ws.cell(row=2, column=c).value for c in range(7, ws.max_column + 1)]
-    assert len(departments) == 36 and departments[0] == "市发展改革委"
+    # 36 departments, then the plan's one open party (五（一）'s 各有关部门), never expanded into names
+    assert len(departments) == 37 and departments[0] == "市发展改革委" and departments[-1] == "各有关部门（未具名）"
+    assert ws.cell(row=1, column=7 + 36).value == "开放责任方"
     assert ws.max_row == 2 + 21
     codes = {ws.cell(row=r, column=2).value: r for r in range(3, ws.max_row + 1)}
     row = codes["三（一）"]
@@ -79,6 +81,10 @@ def test_matrix_xlsx_has_the_same_content_as_the_page(seeded, client: FlaskClien
     assert cells["市工业和信息化局"] == "负责"
     assert cells["林州市人民政府"] == "落实"
     assert ws.cell(row=row, column=departments.index("林州市人民政府") + 7).fill.fgColor.rgb.endswith("EEEEEE")
+    assert cells["各有关部门（未具名）"] is None  # 三（一） has no open party
+    five_one = {departments[c - 7]: ws.cell(row=codes["五（一）"], column=c).value for c in range(7, ws.max_column + 1)}
+    assert five_one["各有关部门（未具名）"] == "负责" and five_one["市公安局"] is None
+    assert [d for d, v in five_one.items() if v == "牵头"] == ["市发展改革委", "市生态环境局"]
     # the page shows the same roles
     page = client.get("/matrix").get_data(as_text=True)
     assert page.count(">牵头</td>") == sum(

@@ -21,6 +21,7 @@ from tracker.models import (
     Department,
     Dependency,
     ExtensionRequest,
+    Target,
     Task,
     User,
 )
@@ -85,6 +86,8 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {"action": "draft"},  # a draft with no line yet: the route is what is walked
         only("staff_other"),
     ),
+    # a unit's own plan-level figures: a county government's staff (its county), coordinators (the city)
+    "figures.form": (lambda f: "/figures", {"period": "2026"}, only("staff_other", "coordinator")),
     "consolidated.review": (
         lambda f: f"/consolidated/reviews/{f['consolidated']}",
         {"decision": "approve"},
@@ -108,6 +111,11 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
     "manage.change_assignment": (
         lambda f: f"/assignments/{f['assignment']}/change",
         {"action": "remove", "version_id": "1"},  # it has a report on 3.1: refused with the reason once allowed in
+        only("coordinator"),
+    ),
+    "tasks.name_open_party": (
+        lambda f: "/tasks/3.1/open-parties",
+        {"party": "各有关部门"},  # the mini plan's 3.1 has no open party: refused with 400 once allowed in
         only("coordinator"),
     ),
     "manage.edit_assignment": (
@@ -210,6 +218,11 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         only("security"),
     ),
     "bulletins.issue": (lambda f: "/bulletins", {"period": "2026Q1"}, only("coordinator")),
+    # The plan's end (walked while the plan runs: each allowed role is refused with a message, nothing closes).
+    "lifecycle.close": (lambda f: "/plans/mini/close", {}, only("coordinator", "admin")),
+    "lifecycle.reopen": (lambda f: "/plans/mini/reopen", {}, only("admin")),
+    "lifecycle.carry": (lambda f: "/plans/mini/tasks/3.2/carry", {"to_plan": "mini"}, only("coordinator")),
+    "lifecycle.carry_goal": (lambda f: f"/plans/mini/targets/{f['target']}/carry", {}, only("coordinator")),
     "manage.contacts": (
         lambda f: f"/departments/{f['department']}/contacts",
         {"contact_emails": "a@b.cn", "version_id": "1"},
@@ -296,6 +309,7 @@ def _fixture() -> tuple[Fixture, dict[str, str]]:
         "contribution": contribution,
         "consolidated": report.id,
         "target_user": target_user.id,
+        "target": db.session.scalar(db.select(Target.id).order_by(Target.id).limit(1)),
     }
     return fixture, emails
 
@@ -339,3 +353,56 @@ def test_each_role_gets_the_right_answer_on_each_mutating_route(mini_plan, endpo
         db.session.execute(db.delete(CheckIn).where(CheckIn.period == "2026Q1", CheckIn.consolidated_id.is_not(None)))
         db.session.execute(db.delete(ConsolidatedReport).where(ConsolidatedReport.period == "2026Q1"))
         db.session.commit()
+
+
+def _answer(response) -> str:  # type: ignore[no-untyped-def]
+    if response.status_code == 403:
+        return FORBIDDEN
+    if response.status_code == 401:
+        return UNAUTHORIZED
+    if response.status_code == 302 and "/login?next=" in response.headers.get("Location", ""):
+        return LOGIN
+    return OK
+
+
+# Routes walked again with the plan named in the address (?plan=KEY, as the header's plan switcher
+# and every link of an older plan's pages write it): naming a plan changes nobody's rights.
+PLAN_NAMED = ["reports.form", "reports.acknowledge_task", "reports.extension", "manage.edit_task", "bulletins.issue"]
+
+
+def test_naming_the_plan_in_the_address_changes_no_ones_rights_and_everyone_may_compare_plans(
+    mini_plan, tmp_path
+) -> None:
+    from tracker.plans.loader import load_plan
+    from tracker.plans.schema import read_plan_file
+
+    from .conftest import DATA
+
+    app = mini_plan
+    app.config["TRACKER_NOW"] = "2026-03-02T10:00:00+08:00"
+    fixture, emails = _fixture()
+    other = tmp_path / "other.yaml"
+    other.write_text((DATA / "mini-plan.yaml").read_text(encoding="utf-8").replace("key: mini", "key: other"))
+    load_plan(read_plan_file(other), now=clock.now())  # a second plan: the comparison has two to set side by side
+    walks = [(endpoint, "post", EXPECTED[endpoint]) for endpoint in PLAN_NAMED]
+    walks.append(
+        ("plans.compare", "get", (lambda f: "/plans/compare?a=mini&b=other", {}, {**EVERYONE, "anonymous": LOGIN}))
+    )
+    for endpoint, method, (url_for, data, expected) in walks:
+        url = url_for(fixture)
+        if method == "post":
+            url += ("&" if "?" in url else "?") + "plan=mini"
+        for role in ROLES:
+            client = app.test_client()
+            g.pop("_login_user", None)
+            if role != "anonymous":
+                with client.session_transaction() as s:
+                    s["_user_id"] = emails[role]
+                    s["_fresh"] = True
+            response = getattr(client, method)(url, data=data) if method == "post" else client.get(url)
+            if method == "get" and role != "anonymous":
+                assert response.status_code == 200, f"{endpoint} as {role}: {response.status_code}"
+            assert _answer(response) == expected[role], f"{endpoint} {url} as {role}: got {response.status_code}"
+            db.session.rollback()
+            db.session.execute(db.delete(CheckIn).where(CheckIn.id != fixture["checkin"]))
+            db.session.commit()

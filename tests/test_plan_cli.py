@@ -38,7 +38,8 @@ def test_plan_export_prints_the_exchange_format(mini_plan, runner: FlaskCliRunne
         "end": "2030-12-31",
     }
     task = next(t for t in data["tasks"] if t["code"] == "3.1")
-    assert {"name": "市交通运输局", "role": "lead", "role_text": "牵头"} in task["departments"]
+    lead = {"name": "市交通运输局", "role": "lead", "role_text": "牵头", "origin": "plan", "open_party": None}
+    assert {**lead, "added_by": None, "added_at": None} in task["departments"]
     assert task["section"] == "三" and task["parent"] is None and task["status"] == "not_started"
     hubs = next(t for t in task["targets"] if t["key"] == "3.1-hubs")
     assert (hubs["comparison"], hubs["value_min"], hubs["value_max"], hubs["due"]) == ("range", 2, 3, "2030-12-31")

@@ -218,7 +218,9 @@ def test_the_score_counts_a_missing_and_an_extra_target() -> None:
     drafted["tasks"][0]["targets"].pop()
     drafted["targets"].append({**drafted["targets"][0], "value": 99})
     score = score_draft(expected, drafted)["targets"]
-    assert (score.expected, score.drafted, score.correct) == (101, 101, 100)
+    # The seed has 100 targets: 三（十）'s "70%以上或…增加 5%以上" is one target with an alternative
+    # criterion, which the drafter still writes as two (its "增加 5%" counts as an extra target).
+    assert (score.expected, score.drafted, score.correct) == (100, 101, 99)
 
 
 @pytest.mark.parametrize("suffix", [".txt", ".docx"])

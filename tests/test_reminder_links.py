@@ -35,7 +35,9 @@ def test_an_old_token_expires_by_the_app_clock() -> None:
 
 def test_a_grant_opens_only_its_task_and_only_until_it_expires() -> None:
     session: dict = {}
-    store_grant(session, {"department_id": 7, "task_code": "3.1", "period": "2024Q2"}, expires=NOW + timedelta(hours=1))
-    assert grant_for(session, "3.1", now=NOW)["department_id"] == 7
-    assert grant_for(session, "3.2", now=NOW) is None
-    assert grant_for(session, "3.1", now=NOW + timedelta(hours=2)) is None
+    grant = {"department_id": 7, "task_code": "3.1", "period": "2024Q2", "plan_key": "p14"}
+    store_grant(session, grant, expires=NOW + timedelta(hours=1))
+    assert grant_for(session, "p14", "3.1", now=NOW)["department_id"] == 7
+    assert grant_for(session, "p14", "3.2", now=NOW) is None
+    assert grant_for(session, "p15", "3.1", now=NOW) is None  # the next plan's 3.1 is another task
+    assert grant_for(session, "p14", "3.1", now=NOW + timedelta(hours=2)) is None

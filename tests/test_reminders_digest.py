@@ -89,11 +89,14 @@ class TestLinzhouOn20251224:
         assert len(titles) == len(set(titles))
         for t in db.session.scalars(db.select(Task)):
             assert sum(title.startswith(f"{t.label} ") for title in titles) <= 1
-        links = [row for row in text.splitlines() if "填报链接" in row]
+        links = [row for row in text.splitlines() if "填报链接" in row or "填报页面" in row]
         assert links and len(links) == len(set(links))
         # a county implements its measures through one consolidated 落实 report, linked once
         [consolidated] = [b for b in lines if "落实情况汇总报告" in b[0]]
         assert any("/consolidated/2021Q1" in row for row in consolidated)
+        # its page asks for a login (it is no signed link), so the line promises no days of validity
+        [row] = [row for row in consolidated if "/consolidated/" in row]
+        assert "填报页面（登录后填报）" in row and "天内有效" not in row
         assert len(lines) < 10  # it was 81 items, one per target
         assert "三（一）" in "".join(consolidated)  # the measures' deadlines ride on that line
         assert all(n == "1" for n in CHASER_NUMBER.findall(text))

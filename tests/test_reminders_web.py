@@ -26,9 +26,9 @@ class TestSignedLink:
     def test_following_a_link_stores_the_grant_and_opens_the_report_form(self, seeded: Flask, client: FlaskClient):
         response = client.get("/r/" + _link_token(seeded))
         assert response.status_code == 302
-        assert response.headers["Location"] == "/tasks/3.7/report?period=2025Q4"
+        assert response.headers["Location"] == "/tasks/3.7/report?period=2025Q4&plan=k"  # the link's plan
         with client.session_transaction() as session:
-            grant = session[SESSION_KEY]["3.7"]
+            grant = session[SESSION_KEY]["k/3.7"]
         assert grant["department_id"] == dept_by_name("市发展改革委").id and grant["period"] == "2025Q4"
 
     def test_an_expired_link_says_so_and_offers_the_login(self, seeded: Flask, client: FlaskClient) -> None:

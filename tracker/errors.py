@@ -36,3 +36,11 @@ class DependencyCycleError(TrackerError):
     def __init__(self, cycle: list[str]):
         self.cycle = cycle
         super().__init__(_("依赖关系将形成循环，已拒绝：%(cycle)s", cycle=" → ".join(cycle)))
+
+
+class PlanClosed(TrackerError):
+    """The plan is closed: read-only. Web shows a 403 page, the API a JSON error, the CLI exits 1."""
+
+    def __init__(self, title: str):
+        self.title = title
+        super().__init__(_("计划“%(plan)s”已关闭，只能查阅和导出，不能再报送、审核或修改。", plan=title))

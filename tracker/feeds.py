@@ -13,6 +13,9 @@ What a department's feed holds:
 * each plan it works on: the annual evaluation at every year end before the last, the mid-term
   review at the plan's midpoint, and the five-year assessment at the plan's end.
 
+Several plans may run side by side: a period's report event names its plan, and a task's event
+links to its plan's page (``/tasks/<code>?plan=<key>``).
+
 A calendar client fetches the feed without a session, so the feed is written in the saved language
 of its owner (the user who made the current token) if they chose one, else the site's language.
 The plan's own text (task titles, department names) is written as it is.
@@ -178,7 +181,8 @@ def _events(department: Department | None, *, base_url: str) -> list[ics.Event]:
                 uid=f"report-{plan_id}-{key}-{scope}@tracker",
                 day=period_due(due_period, DueRule.of(plans[plan_id]), cal).due,
                 summary=summary,
-                description="\n".join(f"{t.label} {t.title}" for t in due_tasks),
+                # the plan first: two plans may each have a 三（一） reporting in the same period
+                description="\n".join([plans[plan_id].title, *(f"{t.label} {t.title}" for t in due_tasks)]),
                 categories=(gettext("进展报送"),),
             )
         )

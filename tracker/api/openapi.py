@@ -64,13 +64,22 @@ SCHEMAS: dict[str, Any] = {
             "department": _NS,
         }
     ),
-    "Plan": _obj({"key": _S, "title": _S, "start": _DATE, "end": _DATE}),
+    "Plan": _obj(
+        {
+            "key": _S,
+            "title": _S,
+            "start": _DATE,
+            "end": _DATE,
+            "closed_at": {**_NS, "description": N_("关闭时间：关闭后只读，写入返回 409 plan_closed")},
+        }
+    ),
     "PlanDetail": _obj(
         {
             "key": _S,
             "title": _S,
             "start": _DATE,
             "end": _DATE,
+            "closed_at": {**_NS, "description": N_("关闭时间：关闭后只读，写入返回 409 plan_closed")},
             "sections": {
                 "type": "array",
                 "items": _obj({"number": {"type": "integer"}, "label": _S, "title": _S}),
@@ -122,19 +131,57 @@ SCHEMAS: dict[str, Any] = {
             "change": _NUM,
             "county": _NS,
             "source": _S,
+            # alternative criteria (…或…): the target is met when its own or any of these holds
+            "alternatives": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "basis": {"type": "string", "enum": ["level", "change"]},
+                        "comparison": _S,
+                        "value": {"type": "number"},
+                        "unit": _S,
+                        "baseline": _NUM,
+                        "baseline_year": {"type": ["integer", "null"]},
+                        "text": _S,
+                    },
+                },
+            },
         },
         "required": ["key", "group", "name", "value", "unit", "comparison", "due", "county"],
     },
     "TargetValue": _obj(
-        {"period": _S, "period_end": _DATE, "value": {"type": "number"}, "source": _S, "reported_at": _S}
+        {
+            "period": _S,
+            "period_end": _DATE,
+            "value": {"type": "number"},
+            "source": _S,
+            "reported_at": _S,
+            # the unit the value measures: the city, one county or one department (never the city's
+            # figure unless "city")
+            "unit": {"type": "string", "enum": ["city", "county", "department"]},
+            "county": _NS,
+            "department": _NS,
+        }
+    ),
+    "Figure": _obj(
+        {
+            # the target's figure for its own unit (tracker.tasks.figures): "own" entered for the unit,
+            # "rollup" summed from the counties (reported of expected), "none" (value null)
+            "kind": {"type": "string", "enum": ["own", "rollup", "none"]},
+            "value": _NUM,
+            "period": _S,
+            "counties_reported": {"type": "integer"},
+            "counties_expected": {"type": "integer"},
+        }
     ),
     "Target": {
         "allOf": [
             _ref("TargetBase"),
             {
                 "type": "object",
-                "properties": {"task": _NS, "values": _list("TargetValue")},
-                "required": ["task", "values"],
+                "properties": {"task": _NS, "values": _list("TargetValue"), "figure": _ref("Figure")},
+                "required": ["task", "values", "figure"],
             },
         ]
     },
@@ -221,6 +268,16 @@ SCHEMAS["TaskDetail"] = _obj(
         **SCHEMAS["Task"]["properties"],
         "text": _S,
         "responsibility": _S,
+        # the plan's open parties (各有关部门), as written: never expanded into department names
+        "open_parties": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"text": _S, "role": {"type": "string", "enum": list(ROLES)}, "role_text": _S},
+                "required": ["text", "role", "role_text"],
+                "additionalProperties": False,
+            },
+        },
         "targets": _list("TargetBase"),
     }
 )
@@ -336,10 +393,17 @@ PATHS: dict[str, Any] = {
     "/departments": _op("departments", N_("单位目录"), _list("Department"), []),
     "/tasks/{code}/checkins": _post(
         "checkin_create",
-        N_("本单位报送（或保存草稿）当前计划中一项任务的进展；与网页表单同一规则"),
+        N_("本单位报送（或保存草稿）一项任务的进展（plan 指定计划，缺省为当前计划）；与网页表单同一规则"),
         "201",
         "CheckInRequest",
-        [_param("code", {"type": "string"}, N_("当前计划中的任务编码，如 3.1"), "path")],
+        [
+            _param("code", {"type": "string"}, N_("任务编码，如 3.1"), "path"),
+            _param(
+                "plan",
+                {"type": "string"},
+                N_("计划编号，如 anyang-14fyp-esr；缺省为今天所在的计划。几个计划的任务可能同一编码"),
+            ),
+        ],
     ),
     "/checkins/{id}/review": _post(
         "checkin_review",

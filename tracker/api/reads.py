@@ -14,9 +14,10 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import PermissionDenied
 from ..extensions import db
-from ..models import Assignment, CheckIn, Department, Plan, Section, Target, TargetValue, Task, User
+from ..models import Assignment, CheckIn, County, Department, Plan, Section, Target, TargetValue, Task, User
 from ..plans.export import target_json
 from ..tasks import state as task_state
+from ..tasks.figures import load_figures
 from ..tasks.lights import LightRule
 from ..tasks.queries import depth_first
 
@@ -32,7 +33,14 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
-    return {"key": plan.key, "title": plan.title, "start": plan.start.isoformat(), "end": plan.end.isoformat()}
+    return {
+        "key": plan.key,
+        "title": plan.title,
+        "start": plan.start.isoformat(),
+        "end": plan.end.isoformat(),
+        # closed: read-only, its writes answer 409 plan_closed (tracker.tasks.lifecycle)
+        "closed_at": plan.closed_at.isoformat() if plan.closed_at else None,
+    }
 
 
 def plans() -> list[dict[str, Any]]:
@@ -139,6 +147,10 @@ def task_detail(task: Task, *, today: date, rule: LightRule) -> dict[str, Any]:
         **task_json(task, _lights(task.plan, today=today, rule=rule)[task.id]),
         "text": task.text,
         "responsibility": task.responsibility,
+        "open_parties": [
+            {"text": p.get("text", ""), "role": p.get("role", "responsible"), "role_text": p.get("role_text", "")}
+            for p in task.open_parties or []
+        ],
         "targets": [target_json(t) for t in task.targets],
     }
 
@@ -166,6 +178,10 @@ def targets(plan: Plan, user: User, *, group: str | None, county: str | None) ->
             .order_by(TargetValue.id)
         ):
             values[v.target_id].append(v)
+    # The figure of each target's own unit: the one rule, over approved values only.
+    figures = load_figures(list(db.session.scalars(db.select(Target).filter_by(plan_id=plan.id))), plan.id)
+    counties = dict(db.session.execute(db.select(County.id, County.name)).all())
+    departments = dict(db.session.execute(db.select(Department.id, Department.name)).all())
     return [
         {
             **target_json(t),
@@ -177,9 +193,19 @@ def targets(plan: Plan, user: User, *, group: str | None, county: str | None) ->
                     "value": v.value,
                     "source": v.source,
                     "reported_at": v.created_at.isoformat(),
+                    "unit": v.unit_kind,
+                    "county": counties.get(v.county_id) if v.county_id else None,
+                    "department": departments.get(v.department_id) if v.department_id else None,
                 }
                 for v in values[t.id]
             ],
+            "figure": {
+                "kind": figures[t.id].kind,
+                "value": figures[t.id].value,
+                "period": figures[t.id].period,
+                "counties_reported": figures[t.id].reported,
+                "counties_expected": figures[t.id].expected,
+            },
         }
         for t in rows
     ]

@@ -8,6 +8,7 @@ problem with a body is collected by field name (``values[0].source``) and raised
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from flask_babel import gettext as _
 from ..accounts import permissions
 from ..errors import NotFound, PermissionDenied, TrackerError
 from ..extensions import db
-from ..models import CheckIn, User
+from ..models import CheckIn, Plan, User
 from ..reports.service import OwnDepartmentReview, ReportError, latest_checkin, review_checkin
 from ..reports.submission import (
     REPORT_FORBIDDEN,
@@ -28,7 +29,7 @@ from ..reports.submission import (
     reporter_for_user,
     submit_report,
 )
-from ..tasks.queries import current_plan, get_task
+from ..tasks.queries import get_task
 
 __all__ = ["InvalidBody", "review", "submit_checkin"]
 
@@ -102,9 +103,20 @@ def _values(raw: Any, problems: dict[str, str]) -> list[RawValue]:
     return values
 
 
-def submit_checkin(user: User, code: str, body: Any, *, today: date, now: datetime, folder: str = "") -> CheckIn:
+def submit_checkin(
+    user: User,
+    plan: Callable[[], Plan],
+    code: str,
+    body: Any,
+    *,
+    today: date,
+    now: datetime,
+    folder: str = "",
+) -> CheckIn:
     """Save (``"submit": false``) or submit the caller's department's report on task ``code`` of
-    the current plan (the plan the web form reports on), through the one submission service.
+    the plan ``plan()`` gives (the caller's ``?plan=KEY``, else the current plan, as on the web
+    form), through the one submission service. ``plan`` is asked only once the caller may write: a
+    leader's call is refused alike whatever plan it names.
 
     ``version_id`` names the latest report of that period (a draft being edited, or a returned
     report being fixed); without it the call creates a new report and a draft already there is a
@@ -112,7 +124,7 @@ def submit_checkin(user: User, code: str, body: Any, *, today: date, now: dateti
     """
     if user.role != "staff":  # before looking the task up: leaders and others write nothing
         raise PermissionDenied(_(REPORT_FORBIDDEN))
-    task = get_task(current_plan(today), code)
+    task = get_task(plan(), code)
     reporter = reporter_for_user(user, task)
     body = _object(body, CHECKIN_KEYS)
     problems: dict[str, str] = {}

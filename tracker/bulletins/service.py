@@ -34,6 +34,7 @@ from ..leadership.targets import load_targets
 from ..models import Bulletin, Department, ExtensionRequest, OutboxAttachment, Plan, ReminderSent, Task, User
 from ..reminders import service as reminders
 from ..tasks import state as task_state
+from ..tasks.lifecycle import is_closed
 from ..tasks.periods import Period, parse_period, period_for, previous
 from ..tasks.queries import city_workdays, current_plan
 from . import pdf
@@ -168,10 +169,18 @@ def _issue(plan: Plan, p: Period, *, now: datetime, user_id: int | None, correct
     return row
 
 
-def issue(period_key: str, *, now: datetime, user_id: int | None, corrects_id: int | None = None) -> Bulletin:
-    """Issue the bulletin of a month or quarter of the current plan, as of ``now``; committed."""
+def issue(
+    period_key: str,
+    *,
+    now: datetime,
+    user_id: int | None,
+    corrects_id: int | None = None,
+    plan: Plan | None = None,
+) -> Bulletin:
+    """Issue the bulletin of a month or quarter of ``plan`` (by default the current plan), as of
+    ``now``; committed."""
     today = city_date(now)
-    plan = current_plan(today)
+    plan = plan or current_plan(today)
     corrects = None
     if corrects_id is not None:
         corrects = db.session.get(Bulletin, corrects_id)
@@ -283,6 +292,8 @@ def send_scheduled(now: datetime) -> str:
     if not city_workdays().is_workday(today):
         return _("非工作日，不印发通报")
     plan = current_plan(today)
+    if is_closed(plan):
+        return _("计划已关闭，不再印发督办通报")
     settings = current_app.config.get("BULLETIN", {})
     p = due_period(today, settings.get("cycle", "quarter"), int(settings.get("after_days", 10)), plan.start, plan.end)
     if p is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ from .. import clock
 from ..config import PROJECT_ROOT
 from ..errors import TrackerError
 from ..i18n import N_
-from ..plans.export import export_plan
+from ..plans.export import export_plan, plan_file_dict
 from ..plans.loader import load_plan
 from ..plans.schema import read_plan_file
 from ..tasks.queries import current_plan, get_plan, plan_exists
@@ -28,7 +29,8 @@ plan_cli = TranslatedGroup("plan", help=N_("导入、导出计划。"))
     "load",
     help=N_(
         "校验并导入计划文件（默认：seeds/anyang-14fyp.yaml）。全部成功或全部不变。\n\n"
-        "文件是权威来源：再次导入会把任务、分工、目标和关联改回文件中的样子（历史中有记录）。"
+        "再次导入按文件更新任务、目标以及来自文件的分工和关联（历史中有记录）；"
+        "在系统中做出的决定（点名、添加或修改的分工，添加或删除的关联）不会被撤销。"
     ),
 )
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
@@ -53,12 +55,21 @@ def plan_load(file: Path | None, if_missing: bool) -> None:
 
 @plan_cli.command("export", help=N_("把计划按交换格式输出为 JSON（标准输出）。"))
 @option("--plan", "plan_key", help=N_("计划编号（默认：当前计划）"))
-def plan_export(plan_key: str | None) -> None:
+@option("--as-plan-file", is_flag=True, help=N_("输出可由 plan load 导入的计划文件格式（JSON）。"))
+def plan_export(plan_key: str | None, as_plan_file: bool) -> None:
     try:
         plan = get_plan(plan_key) if plan_key else current_plan(clock.today())
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(json.dumps(export_plan(plan), ensure_ascii=False, indent=2))
+    data = plan_file_dict(plan) if as_plan_file else export_plan(plan)
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_iso))
+
+
+def _iso(value: object) -> str:
+    """Dates of the plan-file form as ISO text (YYYY-MM-DD)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
 
 
 @plan_cli.command(

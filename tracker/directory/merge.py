@@ -9,8 +9,8 @@
 - Contacts: the two address lists are joined.
 - ``source`` is deactivated and points to ``target`` (``merged_into_id``); its name stays.
 
-Refused for a closed plan: plans have no closing step yet, so ``plan_closed`` reads a ``closed`` or
-``closed_at`` attribute when one exists — the hook where plan closing will plug in.
+Refused where a plan the departments hold roles in is closed (``tracker.tasks.lifecycle``): a closed
+plan is read-only.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .. import audit
 from ..extensions import db
 from ..models import Assignment, CalendarFeed, CheckIn, Department, ExtensionRequest, Plan, TargetValue, Task, User
 from ..models.org import ROLES
+from ..tasks.lifecycle import is_closed
 from .service import DirectoryError
 
 __all__ = ["ROLE_STRENGTH", "MergeResult", "merge_departments", "plan_closed", "stronger_role"]
@@ -41,9 +42,9 @@ def stronger_role(a: str, b: str) -> str:
     return a if ROLE_STRENGTH.get(a, 0) >= ROLE_STRENGTH.get(b, 0) else b
 
 
-def plan_closed(plan: Any) -> bool:
-    """Is the plan closed? (Plans cannot be closed yet: this is where that state will be read.)"""
-    return bool(getattr(plan, "closed", False) or getattr(plan, "closed_at", None))
+def plan_closed(plan: Plan) -> bool:
+    """Is the plan closed? The life cycle's answer (``Plan.closed_at``)."""
+    return is_closed(plan)
 
 
 @dataclass
@@ -59,13 +60,13 @@ def merge_departments(source: Department, target: Department, *, now: datetime, 
         raise DirectoryError(_("请选择两个不同的单位。"))
     if not source.active or not target.active:
         raise DirectoryError(_("只能合并两个在用的单位。"))
-    plans = db.session.scalars(
-        db.select(Plan)
-        .join(Task, Task.plan_id == Plan.id)
+    # by id, not DISTINCT over the row: PostgreSQL cannot compare the JSON column of frozen results
+    held = (
+        db.select(Task.plan_id)
         .join(Assignment, Assignment.task_id == Task.id)
         .where(Assignment.department_id.in_([source.id, target.id]))
-        .distinct()
-    ).all()
+    )
+    plans = db.session.scalars(db.select(Plan).where(Plan.id.in_(held)).order_by(Plan.id)).all()
     closed = [p.title for p in plans if plan_closed(p)]
     if closed:
         raise DirectoryError(_("计划已关闭，不能合并其中的单位：%(plans)s", plans="、".join(closed)))

@@ -118,6 +118,7 @@ class DependencyRow:
     lag_days: int = 0
     rationale: str = ""
     id: int | None = None
+    origin: str = "stated"  # stated by the plan, inferred when the plan file was made, or added in the app
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,7 @@ class ContributionRow:
     target: str
     rationale: str = ""
     id: int | None = None
+    origin: str = "stated"
 
 
 @dataclass
@@ -268,6 +270,7 @@ def build_graph(rows: PlanRows) -> nx.DiGraph:
                 "lag_days": dep.lag_days,
                 "rationale": dep.rationale,
                 "id": dep.id if dep.id is not None else -1,
+                "origin": dep.origin,
             },
         )
         for dep in rows.dependencies
@@ -277,7 +280,12 @@ def build_graph(rows: PlanRows) -> nx.DiGraph:
         (
             task_node(con.task),
             target_node(con.target),
-            {"kind": "contributes", "rationale": con.rationale, "id": con.id if con.id is not None else -1},
+            {
+                "kind": "contributes",
+                "rationale": con.rationale,
+                "id": con.id if con.id is not None else -1,
+                "origin": con.origin,
+            },
         )
         for con in rows.contributions
         if task_node(con.task) in nodes and target_node(con.target) in nodes

@@ -126,6 +126,8 @@ def task_scene(
                     "d": f"M{x1},{y1} C{mid},{y1} {mid},{y2} {x2 - 4},{y2}",
                     "title": data.get("rationale", ""),
                     "lag": data.get("lag_days", 0),
+                    # stated / inferred / added: inferred links are drawn dashed (the plan does not print them)
+                    "origin": data.get("origin", "stated"),
                 }
             )
     scene.width = tx + (TARGET_W if targets else 0) + MARGIN

@@ -25,8 +25,21 @@ from .. import graph as gx
 from ..errors import NotFound, TrackerError
 from ..extensions import db
 from ..i18n import N_
-from ..models import Assignment, AuditLog, Contribution, County, Department, Dependency, Plan, Section, Target, Task
+from ..models import (
+    Assignment,
+    AuditLog,
+    Contribution,
+    County,
+    Department,
+    Dependency,
+    Plan,
+    Section,
+    Target,
+    Task,
+    User,
+)
 from ..numbers import LAG_MAX, NumberError, bounded_int
+from ..tasks.lifecycle import ensure_open
 from ..tasks.queries import city_workdays
 from .render import department_scene, task_scene
 
@@ -102,9 +115,9 @@ def load_rows(plan: Plan) -> gx.PlanRows:
     ]
     prereq = aliased(Task)
     dependencies = [
-        gx.DependencyRow(code, on, lag, rationale, id_)
-        for id_, code, on, lag, rationale in db.session.execute(
-            select(Dependency.id, Task.code, prereq.code, Dependency.lag_days, Dependency.rationale)
+        gx.DependencyRow(code, on, lag, rationale, id_, origin)
+        for id_, code, on, lag, rationale, origin in db.session.execute(
+            select(Dependency.id, Task.code, prereq.code, Dependency.lag_days, Dependency.rationale, Dependency.origin)
             .join(Task, Task.id == Dependency.task_id)
             .join(prereq, prereq.id == Dependency.depends_on_id)
             .where(Task.plan_id == plan.id)
@@ -112,9 +125,9 @@ def load_rows(plan: Plan) -> gx.PlanRows:
         )
     ]
     contributions = [
-        gx.ContributionRow(code, key, rationale, id_)
-        for id_, code, key, rationale in db.session.execute(
-            select(Contribution.id, Task.code, Target.key, Contribution.rationale)
+        gx.ContributionRow(code, key, rationale, id_, origin)
+        for id_, code, key, rationale, origin in db.session.execute(
+            select(Contribution.id, Task.code, Target.key, Contribution.rationale, Contribution.origin)
             .join(Task, Task.id == Contribution.task_id)
             .join(Target, Target.id == Contribution.target_id)
             .where(Task.plan_id == plan.id)
@@ -190,6 +203,7 @@ def add_dependency(
     actor: str = "",
 ) -> Dependency:
     """Record "``task`` depends on ``depends_on``"; refuse a cycle (naming it), a duplicate, no rationale."""
+    ensure_open(plan)
     task, depends_on, rationale = task.strip(), depends_on.strip(), rationale.strip()
     if not rationale:
         raise LinkError(gettext("请填写依据（引用计划原文）。"))
@@ -204,7 +218,15 @@ def add_dependency(
     gx.check_new_dependency(plan_graph(plan), task, depends_on)
     if db.session.scalar(select(Dependency.id).filter_by(task_id=task_id, depends_on_id=depends_on_id)):
         raise LinkError(gettext("依赖关系已存在：%(task)s 依赖 %(depends_on)s。", task=task, depends_on=depends_on))
-    dep = Dependency(task_id=task_id, depends_on_id=depends_on_id, lag_days=lag_days, rationale=rationale)
+    dep = Dependency(
+        task_id=task_id,
+        depends_on_id=depends_on_id,
+        lag_days=lag_days,
+        rationale=rationale,
+        origin="added",  # a named person's decision on a date, kept by every reload of the plan file
+        added_by_id=user_id,
+        added_at=now,
+    )
     _create(dep, "dependency", _dependency_words(task, depends_on, dep), now=now, user_id=user_id, actor=actor)
     return dep
 
@@ -213,6 +235,7 @@ def remove_dependency(
     plan: Plan, dependency_id: int, *, now: datetime, user_id: int | None = None, actor: str = ""
 ) -> None:
     """Delete one dependency of ``plan``, keeping what it was in the history."""
+    ensure_open(plan)
     row = db.session.execute(
         select(Dependency, Task.code)
         .join(Task, Task.id == Dependency.task_id)
@@ -222,6 +245,7 @@ def remove_dependency(
         raise NotFound(gettext("没有这条依赖关系。"))
     dep, code = row
     on = db.session.scalar(select(Task.code).filter_by(id=dep.depends_on_id))
+    _unlink(plan, dep, "dependency", f"{code}←{on}", now=now, user_id=user_id, actor=actor)
     _delete(dep, "dependency", _dependency_words(code, on, dep), now=now, user_id=user_id, actor=actor)
 
 
@@ -229,6 +253,7 @@ def add_contribution(
     plan: Plan, task: str, target: str, *, rationale: str, now: datetime, user_id: int | None = None, actor: str = ""
 ) -> Contribution:
     """Record that ``task`` contributes to the target keyed ``target``."""
+    ensure_open(plan)
     task, target, rationale = task.strip(), target.strip(), rationale.strip()
     if not rationale:
         raise LinkError(gettext("请填写依据（引用计划原文）。"))
@@ -238,7 +263,9 @@ def add_contribution(
         raise NotFound(gettext("没有编号为 %(target)s 的目标。", target=target))
     if db.session.scalar(select(Contribution.id).filter_by(task_id=task_id, target_id=target_id)):
         raise LinkError(gettext("贡献关系已存在：%(task)s → %(target)s。", task=task, target=target))
-    con = Contribution(task_id=task_id, target_id=target_id, rationale=rationale)
+    con = Contribution(
+        task_id=task_id, target_id=target_id, rationale=rationale, origin="added", added_by_id=user_id, added_at=now
+    )
     _create(con, "contribution", f"{task}→{target}：{rationale}", now=now, user_id=user_id, actor=actor)
     return con
 
@@ -247,6 +274,7 @@ def remove_contribution(
     plan: Plan, contribution_id: int, *, now: datetime, user_id: int | None = None, actor: str = ""
 ) -> None:
     """Delete one contribution of ``plan``, keeping what it was in the history."""
+    ensure_open(plan)
     row = db.session.execute(
         select(Contribution, Task.code, Target.key)
         .join(Task, Task.id == Contribution.task_id)
@@ -256,6 +284,7 @@ def remove_contribution(
     if row is None:
         raise NotFound(gettext("没有这条贡献关系。"))
     con, code, key = row
+    _unlink(plan, con, "contribution", f"{code}→{key}", now=now, user_id=user_id, actor=actor)
     _delete(con, "contribution", f"{code}→{key}：{con.rationale}", now=now, user_id=user_id, actor=actor)
 
 
@@ -270,6 +299,13 @@ def _create(row: Dependency | Contribution, entity: str, words: str, **who: Any)
     db.session.flush()
     audit.record(action="create", entity=entity, entity_id=row.id, new=words, **who)
     db.session.commit()
+
+
+def _unlink(plan: Plan, row: Dependency | Contribution, entity: str, key: str, **who: Any) -> None:
+    """Remember that the app removed a link of the plan file (stated or inferred), so that a reload of
+    the file does not bring it back (``tracker.plans.loader``): an ``unlink`` history row, field the plan."""
+    if row.origin != "added":
+        audit.record(action="unlink", entity=entity, entity_id=row.id, field=plan.key, old=row.origin, new=key, **who)
 
 
 def _delete(row: Dependency | Contribution, entity: str, words: str, **who: Any) -> None:
@@ -349,11 +385,27 @@ def link_lists(plan: Plan) -> dict[str, Any]:
             deps.append({"id": d["id"], "task": nodes[v], "depends_on": nodes[u], **d})
         elif d["kind"] == "contributes":
             cons.append({"id": d["id"], "task": nodes[u], "target": nodes[v], **d})
+    for rows, model in ((deps, Dependency), (cons, Contribution)):
+        who = _added_by(model, [x["id"] for x in rows if x.get("origin") == "added"])
+        for x in rows:
+            x["added_by"], x["added_at"] = who.get(x["id"], ("", None))
     deps.sort(key=lambda x: (gx.natural_key(x["task"]["code"]), gx.natural_key(x["depends_on"]["code"])))
     cons.sort(key=lambda x: (gx.natural_key(x["task"]["code"]), x["target"]["key"]))
     tasks = [nodes[gx.task_node(c)] for c in gx.select_tasks(graph)]
     targets = [d for _, d in graph.nodes(data=True) if d["kind"] == "target"]
     return {"dependencies": deps, "contributions": cons, "tasks": tasks, "targets": targets}
+
+
+def _added_by(model: Any, ids: list[int]) -> dict[int, tuple[str, datetime | None]]:
+    """Who added each of these links in the app and when (one query)."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(model.id, User.name, User.email, model.added_at)
+        .outerjoin(User, User.id == model.added_by_id)
+        .where(model.id.in_(ids))
+    )
+    return {id_: (name or email or "", at) for id_, name, email, at in rows}
 
 
 TARGET_VIEWS = {

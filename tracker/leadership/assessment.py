@@ -17,9 +17,9 @@ from ..tasks.due import period_due, plan_cycle
 from ..tasks.duties import owes_task_report
 from ..tasks.periods import periods_between
 from ..tasks.state import PlanState
-from .rules import TargetSpec, expected_share, path_start, target_share
+from .rules import expected_share, path_start, target_share
 from .scoring import ScoringRule, Window, score, target_component, windows
-from .targets import TargetRow
+from .targets import TargetRow, target_spec
 
 __all__ = ["Ranking", "UnitScore", "assess"]
 
@@ -103,9 +103,7 @@ def assess(snap: PlanState, targets: list[TargetRow], rule: ScoringRule) -> list
                 if t.is_milestone:
                     continue
                 values = [v for v in r.values if v.period_end <= until]
-                share = target_share(
-                    TargetSpec(t.comparison, t.value, t.value_min, t.baseline), values[-1].value if values else None
-                )
+                share = target_share(target_spec(t), values[-1].value if values else None)
                 expected = expected_share(until, path_start(t.baseline_year, plan.start), t.due)
                 if values or expected > 0:
                     parts.append(target_component(share, expected) or 0.0)

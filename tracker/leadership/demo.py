@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from ..clock import CITY_TZ, city_date
 from ..errors import TrackerError
 from ..extensions import db
-from ..models import CheckIn, Department, Review, TargetValue, User
+from ..models import CheckIn, Department, Review, Target, TargetValue, User
 from ..tasks.due import DueRule, expected_period, reporting_window
 from ..tasks.duties import task_reporters
 from ..tasks.periods import periods_between
@@ -207,7 +207,7 @@ def generate(*, url: str, now: datetime, seed: int = 20240620) -> dict[str, int]
         points.append((f"{today.year}-05", date(today.year, 5, 31)))
         if t.comparison is None:
             done = rng.random() < 0.4
-            db.session.add(_value(t.id, points[-1], 1.0 if done else 0.0, now))
+            db.session.add(_value(t, points[-1], 1.0 if done else 0.0, now))
             counts["target_values"] += 1
             continue
         if goal is None:
@@ -220,7 +220,7 @@ def generate(*, url: str, now: datetime, seed: int = 20240620) -> dict[str, int]
             fraction = min(1.2, pace * max(0, (end - plan.start).days) / max(1, (t.due - plan.start).days))
             value = start + (goal - start) * fraction * rng.uniform(0.9, 1.1)
             value = plausible(value, unit=t.unit or "", comparison=t.comparison, goal=goal)
-            db.session.add(_value(t.id, (key, end), value, now))
+            db.session.add(_value(t, (key, end), value, now))
             counts["target_values"] += 1
     db.session.commit()
     return counts
@@ -246,9 +246,12 @@ def _acknowledge_reported(tasks: list) -> None:  # type: ignore[type-arg]
                 a.acknowledged_at, a.acknowledged_by_id = at, staff.get(a.department_id)
 
 
-def _value(target_id: int, point: tuple[str, date], value: float, now: datetime) -> TargetValue:
+def _value(target: Target, point: tuple[str, date], value: float, now: datetime) -> TargetValue:
+    """A demo figure measures the target's own unit: the city's for a city target, its county's else."""
     return TargetValue(
-        target_id=target_id,
+        target_id=target.id,
+        unit_kind="county" if target.county_id is not None else "city",
+        county_id=target.county_id,
         period=point[0],
         period_end=point[1],
         value=value,

@@ -112,6 +112,16 @@ def _write_matrix_sheet(ws: Worksheet, matrix: Matrix, rows: list[tuple[str, Row
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             ws.column_dimensions[get_column_letter(col)].width = 6
             col += 1
+    if matrix.open_columns:  # the plan's open parties (各有关部门), never expanded into names
+        ws.cell(row=1, column=col, value=_("开放责任方")).font = bold
+        ws.cell(row=1, column=col).alignment = centre
+        if len(matrix.open_columns) > 1:
+            ws.merge_cells(start_row=1, start_column=col, end_row=1, end_column=col + len(matrix.open_columns) - 1)
+        for k, heading in enumerate(matrix.open_headers()):
+            cell = ws.cell(row=2, column=col + k, value=heading)
+            cell.font = bold
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            ws.column_dimensions[get_column_letter(col + k)].width = 8
     r = 3
     for section_label, row in rows:
         task = row.state.task
@@ -131,6 +141,9 @@ def _write_matrix_sheet(ws: Worksheet, matrix: Matrix, rows: list[tuple[str, Row
                 xl = ws.cell(row=r, column=j, value=cell.label)
                 xl.fill = PatternFill("solid", fgColor=STATUS_FILLS.get(cell.status, "FFFFFF"))
                 xl.alignment = centre
+        for k, role in enumerate(row.open_labels(), start=len(FIXED) + len(row.cells) + 1):
+            if role:
+                ws.cell(row=r, column=k, value=role).alignment = centre
         r += 1
     ws.column_dimensions["C"].width = 36
     ws.row_dimensions[2].height = 90

@@ -10,6 +10,11 @@ Filters (all optional, from the query string): ``section`` (number), ``departmen
 where it holds a role), ``role`` (rows where that role is held — by the filtered department if
 one is given — and only cells of that role), ``status`` (the task's status), ``light``, ``county``
 (id: county-government columns narrowed to that county).
+
+The plan's open parties (各有关部门: a group it does not name) get their own columns after the
+departments, headed "各有关部门（未具名）": a row shows the open party's role there. Departments a
+coordinator has named for it later are ordinary department cells. No department gets a cell for
+an open party the plan leaves unnamed.
 """
 
 from __future__ import annotations
@@ -95,6 +100,12 @@ class Cell:
 class Row:
     state: TaskState
     cells: list[Cell]
+    # per open-party column: the open party's role on this task, or None
+    open_cells: list[str | None] = field(default_factory=list)
+
+    def open_labels(self) -> list[str]:
+        """The open-party cells in the current language."""
+        return [_(ROLES[r]) if r in ROLES else "" for r in self.open_cells]
 
 
 @dataclass
@@ -104,6 +115,11 @@ class Matrix:
     filters: Filters
     total_rows: int = 0
     counties: list[tuple[int, str]] = field(default_factory=list)
+    open_columns: list[str] = field(default_factory=list)  # the plan's open parties (各有关部门), as written
+
+    def open_headers(self) -> list[str]:
+        """The open-party column headings: 各有关部门（未具名）."""
+        return [_("%(text)s（未具名）", text=text) for text in self.open_columns]
 
     @property
     def columns(self) -> list[Column]:
@@ -133,6 +149,11 @@ def build_matrix(snapshot: PlanState, filters: Filters, county_names: Mapping[in
             columns = [Column(d, counts[d.id]) for d in departments]
             groups.append(ColumnGroup(kind, DEPARTMENT_KINDS.get(kind, kind), columns))
     columns = [c for g in groups for c in g.columns]
+    open_columns: list[str] = []
+    for st in snapshot.states:
+        for party in st.task.open_parties or []:
+            if party.get("text") and party["text"] not in open_columns:
+                open_columns.append(party["text"])
 
     sections: list[tuple[Section, list[Row]]] = []
     total = 0
@@ -159,11 +180,16 @@ def build_matrix(snapshot: PlanState, filters: Filters, county_names: Mapping[in
                         latest.percent if latest else None,
                     )
                 )
-            rows.append(Row(st, cells))
+            parties = {p.get("text"): p.get("role") for p in st.task.open_parties or []}
+            open_cells = [
+                parties.get(text) if filters.role is None or parties.get(text) == filters.role else None
+                for text in open_columns
+            ]
+            rows.append(Row(st, cells, open_cells))
         total += len(rows)
         sections.append((section, rows))
     counties = sorted(county_names.items(), key=lambda kv: kv[0])
-    return Matrix(groups, sections, filters, total, counties)
+    return Matrix(groups, sections, filters, total, counties, open_columns)
 
 
 def _row_matches(st: TaskState, f: Filters) -> bool:
@@ -184,7 +210,7 @@ def _row_matches(st: TaskState, f: Filters) -> bool:
 
 def table(matrix: Matrix) -> tuple[list[str], list[list[str]]]:
     """The matrix as plain text rows (the CSV), headers and labels in the current language."""
-    header = [_(name) for name in FIXED] + [c.department.name for c in matrix.columns]
+    header = [_(name) for name in FIXED] + [c.department.name for c in matrix.columns] + matrix.open_headers()
     body: list[list[str]] = []
     for section, rows in matrix.sections:
         for row in rows:
@@ -199,5 +225,6 @@ def table(matrix: Matrix) -> tuple[list[str], list[list[str]]]:
                     _(LIGHT_LABELS[row.state.light]),
                 ]
                 + [cell.label for cell in row.cells]
+                + row.open_labels()
             )
     return header, body

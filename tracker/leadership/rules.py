@@ -12,6 +12,10 @@ For a ceiling (``<=``/``<``) with no baseline, meeting the ceiling is 1 and exce
 ``target / actual``. Milestones (no comparison) have no share: a milestone is done when its
 latest actual is 1 or more (1 = 已完成, 0 = 未完成).
 
+Alternative criteria (``alternatives``: "力争达到 70%以上或在 2020 年基础上增加 5%以上"): the target is
+one target, met when any criterion holds; its share is the best of its criteria's shares. A criterion
+on the change over a baseline (basis ``change``) can be judged only once that baseline is known.
+
 On track (``on_track``): the share is compared with the linear path from the baseline year's end
 (or the plan start when there is no baseline year) to the target's due date, evaluated at the
 date of the actual (its period end), not at today.
@@ -26,7 +30,9 @@ from datetime import date
 from ..i18n import N_
 
 __all__ = [
+    "Alternative",
     "TargetSpec",
+    "criteria_met",
     "expected_share",
     "milestone_done",
     "on_track",
@@ -37,6 +43,28 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+class Alternative:
+    """One more criterion that meets the target: on the value itself (``level``) or on its rise over
+    ``baseline`` (``change``)."""
+
+    comparison: str
+    value: float
+    basis: str = "level"
+    baseline: float | None = None
+
+    @classmethod
+    def of(cls, raw: dict[str, object]) -> Alternative:
+        """From a target's ``alternatives`` entry (as the plan file and the model keep it)."""
+        baseline = raw.get("baseline")
+        return cls(
+            str(raw.get("comparison") or ">="),
+            float(raw.get("value") or 0),  # type: ignore[arg-type]
+            str(raw.get("basis") or "level"),
+            float(baseline) if baseline is not None else None,  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True)
 class TargetSpec:
     """What the rules need of a target."""
 
@@ -44,6 +72,7 @@ class TargetSpec:
     value: float | None
     value_min: float | None = None
     baseline: float | None = None
+    alternatives: tuple[Alternative, ...] = ()
 
 
 def _goal(spec: TargetSpec) -> float | None:
@@ -52,6 +81,42 @@ def _goal(spec: TargetSpec) -> float | None:
 
 def target_share(spec: TargetSpec, actual: float | None) -> float | None:
     """Share of the way done (1.0 = reached); None for milestones, missing actuals or no goal.
+
+    With alternative criteria, the best share of any criterion that can be judged (any-of):
+
+    >>> either = TargetSpec(">=", 70, alternatives=(Alternative(">=", 5, "change", baseline=62),))
+    >>> target_share(either, 67), target_share(either, 35)
+    (1.0, 0.5)
+    >>> target_share(TargetSpec(">=", 70, alternatives=(Alternative(">=", 5, "change"),)), 67)  # no baseline
+    0.9571428571428572
+    """
+    shares = [_share(spec, actual)]
+    for alt in spec.alternatives:
+        if alt.basis == "change":
+            if alt.baseline is None:
+                continue  # the baseline the rise is measured from is not known yet
+            criterion = TargetSpec(alt.comparison, alt.baseline + alt.value, baseline=alt.baseline)
+        else:
+            criterion = TargetSpec(alt.comparison, alt.value)
+        shares.append(_share(criterion, actual))
+    known = [s for s in shares if s is not None]
+    return max(known) if known else None
+
+
+def criteria_met(spec: TargetSpec, actual: float | None) -> bool:
+    """Whether any criterion of the target holds for ``actual`` (its own or an alternative).
+
+    >>> criteria_met(TargetSpec(">=", 70, alternatives=(Alternative(">=", 5, "change", baseline=62),)), 67)
+    True
+    >>> criteria_met(TargetSpec(">=", 70), 67)
+    False
+    """
+    share = target_share(spec, actual)
+    return share is not None and share >= 1
+
+
+def _share(spec: TargetSpec, actual: float | None) -> float | None:
+    """The share of one criterion (the target's own, without its alternatives).
 
     >>> round(target_share(TargetSpec(">=", 16.2, baseline=11), 13.8), 3)
     0.538

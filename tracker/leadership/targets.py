@@ -1,9 +1,10 @@
-"""Targets with their latest approved actuals, completion share, on-track state and history.
+"""Targets with their figures, completion share, on-track state and history.
 
-Three queries whatever the number of targets: the plan's targets, their values (approved or
-entered without a check-in), and the plan's tasks for labels. A target's *latest actual* is its
-latest value by period end then id whose check-in is approved, or that has no check-in (entered
-by a coordinator or imported).
+A target's *actual* is its own unit's figure by the one rule of :mod:`tracker.tasks.figures`: for a
+city target the city's own approved figure, or the roll-up of the counties' figures where the target
+is additive and allocated to counties, else none — never a county's or a department's figure. A
+county's target (附件 1 / 附件 3) reads that county's figures. A fixed number of queries whatever
+the number of targets.
 """
 
 from __future__ import annotations
@@ -11,37 +12,51 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import or_
-
 from ..extensions import db
 from ..i18n import N_
-from ..models import CheckIn, County, Plan, Target, TargetValue, Task
+from ..models import County, Plan, Target, TargetValue, Task
 from ..models.plan import TARGET_GROUPS
-from .rules import TRACK_LABELS, TargetSpec, milestone_done, on_track, path_start, target_share
+from ..tasks.figures import CityFigure, load_figures
+from .rules import TRACK_LABELS, Alternative, TargetSpec, milestone_done, on_track, path_start, target_share
 
-__all__ = ["CountyRow", "MetricSum", "TargetRow", "load_targets"]
+__all__ = ["CountyRow", "MetricSum", "TargetRow", "load_targets", "target_spec"]
+
+
+def target_spec(t: Target) -> TargetSpec:
+    """What the rules need of a stored target, its alternative criteria included (one rule: any-of)."""
+    return TargetSpec(
+        t.comparison, t.value, t.value_min, t.baseline, tuple(Alternative.of(a) for a in t.alternatives or [])
+    )
 
 
 @dataclass
 class TargetRow:
     target: Target
-    values: list[TargetValue]
+    figure: CityFigure
     task_label: str = ""
     county: str = ""
     task_code: str = ""
 
     @property
+    def values(self) -> list[TargetValue]:
+        """The target's own unit's values, oldest first (its history)."""
+        return self.figure.own
+
+    @property
     def latest(self) -> TargetValue | None:
-        return self.values[-1] if self.values else None
+        return self.figure.latest
 
     @property
     def actual(self) -> float | None:
-        return self.latest.value if self.latest else None
+        return self.figure.value
+
+    @property
+    def period(self) -> str:
+        return self.figure.period
 
     @property
     def share(self) -> float | None:
-        t = self.target
-        return target_share(TargetSpec(t.comparison, t.value, t.value_min, t.baseline), self.actual)
+        return target_share(target_spec(self.target), self.actual)
 
     @property
     def done(self) -> bool:
@@ -51,7 +66,7 @@ class TargetRow:
     def track(self, plan_start: date) -> str:
         if self.target.is_milestone:
             return "reached" if self.done else "no_data"
-        on = self.latest.period_end if self.latest else plan_start
+        on = self.figure.period_end or plan_start
         start = path_start(self.target.baseline_year, plan_start)
         return on_track(self.share, on=on, start=start, due=self.target.due)
 
@@ -61,20 +76,12 @@ class TargetRow:
         return TRACK_LABELS[self.track(plan_start)]
 
 
-def load_targets(plan: Plan) -> list[TargetRow]:
+def load_targets(plan: Plan, *, on: date | None = None) -> list[TargetRow]:
+    """Every target of the plan with its figure at ``on`` (all approved values when None)."""
     targets = list(
         db.session.scalars(db.select(Target).filter_by(plan_id=plan.id).order_by(Target.position, Target.id))
     )
-    values = db.session.scalars(
-        db.select(TargetValue)
-        .join(Target, Target.id == TargetValue.target_id)
-        .outerjoin(CheckIn, CheckIn.id == TargetValue.checkin_id)
-        .where(Target.plan_id == plan.id, or_(TargetValue.checkin_id.is_(None), CheckIn.state == "approved"))
-        .order_by(TargetValue.period_end, TargetValue.id)
-    )
-    by_target: dict[int, list[TargetValue]] = {}
-    for v in values:
-        by_target.setdefault(v.target_id, []).append(v)
+    figures = load_figures(targets, plan.id, on=on)
     labels = {
         tid: (label, code)
         for tid, label, code in db.session.execute(db.select(Task.id, Task.label, Task.code).filter_by(plan_id=plan.id))
@@ -83,7 +90,7 @@ def load_targets(plan: Plan) -> list[TargetRow]:
     return [
         TargetRow(
             t,
-            by_target.get(t.id, []),
+            figures[t.id],
             labels.get(t.task_id, ("", ""))[0] if t.task_id else "",
             counties.get(t.county_id, "") if t.county_id else "",
             labels.get(t.task_id, ("", ""))[1] if t.task_id else "",

@@ -7,7 +7,7 @@ from .links import Contribution, Dependency
 from .login import LoginFailure
 from .notify import JobRun, JobSetting, OutboxAttachment, OutboxMessage, ReminderSent, WorkdayOverride
 from .org import Assignment, County, Department, User
-from .plan import Plan, Section, Target, TargetValue, Task
+from .plan import CarryOver, Plan, Section, Target, TargetValue, Task
 from .progress import Attachment, CheckIn, ConsolidatedReport, ExtensionRequest, Review
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "AuditLog",
     "Bulletin",
     "CalendarFeed",
+    "CarryOver",
     "CheckIn",
     "ConsolidatedReport",
     "Contribution",

@@ -25,6 +25,7 @@ DEPARTMENT_KINDS = {
 COUNTY_KINDS = {"city": N_("县级市"), "county": N_("县"), "district": N_("区")}
 ROLES = {"lead": N_("牵头"), "support": N_("配合"), "responsible": N_("负责"), "implementing": N_("落实")}
 ROLE_ORDER = ["lead", "responsible", "support", "implementing"]
+ASSIGNMENT_ORIGINS = {"plan": N_("计划文件"), "app": N_("系统内调整")}
 USER_ROLES = {
     "staff": N_("部门填报员"),
     "coordinator": N_("统筹协调"),
@@ -95,9 +96,17 @@ class Assignment(VersionedMixin, db.Model):
     position: Mapped[int] = mapped_column(default=0)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Where the duty comes from: ``plan`` (the plan file; a reload updates or removes it) or ``app``
+    # (added or changed in the app by ``added_by_id`` at ``added_at``; a reload never touches it).
+    origin: Mapped[str] = mapped_column(String(8), default="plan", server_default="plan")
+    # The plan's open party (各有关部门) this department was named for by a coordinator, else "".
+    open_party: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    added_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     task: Mapped[Task] = relationship(back_populates="assignments")
     department: Mapped[Department] = relationship(back_populates="assignments")
+    added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id])
 
     @property
     def role_label(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint, event, select, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -13,7 +13,7 @@ from ..i18n import N_
 from .base import UTCDateTime, VersionedMixin
 
 if TYPE_CHECKING:
-    from .org import Assignment, County
+    from .org import Assignment, County, Department
 
 TASK_STATUSES = {
     "not_started": N_("未启动"),
@@ -58,6 +58,10 @@ class Plan(db.Model):
     # Separation of duties: a coordinator does not review their own department's reports (another
     # coordinator or an administrator does); on unless the plan's office turns it off.
     separate_review: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Closed (tracker.tasks.lifecycle): read-only from then on; the final results frozen as approved.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    final_results: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     sections: Mapped[list[Section]] = relationship(
         back_populates="plan", order_by="Section.number", cascade="all, delete-orphan"
@@ -145,6 +149,10 @@ class Target(VersionedMixin, db.Model):
     county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"))
     source: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    # Alternative criteria (力争达到 70%以上或在 2020 年基础上增加 5%以上): the target is met when its
+    # own criterion or any of these holds. Each: {"comparison", "value", "unit", "basis", "baseline",
+    # "baseline_year", "text"}; basis "level" compares the value itself, "change" its rise over baseline.
+    alternatives: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(default=0)
 
     task: Mapped[Task | None] = relationship(back_populates="targets", foreign_keys=[task_id])
@@ -159,8 +167,16 @@ class Target(VersionedMixin, db.Model):
         return self.comparison is None
 
 
+VALUE_UNITS = {"city": N_("全市"), "county": N_("县（市、区）"), "department": N_("部门")}
+
+
 class TargetValue(db.Model):
-    """A reported actual for a target and a period. Appended, never overwritten."""
+    """A reported actual for a target and a period. Appended, never overwritten.
+
+    Every value measures one unit: the city (``unit_kind`` "city"), one county (``county_id``) or
+    one department (``department_id``, the reporting department). Only a city value is ever shown
+    as the city's figure (tracker.tasks.figures); see :func:`tracker.tasks.figures.value_unit`.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("target.id"), index=True)
@@ -172,5 +188,36 @@ class TargetValue(db.Model):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The unit the value measures: "city", "county" (county_id) or "department" (department_id).
+    unit_kind: Mapped[str] = mapped_column(String(16), server_default="city")
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"), index=True)
 
     target: Mapped[Target] = relationship()
+    county: Mapped[County | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+
+
+@event.listens_for(TargetValue, "before_insert")
+def _own_unit_by_default(_mapper: Any, connection: Any, value: TargetValue) -> None:
+    """A value written without its unit measures its target's own unit: its county's, else the city's."""
+    if value.unit_kind is None:
+        county_id = connection.scalar(select(Target.county_id).where(Target.id == value.target_id))
+        value.unit_kind = "county" if county_id is not None else "city"
+        value.county_id = county_id
+
+
+class CarryOver(db.Model):
+    """An unfinished measure or target of one plan carried into another: both sides, who, when."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
+    to_task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
+    from_target_id: Mapped[int | None] = mapped_column(ForeignKey("target.id"), index=True)
+    to_target_id: Mapped[int | None] = mapped_column(ForeignKey("target.id"), index=True)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    from_task: Mapped[Task | None] = relationship(foreign_keys=[from_task_id])
+    to_task: Mapped[Task | None] = relationship(foreign_keys=[to_task_id])
+    from_target: Mapped[Target | None] = relationship(foreign_keys=[from_target_id])
+    to_target: Mapped[Target | None] = relationship(foreign_keys=[to_target_id])

@@ -15,6 +15,7 @@ from ..errors import PlanFileError
 from ..extensions import db
 from ..models import County, Plan, Target, TargetValue, User
 from ..numbers import NumberError, finite_number
+from ..tasks.lifecycle import ensure_open
 from ..tasks.periods import parse_period
 from .xlsx_layout import Source, _join, _norm_header, _text
 from .xlsx_read import _at_row, _find_header, _open
@@ -122,6 +123,7 @@ def import_target_values(
     source_name: str,
 ) -> list[TargetValue]:
     """Append one TargetValue per filled cell, all in one transaction; nothing on any error."""
+    ensure_open(plan)
     try:
         p = parse_period(period.strip())
     except ValueError as exc:
@@ -148,6 +150,9 @@ def import_target_values(
                 department_id=reporter.department_id if reporter else None,
                 reporter_id=reporter_id,
                 created_at=now,
+                # a county row is that county's figure; a 全市 / 合计 row is the city's
+                unit_kind="county" if r.target.county_id is not None else "city",
+                county_id=r.target.county_id,
             )
             db.session.add(tv)
             created.append(tv)

@@ -4,6 +4,12 @@ Loading the same file twice changes nothing. Loading an edited file updates in p
 targets, assignments and links are matched by their stable keys (task code, target key, department
 name), and progress already reported is kept. A task or target that has reports cannot be removed
 by a file; the load is refused instead.
+
+Decisions made in the app are never undone by a load (docs/plan-format.md, 重新导入与系统内调整):
+an assignment of origin ``app`` (added in the app, named for an open party, or a plan row edited in
+the app) and a link of origin ``added`` are neither changed nor removed; a file entry for the same
+pair leaves the app's row as it is. The file updates and removes only its own rows (``plan``
+assignments, ``stated`` / ``inferred`` links).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -36,8 +42,10 @@ from ..models import (
     Target,
     TargetValue,
     Task,
+    User,
 )
 from ..models.org import ROLES
+from ..tasks.lifecycle import ensure_open
 from .schema import PlanData
 
 ACTOR = N_("计划文件导入")
@@ -176,17 +184,23 @@ class _Writer:
         entity: str,
         existing: dict[tuple[int, int], Any],
         wanted: list[tuple[tuple[int, int], dict[str, Any], Callable[[], Any], str]],
+        *,
+        app_owned: Callable[[Any], bool] = lambda _row: False,
     ) -> None:
-        """Make the rows keyed by id pairs match ``wanted``: (key, values, factory, label) entries."""
+        """Make the rows keyed by id pairs match ``wanted``: (key, values, factory, label) entries.
+
+        Rows ``app_owned`` says are the app's are left as they are: not updated, not removed.
+        """
         keep = set()
         for key, values, factory, label in wanted:
             keep.add(key)
             if key in existing:
-                self.sync(existing[key], values, entity)
+                if not app_owned(existing[key]):
+                    self.sync(existing[key], values, entity)
             else:
                 self.create(factory(), entity, label)
         for key, obj in existing.items():
-            if key not in keep:
+            if key not in keep and not app_owned(obj):
                 if entity == "assignment":
                     self.remove_party(obj)
                 else:
@@ -278,6 +292,9 @@ def _name_of(entity: str, entity_id: int | None, old: str | None) -> str:
 
 
 def _load(data: PlanData, now: datetime, *, user_id: int | None = None, filename: str = "") -> LoadReport:
+    existing = db.session.scalar(db.select(Plan).filter_by(key=data.plan["key"]))
+    if existing is not None:
+        ensure_open(existing)  # a closed plan is not reloaded (plan load, workbook import, drafts)
     _check_acyclic(data)
     report = LoadReport(data.plan["key"])
     w = _Writer(now, report.counts, user_id, filename)
@@ -375,6 +392,8 @@ def _load(data: PlanData, now: datetime, *, user_id: int | None = None, filename
     _remove_missing(w, tasks, {e["code"] for e in data.tasks}, "task")
 
     task_ids = [t.id for t in tasks.values()]
+    users = _users_named(data)
+    unlinked = _unlinked_in_app(plan.key)
     w.sync_set(
         "assignment",
         {
@@ -384,7 +403,13 @@ def _load(data: PlanData, now: datetime, *, user_id: int | None = None, filename
         [
             (
                 (tasks[entry["code"]].id, departments[a["name"]].id),
-                {"role": a["role"], "role_text": a["role_text"], "note": a["note"], "position": pos},
+                {
+                    "role": a["role"],
+                    "role_text": a["role_text"],
+                    "note": a["note"],
+                    "open_party": a["open_party"],
+                    "position": pos,
+                },
                 partial(
                     Assignment,
                     task_id=tasks[entry["code"]].id,
@@ -392,6 +417,8 @@ def _load(data: PlanData, now: datetime, *, user_id: int | None = None, filename
                     role=a["role"],
                     role_text=a["role_text"],
                     note=a["note"],
+                    open_party=a["open_party"],
+                    origin="plan",
                     position=pos,
                 ),
                 f"{entry['code']} · {a['name']} · {ROLES[a['role']]}",
@@ -399,6 +426,7 @@ def _load(data: PlanData, now: datetime, *, user_id: int | None = None, filename
             for entry in data.tasks
             for pos, a in enumerate(entry["departments"])
         ],
+        app_owned=lambda a: a.origin == "app",
     )
 
     targets = {t.key: t for t in db.session.scalars(db.select(Target).filter_by(plan_id=plan.id))}
@@ -428,18 +456,21 @@ def _load(data: PlanData, now: datetime, *, user_id: int | None = None, filename
         [
             (
                 (tasks[d["task"]].id, tasks[d["depends_on"]].id),
-                {"lag_days": d["lag_days"], "rationale": d["rationale"]},
+                {"lag_days": d["lag_days"], "rationale": d["rationale"], "origin": d["origin"]},
                 partial(
                     Dependency,
                     task_id=tasks[d["task"]].id,
                     depends_on_id=tasks[d["depends_on"]].id,
                     lag_days=d["lag_days"],
                     rationale=d["rationale"],
+                    **_added(d, users),
                 ),
                 f"{d['task']}←{d['depends_on']}",
             )
             for d in data.dependencies
+            if ("dependency", f"{d['task']}←{d['depends_on']}") not in unlinked
         ],
+        app_owned=_link_is_added,
     )
     w.sync_set(
         "contribution",
@@ -450,17 +481,20 @@ def _load(data: PlanData, now: datetime, *, user_id: int | None = None, filename
         [
             (
                 (tasks[c["task"]].id, targets[c["target"]].id),
-                {"rationale": c["rationale"]},
+                {"rationale": c["rationale"], "origin": c["origin"]},
                 partial(
                     Contribution,
                     task_id=tasks[c["task"]].id,
                     target_id=targets[c["target"]].id,
                     rationale=c["rationale"],
+                    **_added(c, users),
                 ),
                 f"{c['task']}→{c['target']}",
             )
             for c in data.contributions
+            if ("contribution", f"{c['task']}→{c['target']}") not in unlinked
         ],
+        app_owned=_link_is_added,
     )
 
     if report.changed or plan.loaded_at is None:
@@ -485,7 +519,44 @@ _TARGET_FIELDS = (
     "due",
     "source",
     "note",
+    "alternatives",
 )
+
+
+def _link_is_added(link: Dependency | Contribution) -> bool:
+    return link.origin == "added"
+
+
+def _unlinked_in_app(plan_key: str) -> set[tuple[str, str]]:
+    """Links of the plan file a person removed in the app (history rows ``unlink``): a reload leaves them out."""
+    from ..models import AuditLog
+
+    rows = db.session.execute(
+        db.select(AuditLog.entity, AuditLog.new).where(AuditLog.action == "unlink", AuditLog.field == plan_key)
+    )
+    return {(entity, key or "") for entity, key in rows}
+
+
+def _users_named(data: PlanData) -> dict[str, int]:
+    """Accounts the file's ``added`` links name (by e-mail address or name), by that word."""
+    words = {e["added_by"] for e in data.dependencies + data.contributions if e["added_by"]}
+    if not words:
+        return {}
+    found: dict[str, int] = {}
+    for user in db.session.scalars(db.select(User).where(User.email.in_(words) | User.name.in_(words))):
+        found.setdefault(user.email, user.id)
+        found.setdefault(user.name, user.id)
+    return found
+
+
+def _added(entry: dict[str, Any], users: dict[str, int]) -> dict[str, Any]:
+    """The provenance columns of a new link from a file: its origin, and for an ``added`` one who and when."""
+    day = entry["added_at"]
+    return {
+        "origin": entry["origin"],
+        "added_by_id": users.get(entry["added_by"]) if entry["added_by"] else None,
+        "added_at": datetime(day.year, day.month, day.day, tzinfo=UTC) if day else None,
+    }
 
 
 def _check_acyclic(data: PlanData) -> None:

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 
 from ..contacts import is_valid_address
 from ..errors import PlanFileError
+from ..models.links import LINK_ORIGINS
 from ..models.org import COUNTY_KINDS, DEPARTMENT_KINDS, ROLES
 from ..models.plan import COMPARISONS, REPORTING_CYCLES, TARGET_GROUPS
 from ..numbers import ID_MAX, LAG_MAX, NumberError, bounded_int, finite_number
@@ -229,6 +230,8 @@ def validate(raw: Any) -> PlanData:
                     "role": c.choice(a, "role", awhere, ROLES),
                     "role_text": c.text(a, "role_text", awhere, required=False),
                     "note": c.text(a, "note", awhere, required=False),
+                    # the open party (各有关部门) this department was named for, when it was
+                    "open_party": c.text(a, "open_party", awhere, required=False),
                 }
             )
         _unique(c, assignments, "name", f"{where}.departments")
@@ -236,10 +239,7 @@ def validate(raw: Any) -> PlanData:
             _target(c, t, f"{where}.targets[{j}]", plan_end, county_names, group="task", seen=targets_seen)
             for j, t in enumerate(c.entries(entry, "targets", required=False))
         ]
-        open_parties = entry.get("open_parties") or []
-        if not isinstance(open_parties, list):
-            c.fail(f"{where}.open_parties", _("应为列表"))
-            open_parties = []
+        open_parties = _open_parties(c, entry, where)
         cycle = entry.get("reporting_cycle", "quarter")
         if cycle not in REPORTING_CYCLES:
             c.fail(f"{where}.reporting_cycle", _("应为 %(allowed)s 之一", allowed=" / ".join(REPORTING_CYCLES)))
@@ -285,6 +285,7 @@ def validate(raw: Any) -> PlanData:
             "depends_on": c.text(entry, "depends_on", where),
             "lag_days": c.integer(entry, "lag_days", where, default=0, high=LAG_MAX) or 0,
             "rationale": c.text(entry, "rationale", where),
+            **_provenance(c, entry, where),
         }
         for key in ("task", "depends_on"):
             if d[key] and d[key] not in task_codes:
@@ -299,6 +300,7 @@ def validate(raw: Any) -> PlanData:
             "task": c.text(entry, "task", where),
             "target": c.text(entry, "target", where),
             "rationale": c.text(entry, "rationale", where),
+            **_provenance(c, entry, where),
         }
         if d["task"] and d["task"] not in task_codes:
             c.fail(f"{where}.task", _("未定义的任务：%(task)s", task=d["task"]))
@@ -376,4 +378,67 @@ def _target(
         "county": county,
         "source": c.text(entry, "source", where, required=False),
         "note": c.text(entry, "note", where, required=False),
+        "alternatives": _alternatives(c, entry, where),
+    }
+
+
+ALTERNATIVE_BASES = {"level", "change"}
+
+
+def _alternatives(c: _Checker, entry: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    """A target's alternative criteria (…或…): each a comparison and value, on the level itself or on its
+    change over a baseline; the target is met when its own criterion or any of these holds."""
+    out = []
+    for j, alt in enumerate(c.entries(entry, "alternatives", required=False)):
+        awhere = f"{where}.alternatives[{j}]"
+        comparison = c.choice(alt, "comparison", awhere, {k for k in COMPARISONS if k != "range"})
+        value = c.number(alt, "value", awhere)
+        if value is None:
+            c.fail(f"{awhere}.value", _("必填"))
+        basis = alt.get("basis", "level")
+        if basis not in ALTERNATIVE_BASES:
+            basis = c.choice(alt, "basis", awhere, ALTERNATIVE_BASES)
+        out.append(
+            {
+                "basis": basis,
+                "comparison": comparison,
+                "value": value,
+                "unit": c.text(alt, "unit", awhere, required=False),
+                "baseline": c.number(alt, "baseline", awhere),
+                "baseline_year": c.integer(alt, "baseline_year", awhere),
+                "text": c.text(alt, "text", awhere, required=False),
+            }
+        )
+    return out
+
+
+def _open_parties(c: _Checker, entry: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    """The plan's open parties (各有关部门): kept as written, never turned into department names."""
+    out = []
+    for j, party in enumerate(c.entries(entry, "open_parties", required=False)):
+        pwhere = f"{where}.open_parties[{j}]"
+        if party.get("expanded"):
+            c.fail(f"{pwhere}.expanded", _("开放责任方应按原文保留，不展开为具体单位（expanded 应为 false 或省略）"))
+        out.append(
+            {
+                "text": c.text(party, "text", pwhere),
+                "role": c.choice(party, "role", pwhere, ROLES),
+                "role_text": c.text(party, "role_text", pwhere, required=False),
+                "note": c.text(party, "note", pwhere, required=False),
+            }
+        )
+    _unique(c, out, "text", f"{where}.open_parties")
+    return out
+
+
+def _provenance(c: _Checker, entry: dict[str, Any], where: str) -> dict[str, Any]:
+    """A link's origin: ``stated`` by the plan or ``inferred`` (the default: a file that does not say
+    is not taken as the plan's word); ``added`` links carry who (``added_by``) and when (``added_at``)."""
+    origin = entry.get("origin", "inferred")
+    if origin not in LINK_ORIGINS:
+        origin = c.choice(entry, "origin", where, LINK_ORIGINS) or "inferred"
+    return {
+        "origin": origin,
+        "added_by": c.text(entry, "added_by", where, required=False) if origin == "added" else "",
+        "added_at": c.day(entry, "added_at", where) if origin == "added" and entry.get("added_at") else None,
     }

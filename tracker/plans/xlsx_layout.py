@@ -18,6 +18,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..i18n import N_
+from ..models.org import ROLES
 from ..models.plan import COMPARISONS, REPORTING_CYCLES
 from ..numbers import finite_number
 
@@ -31,7 +32,11 @@ __all__ = [
     "TASK_SHEET_EN",
     "Column",
     "Source",
+    "alternatives_cell",
+    "open_parties_cell",
+    "parse_alternatives",
     "parse_day",
+    "parse_open_parties",
 ]
 
 # The workbook the app writes is in the user's language; the importer reads both. The sheet names
@@ -149,6 +154,17 @@ COLUMNS = [
         "Implementing departments",
         ("Implementing", "Implementing department"),
     ),
+    Column(
+        "open_parties",
+        "开放责任方",
+        ("未具名责任方",),
+        18,
+        N_(
+            "计划原文未具名的责任方，按原文保留、不展开为单位，"
+            "如 各有关部门（负责：按职责分工负责）；多项用分号（；）分隔。"
+        ),
+        "Open parties",
+    ),
     Column("start", "开始时间", ("开始日期", "启动时间"), 12, N_("留空为计划开始日期。"), "Start", ("Start date",)),
     Column(
         "due",
@@ -204,10 +220,19 @@ COLUMNS = [
         "Target deadline",
         ("Target due",),
     ),
+    Column(
+        "alternatives",
+        "备选标准",
+        ("或",),
+        18,
+        N_("目标的其他标准，任一达成即视为完成：如 ≥70 %，或比基年的增幅 比2020年增加 ≥5 %；多项用分号（；）分隔。"),
+        "Alternative criteria",
+        ("Alternatives",),
+    ),
 ]
 _BY_KEY = {c.key: c for c in COLUMNS}
 ROLE_COLUMNS = ("lead", "responsible", "support", "implementing")
-TARGET_COLUMNS = ("target_key", "target_name", "comparison", "value", "unit", "target_due")
+TARGET_COLUMNS = ("target_key", "target_name", "comparison", "value", "unit", "target_due", "alternatives")
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _CYCLES = {"月报": "month", "季报": "quarter", "年报": "year", "月": "month", "季": "quarter", "年": "year"}
 _CYCLES.update({k: k for k in REPORTING_CYCLES})
@@ -364,6 +389,91 @@ def _target_value(cmp_cell: Any, value_cell: Any) -> tuple[str | None, float | N
     if comparison == "":
         raise ValueError(_("里程碑不应填写目标值"))
     return (comparison or ">="), number, None, None
+
+
+_SYMBOLS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "=", "~": "≈"}
+_SYMBOL_WORDS = {"≥": ">=", ">=": ">=", ">": ">", "≤": "<=", "<=": "<=", "<": "<", "=": "=", "≈": "~", "~": "~"}
+
+
+def open_parties_cell(parties: list[dict[str, Any]], english: bool) -> str | None:
+    """``各有关部门（负责：按职责分工负责）``: each open party with its role and the plan's wording."""
+    out = []
+    for p in parties:
+        role = p.get("role", "responsible")
+        word = role if english else ROLES.get(role, role)
+        out.append(f"{p['text']}（{word}：{p['role_text']}）" if p.get("role_text") else f"{p['text']}（{word}）")
+    return "；".join(out) or None
+
+
+def parse_open_parties(value: Any) -> list[dict[str, Any]]:
+    """The 开放责任方 cell read back: ``[{text, role, role_text}]``; ``ValueError`` naming a bad role.
+
+    >>> [sorted(p.values()) for p in parse_open_parties("各有关部门（负责：按职责分工负责）；有关单位（support）")]
+    [['responsible', '各有关部门', '按职责分工负责'], ['', 'support', '有关单位']]
+    """
+    words = {**{v: k for k, v in ROLES.items()}, **{k: k for k in ROLES}}
+    out = []
+    for part in re.split(r"[；;\n]+", _text(value)):
+        part = part.strip()
+        if not part:
+            continue
+        m = re.fullmatch(r"(.+?)\s*[（(]\s*([^:：）)]+?)\s*(?:[:：]\s*([^）)]*))?[）)]", part)
+        text, role, role_text = (m[1], m[2], (m[3] or "").strip()) if m else (part, "responsible", "")
+        if role not in words:
+            raise ValueError(_("角色应为牵头、配合、负责或落实，而不是 %(value)r", value=role))
+        out.append({"text": text.strip(), "role": words[role], "role_text": role_text})
+    return out
+
+
+def alternatives_cell(alternatives: list[dict[str, Any]], english: bool) -> str | None:
+    """``比2020年增加 ≥5 %`` (or ``≥70 %``) for each alternative criterion of a target."""
+    out = []
+    for a in alternatives:
+        number = _text(a["value"])
+        head = ""
+        if a.get("basis") == "change":
+            year = a.get("baseline_year")
+            if english:
+                head = f"rise over {year} " if year else "rise over baseline "
+            else:
+                head = f"比{year}年增加 " if year else "比基期增加 "
+        out.append(f"{head}{_SYMBOLS.get(a['comparison'], a['comparison'])}{number} {a.get('unit') or ''}".strip())
+    return "；".join(out) or None
+
+
+def parse_alternatives(value: Any, old: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The 备选标准 cell read back; the plan's own wording (``text``) and baseline kept from ``old``.
+
+    >>> [(a["basis"], a["comparison"], a["value"], a["unit"], a["baseline_year"]) for a in parse_alternatives(
+    ...     "比2020年增加 ≥5 %；≥70 %", [])]
+    [('change', '>=', 5.0, '%', 2020), ('level', '>=', 70.0, '%', None)]
+    """
+    out = []
+    for i, part in enumerate(p.strip() for p in re.split(r"[；;\n]+", _text(value))):
+        if not part:
+            continue
+        m = re.fullmatch(
+            r"(?:(比|rise over )\s*(?:(\d{4})\s*年?|基期|baseline)\s*(?:增加)?\s*)?"
+            r"(≥|>=|≤|<=|>|<|=|≈|~)\s*(-?[\d.,]+)\s*(.*)",
+            part,
+            flags=re.IGNORECASE,
+        )
+        if not m:
+            raise ValueError(_("备选标准应写作 ≥70 %% 或 比2020年增加 ≥5 %%，而不是 %(value)r", value=part))
+        before = old[i] if i < len(old) else {}
+        basis = "change" if m[1] else "level"
+        out.append(
+            {
+                "basis": basis,
+                "comparison": _SYMBOL_WORDS[m[3]],
+                "value": _number(m[4]),
+                "unit": m[5].strip(),
+                "baseline": before.get("baseline") if basis == "change" else None,
+                "baseline_year": int(m[2]) if m[2] else None,
+                "text": before.get("text", ""),
+            }
+        )
+    return out
 
 
 def _value_cell(t: dict[str, Any]) -> Any:

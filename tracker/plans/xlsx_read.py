@@ -45,7 +45,9 @@ from .xlsx_layout import (
     _norm_header,
     _target_value,
     _text,
+    parse_alternatives,
     parse_day,
+    parse_open_parties,
 )
 
 __all__ = ["import_task_workbook", "plan_data_from_workbook"]
@@ -299,6 +301,7 @@ def plan_data_from_workbook(
         tasks.append(
             {
                 **{k: v for k, v in old.items() if k in {"responsibility", "open_parties"}},
+                **_open_parties(row, present, old, fail),
                 "code": code,
                 "label": label,
                 "section": section_number,
@@ -414,6 +417,7 @@ def _departments(
                     "role": role,
                     "role_text": a["role_text"] if same else ROLES[role],
                     "note": a["note"] if same else "",
+                    **({"open_party": a["open_party"]} if a.get("open_party") else {}),
                 }
             )
     out += [{"name": n, "role": r, "role_text": ROLES[r], "note": ""} for n, r in wanted.items()]
@@ -450,6 +454,12 @@ def _target(
             fail(row, "target_due", str(exc))
     # A table with only 目标值 / 单位 columns names its targets after the task.
     name = row.text("target_name") or old.get("name") or task_title
+    alternatives = old.get("alternatives") or []
+    if row.text("alternatives") or (alternatives and "alternatives" in row.cells):
+        try:
+            alternatives = parse_alternatives(row.get("alternatives"), alternatives)
+        except ValueError as exc:
+            fail(row, "alternatives", str(exc))
     return {
         **{k: v for k, v in old.items() if k not in {"group"}},
         "key": key,
@@ -460,7 +470,21 @@ def _target(
         "value_max": value_max,
         "unit": row.text("unit"),
         "due": due,
+        **({"alternatives": alternatives} if alternatives else {}),
     }
+
+
+def _open_parties(row: _Row, present: dict[str, str], old: dict[str, Any], fail: Any) -> dict[str, Any]:
+    """The 开放责任方 cell when the sheet has the column: kept as written, each party's note kept."""
+    if "open_parties" not in present:
+        return {}
+    try:
+        parties = parse_open_parties(row.get("open_parties"))
+    except ValueError as exc:
+        fail(row, "open_parties", str(exc))
+        return {}
+    notes = {p.get("text"): p.get("note", "") for p in old.get("open_parties") or []}
+    return {"open_parties": [{**p, "note": notes.get(p["text"], "")} for p in parties]}
 
 
 def import_task_workbook(

@@ -28,6 +28,8 @@ from .xlsx_layout import (
     TASK_SHEET_EN,
     _english,
     _value_cell,
+    alternatives_cell,
+    open_parties_cell,
 )
 
 __all__ = ["task_workbook"]
@@ -89,6 +91,7 @@ def task_workbook(plan: Plan | None, *, english: bool | None = None) -> bytes:
                 "support": names(by_role["support"]) or None,
                 "responsible": names(by_role["responsible"]) or None,
                 "implementing": names(by_role["implementing"]) or None,
+                "open_parties": open_parties_cell(t["open_parties"], english),
                 "start": t["start"],
                 "due": t["due"],
                 "cycle": cycle_words[t["reporting_cycle"]],
@@ -105,6 +108,7 @@ def task_workbook(plan: Plan | None, *, english: bool | None = None) -> bytes:
                             "value": _value_cell(target),
                             "unit": target["unit"] or None,
                             "target_due": target["due"],
+                            "alternatives": alternatives_cell(target.get("alternatives") or [], english),
                         }
                     )
                 _write_row(ws, row, cells)

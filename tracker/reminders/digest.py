@@ -103,6 +103,7 @@ class LineInfo:
     duty: str = ""  # the department's part in it: a role label (N_), in Chinese
     task: TaskRef | None = None  # the report form the link opens (a signed link)
     consolidated: bool = False  # or the county's consolidated report (``/consolidated/<period>``)
+    figures: bool = False  # or the figure entry form (``/figures``): the city's or the county's figures
     period: str = ""  # the period the link opens
     owed: list[str] = field(default_factory=list)  # report periods owed, oldest first
     position: int = 0
@@ -153,6 +154,11 @@ class Line:
     @property
     def role(self) -> str:
         return gettext(self.info.duty) if self.info.duty else ""
+
+    @property
+    def consolidated(self) -> bool:
+        """A county's consolidated line: its link opens a page behind the login, not a signed link."""
+        return self.info.consolidated
 
     @property
     def due(self) -> date | None:

@@ -16,7 +16,8 @@ rule), report periods from the one due rule (``tracker.tasks.due``), and who owe
 - a plan-level county target goes to that county's government, any other plan-level target to the
   coordinating offices, one line per kind; **escalation** to the coordinating offices; a **returned**
   report to the department that wrote it; after the plan, one **final-assessment** request to every
-  department holding a role.
+  department holding a role (one per department and plan: its key is claimed once, never chased).
+- a **closed** plan (``tracker.tasks.lifecycle``) gives no item at all: its reminders stop.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ..models import Assignment, CheckIn, ConsolidatedReport, Department, Plan, 
 from ..models.org import ROLES
 from ..tasks.due import DueRule, PeriodDue, due_state, owed_periods, plan_cycle, reporting_window
 from ..tasks.duties import owes_consolidated_report, task_reporters
+from ..tasks.lifecycle import is_closed
 from ..tasks.workdays import Workdays
 from . import policy
 from .digest import WORDS, Item, LineInfo, TaskRef, Text
@@ -112,6 +114,8 @@ class Collector:
     # -- one plan ------------------------------------------------------------------------------
 
     def plan(self, plan: Plan) -> None:
+        if is_closed(plan):  # a closed plan asks nothing of anyone any more
+            return
         tasks = db.session.scalars(
             db.select(Task)
             .filter_by(plan_id=plan.id)
@@ -225,6 +229,12 @@ class Collector:
                 .outerjoin(CheckIn, CheckIn.id == TargetValue.checkin_id)
                 # a draft's value is its department's alone: it reports nothing yet
                 .where(TargetValue.period_end >= Target.due, (CheckIn.id.is_(None)) | (CheckIn.state != "draft"))
+                # only the target's own unit's figure meets it (tracker.tasks.figures): the city's for a
+                # city target, the county's for a county's; a county's or a department's share does not
+                .where(
+                    ((Target.county_id.is_(None)) & (TargetValue.unit_kind == "city"))
+                    | ((TargetValue.unit_kind == "county") & (TargetValue.county_id == Target.county_id))
+                )
                 .distinct()
             )
         }
@@ -269,7 +279,9 @@ class Collector:
 
     def _targets_line(self, dept_id: int, plan: Plan, which: str, duty: str) -> LineInfo:
         def make() -> LineInfo:
-            return LineInfo(key=(which, plan.id), title=(WORDS[which], {"plan": plan.title}), duty=duty, position=-1)
+            return LineInfo(
+                key=(which, plan.id), title=(WORDS[which], {"plan": plan.title}), duty=duty, figures=True, position=-1
+            )
 
         return self.line(dept_id, (which, plan.id), make)
 
@@ -330,6 +342,8 @@ class Collector:
         }
         for checkin in rows:
             task = checkin.task
+            if is_closed(task.plan):
+                continue
             line = self.task_line(checkin.department_id, task, task.plan)
             line.period = line.period or checkin.period
             comment = comments.get(checkin.id)

@@ -1,5 +1,8 @@
 """Signed links from reminder emails: a token that opens one department's report form on one task.
 
+The token names the task's plan too (several plans may number a task ``3.1``); the grant is kept
+under plan and code, and the link opens the form of that plan's task.
+
 The token is signed with the app's secret and expires. Following it stores a *grant* in the
 session that opens that form only — one task, one department, one period; it logs nobody in: every
 other page still asks for an account. The grant remembers which digest (outbox message) carried the
@@ -63,7 +66,7 @@ def store_grant(
     session: MutableMapping[str, Any], payload: dict[str, Any], *, expires: datetime, message_id: int | None = None
 ) -> None:
     grants = dict(session.get(SESSION_KEY, {}))
-    grants[payload["task_code"]] = {
+    grants[grant_key(payload["plan_key"], payload["task_code"])] = {
         "department_id": payload["department_id"],
         "period": payload["period"],
         "message_id": message_id,
@@ -98,9 +101,17 @@ def mask_links(text: str) -> str:
     return _LINK.sub(r"\1\2…", text)
 
 
-def grant_for(session: MutableMapping[str, Any], task_code: str, *, now: datetime) -> dict[str, Any] | None:
-    """The grant (department_id, period) the session holds for ``task_code``, if still valid."""
-    grant = session.get(SESSION_KEY, {}).get(task_code)
+def grant_key(plan_key: str, task_code: str) -> str:
+    """A grant is for one task of one plan: several plans may have a task ``3.1``."""
+    return f"{plan_key}/{task_code}"
+
+
+def grant_for(
+    session: MutableMapping[str, Any], plan_key: str, task_code: str, *, now: datetime
+) -> dict[str, Any] | None:
+    """The grant (department_id, period) the session holds for task ``task_code`` of plan ``plan_key``,
+    if still valid."""
+    grant = session.get(SESSION_KEY, {}).get(grant_key(plan_key, task_code))
     if not grant or datetime.fromisoformat(grant["expires"]) < now:
         return None
     return grant

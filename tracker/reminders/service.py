@@ -155,6 +155,8 @@ def _link(line: LineInfo, department_id: int, now: datetime, config: dict[str, A
     if line.consolidated:
         period = line.period or period_for(city_date(now), "quarter").key
         return base + _consolidated_path(period)
+    if line.figures:  # the plan-level targets: the form where the department enters its unit's figures
+        return base + current_app.url_map.bind("localhost").build("figures.form")
     task = line.task
     if task is None:
         return ""
@@ -253,7 +255,11 @@ def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> list[Out
         db.session.commit()
         return []
     tasks = db.session.scalars(
-        db.select(Task).options(selectinload(Task.assignments).selectinload(Assignment.department)).order_by(Task.due)
+        db.select(Task)
+        .join(Plan, Plan.id == Task.plan_id)
+        .where(Plan.closed_at.is_(None))  # a closed plan is no longer chased
+        .options(selectinload(Task.assignments).selectinload(Assignment.department))
+        .order_by(Task.due)
     ).all()
     open_tasks = [t for t in tasks if policy.is_open(t.status, t.closed_on)]
     overdue = [t for t in open_tasks if t.due < today]

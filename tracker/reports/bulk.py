@@ -16,7 +16,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import Assignment, CheckIn, Task
+from ..models import Assignment, CheckIn, Plan, Task
 from .service import ReportError, acknowledge, review_checkin
 
 __all__ = ["MAX_BULK", "acknowledge_all", "approve_reports", "unacknowledged"]
@@ -30,7 +30,12 @@ def unacknowledged(department_id: int) -> list[Assignment]:
         db.session.scalars(
             db.select(Assignment)
             .join(Task, Task.id == Assignment.task_id)
-            .where(Assignment.department_id == department_id, Assignment.acknowledged_at.is_(None))
+            .join(Plan, Plan.id == Task.plan_id)
+            .where(
+                Assignment.department_id == department_id,
+                Assignment.acknowledged_at.is_(None),
+                Plan.closed_at.is_(None),  # a closed plan is read-only
+            )
             .order_by(Task.position, Task.id)
         )
     )

@@ -38,6 +38,7 @@ from ..models.plan import TASK_STATUSES
 from ..tasks.due import DueRule, PeriodDue, form_period, owed_periods, period_due
 from ..tasks.due import plan_cycle as due_plan_cycle
 from ..tasks.duties import CONSOLIDATED_ROLE
+from ..tasks.lifecycle import ensure_open, is_closed
 from ..tasks.periods import Period
 from ..tasks.queries import current_plan
 from ..tasks.workdays import Workdays
@@ -193,7 +194,7 @@ def county_due(department_id: int | None, today: date, cal: Workdays) -> CountyD
         plan = current_plan(today)
     except NotFound:
         return None
-    if not implements_measures(plan, department_id):
+    if is_closed(plan) or not implements_measures(plan, department_id):
         return None
     assert department_id is not None
     period = default_period(plan, department_id, today, cal)
@@ -362,6 +363,7 @@ def save_report(
     edited in place; a returned report is fixed by a new report superseding it; a submitted or approved
     report is not changed. Submitting needs a line with a narrative for every measure the county implements.
     """
+    ensure_open(plan)
     check_period(plan, period)
     measures = {t.id: t for t in county_measures(plan, department_id)}
     problems = _problems(lines, measures, submit)
@@ -462,6 +464,7 @@ def review_report(
     report = db.session.get(ConsolidatedReport, report_id)
     if report is None:
         raise NotFound(_("没有这份落实报告。"))
+    ensure_open(report.plan)
     if decision not in {"approve", "return"}:
         raise ReportError(_("请选择通过或退回。"))
     comment = comment.strip()

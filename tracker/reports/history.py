@@ -68,6 +68,12 @@ HISTORY_ACTIONS = {
     "extension_approved": N_("延期获批准"),
     "remove_party": N_("移除责任单位"),
     "replace_party": N_("替换责任单位"),
+    "carry_out": N_("转入下一规划"),
+    "carry_in": N_("承接自上一规划"),
+    "close": N_("关闭计划"),
+    "reopen": N_("重新开启计划"),
+    "name": N_("为开放责任方点名"),
+    "unlink": N_("删除计划文件中的关系"),
 }
 ENTITIES = {"task": N_("任务"), "assignment": N_("责任分工")}
 

@@ -31,6 +31,7 @@ from ..models import (
 from ..models.org import ROLE_ORDER
 from ..tasks.due import DueRule, PeriodDue, form_period, owed_periods, reporting_window
 from ..tasks.duties import CONSOLIDATED_ROLE, owes_task_report
+from ..tasks.lifecycle import is_closed
 from ..tasks.queries import city_workdays
 
 
@@ -56,7 +57,7 @@ class TaskReports:
     history: list[AuditLog]
     users: dict[int, User]
     latest_approved: list[CheckIn]  # the newest approved report per department, primary first
-    latest_values: dict[int, TargetValue]  # target id → value of the newest approved report
+    latest_values: dict[tuple[int, str, int | None, int | None], TargetValue]  # per target and unit
     events: list[Event]
 
 
@@ -119,10 +120,13 @@ def task_reports(task: Task, viewer_department_id: int | None) -> TaskReports:
         ):
             newest[c.department_id] = c
     latest_approved = sorted(newest.values(), key=lambda c: (c.department_id not in primary, c.department.position))
-    latest_values: dict[int, TargetValue] = {}
+    # newest approved value per target AND unit: a county's or a department's share stays its own
+    latest_values: dict[tuple[int, str, int | None, int | None], TargetValue] = {}
     for c in sorted((c for c in checkins if c.state == "approved"), key=lambda c: (c.period_end, c.id)):
         for v in values.get(c.id, []):
-            latest_values[v.target_id] = v
+            unit_of = v.county_id if v.unit_kind == "county" else None
+            dept_of = v.department_id if v.unit_kind == "department" else None
+            latest_values[(v.target_id, v.unit_kind, unit_of, dept_of)] = v
 
     # Built in the order things happen, sorted stably by time, then newest first: ties keep their order.
     events: list[Event] = []
@@ -215,6 +219,7 @@ def department_home(department: Department, today: date) -> MyHome:
     for a in assignments:
         task, plan = a.task, plans[a.task.plan_id]
         owes = owes_task_report(a.role, roles.get(task.id, [])) and task.status != "done" and task.closed_on is None
+        owes = owes and not is_closed(plan)  # a closed plan asks for nothing more
         window = reporting_window(task.start, task.due, plan.end)
         done = reported.get(task.id, set())
         rule = DueRule.of(plan)
@@ -225,13 +230,15 @@ def department_home(department: Department, today: date) -> MyHome:
         # 落实 owes no report per measure: the county's consolidated report covers them (tasks.duties)
         if item.due_now and a.task.closed_on is None and a.role != CONSOLIDATED_ROLE:
             due.append(item)
+    closed = {p.id for p in plans.values() if is_closed(p)}
+    open_rows = [c for c in open_rows if c.task.plan_id not in closed]
     return MyHome(
         department=department,
         by_role=[(role, groups[role]) for role in ROLE_ORDER if role in groups],
         due=due,
         returned=sorted((c for c in open_rows if c.state == "returned"), key=lambda c: c.id),
         drafts=sorted((c for c in open_rows if c.state == "draft"), key=lambda c: c.id),
-        unacknowledged=[a for a in assignments if a.acknowledged_at is None],
+        unacknowledged=[a for a in assignments if a.acknowledged_at is None and a.task.plan_id not in closed],
     )
 
 

@@ -4,6 +4,7 @@ deadline extensions, acknowledging an assignment, breaking a task down, coordina
 Every function takes ``now`` and the acting user's ids; it checks the state it needs, writes the
 change and its history in one transaction and commits. A record changed by someone else since the
 caller read it (``version_id``) raises ``ConflictError``; nothing is silently overwritten.
+A task of a closed plan refuses every one of them (``tracker.tasks.lifecycle.ensure_task_open``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from ..models.org import ROLES
 from ..models.plan import REPORTING_CYCLES, TASK_STATUSES
 from ..numbers import NumberError, finite_number
 from ..tasks.due import DueRule, form_period, reporting_window
+from ..tasks.figures import value_unit
+from ..tasks.lifecycle import ensure_task_open
 from ..tasks.periods import Period, parse_period
 from ..tasks.queries import city_workdays
 from ..tasks.workdays import Workdays
@@ -252,6 +255,7 @@ def write_checkin(
     a submitted or approved report is not changed. A second live report for the period (two first
     saves at once) is refused by the database's unique index and answered as a conflict.
     """
+    ensure_task_open(task)
     _lock_task(task.id)
     current = latest_checkin(task.id, department_id, period.key)
     stale = _("本期报告已被他人修改，请核对后重新保存。")
@@ -291,7 +295,14 @@ def write_checkin(
     # While a draft, its values are replaced with each save; once submitted they are never touched.
     for old in db.session.scalars(db.select(TargetValue).filter_by(checkin_id=checkin.id)):
         db.session.delete(old)
+    # Each value measures one unit (tracker.tasks.figures.value_unit): the city when the department
+    # answers for the task, its county for a county government, else the department's own share.
+    department = db.session.get(Department, department_id)
+    roles = [(a.department_id, a.role) for a in task.assignments]
     for v in data.values:
+        target = db.session.get(Target, v.target_id)
+        assert target is not None
+        unit_kind, county_id = value_unit(target, department, roles)
         db.session.add(
             TargetValue(
                 target_id=v.target_id,
@@ -303,6 +314,8 @@ def write_checkin(
                 department_id=department_id,
                 reporter_id=user_id,
                 created_at=now,
+                unit_kind=unit_kind,
+                county_id=county_id,
             )
         )
     if submit:
@@ -365,6 +378,7 @@ def review_checkin(
         raise NotFound(_("没有这份报告。"))
     if checkin.consolidated_id is not None:  # its line follows the county's consolidated report
         raise ReportError(_("这是县级落实报告中的一项，请审核整份落实报告。"))
+    ensure_task_open(checkin.task)
     if decision not in {"approve", "return"}:
         raise ReportError(_("请选择通过或退回。"))
     comment = comment.strip()
@@ -423,6 +437,7 @@ def closure_label(task: Task) -> str | None:
 def request_extension(
     *, task: Task, department_id: int, reason: str, new_due: date | None, now: datetime, user_id: int | None
 ) -> ExtensionRequest:
+    ensure_task_open(task)
     today = city_date(now)
     reason = reason.strip()
     if not reason:
@@ -470,6 +485,9 @@ def decide_extension(
     row = db.session.get(ExtensionRequest, request_id)
     if row is None:
         raise NotFound(_("没有这份延期申请。"))
+    extended = db.session.get(Task, row.task_id)
+    assert extended is not None
+    ensure_task_open(extended)
     if row.state != "pending" or (version_id is not None and version_id != row.version_id):
         raise StaleEdit(_("该延期申请已被他人处理。"), snapshot(row, ("state",)))
     row.state = "approved" if approve else "rejected"
@@ -515,6 +533,7 @@ def acknowledge(*, assignment: Assignment, now: datetime, user_id: int | None, c
 
     ``commit=False`` leaves the commit to the caller (bulk 签收 signs for all in one transaction)."""
     if assignment.acknowledged_at is None:
+        ensure_task_open(assignment.task)
         audit.update_fields(
             assignment,
             {"acknowledged_at": now, "acknowledged_by_id": user_id},
@@ -539,6 +558,7 @@ class SubTaskData:
 
 def create_subtask(*, parent: Task, data: SubTaskData, now: datetime, user_id: int | None) -> Task:
     """Break a task down (分解): a sub-task with its own deadline (not after the parent's) and departments."""
+    ensure_task_open(parent)
     code, label, title = data.code.strip(), data.label.strip(), data.title.strip()
     # ASCII digits only: str.isdigit() also takes "١" and "²", which sort and print differently.
     suffix = code[len(parent.code) + 1 :]
@@ -605,6 +625,7 @@ def update_task(
     *, task: Task, values: dict[str, Any], version_id: int | None, now: datetime, user_id: int | None
 ) -> int:
     """Edit a task's title, deadline or reporting cycle; return how many fields changed."""
+    ensure_task_open(task)
     if not str(values.get("title", task.title)).strip():
         raise ReportError(_("任务名称不能为空。"))
     if values.get("reporting_cycle", task.reporting_cycle) not in REPORTING_CYCLES:
@@ -644,12 +665,15 @@ def update_assignment(
     *, assignment: Assignment, values: dict[str, Any], version_id: int | None, now: datetime, user_id: int | None
 ) -> int:
     """Change a department's role on a task (role, the plan's wording, a note), with history."""
+    ensure_task_open(assignment.task)
     if values.get("role", assignment.role) not in ROLES:
         raise ReportError(_("角色应为牵头、配合、负责或落实。"))
     message = _("责任分工已被他人修改，请核对后重新保存。")
     if version_id != assignment.version_id:
         raise StaleEdit(message, snapshot(assignment, ASSIGNMENT_FIELDS))
     changed = audit.update_fields(assignment, values, now=now, entity="assignment", user_id=user_id)
+    if changed:  # the app's decision now: a reload of the plan file no longer changes this row
+        assignment.origin, assignment.added_by_id, assignment.added_at = "app", user_id, now
     _flush_or_conflict(message, assignment, ASSIGNMENT_FIELDS)
     db.session.commit()
     return changed
@@ -657,6 +681,7 @@ def update_assignment(
 
 def add_assignment(*, task: Task, department_id: int, role: str, now: datetime, user_id: int | None) -> Assignment:
     """Give one more department a role on a task; it then has to acknowledge (签收) it."""
+    ensure_task_open(task)
     if role not in ROLES:
         raise ReportError(_("角色应为牵头、配合、负责或落实。"))
     department = db.session.get(Department, department_id)
@@ -667,7 +692,14 @@ def add_assignment(*, task: Task, department_id: int, role: str, now: datetime, 
     if any(a.department_id == department_id for a in task.assignments):
         raise ReportError(_("该单位已在本任务的责任单位中。"))
     row = Assignment(
-        task_id=task.id, department_id=department_id, role=role, role_text=ROLES[role], position=len(task.assignments)
+        task_id=task.id,
+        department_id=department_id,
+        role=role,
+        role_text=ROLES[role],
+        position=len(task.assignments),
+        origin="app",
+        added_by_id=user_id,
+        added_at=now,
     )
     db.session.add(row)
     db.session.flush()

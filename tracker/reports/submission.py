@@ -30,6 +30,7 @@ from ..i18n import N_
 from ..models import CheckIn, Department, Task, User
 from ..models.plan import TASK_STATUSES
 from ..numbers import NumberError, finite_number, parse_number
+from ..tasks.lifecycle import ensure_task_open
 from ..tasks.periods import Period
 from . import attachments
 from .service import (
@@ -141,6 +142,7 @@ def reporter_for_user(user: User, task: Task) -> Reporter:
     """A logged-in (or token-holding) account: staff of a department with a role on the task."""
     if not permissions.can_report(user, task.assignments):
         raise PermissionDenied(_(REPORT_FORBIDDEN))
+    ensure_task_open(task)  # a closed plan takes no more reports: the form says so before it is filled
     department = db.session.get(Department, user.department_id)
     assert department is not None
     return Reporter(department, user.id)
@@ -153,6 +155,7 @@ def reporter_for_link(grant: Mapping[str, Any] | None, task: Task) -> Reporter:
     department = db.session.get(Department, grant.get("department_id"))
     if department is None or not any(a.department_id == department.id for a in task.assignments):
         raise PermissionDenied(_(REPORT_FORBIDDEN))
+    ensure_task_open(task)
     return Reporter(
         department,
         None,

@@ -10,9 +10,11 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.routing import IntegerConverter
 
 from .. import clock
-from ..errors import ConflictError, NotFound, PermissionDenied
+from ..errors import ConflictError, NotFound, PermissionDenied, PlanClosed, TrackerError
+from ..extensions import db
 from ..numbers import ID_MAX
 from ..reminders.links import grant_for
+from .common import init_plan_routing, request_plan
 from .redirects import local_target
 from .templating import register_template_helpers
 
@@ -40,10 +42,13 @@ def register_web(app: Flask) -> None:
     from .drafts import bp as drafts_bp
     from .exchange import bp as exchange_bp
     from .feeds import bp as feeds_bp
+    from .figures import bp as figures_bp
     from .graph import bp as graph_bp
     from .leadership import bp as leadership_bp
+    from .lifecycle import bp as lifecycle_bp
     from .manage import bp as manage_bp
     from .passwords import bp as passwords_bp
+    from .plans import bp as plans_bp
     from .profile import bp as profile_bp
     from .reminders import bp as reminders_bp
     from .reports import bp as reports_bp
@@ -57,9 +62,11 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(tasks_bp)
     app.register_blueprint(graph_bp)
     app.register_blueprint(leadership_bp)
+    app.register_blueprint(lifecycle_bp)
     app.register_blueprint(exchange_bp)
     app.register_blueprint(drafts_bp)
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(figures_bp)
     app.register_blueprint(profile_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(reports_bp)
@@ -70,6 +77,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(consolidated_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(passwords_bp)
+    app.register_blueprint(plans_bp)
     app.register_blueprint(security_bp)
     init_session_rules(app)  # before require_login: a timed-out session is sent to log in again
 
@@ -105,8 +113,7 @@ def register_web(app: Flask) -> None:
             return None
         if request.path.startswith("/api/"):  # the API authenticates by token and answers in JSON
             return None
-        code = str((request.view_args or {}).get("code"))
-        if request.endpoint in grant_endpoints and grant_for(session, code, now=clock.now()):
+        if request.endpoint in grant_endpoints and _granted():
             return None
         if request.endpoint is None:  # unknown URL: let the 404 handler answer
             return None
@@ -114,6 +121,16 @@ def register_web(app: Flask) -> None:
         back = local_target(request.full_path.rstrip("?"), request.host)
         return redirect(url_for("auth.login", next=back) if back else url_for("auth.login"))
 
+    def _granted() -> bool:
+        """A signed link's grant in the session opens this report form (its task of its plan)."""
+        code = str((request.view_args or {}).get("code"))
+        try:
+            plan_key = request_plan().key
+        except TrackerError:  # no such plan (or none loaded): nothing is granted
+            return False
+        return grant_for(session, plan_key, code, now=clock.now()) is not None
+
+    init_plan_routing(app)  # after require_login: a visitor without an account learns nothing of plans
     register_template_helpers(app)
 
     @app.errorhandler(NotFound)
@@ -127,6 +144,11 @@ def register_web(app: Flask) -> None:
     def forbidden(exc: Exception) -> tuple[str, int]:
         message = str(exc) if isinstance(exc, PermissionDenied) else _l("您没有权限执行此操作。")
         return render_template("error.html", title=_("无权操作"), message=message), 403
+
+    @app.errorhandler(PlanClosed)
+    def plan_closed(exc: PlanClosed) -> tuple[str, int]:
+        db.session.rollback()
+        return render_template("error.html", title=_("计划已关闭"), message=str(exc)), 403
 
     @app.errorhandler(ConflictError)
     def conflict(exc: ConflictError) -> tuple[str, int]:

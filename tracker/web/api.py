@@ -22,13 +22,14 @@ from .. import clock
 from ..api import listing, reads, writes
 from ..api.openapi import parse_query, spec
 from ..api.tokens import authenticate, rate_limit_hit
-from ..errors import ConflictError, NotFound, PermissionDenied
+from ..errors import ConflictError, NotFound, PermissionDenied, PlanClosed
 from ..extensions import csrf, db
 from ..i18n import HTML_LANG, select_locale
 from ..models import Department, User
 from ..reports.service import ReportError
 from ..tasks.lights import LightRule
 from ..tasks.queries import get_plan, get_task
+from .common import request_plan
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -80,6 +81,12 @@ def _refused(exc: ReportError) -> tuple[Response, int]:
     # The API checks bodies field by field first; a rule only the service knows still answers 422.
     db.session.rollback()
     return _error(422, "invalid_body", str(exc))
+
+
+@bp.errorhandler(PlanClosed)
+def _plan_closed(exc: PlanClosed) -> tuple[Response, int]:
+    db.session.rollback()
+    return _error(409, "plan_closed", str(exc))
 
 
 @bp.errorhandler(ConflictError)
@@ -247,7 +254,8 @@ def _body() -> Any:
 
 @bp.post("/tasks/<code>/checkins")
 def checkin_create(code: str) -> tuple[Response, int]:
-    checkin = writes.submit_checkin(_user(), code, _body(), today=clock.today(), now=clock.now())
+    # ?plan=KEY names the task's plan (an unknown key: 404); without it, the plan running today.
+    checkin = writes.submit_checkin(_user(), request_plan, code, _body(), today=clock.today(), now=clock.now())
     return jsonify(reads.checkin_json(checkin)), 201
 
 

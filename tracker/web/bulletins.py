@@ -17,8 +17,7 @@ from ..bulletins import service
 from ..bulletins.pdf import ConversionError
 from ..numbers import int_or_none
 from ..tasks.periods import period_for, previous
-from ..tasks.queries import current_plan
-from .common import attachment
+from .common import attachment, request_plan
 
 bp = Blueprint("bulletins", __name__)
 
@@ -32,7 +31,7 @@ def readers_only() -> None:
 @bp.get("/bulletins")
 def index() -> str:
     today = clock.today()
-    plan = current_plan(today)
+    plan = request_plan()
     default = previous(period_for(today, "quarter")).key
     return render_template(
         "bulletins/index.html",
@@ -50,6 +49,7 @@ def issue() -> BaseResponse:
     try:
         row = service.issue(
             request.form.get("period", ""),
+            plan=request_plan(),
             now=clock.now(),
             user_id=current_user.id,
             corrects_id=int_or_none(request.form.get("corrects")),

@@ -32,8 +32,8 @@ from ..reports.separation import is_own_department
 from ..reports.service import ReportError, StaleEdit
 from ..tasks.due import DueRule, period_due
 from ..tasks.periods import Period, parse_period
-from ..tasks.queries import city_workdays, current_plan
-from .common import ReviewForm, require, review_decision
+from ..tasks.queries import city_workdays
+from .common import ReviewForm, request_plan, require, review_decision
 
 bp = Blueprint("consolidated", __name__)
 
@@ -100,7 +100,7 @@ def _lines(rows: list[Row]) -> tuple[list[service.LineInput], list[str]]:
 @bp.route("/consolidated/<period>", methods=["GET", "POST"])
 def form(period: str | None) -> str | Response | tuple[str, int]:
     today = clock.today()
-    plan = current_plan(today)
+    plan = request_plan()
     department = _county(plan)
     if period is None:
         default = service.default_period(plan, department.id, today, city_workdays())

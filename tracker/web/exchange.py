@@ -29,7 +29,8 @@ from ..plans.county_values import import_target_values
 from ..plans.loader import ENTITY_NAMES
 from ..plans.xlsx_read import import_task_workbook
 from ..plans.xlsx_write import task_workbook
-from ..tasks.queries import current_plan, get_plan
+from ..tasks.queries import get_plan
+from .common import request_plan
 
 bp = Blueprint("exchange", __name__)
 
@@ -109,7 +110,7 @@ def upload() -> str | Response:
     problems: list[tuple[str, str]] = []
     plans = _plans()
     if plans and not request.form:
-        form["plan"] = current_plan(clock.today()).key
+        form["plan"] = request_plan().key
     if request.method == "POST":
         form.update({k: request.form.get(k, "").strip() for k in form})
         upload = request.files.get("file")

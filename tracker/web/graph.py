@@ -15,7 +15,7 @@ from ..accounts.permissions import can_edit_plan
 from ..errors import DependencyCycleError, TrackerError
 from ..graph import service
 from ..numbers import LAG_MAX, NumberError, bounded_int
-from ..tasks.queries import current_plan
+from .common import request_plan
 
 bp = Blueprint("graph", __name__)
 
@@ -33,7 +33,7 @@ def index() -> str:
         around=request.args.get("task") or None,
         targets=request.args.get("targets", "city"),
     )
-    plan = current_plan(clock.today())
+    plan = request_plan()
     view = service.dependency_overview(plan, filters, clock.today())
     return render_template("graph/index.html", plan=plan, filters=filters, target_views=service.TARGET_VIEWS, **view)
 
@@ -42,7 +42,7 @@ def index() -> str:
 def departments() -> str:
     include_implementing = request.args.get("implementing") == "1"
     min_weight = _int_arg("min") or 1
-    plan = current_plan(clock.today())
+    plan = request_plan()
     view = service.department_overview(plan, include_implementing=include_implementing, min_weight=min_weight)
     return render_template(
         "graph/departments.html", plan=plan, include_implementing=include_implementing, min_weight=min_weight, **view
@@ -53,7 +53,7 @@ def departments() -> str:
 def export(fmt: str) -> Response:
     if fmt not in service.EXPORT_FORMATS:
         abort(404)
-    plan = current_plan(clock.today())
+    plan = request_plan()
     body = service.export(plan, fmt)
     response = Response(body, mimetype=service.EXPORT_FORMATS[fmt])
     response.headers["Content-Disposition"] = f"attachment; filename={plan.key}-graph.{fmt}"
@@ -62,7 +62,7 @@ def export(fmt: str) -> Response:
 
 @bp.get("/graph/links")
 def links() -> str:
-    plan = current_plan(clock.today())
+    plan = request_plan()
     return render_template("graph/links.html", plan=plan, **service.link_lists(plan))
 
 
@@ -72,7 +72,7 @@ def _require_coordinator() -> None:
 
 
 def _refused(plan_error: TrackerError) -> tuple[str, int]:
-    plan = current_plan(clock.today())
+    plan = request_plan()
     status = 409 if isinstance(plan_error, DependencyCycleError) else 400
     return render_template("graph/links.html", plan=plan, error=str(plan_error), **service.link_lists(plan)), status
 
@@ -87,7 +87,7 @@ def add_dependency() -> BaseResponse | tuple[str, int]:
     form = request.form
     try:
         lag = bounded_int(form.get("lag_days") or 0, high=LAG_MAX)
-        plan = current_plan(clock.today())
+        plan = request_plan()
         service.add_dependency(
             plan,
             form.get("task", ""),
@@ -107,7 +107,7 @@ def add_dependency() -> BaseResponse | tuple[str, int]:
 @bp.post("/graph/dependencies/<int:dependency_id>/delete")
 def remove_dependency(dependency_id: int) -> BaseResponse:
     _require_coordinator()
-    service.remove_dependency(current_plan(clock.today()), dependency_id, **_who())
+    service.remove_dependency(request_plan(), dependency_id, **_who())
     flash(_("已删除依赖关系（历史记录已保留）。"), "success")
     return redirect(url_for("graph.links"))
 
@@ -118,7 +118,7 @@ def add_contribution() -> BaseResponse | tuple[str, int]:
     form = request.form
     try:
         service.add_contribution(
-            current_plan(clock.today()),
+            request_plan(),
             form.get("task", ""),
             form.get("target", ""),
             rationale=form.get("rationale", ""),
@@ -133,6 +133,6 @@ def add_contribution() -> BaseResponse | tuple[str, int]:
 @bp.post("/graph/contributions/<int:contribution_id>/delete")
 def remove_contribution(contribution_id: int) -> BaseResponse:
     _require_coordinator()
-    service.remove_contribution(current_plan(clock.today()), contribution_id, **_who())
+    service.remove_contribution(request_plan(), contribution_id, **_who())
     flash(_("已删除贡献关系（历史记录已保留）。"), "success")
     return redirect(url_for("graph.links"))

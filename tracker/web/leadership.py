@@ -21,16 +21,17 @@ from ..leadership.targets import by_county, grouped, load_targets
 from ..models import County
 from ..models.plan import TASK_STATUSES, Plan
 from ..tasks import state as task_state
+from ..tasks.lifecycle import plan_stage
 from ..tasks.lights import LIGHT_LABELS
-from ..tasks.queries import current_plan
-from .common import attachment
+from .common import attachment, request_plan
+from .lifecycle import final_context
 
 bp = Blueprint("leadership", __name__)
 
 
 def _plan_state() -> tuple[Plan, task_state.PlanState]:
     today = clock.today()
-    plan = current_plan(today)
+    plan = request_plan()
     rule = task_state.light_rule(current_app.config["LIGHT_RULE"])
     return plan, task_state.load(plan, today=today, rule=rule)
 
@@ -55,7 +56,11 @@ def dashboard() -> str:
     light_chart = svg.donut(
         [(_(LIGHT_LABELS[k]), v, LIGHT_COLOURS[k]) for k, v in d.light_counts.items()], title=_("按预警")
     )
-    return render_template("leadership/dashboard.html", d=d, status_chart=status_chart, light_chart=light_chart)
+    # After the plan's end the page leads with the final assessment (frozen once the plan is closed).
+    final = final_context(snap.plan) if plan_stage(snap.plan, snap.today) in {"final", "closed"} else {}
+    return render_template(
+        "leadership/dashboard.html", d=d, status_chart=status_chart, light_chart=light_chart, **final
+    )
 
 
 @bp.get("/matrix")
@@ -100,7 +105,7 @@ def matrix_csv() -> Response:
 
 @bp.get("/targets")
 def targets() -> str:
-    plan = current_plan(clock.today())
+    plan = request_plan()
     rows = load_targets(plan)
     groups = grouped(rows, ["city", "sector", "task"])
     return render_template("leadership/targets.html", plan=plan, groups=groups, sparkline=svg.sparkline)
@@ -108,7 +113,7 @@ def targets() -> str:
 
 @bp.get("/counties")
 def counties() -> str:
-    plan = current_plan(clock.today())
+    plan = request_plan()
     rows = load_targets(plan)
     county_list = list(db.session.scalars(db.select(County).order_by(County.position, County.id)))
     county_rows, sums, metrics = by_county(rows, county_list)

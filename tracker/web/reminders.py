@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, session
 from flask_babel import gettext
@@ -33,5 +34,7 @@ def follow_link(token: str) -> Response | tuple[str, int]:
         expires=now + timedelta(hours=GRANT_HOURS),
         message_id=digest_of(token, payload["department_id"]),
     )
-    # reports.form is another blueprint's page: build its path, not its endpoint.
-    return redirect(f"/tasks/{payload['task_code']}/report?period={payload['period']}")
+    # reports.form is another blueprint's page: build its path, not its endpoint. The plan is named
+    # always: the link may be followed after another plan has become today's.
+    query = urlencode({"period": payload["period"], "plan": payload["plan_key"]})
+    return redirect(f"/tasks/{quote(payload['task_code'])}/report?{query}")

@@ -101,7 +101,7 @@ def _reporter(task: Task) -> Reporter:
     """Who reports: a staff member of a department with a role, or the holder of a signed link."""
     if current_user.is_authenticated:
         return reporter_for_user(current_user, task)
-    return reporter_for_link(grant_for(session, task.code, now=clock.now()), task)
+    return reporter_for_link(grant_for(session, task.plan.key, task.code, now=clock.now()), task)
 
 
 def _prefill(form: CheckInForm, checkin: CheckIn) -> None:

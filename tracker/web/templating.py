@@ -16,15 +16,21 @@ from flask_login import current_user
 
 from .. import clock
 from ..accounts import permissions
+from ..extensions import db
 from ..graph import service as graph_service
 from ..i18n import Labels, day, moment
-from ..models import Plan, Task
+from ..leadership.scoring import COMPONENT_LABELS
+from ..models import County, Department, Plan, Target, TargetValue, Task
+from ..models.links import LINK_ORIGINS
 from ..models.org import ROLES
-from ..models.plan import TASK_STATUSES
+from ..models.plan import TARGET_GROUPS, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
+from ..plans.carryover import CarryLink, links_of_task
 from ..reports import history, queries
 from ..reports.service import closure_label
 from ..tasks.duties import CONSOLIDATED_ROLE
+from ..tasks.figures import value_unit
+from ..tasks.lifecycle import plan_stage
 from ..tasks.lights import LIGHT_LABELS
 
 __all__ = ["register_template_helpers"]
@@ -72,14 +78,55 @@ def graph_neighbourhood(plan: Plan, task: Task) -> graph_service.Neighbourhood:
     return graph_service.task_neighbourhood(plan, task.code, clock.today())
 
 
+def value_unit_label(value: TargetValue) -> str:
+    """The unit a value measures, as a reader sees it: 全市, a county's name, or a department's own."""
+    if value.unit_kind == "county":
+        return value.county.name if value.county else _("县（市、区）")
+    if value.unit_kind == "department":
+        name = value.department.name if value.department else ""
+        return _("%(name)s（本部门）", name=name)
+    return _("全市")
+
+
+def report_unit_label(task: Task, department: Department, target: Target) -> str:
+    """The unit a value typed on ``department``'s report form will measure (tracker.tasks.figures)."""
+    kind, county_id = value_unit(target, department, [(a.department_id, a.role) for a in task.assignments])
+    if kind == "county":
+        county = db.session.get(County, county_id)
+        return _("计为%(unit)s的数值（不作为全市数值）", unit=county.name if county else "")
+    if kind == "department":
+        return _("计为本部门的数值（不作为全市数值）")
+    return _("计为全市数值")
+
+
+def carry_links(task: Task) -> tuple[list[CarryLink], list[CarryLink]]:
+    """For ``templates/lifecycle/_task_links.html``: where the task went, where it came from."""
+    return links_of_task(task)
+
+
+def carry_allowed(task: Task) -> bool:
+    """May the current user carry this task into another plan (an unfinished task of a finished plan)?"""
+    if not (current_user.is_authenticated and permissions.can_edit_plan(current_user)):
+        return False
+    unfinished = task.closed_on is None and task.status != "done"
+    return unfinished and plan_stage(task.plan, clock.today()) in {"final", "closed"}
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         ROLES=Labels(ROLES),
+        LINK_ORIGINS=Labels(LINK_ORIGINS),
         TASK_STATUSES=Labels(TASK_STATUSES),
         CHECKIN_STATES=Labels(CHECKIN_STATES),
         LIGHT_LABELS=Labels(LIGHT_LABELS),
         report_panel=report_panel,
         graph_neighbourhood=graph_neighbourhood,
+        value_unit_label=value_unit_label,
+        report_unit_label=report_unit_label,
+        carry_links=carry_links,
+        carry_allowed=carry_allowed,
+        TARGET_GROUP_LABELS=Labels(TARGET_GROUPS),
+        COMPONENT_LABELS=Labels(COMPONENT_LABELS),
     )
     app.jinja_env.filters.update(
         history_value=history_value,
