@@ -16,6 +16,7 @@ The stylesheet must define visible focus styles and show the skip link on focus.
 
 from __future__ import annotations
 
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -55,6 +56,8 @@ PARAMETERISED = {
     "lifecycle.close": "/plans/{plan}/close",
     "lifecycle.carry": "/plans/{plan}/tasks/3.1/carry",
     "lifecycle.carry_goal": "/plans/{plan}/targets/{target}/carry",
+    "signoff.decide": "/signoff/checkin/{awaiting}",
+    "admin.user_portfolio": "/admin/users/{leader_id}/portfolio",
 }
 # Not HTML pages, or only reachable in a flow (a token, an upload): covered elsewhere.
 NOT_PAGES = {
@@ -193,6 +196,19 @@ def _data(app: Flask, make_user) -> dict[str, object]:  # type: ignore[no-untype
         editing_id=None,
         version_id=None,
     )
+    awaiting = save_checkin(  # 单位负责人审核: a report waiting for 林州's head
+        task=task,
+        department_id=linzhou.id,
+        period=period_for(date(2024, 1, 15), "quarter"),
+        data=CheckInData("in_progress", 5, "待负责人审核"),
+        submit=True,
+        now=clock.now(),
+        user_id=None,
+        editing_id=None,
+        version_id=None,
+    )
+    awaiting.state = "awaiting_head"
+    db.session.commit()
     saved = app.config["TRACKER_NOW"]
     app.config["TRACKER_NOW"] = clock.parse_instant("2025-12-24T09:00:00+08:00")
     service.sweep(clock.now())
@@ -202,6 +218,7 @@ def _data(app: Flask, make_user) -> dict[str, object]:  # type: ignore[no-untype
         "staff_lead": make_user("staff", "市发展改革委"),
         "coordinator": make_user("coordinator", "市发展改革委"),
         "leader": make_user("leader"),
+        "head": make_user("head", "林州市人民政府"),
         "admin": make_user("admin"),
         "security": make_user("security"),
         "auditor": make_user("auditor"),
@@ -220,6 +237,8 @@ def _data(app: Flask, make_user) -> dict[str, object]:  # type: ignore[no-untype
         "plan": db.session.scalar(db.select(Plan.key)),
         "target": db.session.scalar(db.select(Target.id).order_by(Target.id).limit(1)),
         "users": {role: u.email for role, u in users.items()},
+        "awaiting": awaiting.id,
+        "leader_id": users["leader"].id,
     }
 
 

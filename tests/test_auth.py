@@ -83,5 +83,5 @@ def test_demo_accounts_cover_every_role_and_are_created_once(seeded, runner: Fla
     assert second.exit_code == 0
     assert db.session.scalar(db.select(db.func.count()).select_from(User)) == len(DEMO_ACCOUNTS)
     roles = {u.role for u in db.session.scalars(db.select(User))}
-    assert roles == {"staff", "coordinator", "leader", "admin", "security", "auditor"}
+    assert roles == {"staff", "head", "coordinator", "leader", "admin", "security", "auditor"}
     assert "linzhou@demo.local" in first.output and "林州市人民政府" in first.output

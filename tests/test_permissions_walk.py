@@ -1,4 +1,5 @@
-"""Every mutating route, every role: allowed, 403, or sent to log in. Leaders change nothing.
+"""Every mutating route, every role: allowed, 403, or sent to log in. Leaders change nothing but
+write instructions (批示); a department head (单位负责人) signs off only their own department's reports.
 
 The walk is built from ``app.url_map``: a new POST/PUT/DELETE route fails this test until it is
 added to ``EXPECTED`` below with the answer each role must get.
@@ -21,6 +22,8 @@ from tracker.models import (
     Department,
     Dependency,
     ExtensionRequest,
+    Instruction,
+    InstructionAnswer,
     Target,
     Task,
     User,
@@ -29,7 +32,18 @@ from tracker.reports.consolidated import LineInput, save_report
 from tracker.reports.service import CheckInData, request_extension, save_checkin
 from tracker.tasks.periods import period_for
 
-ROLES = ["anonymous", "staff_right", "staff_other", "coordinator", "leader", "admin", "security", "auditor"]
+ROLES = [
+    "anonymous",
+    "staff_right",
+    "staff_other",
+    "head_right",  # 单位负责人 of staff_right's department
+    "head_other",
+    "coordinator",
+    "leader",
+    "admin",
+    "security",
+    "auditor",
+]
 OK, FORBIDDEN, LOGIN, UNAUTHORIZED = "allowed", "403", "login", "401"
 
 
@@ -223,6 +237,33 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
     "lifecycle.reopen": (lambda f: "/plans/mini/reopen", {}, only("admin")),
     "lifecycle.carry": (lambda f: "/plans/mini/tasks/3.2/carry", {"to_plan": "mini"}, only("coordinator")),
     "lifecycle.carry_goal": (lambda f: f"/plans/mini/targets/{f['target']}/carry", {}, only("coordinator")),
+    # 单位负责人审核: only the head of the report's own department decides.
+    "signoff.decide": (
+        lambda f: f"/signoff/checkin/{f['awaiting']}",
+        {"decision": "approve"},
+        only("head_right"),
+    ),
+    "admin.department_signoff": (
+        lambda f: f"/admin/departments/{f['department']}/signoff",
+        {"required": "1"},
+        only("admin"),
+    ),
+    "admin.user_portfolio": (
+        lambda f: f"/admin/users/{f['leader_user']}/portfolio",
+        {"department_id": ""},  # an empty portfolio: the route is what is walked
+        only("admin"),
+    ),
+    # 批示: leaders and coordinators write; only the department asked (the lead) answers.
+    "instructions.create": (
+        lambda f: "/tasks/3.1/instructions",
+        {"text": "抓紧推进", "answer_by": "2026-06-30"},
+        only("coordinator", "leader"),
+    ),
+    "instructions.answer": (
+        lambda f: f"/instructions/{f['instruction']}/answer",
+        {"text": "已推进"},
+        only("staff_right"),
+    ),
     "manage.contacts": (
         lambda f: f"/departments/{f['department']}/contacts",
         {"contact_emails": "a@b.cn", "version_id": "1"},
@@ -230,7 +271,13 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
     ),
 }
 
-DEPARTMENTS = {"staff_right": "市交通运输局", "staff_other": "乙区人民政府", "coordinator": "市发展改革委"}
+DEPARTMENTS = {
+    "staff_right": "市交通运输局",
+    "staff_other": "乙区人民政府",
+    "head_right": "市交通运输局",
+    "head_other": "乙区人民政府",
+    "coordinator": "市发展改革委",
+}
 
 
 def mutating_endpoints(app: Flask) -> set[str]:
@@ -277,6 +324,22 @@ def _fixture() -> tuple[Fixture, dict[str, str]]:
         editing_id=None,
         version_id=None,
     )
+    awaiting = save_checkin(
+        task=task,
+        department_id=lead.id,
+        period=period_for(date(2026, 9, 1), "quarter"),
+        data=CheckInData("in_progress", 20, "待单位负责人审核"),
+        submit=True,
+        now=now,
+        user_id=None,
+        editing_id=None,
+        version_id=None,
+    )
+    awaiting.state = "awaiting_head"
+    instruction = Instruction(
+        task_id=task.id, department_id=lead.id, text="请报进展", answer_by=date(2026, 6, 30), created_at=now
+    )
+    db.session.add(instruction)
     extension = request_extension(
         task=task, department_id=lead.id, reason="理由", new_due=date(2031, 6, 30), now=now, user_id=None
     )
@@ -310,6 +373,9 @@ def _fixture() -> tuple[Fixture, dict[str, str]]:
         "consolidated": report.id,
         "target_user": target_user.id,
         "target": db.session.scalar(db.select(Target.id).order_by(Target.id).limit(1)),
+        "awaiting": awaiting.id,
+        "instruction": instruction.id,
+        "leader_user": int(emails["leader"].split(":")[0]),
     }
     return fixture, emails
 
@@ -352,6 +418,10 @@ def test_each_role_gets_the_right_answer_on_each_mutating_route(mini_plan, endpo
         )
         db.session.execute(db.delete(CheckIn).where(CheckIn.period == "2026Q1", CheckIn.consolidated_id.is_not(None)))
         db.session.execute(db.delete(ConsolidatedReport).where(ConsolidatedReport.period == "2026Q1"))
+        db.session.execute(db.update(CheckIn).values(state="awaiting_head").where(CheckIn.id == fixture["awaiting"]))
+        db.session.execute(db.delete(InstructionAnswer))
+        db.session.execute(db.delete(Instruction).where(Instruction.id != fixture["instruction"]))
+        db.session.execute(db.update(Instruction).values(answered_at=None))
         db.session.commit()
 
 
@@ -406,3 +476,36 @@ def test_naming_the_plan_in_the_address_changes_no_ones_rights_and_everyone_may_
             db.session.rollback()
             db.session.execute(db.delete(CheckIn).where(CheckIn.id != fixture["checkin"]))
             db.session.commit()
+
+
+# The new pages people open (GET), per role: 200, 403/404, or sent to log in.
+PAGES: dict[str, tuple[Callable[[Fixture], str], dict[str, str]]] = {
+    "signoff queue": (lambda f: "/signoff", only("head_right", "head_other")),
+    "signoff report": (lambda f: f"/signoff/checkin/{f['awaiting']}", only("head_right")),
+    "leader portfolio": (lambda f: f"/admin/users/{f['leader_user']}/portfolio", only("admin")),
+}
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_each_role_sees_only_the_new_pages_it_may(mini_plan, page: str) -> None:
+    app = mini_plan
+    app.config["TRACKER_NOW"] = "2026-03-02T10:00:00+08:00"
+    fixture, emails = _fixture()
+    url_for, expected = PAGES[page]
+    for role in ROLES:
+        client = app.test_client()
+        g.pop("_login_user", None)
+        if role != "anonymous":
+            with client.session_transaction() as s:
+                s["_user_id"] = emails[role]
+                s["_fresh"] = True
+        response = client.get(url_for(fixture))
+        location = response.headers.get("Location", "")
+        if response.status_code == 403:
+            answer = FORBIDDEN
+        elif response.status_code == 302 and "/login?next=" in location:
+            answer = LOGIN
+        else:
+            assert response.status_code == 200, f"{page} as {role}: {response.status_code}"
+            answer = OK
+        assert answer == expected[role], f"{page} as {role}: got {response.status_code} {location}"

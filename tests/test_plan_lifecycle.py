@@ -225,6 +225,39 @@ class TestClosedPlanIsReadOnly:
         assert db.session.get(CheckIn, checkin.id).state == "submitted"
         assert task_by_code("3.1", "mini").title == "交通减排工程"
 
+    def test_instructions_and_the_heads_sign_off_are_refused_too(self, mini_plan: Flask, make_user) -> None:
+        from tracker.instructions import service as instructions
+        from tracker.reports import signoff
+
+        at(mini_plan, "2030-10-08T10:00:00+08:00")
+        leader, head = make_user("leader"), make_user("head", "市交通运输局")
+        staff = make_user("staff", "市交通运输局")
+        task = task_by_code("3.1", "mini")
+        asked = instructions.create(task=task, text="抓紧", answer_by=date(2030, 12, 1), now=clock.now(), user=leader)
+        waiting = submitted("3.1", "市交通运输局", date(2030, 9, 30))
+        waiting.state = "awaiting_head"
+        db.session.commit()
+        closed(mini_plan)
+        now = clock.now()
+        refused = [
+            lambda: instructions.create(task=task, text="再抓紧", answer_by=date(2031, 3, 1), now=now, user=leader),
+            lambda: instructions.answer(instruction_id=asked.id, text="已办", now=now, user=staff),
+            lambda: signoff.decide(
+                kind="checkin",
+                report_id=waiting.id,
+                decision="approve",
+                comment="",
+                now=now,
+                user=head,
+                version_id=None,
+            ),
+        ]
+        for call in refused:
+            with pytest.raises(PlanClosed):
+                call()
+            db.session.rollback()
+        assert db.session.get(CheckIn, waiting.id).state == "awaiting_head"
+
     def test_plan_load_into_a_closed_plan_exits_with_the_message(
         self, mini_plan: Flask, runner: FlaskCliRunner
     ) -> None:
@@ -285,7 +318,9 @@ class TestCarryOver:
         old_page = client.get("/tasks/3.2?plan=mini").get_data(as_text=True)
         new_page = client.get("/tasks/3.9?plan=next").get_data(as_text=True)
         assert "转入下一规划：" in old_page and "3.9" in old_page
-        assert "承接自上一规划：" in new_page and following.title not in new_page
+        # the new task names where it came from (the header's plan switcher names both plans anyway)
+        came = new_page.split("承接自上一规划：", 1)[1].split("</p>", 1)[0]
+        assert task_by_code("3.2", "mini").plan.title in came and following.title not in came
         actions = {(a.action, a.entity_id) for a in db.session.scalars(db.select(AuditLog).filter_by(entity="task"))}
         assert {("carry_out", row.from_task_id), ("carry_in", new.id), ("create", new.id)} <= actions
 

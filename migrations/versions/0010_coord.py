@@ -1,7 +1,7 @@
 """separation of duties: plan.separate_review (a coordinator does not review their own department's reports)
 
 Revision ID: 0010_coord
-Revises: 0012_parties
+Revises: 0013_signoff
 Create Date: 2026-11-29 21:50:00
 
 On by default, existing plans included.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0010_coord'
-down_revision = '0012_parties'
+down_revision = '0013_signoff'
 branch_labels = None
 depends_on = None
 

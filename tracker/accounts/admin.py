@@ -28,7 +28,7 @@ from .sessions import end_sessions, revoke_api_tokens
 
 __all__ = ["MANAGED_ROLES", "change_account", "invite_user", "list_users", "reset_password", "set_active"]
 
-MANAGED_ROLES = ("staff", "coordinator", "leader", "admin")
+MANAGED_ROLES = ("staff", "head", "coordinator", "leader", "admin")
 
 
 @dataclass
@@ -53,6 +53,8 @@ def _department(department_id: int | None, role: str) -> Department | None:
         raise AccountError(_("没有这个单位，或它已停用。"))
     if role == "staff" and department is None:
         raise AccountError(_("部门填报员必须属于一个单位。"))
+    if role == "head" and department is None:
+        raise AccountError(_("单位负责人必须属于一个单位。"))
     return department
 
 
@@ -67,7 +69,7 @@ def invite_user(data: NewAccount, *, now: datetime, by: User) -> tuple[User, Out
     """Create the account with a password nobody knows and queue the set-password mail."""
     email = data.email.strip().lower()
     if data.role not in MANAGED_ROLES:
-        raise AccountError(_("这里只能创建部门填报员、统筹协调、领导和管理员账号。"))
+        raise AccountError(_("这里只能创建部门填报员、单位负责人、统筹协调、领导和管理员账号。"))
     department = _department(data.department_id, data.role)
     if db.session.scalar(db.select(User.id).filter_by(email=email)) is not None:
         raise AccountError(_("账号已存在：%(email)s", email=email))

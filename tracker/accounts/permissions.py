@@ -29,7 +29,7 @@ def is_admin(user: UserLike) -> bool:
 
 def can_read_everything(user: UserLike) -> bool:
     """Everybody logged in reads every task; leaders read and change nothing."""
-    return user.role in {"staff", "coordinator", "leader", "admin"}
+    return user.role in {"staff", "head", "coordinator", "leader", "admin"}
 
 
 def department_role(user: UserLike, assignments: Iterable[AssignmentLike]) -> str | None:

@@ -142,6 +142,7 @@ DEMO_ACCOUNTS = [
     ("auditor@demo.local", "auditor", None, "安全审计员"),
     ("fgw@demo.local", "staff", "市发展改革委", "市发展改革委填报员"),
     ("sthj@demo.local", "staff", "市生态环境局", "市生态环境局填报员"),
+    ("sthj-head@demo.local", "head", "市生态环境局", "市生态环境局单位负责人"),
     ("linzhou@demo.local", "staff", "林州市人民政府", "林州市人民政府填报员"),
 ]
 

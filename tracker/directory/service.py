@@ -137,7 +137,7 @@ def open_duties(department: Department) -> OpenDuties:
     ).all()
     waiting = db.session.scalars(
         db.select(CheckIn)
-        .where(CheckIn.department_id == department.id, CheckIn.state.in_(["draft", "submitted"]))
+        .where(CheckIn.department_id == department.id, CheckIn.state.in_(["draft", "awaiting_head", "submitted"]))
         .options(selectinload(CheckIn.task))
         .order_by(CheckIn.id)
     ).all()

@@ -3,10 +3,11 @@
 from .access import ApiToken, CalendarFeed
 from .audit import AuditLog
 from .bulletin import Bulletin
+from .instructions import Instruction, InstructionAnswer
 from .links import Contribution, Dependency
 from .login import LoginFailure
 from .notify import JobRun, JobSetting, OutboxAttachment, OutboxMessage, ReminderSent, WorkdayOverride
-from .org import Assignment, County, Department, User
+from .org import Assignment, County, Department, LeaderPortfolio, User
 from .plan import CarryOver, Plan, Section, Target, TargetValue, Task
 from .progress import Attachment, CheckIn, ConsolidatedReport, ExtensionRequest, Review
 
@@ -25,8 +26,11 @@ __all__ = [
     "Department",
     "Dependency",
     "ExtensionRequest",
+    "Instruction",
+    "InstructionAnswer",
     "JobRun",
     "JobSetting",
+    "LeaderPortfolio",
     "LoginFailure",
     "OutboxAttachment",
     "OutboxMessage",

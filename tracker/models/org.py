@@ -28,6 +28,9 @@ ROLE_ORDER = ["lead", "responsible", "support", "implementing"]
 ASSIGNMENT_ORIGINS = {"plan": N_("计划文件"), "app": N_("系统内调整")}
 USER_ROLES = {
     "staff": N_("部门填报员"),
+    # 单位负责人: signs off the department's reports before they reach the coordinators, where the
+    # department requires it (``Department.requires_head_signoff``); reads like staff, writes no report.
+    "head": N_("单位负责人"),
     "coordinator": N_("统筹协调"),
     "leader": N_("领导"),
     "admin": N_("管理员"),
@@ -69,6 +72,8 @@ class Department(VersionedMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Set when this department was merged into another: its duties and reports moved there.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    # 单位负责人审核: a submitted report waits for the department head's approval before review.
+    requires_head_signoff: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     county: Mapped[County | None] = relationship()
     assignments: Mapped[list[Assignment]] = relationship(back_populates="department")
@@ -144,3 +149,13 @@ class User(UserMixin, db.Model):
     @property
     def role_label(self) -> str:
         return USER_ROLES.get(self.role, self.role)
+
+
+class LeaderPortfolio(db.Model):
+    """A leader's portfolio (分管): a department the leader oversees. Their dashboard and weekly
+    digest start with these departments' tasks."""
+
+    __tablename__ = "leader_portfolio"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id", ondelete="CASCADE"), primary_key=True)

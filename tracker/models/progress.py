@@ -18,7 +18,16 @@ from .base import UTCDateTime, VersionedMixin
 from .org import Department, User
 from .plan import Plan, Task
 
-CHECKIN_STATES = {"draft": N_("草稿"), "submitted": N_("待审核"), "approved": N_("已通过"), "returned": N_("已退回")}
+CHECKIN_STATES = {
+    "draft": N_("草稿"),
+    "awaiting_head": N_("待单位负责人审核"),
+    "submitted": N_("待审核"),
+    "approved": N_("已通过"),
+    "returned": N_("已退回"),
+}
+# The states in which a department has answered for a period (the due rule does not chase it): a
+# report waiting for its own head's sign-off is the department's to move on, not missing.
+REPORTED_STATES = ("awaiting_head", "submitted", "approved")
 
 
 class CheckIn(VersionedMixin, db.Model):
@@ -100,7 +109,8 @@ class ConsolidatedReport(VersionedMixin, db.Model):
 
 
 class Review(db.Model):
-    """A coordinator's decision on a submitted check-in: approve, or return with a comment."""
+    """A decision on a check-in: approve, or return with a comment. ``stage`` says whose: the
+    coordinators' review (``review``) or the department head's sign-off (``head``)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     checkin_id: Mapped[int] = mapped_column(ForeignKey("check_in.id"), index=True)
@@ -108,6 +118,7 @@ class Review(db.Model):
     decision: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stage: Mapped[str] = mapped_column(String(16), default="review", server_default="review")
 
 
 class Attachment(db.Model):

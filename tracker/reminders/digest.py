@@ -39,7 +39,17 @@ __all__ = ["Item", "Line", "LineInfo", "TaskRef", "Text", "chase_counts", "lines
 Text = tuple[str, dict[str, Any]]
 
 # Within a line, at equal dates: what is most pressing first.
-KIND_ORDER = ["escalation", "chase", "deadline", "checkin_chase", "checkin", "returned", "final"]
+KIND_ORDER = [
+    "escalation",
+    "chase",
+    "deadline",
+    "checkin_chase",
+    "checkin",
+    "returned",
+    "awaiting_head",
+    "instruction",
+    "final",
+]
 CHECKIN_KINDS = frozenset({"checkin", "checkin_chase"})
 
 

@@ -29,10 +29,23 @@ from typing import Any
 
 from sqlalchemy.orm import selectinload
 
+from ..clock import city_date
 from ..extensions import db
 from ..i18n import N_
-from ..models import Assignment, CheckIn, ConsolidatedReport, Department, Plan, Review, Target, TargetValue, Task
+from ..models import (
+    Assignment,
+    CheckIn,
+    ConsolidatedReport,
+    Department,
+    Instruction,
+    Plan,
+    Review,
+    Target,
+    TargetValue,
+    Task,
+)
 from ..models.org import ROLES
+from ..models.progress import REPORTED_STATES
 from ..tasks.due import DueRule, PeriodDue, due_state, owed_periods, plan_cycle, reporting_window
 from ..tasks.duties import owes_consolidated_report, task_reporters
 from ..tasks.lifecycle import is_closed
@@ -56,7 +69,7 @@ def reported_periods(plan: Plan) -> dict[tuple[int, int], set[str]]:
     rows = db.session.execute(
         db.select(CheckIn.task_id, CheckIn.department_id, CheckIn.period)
         .join(Task, Task.id == CheckIn.task_id)
-        .where(Task.plan_id == plan.id, CheckIn.state.in_(["submitted", "approved"]))
+        .where(Task.plan_id == plan.id, CheckIn.state.in_(REPORTED_STATES))
     )
     for task_id, dept_id, period in rows:
         reported[(task_id, dept_id)].add(period)
@@ -68,9 +81,7 @@ def consolidated_reported(plan: Plan) -> dict[int, set[str]]:
     model = ConsolidatedReport
     reported: dict[int, set[str]] = defaultdict(set)
     rows = db.session.execute(
-        db.select(model.department_id, model.period).where(
-            model.plan_id == plan.id, model.state.in_(["submitted", "approved"])
-        )
+        db.select(model.department_id, model.period).where(model.plan_id == plan.id, model.state.in_(REPORTED_STATES))
     )
     for dept_id, period in rows:
         reported[dept_id].add(period)
@@ -357,6 +368,115 @@ class Collector:
                 if comment
                 else (N_("%(period)s 的报送被退回"), {"period": checkin.period}),
                 period=checkin.period,
+            )
+
+    # -- reports waiting for the department head's sign-off (单位负责人审核) -------------------------
+
+    def awaiting_head(self) -> None:
+        """Once per report: the department hears that its submitted report waits for its head (the
+        head reads the department's digest too). Not a chaser: the period is answered (due rule)."""
+        rows = db.session.scalars(
+            db.select(CheckIn)
+            .where(CheckIn.state == "awaiting_head", CheckIn.consolidated_id.is_(None))
+            .options(
+                selectinload(CheckIn.task).selectinload(Task.assignments),
+                selectinload(CheckIn.task).joinedload(Task.plan),
+            )
+            .order_by(CheckIn.id)
+        ).all()
+        for checkin in rows:
+            task = checkin.task
+            line = self.task_line(checkin.department_id, task, task.plan)
+            self.add(
+                key=f"awaiting_head:{checkin.department_id}:checkin:{checkin.id}",
+                kind="awaiting_head",
+                department_id=checkin.department_id,
+                stage="awaiting_head",
+                line=line,
+                body=(N_("%(period)s 的报送待单位负责人审核"), {"period": checkin.period}),
+                period=checkin.period,
+            )
+        reports = db.session.scalars(
+            db.select(ConsolidatedReport)
+            .filter_by(state="awaiting_head")
+            .options(selectinload(ConsolidatedReport.plan))
+            .order_by(ConsolidatedReport.id)
+        ).all()
+        for report in reports:
+            self.add(
+                key=f"awaiting_head:{report.department_id}:consolidated:{report.id}",
+                kind="awaiting_head",
+                department_id=report.department_id,
+                stage="awaiting_head",
+                line=self._consolidated_line(report.department_id, report.plan),
+                body=(N_("%(period)s 的落实报告待单位负责人审核"), {"period": report.period}),
+                period=report.period,
+            )
+
+    # -- leaders' instructions (批示) ------------------------------------------------------------
+
+    def instructions(self) -> None:
+        """Each unanswered instruction on the asked department's task line: once when written, then at
+        the deadline policy's stages of its answer-by date (before it, and chased after it, numbered);
+        escalated to the coordinating offices like an overdue task."""
+        rows = db.session.scalars(
+            db.select(Instruction)
+            .filter_by(answered_at=None)
+            .options(
+                selectinload(Instruction.task).selectinload(Task.assignments).selectinload(Assignment.department),
+                selectinload(Instruction.task).joinedload(Task.plan),
+            )
+            .order_by(Instruction.id)
+        ).all()
+        escalate = "escalation" in self.kinds and self.cal.is_workday(self.today)
+        coordinating = db.session.scalars(db.select(Department).filter_by(coordinating=True)).all() if escalate else []
+        for instruction in rows:
+            task = instruction.task
+            if not policy.is_open(task.status, task.closed_on):
+                continue
+            dept_id = instruction.department_id
+            line = self.task_line(dept_id, task, task.plan)
+            words = {"text": instruction.text[:60], "due": instruction.answer_by}
+            if escalate and policy.is_escalated(instruction.answer_by, self.today, self.stages):
+                asked = next((a.department.name for a in task.assignments if a.department_id == dept_id), "—")
+                for coord in coordinating:  # like an overdue task: the coordinating offices take it up
+                    self.add(
+                        key=f"escalation:{coord.id}:instruction:{instruction.id}:{instruction.answer_by}",
+                        kind="escalation",
+                        department_id=coord.id,
+                        stage="escalation",
+                        line=self.task_line(coord.id, task, task.plan),
+                        body=(
+                            N_("领导批示逾期 %(days)s 天未答复：%(text)s；答复单位：%(department)s"),
+                            {"days": (self.today - instruction.answer_by).days, **words, "department": asked},
+                        ),
+                        due=instruction.answer_by,
+                    )
+            if "deadline" not in self.kinds:
+                continue
+            self.add(
+                key=f"instruction:{dept_id}:instruction:{instruction.id}",
+                kind="instruction",
+                department_id=dept_id,
+                stage="instruction",
+                line=line,
+                body=(N_("领导批示：%(text)s（请于 %(due)s 前答复）"), words),
+                due=instruction.answer_by,
+            )
+            stage = policy.deadline_stage(instruction.answer_by, self.today, self.stages, self.cal)
+            dates = dict(policy.stage_dates(instruction.answer_by, self.stages, self.cal))
+            # a stage already due when the instruction was written is said by its first notice
+            if stage is None or dates[stage] <= city_date(instruction.created_at):
+                continue
+            kind = "chase" if stage.startswith("after-") else "deadline"
+            self.add(
+                key=f"{kind}:{dept_id}:instruction:{instruction.id}:{stage}:{instruction.answer_by}",
+                kind=kind,
+                department_id=dept_id,
+                stage=stage,
+                line=line,
+                body=(N_("领导批示待答复：%(text)s，答复时限 %(due)s，%(stage)s"), words),
+                due=instruction.answer_by,
             )
 
 

@@ -66,6 +66,8 @@ STAGE_LABELS = {
     "checkin": N_("进展报送提醒"),
     "checkin_chase": N_("进展报送催报"),
     "returned": N_("报送被退回"),
+    "awaiting_head": N_("待单位负责人审核"),
+    "instruction": N_("领导批示"),
     "final": N_("终期考核材料"),
 }
 

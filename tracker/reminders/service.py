@@ -33,6 +33,7 @@ from ..errors import ConflictError, NotFound, TrackerError
 from ..extensions import db
 from ..i18n import HTML_LANG, LOCALES, site_locale
 from ..i18n import day as day_label
+from ..leadership import portfolio
 from ..models import Assignment, CheckIn, Department, OutboxMessage, Plan, ReminderSent, Task, User
 from ..tasks.periods import period_for
 from ..tasks.queries import city_workdays
@@ -117,8 +118,11 @@ def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, depart
     collector = Collector(today, stages, cal, kinds)
     for plan in db.session.scalars(db.select(Plan).order_by(Plan.start)):
         collector.plan(plan)
-    if "returned" in kinds:
+    if kinds & {"deadline", "escalation"}:  # leaders' instructions: answer-by dates follow the deadline policy
+        collector.instructions()
+    if "returned" in kinds:  # the review flow's notices: returned reports, reports waiting for the head
         collector.returned()
+        collector.awaiting_head()
     items = collector.items
     if department_ids is not None:
         items = [i for i in items if i.department_id in department_ids]
@@ -143,7 +147,9 @@ def recipients_for(department: Department) -> list[str]:
         addresses += department.emails
     if department.remind_staff:
         addresses += db.session.scalars(
-            db.select(User.email).filter_by(department_id=department.id, role="staff", active=True).order_by(User.id)
+            db.select(User.email)
+            .where(User.department_id == department.id, User.role.in_(("staff", "head")), User.active.is_(True))
+            .order_by(User.id)
         ).all()
     return list(dict.fromkeys(a.lower() for a in addresses))
 
@@ -282,27 +288,53 @@ def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> list[Out
         "open_count": len(open_tasks),
         "base_url": current_app.config["BASE_URL"].rstrip("/"),
     }
-    leaders = db.session.scalars(db.select(User.email).filter_by(role="leader", active=True).order_by(User.id)).all()
+    leaders = db.session.scalars(db.select(User).filter_by(role="leader", active=True).order_by(User.id)).all()
 
-    def compose() -> tuple[str, dict[str, Any]]:
-        subject = gettext(
-            "【督办周报】%(year)s 年第 %(week)s 周：逾期 %(overdue)s 项，30 天内到期 %(soon)s 项",
-            year=year,
-            week=week,
-            overdue=len(overdue),
-            soon=len(soon),
+    def composer(mine: dict[str, Any] | None) -> Callable[[], tuple[str, dict[str, Any]]]:
+        def compose() -> tuple[str, dict[str, Any]]:
+            subject = gettext(
+                "【督办周报】%(year)s 年第 %(week)s 周：逾期 %(overdue)s 项，30 天内到期 %(soon)s 项",
+                year=year,
+                week=week,
+                overdue=len(overdue),
+                soon=len(soon),
+            )
+            return subject, {**context, "portfolio": mine}
+
+        return compose
+
+    # 分管: a leader with a portfolio gets their own copy, starting with their departments' tasks
+    shared: list[str] = []
+    messages: list[OutboxMessage] = []
+    for leader in leaders:
+        ids = portfolio.department_ids(leader.id)
+        if not ids:
+            shared.append(leader.email)
+            continue
+        mine = {
+            "departments": [d.name for d in db.session.scalars(db.select(Department).where(Department.id.in_(ids)))],
+            "overdue": portfolio.portfolio_tasks(overdue, ids),
+            "soon": portfolio.portfolio_tasks(soon, ids),
+        }
+        messages += _write_in_languages(
+            [leader.email],
+            dedupe_key=f"{key}:u{leader.id}",
+            kind="leader_digest",
+            department_id=None,
+            template="email/leader_digest",
+            compose=composer(mine),
+            now=now,
         )
-        return subject, dict(context)
-
-    messages = _write_in_languages(
-        list(leaders),
-        dedupe_key=key,
-        kind="leader_digest",
-        department_id=None,
-        template="email/leader_digest",
-        compose=compose,
-        now=now,
-    )
+    if shared or not leaders:  # with no leader at all the digest is still written (and held: no recipient)
+        messages += _write_in_languages(
+            shared,
+            dedupe_key=key,
+            kind="leader_digest",
+            department_id=None,
+            template="email/leader_digest",
+            compose=composer(None),
+            now=now,
+        )
     db.session.commit()
     return messages
 

@@ -1,7 +1,7 @@
 """Who does what on a task, changed as the plan runs: remove a department, or replace it by another.
 
-(Adding a department and changing its role are :func:`tracker.reports.service.add_assignment` and
-:func:`~tracker.reports.service.update_assignment`.)
+Also changing a department's role (:func:`update_assignment`); adding one is
+:func:`tracker.reports.service.add_assignment`.
 
 Removing a department that has reports on the task is refused, with the reason shown: its reports
 would lose the duty they were written under (the matrix, the assessment and the reminders read
@@ -18,6 +18,7 @@ keeps it: 替换责任单位 市公安局 · 配合 → 市商务局 · 配合),
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
 
@@ -26,9 +27,11 @@ from ..extensions import db
 from ..models import Assignment, CheckIn, Department
 from ..models.org import ROLES
 from ..tasks.duties import task_reporters
-from .service import ReportError, StaleEdit, snapshot
+from ..tasks.lifecycle import ensure_task_open
+from .service import ASSIGNMENT_FIELDS, ReportError, StaleEdit, snapshot
+from .service import _flush_or_conflict as flush_or_conflict
 
-__all__ = ["assignment_words", "removal_refusal", "remove_assignment", "replace_assignment"]
+__all__ = ["assignment_words", "removal_refusal", "remove_assignment", "replace_assignment", "update_assignment"]
 
 ASSIGNMENT_STATE = ("role", "department_id")
 
@@ -77,6 +80,7 @@ def _check_version(assignment: Assignment, version_id: int | None) -> None:
 
 def remove_assignment(*, assignment: Assignment, version_id: int | None, now: datetime, user_id: int | None) -> None:
     """Take a department off a task (refused where it has reports or is the task's only reporter)."""
+    ensure_task_open(assignment.task)
     _check_version(assignment, version_id)
     refusal = removal_refusal(assignment)
     if refusal:
@@ -98,6 +102,7 @@ def replace_assignment(
     The new department has to acknowledge (签收) it. Refused where the leaving department has reports,
     where the new one is already on the task, or is unknown or deactivated.
     """
+    ensure_task_open(assignment.task)
     _check_version(assignment, version_id)
     new = db.session.get(Department, department_id) if department_id else None
     if new is None:
@@ -119,6 +124,9 @@ def replace_assignment(
         role_text=assignment.role_text,
         note=assignment.note,
         position=assignment.position,
+        origin="app",  # the app's decision: a reload of the plan file does not undo it
+        added_by_id=user_id,
+        added_at=now,
     )
     audit.record(now=now, action="delete", entity="assignment", entity_id=assignment.id, old=old_words, user_id=user_id)
     db.session.delete(assignment)
@@ -136,3 +144,21 @@ def replace_assignment(
     )
     db.session.commit()
     return row
+
+
+def update_assignment(
+    *, assignment: Assignment, values: dict[str, Any], version_id: int | None, now: datetime, user_id: int | None
+) -> int:
+    """Change a department's role on a task (role, the plan's wording, a note), with history."""
+    ensure_task_open(assignment.task)
+    if values.get("role", assignment.role) not in ROLES:
+        raise ReportError(_("角色应为牵头、配合、负责或落实。"))
+    message = _("责任分工已被他人修改，请核对后重新保存。")
+    if version_id != assignment.version_id:
+        raise StaleEdit(message, snapshot(assignment, ASSIGNMENT_FIELDS))
+    changed = audit.update_fields(assignment, values, now=now, entity="assignment", user_id=user_id)
+    if changed:  # the app's decision now: a reload of the plan file no longer changes this row
+        assignment.origin, assignment.added_by_id, assignment.added_at = "app", user_id, now
+    flush_or_conflict(message, assignment, ASSIGNMENT_FIELDS)
+    db.session.commit()
+    return changed

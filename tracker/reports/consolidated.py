@@ -44,6 +44,7 @@ from ..tasks.queries import current_plan
 from ..tasks.workdays import Workdays
 from .separation import review_refusal
 from .service import OwnDepartmentReview, ReportError, StaleEdit
+from .states import LOCKED_WORDS, REPORTED_STATES, submitted_state
 
 __all__ = [
     "CountyDue",
@@ -65,8 +66,6 @@ __all__ = [
     "review_report",
     "save_report",
 ]
-
-REPORTED_STATES = ("submitted", "approved")
 
 
 @dataclass
@@ -388,14 +387,14 @@ def save_report(
         previous_lines = {line.task_id: line for line in report_lines(current)}
         report = _new_report(plan, department_id, period, now, user_id, supersedes=current.id)
     else:
-        state = _("已提交，正在审核") if current.state == "submitted" else _("已审核通过")
+        state = _(LOCKED_WORDS[current.state])
         raise StaleEdit(_("本期落实报告%(state)s，不能再修改。", state=state), {"state": current.state})
 
     separate = _separate_reports(department_id, period, [line.task_id for line in lines])
     if separate:
         raise ReportError(_("以下措施本期已单独报送，不能再列入落实报告：%(labels)s", labels=_("、").join(separate)))
     if submit:
-        report.state = "submitted"
+        report.state = submitted_state(department_id)  # its head signs off first where required
         report.submitted_at = now
     _flush_or_conflict(stale)
 

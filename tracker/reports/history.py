@@ -74,6 +74,8 @@ HISTORY_ACTIONS = {
     "reopen": N_("重新开启计划"),
     "name": N_("为开放责任方点名"),
     "unlink": N_("删除计划文件中的关系"),
+    "instruction": N_("领导批示"),
+    "instruction_answer": N_("答复批示"),
 }
 ENTITIES = {"task": N_("任务"), "assignment": N_("责任分工")}
 

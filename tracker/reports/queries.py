@@ -29,6 +29,7 @@ from ..models import (
     User,
 )
 from ..models.org import ROLE_ORDER
+from ..models.progress import REPORTED_STATES
 from ..tasks.due import DueRule, PeriodDue, form_period, owed_periods, reporting_window
 from ..tasks.duties import CONSOLIDATED_ROLE, owes_task_report
 from ..tasks.lifecycle import is_closed
@@ -174,6 +175,8 @@ class MyHome:
     returned: list[CheckIn]
     drafts: list[CheckIn]
     unacknowledged: list[Assignment]
+    # submitted, waiting for the department head's sign-off (单位负责人审核)
+    awaiting_head: list[CheckIn] = field(default_factory=list)
 
 
 def department_home(department: Department, today: date) -> MyHome:
@@ -211,7 +214,7 @@ def department_home(department: Department, today: date) -> MyHome:
     plans = {p.id: p for p in db.session.scalars(db.select(Plan))}
     reported: dict[int, set[str]] = {}
     for c in all_rows:
-        if c.state in {"submitted", "approved"}:
+        if c.state in REPORTED_STATES:
             reported.setdefault(c.task_id, set()).add(c.period)
     cal = city_workdays()
     groups: dict[str, list[MyTask]] = {}
@@ -239,6 +242,7 @@ def department_home(department: Department, today: date) -> MyHome:
         returned=sorted((c for c in open_rows if c.state == "returned"), key=lambda c: c.id),
         drafts=sorted((c for c in open_rows if c.state == "draft"), key=lambda c: c.id),
         unacknowledged=[a for a in assignments if a.acknowledged_at is None and a.task.plan_id not in closed],
+        awaiting_head=sorted((c for c in open_rows if c.state == "awaiting_head"), key=lambda c: c.id),
     )
 
 

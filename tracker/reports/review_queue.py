@@ -79,7 +79,8 @@ def queue_page(f: QueueFilter) -> QueuePage:
     """One page of the reports matching ``f`` (a consolidated report's lines are reviewed with their
     report, not one by one), with the options of the filter's lists."""
     query = db.select(CheckIn).join(Task, Task.id == CheckIn.task_id).where(CheckIn.consolidated_id.is_(None))
-    query = query.where(CheckIn.state != "draft") if f.state == "all" else query.where(CheckIn.state == f.state)
+    states = ("submitted", "returned", "approved") if f.state == "all" else (f.state,)  # not a draft, nor one
+    query = query.where(CheckIn.state.in_(states))  # still waiting for its department head's sign-off
     if f.section_id:
         query = query.where(Task.section_id == f.section_id)
     if f.department_id:
@@ -118,7 +119,9 @@ def queue_page(f: QueueFilter) -> QueuePage:
     departments = list(db.session.scalars(db.select(Department).order_by(Department.position, Department.id)))
     periods = sorted(
         db.session.scalars(
-            db.select(CheckIn.period).where(CheckIn.state != "draft", CheckIn.consolidated_id.is_(None)).distinct()
+            db.select(CheckIn.period)
+            .where(CheckIn.state.in_(("submitted", "returned", "approved")), CheckIn.consolidated_id.is_(None))
+            .distinct()
         ),
         reverse=True,
     )
@@ -136,13 +139,18 @@ class ChosenReport:
 
 
 def chosen_reports(ids: list[int]) -> list[ChosenReport]:
-    """The chosen reports in the order chosen (unknown ids, drafts and county lines dropped), each read in full."""
+    """The chosen reports in the order chosen (unknown ids, drafts, reports still with their department head and
+    county lines dropped), each read in full."""
     rows = {
         c.id: c
         for c in db.session.scalars(
             db.select(CheckIn)
             # a draft is its department's own; a county's line is reviewed with its consolidated report
-            .where(CheckIn.id.in_(ids or [-1]), CheckIn.state != "draft", CheckIn.consolidated_id.is_(None))
+            .where(
+                CheckIn.id.in_(ids or [-1]),
+                CheckIn.state.in_(("submitted", "returned", "approved")),
+                CheckIn.consolidated_id.is_(None),
+            )
             .options(selectinload(CheckIn.department), selectinload(CheckIn.task))
         )
     }

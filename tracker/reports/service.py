@@ -36,6 +36,7 @@ from ..tasks.periods import Period, parse_period
 from ..tasks.queries import city_workdays
 from ..tasks.workdays import Workdays
 from .separation import review_refusal
+from .states import LOCKED_WORDS, REPORTED_STATES, submitted_state
 
 # Field name -> its label (Chinese; translated where shown, e.g. the conflict table of a stale edit).
 CHECKIN_FIELDS = {
@@ -91,13 +92,14 @@ def snapshot(obj: Any, fields: dict[str, str] | tuple[str, ...]) -> dict[str, An
 
 
 def reported_periods(task_id: int, department_id: int) -> set[str]:
-    """The periods a department has a submitted or approved report for on a task."""
+    """The periods a department has a submitted or approved report for on a task (or one waiting for
+    its head's sign-off: the department has answered, the report is not chased as missing)."""
     return set(
         db.session.scalars(
             db.select(CheckIn.period).where(
                 CheckIn.task_id == task_id,
                 CheckIn.department_id == department_id,
-                CheckIn.state.in_(("submitted", "approved")),
+                CheckIn.state.in_(REPORTED_STATES),
             )
         )
     )
@@ -272,7 +274,7 @@ def write_checkin(
             raise StaleEdit(stale, snapshot(current, CHECKIN_FIELDS))
         checkin = _new_checkin(task, department_id, period, now, user_id, supersedes=current.id)
     else:
-        state = _("已提交，正在审核") if current.state == "submitted" else _("已审核通过")
+        state = _(LOCKED_WORDS[current.state])
         raise StaleEdit(_("本期报告%(state)s，不能再修改。", state=state), snapshot(current, CHECKIN_FIELDS))
 
     for name in CHECKIN_FIELDS:
@@ -283,7 +285,7 @@ def write_checkin(
         checkin.via_link = True
         checkin.via_link_message_id = link_message_id
     if submit:
-        checkin.state = "submitted"
+        checkin.state = submitted_state(department_id)  # its head signs off first where required
         checkin.submitted_at = now
     try:
         _flush_or_conflict(stale, checkin, CHECKIN_FIELDS)
@@ -659,24 +661,6 @@ def update_contacts(
 
 
 ASSIGNMENT_FIELDS = {"role": N_("角色"), "role_text": N_("原文表述"), "note": N_("备注")}
-
-
-def update_assignment(
-    *, assignment: Assignment, values: dict[str, Any], version_id: int | None, now: datetime, user_id: int | None
-) -> int:
-    """Change a department's role on a task (role, the plan's wording, a note), with history."""
-    ensure_task_open(assignment.task)
-    if values.get("role", assignment.role) not in ROLES:
-        raise ReportError(_("角色应为牵头、配合、负责或落实。"))
-    message = _("责任分工已被他人修改，请核对后重新保存。")
-    if version_id != assignment.version_id:
-        raise StaleEdit(message, snapshot(assignment, ASSIGNMENT_FIELDS))
-    changed = audit.update_fields(assignment, values, now=now, entity="assignment", user_id=user_id)
-    if changed:  # the app's decision now: a reload of the plan file no longer changes this row
-        assignment.origin, assignment.added_by_id, assignment.added_at = "app", user_id, now
-    _flush_or_conflict(message, assignment, ASSIGNMENT_FIELDS)
-    db.session.commit()
-    return changed
 
 
 def add_assignment(*, task: Task, department_id: int, role: str, now: datetime, user_id: int | None) -> Assignment:

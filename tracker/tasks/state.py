@@ -20,6 +20,7 @@ from datetime import date, datetime
 from ..clock import city_date
 from ..extensions import db
 from ..models import Assignment, CheckIn, ConsolidatedReport, Department, Plan, Section, Task
+from ..models.progress import REPORTED_STATES
 from .due import DueRule, PeriodDue, due_state, expected_period, owed_periods, plan_cycle, reporting_window
 from .duties import owes_consolidated_report, task_reporters
 from .lights import LightRule, light_reasons
@@ -136,7 +137,7 @@ def load(plan: Plan, *, today: date, rule: LightRule, cal: Workdays | None = Non
     for c in rows:
         if c.state == "approved":
             latest.setdefault(c.task_id, {})[c.department_id] = c  # ordered: the last one wins
-        if c.state in {"submitted", "approved"}:
+        if c.state in REPORTED_STATES:
             reported_by_task.setdefault(c.task_id, set()).add((c.department_id, c.period))
 
     due_rule = DueRule.of(plan)
@@ -196,7 +197,7 @@ def _consolidated(
     submitted: dict[tuple[int, str], list[date | None]] = {}
     for dept_id, period, at in db.session.execute(
         db.select(ConsolidatedReport.department_id, ConsolidatedReport.period, ConsolidatedReport.submitted_at).where(
-            ConsolidatedReport.plan_id == plan.id, ConsolidatedReport.state.in_(["submitted", "approved"])
+            ConsolidatedReport.plan_id == plan.id, ConsolidatedReport.state.in_(REPORTED_STATES)
         )
     ):
         reported.setdefault(dept_id, set()).add(period)

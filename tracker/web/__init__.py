@@ -44,6 +44,7 @@ def register_web(app: Flask) -> None:
     from .feeds import bp as feeds_bp
     from .figures import bp as figures_bp
     from .graph import bp as graph_bp
+    from .instructions import bp as instructions_bp
     from .leadership import bp as leadership_bp
     from .lifecycle import bp as lifecycle_bp
     from .manage import bp as manage_bp
@@ -54,6 +55,7 @@ def register_web(app: Flask) -> None:
     from .reports import bp as reports_bp
     from .security import bp as security_bp
     from .session_rules import init_session_rules
+    from .signoff import bp as signoff_bp
     from .tasks import bp as tasks_bp
 
     headers.init_app(app)
@@ -79,6 +81,8 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(passwords_bp)
     app.register_blueprint(plans_bp)
     app.register_blueprint(security_bp)
+    app.register_blueprint(signoff_bp)
+    app.register_blueprint(instructions_bp)
     init_session_rules(app)  # before require_login: a timed-out session is sent to log in again
 
     # An intranet system: every page but the login form, static files and the signed reminder link

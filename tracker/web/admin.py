@@ -18,9 +18,11 @@ from ..accounts.service import AccountError
 from ..directory import service as directory
 from ..directory.merge import merge_departments
 from ..extensions import db
+from ..leadership import portfolio
 from ..models import County, Department, User
 from ..models.org import COUNTY_KINDS, DEPARTMENT_KINDS, USER_ROLES
 from ..numbers import int_or_none
+from ..reports import signoff
 from .passwords import send_now
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -125,6 +127,37 @@ def user_edit(user_id: int) -> Response:
     return redirect(url_for("admin.users"))
 
 
+@bp.route("/users/<int:user_id>/portfolio", methods=["GET", "POST"])
+def user_portfolio(user_id: int) -> str | Response | tuple[str, int]:
+    """分管: the departments a leader oversees (their dashboard and weekly digest start with these)."""
+    user = _get(User, user_id)
+    if user.role != "leader":
+        abort(404)
+    if request.method == "POST":
+        ids = [i for i in (int_or_none(v) for v in request.form.getlist("department_id")) if i is not None]
+        try:
+            added, removed = portfolio.set_portfolio(user, ids, now=clock.now(), by=current_user)
+        except portfolio.PortfolioError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(
+                _(
+                    "已保存 %(email)s 的分管单位（新增 %(added)s 个，移除 %(removed)s 个）。",
+                    email=user.email,
+                    added=added,
+                    removed=removed,
+                )
+            )
+            return redirect(url_for("admin.user_portfolio", user_id=user.id))
+    return render_template(
+        "admin/portfolio.html",
+        user=user,
+        departments=_active_departments(),
+        chosen=set(portfolio.department_ids(user.id)),
+    )
+
+
 @bp.get("/departments")
 def departments() -> str:
     q = request.args.get("q", "")
@@ -181,6 +214,19 @@ def department_rename(department_id: int) -> Response:
         flash(str(exc), "error")
     else:
         flash(_("已将 %(old)s 更名为 %(new)s；原名保留在历史记录中。", old=old, new=dept.name))
+    return redirect(url_for("admin.department", department_id=department_id))
+
+
+@bp.post("/departments/<int:department_id>/signoff")
+def department_signoff(department_id: int) -> Response:
+    dept = _get(Department, department_id)
+    required = request.form.get("required") == "1"
+    signoff.set_required(dept, required, now=clock.now(), user_id=current_user.id)
+    flash(
+        _("%(name)s 的报告今后须经单位负责人审核后再送统筹协调人员。", name=dept.name)
+        if required
+        else _("%(name)s 的报告今后直接送统筹协调人员审核。", name=dept.name)
+    )
     return redirect(url_for("admin.department", department_id=department_id))
 
 

@@ -125,7 +125,7 @@ def form(period: str | None) -> str | Response | tuple[str, int]:
         lines, errors = _lines(rows)
         if not errors:
             try:
-                service.save_report(
+                saved = service.save_report(
                     plan=plan,
                     department_id=department.id,
                     period=chosen,
@@ -147,7 +147,12 @@ def form(period: str | None) -> str | Response | tuple[str, int]:
                 db.session.rollback()
                 errors = [str(exc)]
             else:
-                flash(_("落实报告已提交，等待审核。") if submit else _("草稿已保存。"))
+                waiting = (
+                    _("落实报告已提交，等待单位负责人审核。")
+                    if saved.state == "awaiting_head"
+                    else _("落实报告已提交，等待审核。")
+                )
+                flash(waiting if submit else _("草稿已保存。"))
                 if submit:
                     return redirect(url_for("reports.my"))
                 return redirect(url_for("consolidated.form", period=chosen.key))

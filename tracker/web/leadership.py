@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from .. import clock
 from ..extensions import db
 from ..i18n import Labels, day
-from ..leadership import export, svg
+from ..leadership import export, portfolio, svg
 from ..leadership.assessment import assess
 from ..leadership.dashboard import LIGHT_COLOURS, STATUS_COLOURS, build_dashboard
 from ..leadership.departments import department_view
@@ -58,8 +59,19 @@ def dashboard() -> str:
     )
     # After the plan's end the page leads with the final assessment (frozen once the plan is closed).
     final = final_context(snap.plan) if plan_stage(snap.plan, snap.today) in {"final", "closed"} else {}
+    # 分管: a leader's own departments first (a small block atop the page; None without a portfolio)
+    mine = (
+        portfolio.portfolio_of(snap, portfolio.department_ids(current_user.id))
+        if current_user.role == "leader"
+        else None
+    )
     return render_template(
-        "leadership/dashboard.html", d=d, status_chart=status_chart, light_chart=light_chart, **final
+        "leadership/dashboard.html",
+        d=d,
+        status_chart=status_chart,
+        light_chart=light_chart,
+        portfolio=mine,
+        **final,
     )
 
 

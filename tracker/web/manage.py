@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import Assignment, Department, Task
 from ..models.plan import REPORTING_CYCLES
 from ..numbers import int_or_none
-from ..reports.assignments import removal_refusal, remove_assignment, replace_assignment
+from ..reports.assignments import removal_refusal, remove_assignment, replace_assignment, update_assignment
 from ..reports.service import (
     ASSIGNMENT_FIELDS,
     TASK_EDIT_FIELDS,
@@ -30,7 +30,6 @@ from ..reports.service import (
     StaleEdit,
     add_assignment,
     snapshot,
-    update_assignment,
     update_contacts,
     update_task,
 )

@@ -193,7 +193,7 @@ def form(code: str) -> str | Response | tuple[str, int]:
         submission, raw_values = _parse(form, targets, submit)
         if form.validate_on_submit():
             try:
-                submit_report(
+                saved = submit_report(
                     task=task,
                     reporter=reporter,
                     period=period,
@@ -220,7 +220,10 @@ def form(code: str) -> str | Response | tuple[str, int]:
             except ReportError as exc:
                 form.status.errors = [*form.status.errors, str(exc)]
             else:
-                flash(_("已提交，等待审核。") if submit else _("草稿已保存。"))
+                waiting = (
+                    _("已提交，等待单位负责人审核。") if saved.state == "awaiting_head" else _("已提交，等待审核。")
+                )
+                flash(waiting if submit else _("草稿已保存。"))
                 if submit and current_user.is_authenticated:
                     return redirect(url_for("tasks.detail", code=task.code))
                 return redirect(url_for("reports.form", code=task.code, period=period.key))

@@ -23,6 +23,8 @@ bp = Blueprint("tasks", __name__)
 def home() -> Response:
     if current_user.role == "staff":
         return redirect(url_for("reports.my"))
+    if current_user.role == "head":
+        return redirect(url_for("signoff.queue"))
     if current_user.role == "auditor":
         return redirect(url_for("security.audit_log"))
     if current_user.role == "security":

@@ -19,6 +19,7 @@ from ..accounts import permissions
 from ..extensions import db
 from ..graph import service as graph_service
 from ..i18n import Labels, day, moment
+from ..instructions import service as instructions
 from ..leadership.scoring import COMPONENT_LABELS
 from ..models import County, Department, Plan, Target, TargetValue, Task
 from ..models.links import LINK_ORIGINS
@@ -26,7 +27,7 @@ from ..models.org import ROLES
 from ..models.plan import TARGET_GROUPS, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
 from ..plans.carryover import CarryLink, links_of_task
-from ..reports import history, queries
+from ..reports import history, queries, signoff
 from ..reports.service import closure_label
 from ..tasks.duties import CONSOLIDATED_ROLE
 from ..tasks.figures import value_unit
@@ -70,6 +71,20 @@ def report_panel(task: Task) -> dict[str, Any]:
         "primary": permissions.primary_department_ids(task.assignments),
         # a county implementing (落实) the task reports it in its consolidated report, not on its own
         "consolidated": mine is not None and mine.role == CONSOLIDATED_ROLE,
+    }
+
+
+def instruction_panel(task: Task) -> dict[str, Any]:
+    """What the task page's 批示 section shows, and who may write or answer."""
+    user = current_user
+    items = instructions.for_task(task.id, clock.today())
+    return {
+        "items": items,
+        "states": Labels(instructions.INSTRUCTION_STATES),
+        "can_write": user.is_authenticated and instructions.can_write(user),
+        "can_answer": {
+            i.instruction.id for i in items if user.is_authenticated and instructions.can_answer(user, i.instruction)
+        },
     }
 
 
@@ -127,6 +142,9 @@ def register_template_helpers(app: Flask) -> None:
         carry_allowed=carry_allowed,
         TARGET_GROUP_LABELS=Labels(TARGET_GROUPS),
         COMPONENT_LABELS=Labels(COMPONENT_LABELS),
+        head_comment=signoff.head_comment,  # the head's send-back, atop the report form
+        instruction_panel=instruction_panel,
+        instructions_to_answer=lambda department_id: instructions.for_department(department_id, clock.today()),
     )
     app.jinja_env.filters.update(
         history_value=history_value,

@@ -1,0 +1,1 @@
+"""Leaders' instructions (批示) on tasks and the lead department's answers."""
