@@ -42,6 +42,7 @@ PARAMETERISED = {
     "reports.breakdown": "/tasks/{lead_task}/breakdown",
     "manage.edit_task": "/tasks/3.1/edit",
     "manage.assignments": "/tasks/3.1/assignments",
+    "manage.change_assignment": "/assignments/{assignment}/change",
     "manage.contacts": "/departments/{department}/contacts",
     "leadership.department": "/departments/{department}",
     "reports.review": "/reviews/{checkin}",
@@ -230,6 +231,7 @@ def _data(app: Flask, make_user) -> dict[str, object]:  # type: ignore[no-untype
         "lead_task": lead_task,
         "department": linzhou.id,
         "checkin": db.session.get(CheckIn, checkin.id).id,
+        "assignment": db.session.scalar(db.select(Assignment.id).order_by(Assignment.id)),
         "consolidated": report.id,
         "message": db.session.scalar(db.select(OutboxMessage.id).order_by(OutboxMessage.id)),
         "plan": db.session.scalar(db.select(Plan.key)),
@@ -251,6 +253,7 @@ def _urls(app: Flask, data: dict[str, object]) -> dict[str, str]:
         else:
             urls[rule.endpoint] = rule.rule
     urls["api.docs"] = "/api/v1/docs"
+    urls["reports.bulk_approve"] = "/reviews/bulk?ids={checkin}".format(**data)  # the reports chosen in the queue
     return urls
 
 

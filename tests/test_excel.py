@@ -87,7 +87,7 @@ def test_exported_table_imported_unchanged_changes_nothing(mini_plan, runner: Fl
 
 
 def test_round_trip_changes_exactly_the_edited_cell(mini_plan, login, client: FlaskClient) -> None:
-    login("coordinator", "市发展改革委")
+    importer = login("coordinator", "市发展改革委")
     wb = load_workbook(BytesIO(client.get("/plans/mini/tasks.xlsx").data))
     ws = wb["任务分解表"]
     due_col = HEADERS.index("完成时限") + 1
@@ -113,6 +113,11 @@ def test_round_trip_changes_exactly_the_edited_cell(mini_plan, login, client: Fl
         ("task", task.id, "due", "2030-12-31", "2029-06-30"),
         ("task", task.id, "original_due", "2030-12-31", "2029-06-30"),
     ]
+    # the history names the importing person and the file; the page shows neither internal name nor code
+    assert {(r.user_id, r.actor) for r in new_rows} == {(importer.id, "plan-file:m.xlsx")}
+    history = client.get("/tasks/3.2").get_data(as_text=True).split('<table class="history">')[1]
+    assert f"{importer.name or importer.email} · 计划文件导入（m.xlsx）" in history and "原定完成时限" in history
+    assert "original_due" not in history and "plan-file:" not in history
     assert client.post(f"/plans/import/{token}").status_code == 404  # the upload is gone
 
 

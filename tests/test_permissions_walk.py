@@ -70,14 +70,25 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {"status": "in_progress", "percent": "10", "action": "draft"},
         only("staff_right"),
     ),
-    "reports.review": (lambda f: f"/reviews/{f['checkin']}", {"decision": "approve"}, only("coordinator")),
+    # Coordinators review; an administrator may too (separation of duties: where a coordinator may not
+    # review their own department's report, another coordinator or an administrator does).
+    "reports.review": (lambda f: f"/reviews/{f['checkin']}", {"decision": "approve"}, only("coordinator", "admin")),
+    "reports.bulk_approve": (
+        lambda f: "/reviews/bulk",
+        {"confirm": "yes"},  # nothing chosen: sent back to the queue once allowed in
+        only("coordinator", "admin"),
+    ),
     "reports.acknowledge_task": (lambda f: "/tasks/3.1/acknowledge", {}, only("staff_right")),
     "reports.extension": (
         lambda f: "/tasks/3.1/extension",
         {"new_due": "2031-06-30", "reason": "资金未到位"},
         only("staff_right"),
     ),
-    "reports.decide": (lambda f: f"/extensions/{f['extension']}", {"decision": "reject"}, only("coordinator")),
+    "reports.decide": (
+        lambda f: f"/extensions/{f['extension']}",
+        {"decision": "reject"},
+        only("coordinator", "admin"),
+    ),
     "reports.breakdown": (
         lambda f: "/tasks/3.1/breakdown",
         {"code": "3.1.9", "label": "三（一）9", "title": "子任务", "due": "2027-01-01", "role-1": "lead"},
@@ -94,7 +105,7 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
     "consolidated.review": (
         lambda f: f"/consolidated/reviews/{f['consolidated']}",
         {"decision": "approve"},
-        only("coordinator"),
+        only("coordinator", "admin"),
     ),
     "consolidated.acknowledge_everything": (
         lambda f: "/my/acknowledge-all",
@@ -109,6 +120,11 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
     "manage.assignments": (
         lambda f: "/tasks/3.1/assignments",
         {"department_id": "", "role": "support"},  # no department: refused with 400 once allowed in
+        only("coordinator"),
+    ),
+    "manage.change_assignment": (
+        lambda f: f"/assignments/{f['assignment']}/change",
+        {"action": "remove", "version_id": "1"},  # it has a report on 3.1: refused with the reason once allowed in
         only("coordinator"),
     ),
     "tasks.name_open_party": (

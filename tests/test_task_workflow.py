@@ -33,7 +33,7 @@ def test_the_lead_asks_for_more_time_and_approval_moves_the_deadline(mini_plan, 
     task = task_by_code("3.1")
     assert task.due.isoformat() == "2031-06-30" and task.original_due.isoformat() == "2030-12-31"
     changes = db.session.scalars(db.select(AuditLog).filter_by(entity="task", entity_id=task.id, field="due")).all()
-    assert any(h.old == "2030-12-31" and h.new == "2031-06-30" and h.action == "update" for h in changes)
+    assert any(h.old == "2030-12-31" and h.new == "2031-06-30" and h.action == "extension_approved" for h in changes)
     page = client.get("/tasks/3.1").get_data(as_text=True)
     assert "原定 2030-12-31" in page and "延期申请获同意" in page
 

@@ -11,6 +11,15 @@ from flask import has_request_context, request
 from .extensions import db
 from .models import AuditLog
 
+# The ``actor`` of rows written by importing a plan file: this prefix and the file's name (the importing
+# person is the row's user). The history formatter (tracker.reports.history) shows both.
+IMPORT_ACTOR = "plan-file:"
+
+
+def import_actor(filename: str) -> str:
+    """The ``actor`` of history rows written by importing the file ``filename``."""
+    return (IMPORT_ACTOR + filename)[:254]
+
 
 def _text(value: Any) -> str | None:
     if value is None:

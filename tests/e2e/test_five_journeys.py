@@ -99,7 +99,7 @@ def test_2_coordinator_returns_staff_fix_coordinator_approves(page, other_page, 
     _queue_row(coordinator).get_by_role("link", name="审核").click()
     coordinator.wait_for_load_state()
     assert "林州市人民政府" in coordinator.locator("p.lede").inner_text()
-    coordinator.get_by_label("审核结果").select_option(label="退回")
+    coordinator.get_by_label("退回", exact=True).check()  # no default: the reviewer chooses
     coordinator.get_by_label("审核意见").fill("请补充绿色工厂的认定文件编号。")
     shot(coordinator, "coordinator-review")
     coordinator.get_by_role("button", name="提交审核结果").click()
@@ -123,7 +123,7 @@ def test_2_coordinator_returns_staff_fix_coordinator_approves(page, other_page, 
     _queue_row(coordinator).get_by_role("link", name="审核").click()
     coordinator.wait_for_load_state()
     assert coordinator.get_by_text("豫工信节能〔2024〕12 号", exact=False).first.is_visible()
-    coordinator.get_by_label("审核结果").select_option(label="通过")
+    coordinator.get_by_label("通过", exact=True).check()
     coordinator.get_by_role("button", name="提交审核结果").click()
     coordinator.wait_for_load_state()
 

@@ -78,7 +78,9 @@ def can_break_down(user: UserLike, assignments: Iterable[AssignmentLike]) -> boo
 
 
 def can_review(user: UserLike) -> bool:
-    return is_coordinator(user)
+    """Coordinators review reports; an administrator may too (where a coordinator must not review
+    their own department's report, another coordinator or an administrator does)."""
+    return is_coordinator(user) or is_admin(user)
 
 
 def can_edit_plan(user: UserLike) -> bool:

@@ -407,7 +407,10 @@ PATHS: dict[str, Any] = {
     ),
     "/checkins/{id}/review": _post(
         "checkin_review",
-        N_("统筹协调人员审核一份已提交的报告：通过，或填写意见后退回"),
+        N_(
+            "统筹协调人员（或管理员）审核一份已提交的报告：通过，或填写意见后退回；"
+            "计划实行审核回避时，不能审核本单位的报告（403）"
+        ),
         "200",
         "ReviewRequest",
         [_param("id", {"type": "integer"}, N_("报告编号"), "path")],

@@ -18,7 +18,7 @@ from ..accounts import permissions
 from ..errors import NotFound, PermissionDenied, TrackerError
 from ..extensions import db
 from ..models import CheckIn, Plan, User
-from ..reports.service import ReportError, latest_checkin, review_checkin
+from ..reports.service import OwnDepartmentReview, ReportError, latest_checkin, review_checkin
 from ..reports.submission import (
     REPORT_FORBIDDEN,
     InvalidReport,
@@ -186,5 +186,7 @@ def review(user: User, checkin_id: int, body: Any, *, now: datetime) -> CheckIn:
         return review_checkin(
             checkin_id=checkin.id, decision=decision, comment=comment, now=now, user_id=user.id, version_id=version
         )
-    except ReportError as exc:  # the one rule left to the service: a return needs a comment
+    except OwnDepartmentReview as exc:  # separation of duties: not this reviewer's to decide
+        raise PermissionDenied(str(exc)) from None
+    except ReportError as exc:  # the other rule left to the service: a return needs a comment
         raise InvalidBody({"comment": str(exc)}) from None

@@ -47,7 +47,7 @@ def plan_load(file: Path | None, if_missing: bool) -> None:
         if if_missing and plan_exists(data.plan["key"]):
             click.echo(_("计划 %(key)s 已导入，未重新导入。", key=data.plan["key"]))
             return
-        report = load_plan(data, now=clock.now())
+        report = load_plan(data, now=clock.now(), filename=path.name)
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(report.summary())
@@ -131,7 +131,12 @@ def plan_import_xlsx(file: Path, plan_key: str | None, new_key: str | None, titl
         new_plan = {"key": new_key, "title": title, "start": start.date(), "end": end.date()}
     try:
         report, changes = import_task_workbook(
-            file.read_bytes(), plan_key=plan_key, new_plan=new_plan, now=clock.now(), dry_run=dry_run
+            file.read_bytes(),
+            plan_key=plan_key,
+            new_plan=new_plan,
+            now=clock.now(),
+            dry_run=dry_run,
+            filename=file.name,
         )
     except TrackerError as exc:
         raise click.ClickException(str(exc)) from exc

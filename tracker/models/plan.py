@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint, event, select
+from sqlalchemy import JSON, Date, Float, ForeignKey, String, Text, UniqueConstraint, event, select, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -55,6 +55,9 @@ class Plan(db.Model):
     # The due rule's settings for this plan (tracker.tasks.due); NULL: the defaults (5 and 5).
     report_request_workdays: Mapped[int | None] = mapped_column()
     report_due_days: Mapped[int | None] = mapped_column()
+    # Separation of duties: a coordinator does not review their own department's reports (another
+    # coordinator or an administrator does); on unless the plan's office turns it off.
+    separate_review: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Closed (tracker.tasks.lifecycle): read-only from then on; the final results frozen as approved.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

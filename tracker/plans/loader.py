@@ -118,10 +118,12 @@ ENTITY_NAMES = {
 }
 
 
-def load_plan(data: PlanData, *, now: datetime) -> LoadReport:
-    """Write ``data`` into the database in one transaction; roll back everything on any error."""
+def load_plan(data: PlanData, *, now: datetime, user_id: int | None = None, filename: str = "") -> LoadReport:
+    """Write ``data`` into the database in one transaction; roll back everything on any error.
+
+    The history names the importing person (``user_id``) and the file (``filename``) where given."""
     try:
-        report = _load(data, now)
+        report = _load(data, now, user_id=user_id, filename=filename)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -132,13 +134,15 @@ def load_plan(data: PlanData, *, now: datetime) -> LoadReport:
 class _Writer:
     """Creates, updates and deletes rows for one load, recording each change in the history."""
 
-    def __init__(self, now: datetime, counts: Counter[str]):
+    def __init__(self, now: datetime, counts: Counter[str], user_id: int | None = None, filename: str = ""):
         self.now = now
         self.counts = counts
+        self.user_id = user_id
+        self.actor = audit.import_actor(filename) if filename else ACTOR
         self._created: list[tuple[Any, str, str | None]] = []
 
     def sync(self, obj: Any, values: dict[str, Any], entity: str) -> None:
-        if audit.update_fields(obj, values, now=self.now, entity=entity, actor=ACTOR):
+        if audit.update_fields(obj, values, now=self.now, entity=entity, user_id=self.user_id, actor=self.actor):
             self.counts[f"{entity} updated"] += 1
 
     def create(self, obj: Any, entity: str, label: str | None = None) -> None:
@@ -151,11 +155,27 @@ class _Writer:
         """Give the rows created so far their ids and record their creation."""
         db.session.flush()
         for obj, entity, label in self._created:
-            audit.record(now=self.now, action="create", entity=entity, entity_id=obj.id, new=label, actor=ACTOR)
+            audit.record(
+                now=self.now,
+                action="create",
+                entity=entity,
+                entity_id=obj.id,
+                new=label,
+                user_id=self.user_id,
+                actor=self.actor,
+            )
         self._created.clear()
 
     def delete(self, obj: Any, entity: str, label: str | None = None) -> None:
-        audit.record(now=self.now, action="delete", entity=entity, entity_id=obj.id, old=label, actor=ACTOR)
+        audit.record(
+            now=self.now,
+            action="delete",
+            entity=entity,
+            entity_id=obj.id,
+            old=label,
+            user_id=self.user_id,
+            actor=self.actor,
+        )
         db.session.delete(obj)
         self.counts[f"{entity} removed"] += 1
 
@@ -181,8 +201,36 @@ class _Writer:
                 self.create(factory(), entity, label)
         for key, obj in existing.items():
             if key not in keep and not app_owned(obj):
-                self.delete(obj, entity)
+                if entity == "assignment":
+                    self.remove_party(obj)
+                else:
+                    self.delete(obj, entity)
         self.flush()
+
+    def remove_party(self, assignment: Assignment) -> None:
+        """A department the file no longer names on a task: refused where it has reports there (as in the
+        app), else removed, and recorded on the task too (the assignment's own rows go with it)."""
+        used = db.session.scalar(
+            db.select(func.count(CheckIn.id)).filter_by(
+                task_id=assignment.task_id, department_id=assignment.department_id
+            )
+        )
+        words = f"{assignment.department.name} · {ROLES.get(assignment.role, assignment.role)}"
+        if used:
+            where = _("任务 %(key)s", key=assignment.task.code)
+            raise PlanFileError(
+                [(where, _("%(department)s 已有报送数据，不能通过计划文件移出", department=assignment.department.name))]
+            )
+        audit.record(
+            now=self.now,
+            action="remove_party",
+            entity="task",
+            entity_id=assignment.task_id,
+            old=words,
+            user_id=self.user_id,
+            actor=self.actor,
+        )
+        self.delete(assignment, "assignment", f"{assignment.task.code} · {words}")
 
 
 @dataclass
@@ -197,7 +245,9 @@ class Change:
     new: str | None
 
 
-def preview_plan(data: PlanData, *, now: datetime) -> tuple[LoadReport, list[Change]]:
+def preview_plan(
+    data: PlanData, *, now: datetime, user_id: int | None = None, filename: str = ""
+) -> tuple[LoadReport, list[Change]]:
     """What ``load_plan(data)`` would do, without writing: the same load, rolled back.
 
     The changes are read from the history rows the load writes, so the preview and the real load
@@ -207,7 +257,7 @@ def preview_plan(data: PlanData, *, now: datetime) -> tuple[LoadReport, list[Cha
 
     try:
         last = db.session.scalar(db.select(func.max(AuditLog.id))) or 0
-        report = _load(data, now)
+        report = _load(data, now, user_id=user_id, filename=filename)
         rows = db.session.scalars(db.select(AuditLog).where(AuditLog.id > last).order_by(AuditLog.id)).all()
         changes = [
             Change(r.action, r.entity, _name_of(r.entity, r.entity_id, r.old), r.field, r.old, r.new) for r in rows
@@ -241,13 +291,13 @@ def _name_of(entity: str, entity_id: int | None, old: str | None) -> str:
     return getattr(obj, "title", None) or getattr(obj, "name", "")
 
 
-def _load(data: PlanData, now: datetime) -> LoadReport:
+def _load(data: PlanData, now: datetime, *, user_id: int | None = None, filename: str = "") -> LoadReport:
     existing = db.session.scalar(db.select(Plan).filter_by(key=data.plan["key"]))
     if existing is not None:
         ensure_open(existing)  # a closed plan is not reloaded (plan load, workbook import, drafts)
     _check_acyclic(data)
     report = LoadReport(data.plan["key"])
-    w = _Writer(now, report.counts)
+    w = _Writer(now, report.counts, user_id, filename)
 
     # Counties and departments: a directory shared by all plans, matched by name, never deleted here.
     counties = {c.name: c for c in db.session.scalars(db.select(County))}

@@ -494,6 +494,8 @@ def import_task_workbook(
     plan_key: str | None = None,
     new_plan: dict[str, Any] | None = None,
     dry_run: bool = False,
+    user_id: int | None = None,
+    filename: str = "",
 ) -> tuple[LoadReport, list[Change]]:
     """Update plan ``plan_key`` or create ``new_plan`` from a workbook, through ``load_plan``.
 
@@ -502,7 +504,7 @@ def import_task_workbook(
     """
     plan = get_plan(plan_key) if plan_key else None
     data, _rows = plan_data_from_workbook(source, plan=plan, new_plan=new_plan)
-    report, changes = preview_plan(data, now=now)
+    report, changes = preview_plan(data, now=now, user_id=user_id, filename=filename)
     if not dry_run:
-        report = load_plan(data, now=now)
+        report = load_plan(data, now=now, user_id=user_id, filename=filename)
     return report, changes

@@ -42,7 +42,8 @@ from ..tasks.lifecycle import ensure_open, is_closed
 from ..tasks.periods import Period
 from ..tasks.queries import current_plan
 from ..tasks.workdays import Workdays
-from .service import ReportError, StaleEdit
+from .separation import review_refusal
+from .service import OwnDepartmentReview, ReportError, StaleEdit
 from .states import LOCKED_WORDS, REPORTED_STATES, submitted_state
 
 __all__ = [
@@ -250,12 +251,13 @@ def form_rows(plan: Plan, department_id: int, report: ConsolidatedReport | None)
 
 
 def review_queue() -> list[ConsolidatedReport]:
-    """Submitted consolidated reports, oldest first, with their departments."""
+    """Submitted consolidated reports, oldest first, with their departments and plans (the queue asks the
+    plan's separation-of-duties rule)."""
     return list(
         db.session.scalars(
             db.select(ConsolidatedReport)
             .filter_by(state="submitted")
-            .options(selectinload(ConsolidatedReport.department))
+            .options(selectinload(ConsolidatedReport.department), selectinload(ConsolidatedReport.plan))
             .order_by(ConsolidatedReport.submitted_at, ConsolidatedReport.id)
         )
     )
@@ -467,6 +469,9 @@ def review_report(
     comment = comment.strip()
     if decision == "return" and not comment:
         raise ReportError(_("退回时请填写意见，说明需要修改什么。"))
+    refusal = review_refusal(report.plan, report.department_id, user_id)
+    if refusal:
+        raise OwnDepartmentReview(refusal)
     if report.state != "submitted" or (version_id is not None and version_id != report.version_id):
         raise StaleEdit(_("该落实报告已被他人审核或修改，请刷新后查看。"), {"state": report.state})
     report.state = "approved" if decision == "approve" else "returned"

@@ -327,3 +327,63 @@ def checkin_chain(
     ):
         values.setdefault(v.checkin_id or 0, []).append(v)
     return [(c, reviews.get(c.id, []), files.get(c.id, []), values.get(c.id, [])) for c in rows]
+
+
+# --- what the review page shows beside the report ------------------------------------------------
+
+
+@dataclass
+class TargetLine:
+    """One of the task's targets on the review page: what this report and the previous one say of it."""
+
+    target: Target
+    value: TargetValue | None  # in the report under review
+    previous: TargetValue | None  # in the department's previous report
+    share: float | None  # of the way to the target (tracker.leadership.rules.target_share); None: milestone
+
+
+@dataclass
+class ReviewContext:
+    targets: list[TargetLine]
+    previous: CheckIn | None  # the same department's report for the period before, approved or awaiting review
+    previous_files: list[Attachment]
+
+
+def review_context(checkin: CheckIn) -> ReviewContext:
+    """The task's targets the department reports on with this report's values against them, and the same
+    department's previous report (the newest of an earlier period that was not returned)."""
+    from ..leadership.rules import TargetSpec, target_share
+
+    department = checkin.department
+    targets = [
+        t
+        for t in sorted(checkin.task.targets, key=lambda t: (t.position, t.id))
+        if t.county_id is None or t.county_id == department.county_id
+    ]
+    previous = db.session.scalar(
+        db.select(CheckIn)
+        .where(
+            CheckIn.task_id == checkin.task_id,
+            CheckIn.department_id == checkin.department_id,
+            CheckIn.period_end < checkin.period_end,
+            CheckIn.state.in_(("submitted", "approved")),
+        )
+        .order_by(CheckIn.period_end.desc(), CheckIn.id.desc())
+        .limit(1)
+    )
+    ids = [checkin.id] + ([previous.id] if previous else [])
+    values: dict[tuple[int, int], TargetValue] = {}
+    for v in db.session.scalars(db.select(TargetValue).where(TargetValue.checkin_id.in_(ids))):
+        values[(v.checkin_id or 0, v.target_id)] = v
+    lines = []
+    for t in targets:
+        value = values.get((checkin.id, t.id))
+        spec = TargetSpec(t.comparison, t.value, t.value_min, t.baseline)
+        share = target_share(spec, value.value) if value is not None else None
+        lines.append(TargetLine(t, value, values.get((previous.id, t.id)) if previous else None, share))
+    files = (
+        list(db.session.scalars(db.select(Attachment).filter_by(checkin_id=previous.id).order_by(Attachment.id)))
+        if previous
+        else []
+    )
+    return ReviewContext(lines, previous, files)

@@ -35,6 +35,7 @@ from ..tasks.lifecycle import ensure_task_open
 from ..tasks.periods import Period, parse_period
 from ..tasks.queries import city_workdays
 from ..tasks.workdays import Workdays
+from .separation import review_refusal
 from .states import LOCKED_WORDS, REPORTED_STATES, submitted_state
 
 # Field name -> its label (Chinese; translated where shown, e.g. the conflict table of a stale edit).
@@ -50,6 +51,11 @@ TASK_EDIT_FIELDS = {"title": N_("任务名称"), "due": N_("完成时限"), "rep
 
 class ReportError(TrackerError):
     """A report, review or request is refused for a reason the user can fix (shown on the form)."""
+
+
+class OwnDepartmentReview(ReportError):
+    """The reviewer may not decide on this report: it is their own department's (separation of duties;
+    the API answers 403)."""
 
 
 class StaleEdit(ConflictError):
@@ -351,9 +357,20 @@ def is_closing_request(checkin: CheckIn, assignments: list[Assignment]) -> bool:
 
 
 def review_checkin(
-    *, checkin_id: int, decision: str, comment: str, now: datetime, user_id: int | None, version_id: int | None
+    *,
+    checkin_id: int,
+    decision: str,
+    comment: str,
+    now: datetime,
+    user_id: int | None,
+    version_id: int | None,
+    commit: bool = True,
 ) -> CheckIn:
-    """Approve or return (with a comment) a submitted report.
+    """Approve or return (with a comment) a submitted report; the one review service (web, API, bulk).
+
+    A coordinator does not review their own department's report where the plan says so
+    (:mod:`tracker.reports.separation`). ``commit=False`` leaves the commit to the caller (bulk
+    approval decides on several reports in one transaction).
 
     Approving a primary department's report sets the task's status and progress from it; if it
     reports 已完成 the approval closes the task (销号) on today's city date.
@@ -369,6 +386,9 @@ def review_checkin(
     comment = comment.strip()
     if decision == "return" and not comment:
         raise ReportError(_("退回时请填写意见，说明需要修改什么。"))
+    refusal = review_refusal(checkin.task.plan, checkin.department_id, user_id)
+    if refusal:
+        raise OwnDepartmentReview(refusal)
     if checkin.state != "submitted" or (version_id is not None and version_id != checkin.version_id):
         raise StaleEdit(_("该报告已被他人审核或修改，请刷新后查看。"), snapshot(checkin, ("state",)))
     checkin.state = "approved" if decision == "approve" else "returned"
@@ -385,7 +405,8 @@ def review_checkin(
         audit.update_fields(task, values, now=now, entity="task", user_id=user_id)
         _flush_or_conflict(_("任务已被他人修改，请刷新后重试。"), task, ("status", "progress"))
     audit.record(now=now, action=decision, entity="check_in", entity_id=checkin.id, new=comment, user_id=user_id)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return checkin
 
 
@@ -479,7 +500,18 @@ def decide_extension(
     if approve:
         task = db.session.get(Task, row.task_id)
         assert task is not None
-        audit.update_fields(task, {"due": row.new_due}, now=now, entity="task", user_id=user_id)
+        # Recorded as an extension, not as an edited deadline: the history shows the request's reason.
+        audit.record(
+            now=now,
+            action="extension_approved",
+            entity="task",
+            entity_id=task.id,
+            field="due",
+            old=task.due,
+            new=row.new_due,
+            user_id=user_id,
+        )
+        task.due = row.new_due
         _flush_or_conflict(_("任务已被他人修改，请刷新后重试。"), task, ("due",))
     else:
         audit.record(
@@ -631,31 +663,16 @@ def update_contacts(
 ASSIGNMENT_FIELDS = {"role": N_("角色"), "role_text": N_("原文表述"), "note": N_("备注")}
 
 
-def update_assignment(
-    *, assignment: Assignment, values: dict[str, Any], version_id: int | None, now: datetime, user_id: int | None
-) -> int:
-    """Change a department's role on a task (role, the plan's wording, a note), with history."""
-    ensure_task_open(assignment.task)
-    if values.get("role", assignment.role) not in ROLES:
-        raise ReportError(_("角色应为牵头、配合、负责或落实。"))
-    message = _("责任分工已被他人修改，请核对后重新保存。")
-    if version_id != assignment.version_id:
-        raise StaleEdit(message, snapshot(assignment, ASSIGNMENT_FIELDS))
-    changed = audit.update_fields(assignment, values, now=now, entity="assignment", user_id=user_id)
-    if changed:  # the app's decision now: a reload of the plan file no longer changes this row
-        assignment.origin, assignment.added_by_id, assignment.added_at = "app", user_id, now
-    _flush_or_conflict(message, assignment, ASSIGNMENT_FIELDS)
-    db.session.commit()
-    return changed
-
-
 def add_assignment(*, task: Task, department_id: int, role: str, now: datetime, user_id: int | None) -> Assignment:
     """Give one more department a role on a task; it then has to acknowledge (签收) it."""
     ensure_task_open(task)
     if role not in ROLES:
         raise ReportError(_("角色应为牵头、配合、负责或落实。"))
-    if db.session.get(Department, department_id) is None:
+    department = db.session.get(Department, department_id)
+    if department is None:
         raise ReportError(_("请选择单位。"))
+    if not department.active:
+        raise ReportError(_("%(department)s 已停用，不能承担新的任务。", department=department.name))
     if any(a.department_id == department_id for a in task.assignments):
         raise ReportError(_("该单位已在本任务的责任单位中。"))
     row = Assignment(
@@ -670,8 +687,7 @@ def add_assignment(*, task: Task, department_id: int, role: str, now: datetime, 
     )
     db.session.add(row)
     db.session.flush()
-    audit.record(
-        now=now, action="create", entity="assignment", entity_id=row.id, field="role", new=role, user_id=user_id
-    )
+    words = f"{department.name} · {ROLES[role]}"
+    audit.record(now=now, action="create", entity="assignment", entity_id=row.id, new=words, user_id=user_id)
     db.session.commit()
     return row

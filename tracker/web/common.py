@@ -20,8 +20,10 @@ from flask import Flask, Response, flash, has_request_context, redirect, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import DateField
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
 
 from .. import clock
 from ..errors import PermissionDenied, TrackerError
@@ -222,3 +224,18 @@ def review_decision(form: Any, decide: Any) -> Response | int:
         return 400
     flash(_("已通过。") if form.decision.data == "approve" else _("已退回，并通知报送单位修改。"))
     return redirect(url_for("reports.queue"))
+
+
+class ReviewForm(FlaskForm):
+    """A coordinator's decision on a report or a county's consolidated report: approve or return.
+
+    No default: nothing is checked until the reviewer chooses (submitting without a choice says so)."""
+
+    decision = RadioField(
+        _l("审核结果"),
+        choices=choices({"approve": N_("通过"), "return": N_("退回")}),
+        validators=[InputRequired(_l("请选择通过或退回。"))],
+        validate_choice=False,  # the service says why
+    )
+    comment = TextAreaField(_l("审核意见（退回时必填）"), validators=[Length(max=5000)])
+    version_id = HiddenField()

@@ -12,12 +12,10 @@ from dataclasses import dataclass
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, SelectField, TextAreaField
-from wtforms.validators import Length
+from wtforms import HiddenField
 
 from .. import clock
 from ..accounts import permissions
@@ -30,11 +28,12 @@ from ..models.progress import CHECKIN_STATES
 from ..numbers import int_or_none
 from ..reports import consolidated as service
 from ..reports.bulk import acknowledge_all
+from ..reports.separation import is_own_department
 from ..reports.service import ReportError, StaleEdit
 from ..tasks.due import DueRule, period_due
 from ..tasks.periods import Period, parse_period
 from ..tasks.queries import city_workdays
-from .common import choices, request_plan, require, review_decision
+from .common import ReviewForm, request_plan, require, review_decision
 
 bp = Blueprint("consolidated", __name__)
 
@@ -183,14 +182,6 @@ def form(period: str | None) -> str | Response | tuple[str, int]:
 # --- review --------------------------------------------------------------------------------------
 
 
-class ReviewForm(FlaskForm):
-    decision = SelectField(
-        _l("审核结果"), choices=choices({"approve": _l("通过"), "return": _l("退回")}), validate_choice=False
-    )
-    comment = TextAreaField(_l("审核意见"), validators=[Length(max=5000)])
-    version_id = HiddenField()
-
-
 @bp.route("/consolidated/reviews/<int:report_id>", methods=["GET", "POST"])
 def review(report_id: int) -> str | Response | tuple[str, int]:
     report = db.session.get(ConsolidatedReport, report_id)
@@ -220,6 +211,7 @@ def review(report_id: int) -> str | Response | tuple[str, int]:
         history=service.report_history(report),
         form=form,
         can_review=permissions.can_review(current_user) and report.state == "submitted",
+        own_department=is_own_department(report.plan, report.department_id, current_user),
         states=Labels(CHECKIN_STATES),
     ), status
 

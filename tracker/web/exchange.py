@@ -187,7 +187,9 @@ def confirm(token: str) -> str | Response:
     else:
         params["plan_key"] = meta["plan_key"]
     try:
-        report, _written = import_task_workbook(path.read_bytes(), now=clock.now(), **params)
+        report, _written = import_task_workbook(
+            path.read_bytes(), now=clock.now(), user_id=current_user.id, filename=meta.get("filename", ""), **params
+        )
     except PlanFileError as exc:
         return render_template("exchange/upload.html", form={}, plans=_plans(), problems=exc.problems), 422  # type: ignore[return-value]
     finally:

@@ -22,6 +22,7 @@ from ..extensions import db
 from ..models import Assignment, Department, Task
 from ..models.plan import REPORTING_CYCLES
 from ..numbers import int_or_none
+from ..reports.assignments import removal_refusal, remove_assignment, replace_assignment, update_assignment
 from ..reports.service import (
     ASSIGNMENT_FIELDS,
     TASK_EDIT_FIELDS,
@@ -29,7 +30,6 @@ from ..reports.service import (
     StaleEdit,
     add_assignment,
     snapshot,
-    update_assignment,
     update_contacts,
     update_task,
 )
@@ -217,3 +217,59 @@ def edit_assignment(assignment_id: int) -> Response | tuple[str, int]:
         return _assignments_page(task, error=str(exc), status=400, kept={"id": str(assignment_id), **values})
     flash(_("责任分工已更新。"))
     return redirect(url_for("manage.assignments", code=task.code))
+
+
+@bp.route("/assignments/<int:assignment_id>/change", methods=["GET", "POST"])
+def change_assignment(assignment_id: int) -> str | Response | tuple[str, int]:
+    """Take a department off the task, or put another in its place (same role); refused with the reason
+    where the department has reports on the task."""
+    require(
+        current_user.is_authenticated and permissions.can_edit_plan(current_user),
+        _("只有统筹协调人员可以调整责任分工。"),
+    )
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound(_("没有这条责任分工。"))
+    task = assignment.task
+    error, status = None, 200
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        version_id = int_or_none(request.form.get("version_id"))
+        try:
+            if action == "replace":
+                row = replace_assignment(
+                    assignment=assignment,
+                    department_id=int_or_none(request.form.get("department_id")) or 0,
+                    version_id=version_id,
+                    now=clock.now(),
+                    user_id=current_user.id,
+                )
+                flash(_("已由 %(new)s 接替。", new=row.department.name))
+            elif action == "remove":
+                name = assignment.department.name
+                remove_assignment(
+                    assignment=assignment, version_id=version_id, now=clock.now(), user_id=current_user.id
+                )
+                flash(_("已将 %(name)s 移出本任务的责任单位。", name=name))
+            else:
+                raise ReportError(_("请选择替换或移除。"))
+        except (ReportError, StaleEdit) as exc:
+            db.session.rollback()
+            error, status = str(exc), 409 if isinstance(exc, StaleEdit) else 400
+            assignment = db.session.get(Assignment, assignment_id)
+            if assignment is None:
+                raise NotFound(_("没有这条责任分工。")) from None
+        else:
+            return redirect(url_for("manage.assignments", code=task.code))
+    taken = {a.department_id for a in task.assignments}
+    departments = db.session.scalars(db.select(Department).order_by(Department.position, Department.id))
+    return render_template(
+        "manage/change_assignment.html",
+        assignment=assignment,
+        task=task,
+        refusal=removal_refusal(assignment, replacing=True),
+        remove_refusal=removal_refusal(assignment),
+        departments=[d for d in departments if d.id not in taken and d.active],
+        error=error,
+        chosen=request.form.get("department_id", ""),
+    ), status

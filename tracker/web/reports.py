@@ -35,8 +35,11 @@ from ..numbers import ID_MAX, NumberError, bounded_int, int_or_none
 from ..reminders.links import grant_for
 from ..reports import queries
 from ..reports.attachments import download_name, load_evidence
+from ..reports.bulk import MAX_BULK, approve_reports
 from ..reports.consolidated import county_due
 from ..reports.consolidated import review_queue as consolidated_queue
+from ..reports.review_queue import QUEUE_SORTS, QUEUE_STATES, QueueFilter, chosen_reports, queue_page
+from ..reports.separation import OWN_DEPARTMENT, is_own_department
 from ..reports.service import (
     CHECKIN_FIELDS,
     ReportError,
@@ -65,8 +68,8 @@ from ..reports.submission import (
     submit_report,
 )
 from ..tasks.queries import city_workdays
-from .common import DateInput, choices, conflict_rows, require, review_decision, task_by_code
-from .redirects import safe_redirect
+from .common import DateInput, ReviewForm, choices, conflict_rows, require, review_decision, task_by_code
+from .redirects import redirect_target, safe_redirect
 
 bp = Blueprint("reports", __name__)
 
@@ -268,24 +271,35 @@ def download(attachment_id: int) -> Response:
 # --- review --------------------------------------------------------------------------------------
 
 
-class ReviewForm(FlaskForm):
-    decision = SelectField(
-        _l("审核结果"), choices=choices({"approve": _l("通过"), "return": _l("退回")}), validate_choice=False
+def _queue_filter() -> QueueFilter:
+    args = request.args
+    return QueueFilter(
+        section_id=int_or_none(args.get("section")),
+        department_id=int_or_none(args.get("department")),
+        period=args.get("period", "").strip()[:16],
+        state=args.get("state", "submitted"),
+        sort=args.get("sort", "submitted"),
+        page=min(int_or_none(args.get("page")) or 1, 10_000),
     )
-    comment = TextAreaField(_l("审核意见"), validators=[Length(max=5000)])
-    version_id = HiddenField()
 
 
 @bp.get("/reviews")
 def queue() -> str:
     require(current_user.role in {"coordinator", "leader", "admin"}, _("待审核清单供统筹协调人员使用。"))
-    checkins = queries.review_queue()
+    f = _queue_filter()
+    page = queue_page(f)
     extensions = queries.pending_extensions()
     tasks = queries.tasks_by_id({e.task_id for e in extensions})
-    departments = {d.id: d for d in db.session.scalars(db.select(Department))}
+    departments = {d.id: d for d in page.departments}
     return render_template(
         "reports/queue.html",
-        checkins=checkins,
+        f=f,
+        page=page,
+        checkins=page.checkins,
+        own={c.id for c in page.checkins if is_own_department(c.task.plan, c.department_id, current_user)},
+        own_label=_(OWN_DEPARTMENT),
+        states=Labels(QUEUE_STATES),
+        sorts=Labels(QUEUE_SORTS),
         extensions=extensions,
         tasks=tasks,
         departments=departments,
@@ -294,6 +308,60 @@ def queue() -> str:
         unacknowledged=queries.count_unacknowledged(),
         consolidated=consolidated_queue(),  # the counties' consolidated 落实 reports, one item each
     )
+
+
+def _chosen_ids(values: list[str]) -> list[int]:
+    ids = [i for i in (int_or_none(v) for v in values) if i is not None and 0 < i <= ID_MAX]
+    return list(dict.fromkeys(ids))
+
+
+@bp.route("/reviews/bulk", methods=["GET", "POST"])
+def bulk_approve() -> str | Response | tuple[str, int]:
+    """Approve several reports at once: the chosen reports shown in full, then one final confirm."""
+    require(permissions.can_review(current_user), _("只有统筹协调人员可以审核报告。"))
+    source = request.form if request.method == "POST" else request.args
+    ids = _chosen_ids(source.getlist("ids"))
+    back = redirect_target(source.get("next")) or url_for("reports.queue")
+    if not ids:
+        flash(_("请先在清单中勾选要通过的报告。"))
+        return redirect(back)
+    if len(ids) > MAX_BULK:
+        flash(_("一次最多批量通过 %(n)s 份报告。", n=MAX_BULK))
+        return redirect(back)
+    error, status = None, 200
+    if request.method == "POST":
+        if request.form.get("confirm") != "yes":
+            error, status = _("请确认已阅读以上报告。"), 400
+        else:
+            versions = {i: int_or_none(request.form.get(f"version-{i}")) for i in ids}
+            try:
+                done = approve_reports(
+                    versions=versions, comment=request.form.get("comment", ""), now=clock.now(), user_id=current_user.id
+                )
+            except (ReportError, StaleEdit) as exc:
+                db.session.rollback()
+                error, status = str(exc), 409 if isinstance(exc, StaleEdit) else 400
+            else:
+                flash(_("已通过 %(n)s 份报告。", n=len(done)))
+                return redirect(back)
+    reports = chosen_reports(ids)
+    if not reports:
+        flash(_("请先在清单中勾选要通过的报告。"))
+        return redirect(back)
+    return render_template(
+        "reports/bulk.html",
+        reports=reports,
+        own={
+            r.checkin.id
+            for r in reports
+            if is_own_department(r.checkin.task.plan, r.checkin.department_id, current_user)
+        },
+        own_label=_(OWN_DEPARTMENT),
+        error=error,
+        comment=request.form.get("comment", ""),
+        back=back,
+        states=Labels(CHECKIN_STATES),
+    ), status
 
 
 @bp.route("/reviews/<int:checkin_id>", methods=["GET", "POST"])
@@ -319,8 +387,10 @@ def review(checkin_id: int) -> str | Response | tuple[str, int]:
         checkin=checkin,
         form=form,
         chain=queries.checkin_chain(checkin),
+        context=queries.review_context(checkin),
         closing=is_closing_request(checkin, checkin.task.assignments),
         can_review=permissions.can_review(current_user) and checkin.state == "submitted",
+        own_department=is_own_department(checkin.task.plan, checkin.department_id, current_user),
         states=Labels(CHECKIN_STATES),
     ), status
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import clock
@@ -25,68 +24,22 @@ from ..leadership.scoring import COMPONENT_LABELS
 from ..models import County, Department, Plan, Target, TargetValue, Task
 from ..models.links import LINK_ORIGINS
 from ..models.org import ROLE_ORDER, ROLES
-from ..models.plan import REPORTING_CYCLES, TARGET_GROUPS, TASK_STATUSES
+from ..models.plan import TARGET_GROUPS, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
 from ..plans.carryover import CarryLink, links_of_task
-from ..reports import queries, signoff
+from ..reports import history, queries, signoff
 from ..reports.service import closure_label
 from ..tasks.duties import CONSOLIDATED_ROLE
 from ..tasks.figures import value_unit
 from ..tasks.lifecycle import plan_stage
 from ..tasks.lights import LIGHT_LABELS
 
-__all__ = ["HISTORY_ACTIONS", "HISTORY_FIELDS", "register_template_helpers"]
-
-HISTORY_FIELDS = {
-    "status": _l("状态"),
-    "progress": _l("进度"),
-    "closed_on": _l("销号日期"),
-    "due": _l("完成时限"),
-    "title": _l("任务名称"),
-    "reporting_cycle": _l("报送周期"),
-    "acknowledged_at": _l("签收时间"),
-    "acknowledged_by_id": _l("签收人"),
-    "contact_emails": _l("联系邮箱"),
-    "role": _l("角色"),
-    "role_text": _l("原文表述"),
-    "note": _l("备注"),
-}
-HISTORY_ACTIONS = {
-    "create": _l("创建"),
-    "breakdown": _l("分解出子任务"),
-    "extension_request": _l("申请延期"),
-    "extension_rejected": _l("延期被驳回"),
-    "carry_out": _l("转入下一规划"),
-    "carry_in": _l("承接自上一规划"),
-    "close": _l("关闭计划"),
-    "reopen": _l("重新开启计划"),
-    "name": _l("为开放责任方点名"),
-    "unlink": _l("删除计划文件中的关系"),
-    "instruction": _l("领导批示"),
-    "instruction_answer": _l("答复批示"),
-}
+__all__ = ["register_template_helpers"]
 
 
 def history_value(value: str | None, field: str) -> str:
-    """A history value as a reader knows it: labels for codes, city time for instants."""
-    if value is None:
-        return ""
-    if field == "status":
-        return _(TASK_STATUSES[value]) if value in TASK_STATUSES else value
-    if field == "reporting_cycle":
-        return _(REPORTING_CYCLES[value]) if value in REPORTING_CYCLES else value
-    if field == "role":
-        return _(ROLES[value]) if value in ROLES else value
-    if field == "acknowledged_at":
-        try:
-            return city_time(datetime.fromisoformat(value))
-        except ValueError:
-            return value
-    # An assignment is recorded in words, its role last: 3.1 · 林州市人民政府 · 落实
-    head, sep, last = value.rpartition(" · ")
-    if sep and last in ROLES.values():
-        return head + sep + _(last)
-    return value
+    """A history value as a reader knows it (the one formatter: :mod:`tracker.reports.history`)."""
+    return history.history_value(value, field)
 
 
 def city_time(instant: datetime | None) -> str:
@@ -108,6 +61,7 @@ def report_panel(task: Task) -> dict[str, Any]:
     closure = closure_label(task)
     return {
         "reports": reports,
+        "history": history.history_rows(reports.history, users=reports.users, extensions=reports.extensions),
         "closure": _(closure) if closure else None,
         "can_report": user.is_authenticated and permissions.can_report(user, task.assignments),
         "can_extend": user.is_authenticated and permissions.can_request_extension(user, task.assignments),
@@ -192,8 +146,6 @@ def register_template_helpers(app: Flask) -> None:
         TASK_STATUSES=Labels(TASK_STATUSES),
         CHECKIN_STATES=Labels(CHECKIN_STATES),
         LIGHT_LABELS=Labels(LIGHT_LABELS),
-        HISTORY_FIELDS=HISTORY_FIELDS,
-        HISTORY_ACTIONS=HISTORY_ACTIONS,
         report_panel=report_panel,
         group_by_role=group_by_role,
         graph_neighbourhood=graph_neighbourhood,
@@ -207,7 +159,13 @@ def register_template_helpers(app: Flask) -> None:
         instruction_panel=instruction_panel,
         instructions_to_answer=lambda department_id: instructions.for_department(department_id, clock.today()),
     )
-    app.jinja_env.filters.update(history_value=history_value, city_time=city_time, city_day=city_day)
+    app.jinja_env.filters.update(
+        history_value=history_value,
+        history_field=history.field_label,
+        history_actor=history.actor_label,
+        city_time=city_time,
+        city_day=city_day,
+    )
 
     @app.context_processor
     def inject() -> dict[str, object]:
