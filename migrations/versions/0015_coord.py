@@ -1,7 +1,7 @@
 """separation of duties: plan.separate_review (a coordinator does not review their own department's reports)
 
-Revision ID: 0010_coord
-Revises: 0013_signoff
+Revision ID: 0015_coord
+Revises: 0014_cache
 Create Date: 2026-11-29 21:50:00
 
 On by default, existing plans included.
@@ -10,8 +10,8 @@ On by default, existing plans included.
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010_coord'
-down_revision = '0013_signoff'
+revision = '0015_coord'
+down_revision = "0014_cache"
 branch_labels = None
 depends_on = None
 
