@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from tracker.extensions import db
 from tracker.models import Assignment, AuditLog, CheckIn, Department, ExtensionRequest
-from tracker.reminders.links import SESSION_KEY
+from tracker.reminders.links import SESSION_KEY, grant_key
 
 from .conftest import task_by_code
 
@@ -116,7 +116,7 @@ def test_a_signed_link_grant_opens_the_report_form_without_login(mini_plan, clie
     assert dept is not None
     expires = (datetime(2030, 1, 1, tzinfo=UTC) + timedelta(days=1)).isoformat()
     with client.session_transaction() as s:
-        s[SESSION_KEY] = {"3.1": {"department_id": dept.id, "period": "2026Q1", "expires": expires}}
+        s[SESSION_KEY] = {grant_key("mini", "3.1"): {"department_id": dept.id, "period": "2026Q1", "expires": expires}}
     page = client.get("/tasks/3.1/report").get_data(as_text=True)
     assert "市生态环境局" in page and "2026年第一季度" in page
     response = client.post(
