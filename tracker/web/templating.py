@@ -18,7 +18,7 @@ from .. import clock
 from ..accounts import permissions
 from ..extensions import db
 from ..graph import service as graph_service
-from ..i18n import Labels, day, moment
+from ..i18n import Labels, day, moment, period
 from ..instructions import service as instructions
 from ..leadership.scoring import COMPONENT_LABELS
 from ..models import County, Department, Plan, Target, TargetValue, Task
@@ -33,6 +33,7 @@ from ..tasks.duties import CONSOLIDATED_ROLE
 from ..tasks.figures import value_unit
 from ..tasks.lifecycle import plan_stage
 from ..tasks.lights import LIGHT_LABELS
+from ..tasks.periods import parse_period
 
 __all__ = ["register_template_helpers"]
 
@@ -86,6 +87,14 @@ def instruction_panel(task: Task) -> dict[str, Any]:
             i.instruction.id for i in items if user.is_authenticated and instructions.can_answer(user, i.instruction)
         },
     }
+
+
+def period_words(key: str) -> str:
+    """A period's key (``2025Q1``) as its reader says it: 2025年第一季度 / Q1 2025."""
+    try:
+        return period(parse_period(key).label)
+    except (ValueError, KeyError):
+        return key
 
 
 def group_by_role(assignments: Any, open_parties: Any = ()) -> list[tuple[str, list[Any], list[Any]]]:
@@ -160,6 +169,7 @@ def register_template_helpers(app: Flask) -> None:
         instructions_to_answer=lambda department_id: instructions.for_department(department_id, clock.today()),
     )
     app.jinja_env.filters.update(
+        period_words=period_words,
         history_value=history_value,
         history_field=history.field_label,
         history_actor=history.actor_label,
