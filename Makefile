@@ -70,9 +70,11 @@ test: install browser redis
 TEST_TMP := $(or $(TMPDIR),/tmp)/tracker-tests-$(shell id -u)
 
 test-sqlite: install browser redis
+	mkdir -p $(TEST_TMP)
 	$(BIN)/pytest -p no:cacheprovider --basetemp=$(TEST_TMP)/sqlite
 
 test-postgres: install redis
+	mkdir -p $(TEST_TMP)
 	bash .ci/with-postgres $(BIN)/pytest -p no:cacheprovider --basetemp=$(TEST_TMP)/postgres -m "not e2e"
 
 test-e2e: install browser
