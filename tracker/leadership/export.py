@@ -39,11 +39,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..i18n import N_, label
+from ..models import Section
 from ..models.org import ROLES
 from ..models.plan import TASK_STATUSES
 from ..spreadsheets import csv_bytes, workbook_bytes
 from ..tasks.lights import LIGHT_LABELS
-from .matrix import FIXED, Matrix, iter_rows, table_rows
+from ..tasks.state import TaskState
+from .matrix import FIXED, Cell, Matrix, iter_rows, table_rows
 
 __all__ = [
     "STATUS_FILLS",
@@ -170,7 +172,7 @@ def _text(ws: Any, value: Any) -> Any:
     return value
 
 
-def _write_matrix_sheet(ws: Any, matrix: Matrix, rows: Iterator[tuple[str, Any]]) -> None:
+def _write_matrix_sheet(ws: Any, matrix: Matrix, rows: Iterator[tuple[Section, TaskState, dict[int, Cell]]]) -> None:
     """Headers (rows 1–2), then one row per task: column sizes, merges and panes first (write-only)."""
     st = _Styles(ws)
     groups = matrix.all_groups
@@ -195,18 +197,24 @@ def _write_matrix_sheet(ws: Any, matrix: Matrix, rows: Iterator[tuple[str, Any]]
         second.extend(st.cell(st.dept, c.department.name) for c in group.columns)
     ws.append(top)
     ws.append(second)
-    for section_label, row in rows:
-        task = row.state.task
+    width = sum(len(g.columns) for g in groups)
+    roles = {k: _(v) for k, v in ROLES.items()}
+    lights = {k: _(v) for k, v in LIGHT_LABELS.items()}
+    for section, state, cells in rows:
+        task = state.task
         values: list[Any] = [
-            section_label,
+            section.label,
             _text(ws, task.label),
             _text(ws, task.title),
             _(task.status_label),
             f"{task.progress}%",
-            st.cell(st.light[row.state.light], _(LIGHT_LABELS[row.state.light])),
+            st.cell(st.light[state.light], lights[state.light]),
         ]
-        for cell in row.cells:
-            values.append(st.cell(st.status.get(cell.status, st.plain_status), cell.label) if cell.role else None)
+        values.extend([None] * width)
+        for i, cell in cells.items():
+            values[len(FIXED) + i] = st.cell(
+                st.status.get(cell.status, st.plain_status), roles.get(cell.role or "", "")
+            )
         ws.append(values)
 
 
@@ -222,12 +230,12 @@ def matrix_xlsx_file(matrix: Matrix, title: str, as_of: str, path: Path) -> None
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("责任矩阵"))
     print_setup(ws, title=title, as_of=as_of, title_rows="1:2")
-    _write_matrix_sheet(ws, matrix, ((s.label, row) for s, row in iter_rows(matrix)))
+    _write_matrix_sheet(ws, matrix, iter_rows(matrix))
     for section, states in matrix.matched:
         sheet = wb.create_sheet(_safe_title(_("%(label)s、%(title)s", label=section.label, title=section.title)))
         print_setup(sheet, title=title, as_of=as_of, title_rows="1:2")
         part = Matrix(matrix.groups, [], matrix.filters, matched=[(section, states)], all_groups=matrix.all_groups)
-        _write_matrix_sheet(sheet, part, ((s.label, row) for s, row in iter_rows(part)))
+        _write_matrix_sheet(sheet, part, iter_rows(part))
     legend = wb.create_sheet(_("图例"))
     legend.column_dimensions["A"].width = 24
     legend.column_dimensions["B"].width = 56

@@ -248,12 +248,23 @@ def build_matrix(
     return Matrix(groups, sections, filters, total, counties, page, pages, None, matched, all_groups)
 
 
-def iter_rows(matrix: Matrix) -> Iterator[tuple[Section, Row]]:
-    """Every matching row over every column, one at a time (the exports: never the whole grid at once)."""
-    columns = [c for g in matrix.all_groups for c in g.columns]
+def iter_rows(matrix: Matrix) -> Iterator[tuple[Section, TaskState, dict[int, Cell]]]:
+    """Every matching row over every column, one at a time and sparse: the row's filled cells by column
+    index (0 = the first department). The exports write from this, never the whole grid at once."""
+    index = {c.department.id: i for i, c in enumerate(c for g in matrix.all_groups for c in g.columns)}
+    role = matrix.filters.role
     for section, states in matrix.matched:
         for st in states:
-            yield section, _row(st, columns, matrix.filters)
+            cells: dict[int, Cell] = {}
+            for a in st.task.assignments:
+                i = index.get(a.department_id)
+                if i is None or (role is not None and a.role != role):
+                    continue
+                latest = st.latest.get(a.department_id)
+                cells[i] = Cell(
+                    a.role, a.role_text, latest.status if latest else "none", latest.percent if latest else None
+                )
+            yield section, st, cells
 
 
 def _summary(snapshot: PlanState, county_names: Mapping[int, str]) -> Summary:
@@ -321,18 +332,18 @@ def table(matrix: Matrix) -> tuple[list[str], list[list[str]]]:
 
 def table_rows(matrix: Matrix) -> tuple[list[str], Iterator[list[str]]]:
     """``table`` one row at a time: every matching row, every column (the streamed CSV)."""
-    header = [_(name) for name in FIXED] + [c.department.name for g in matrix.all_groups for c in g.columns]
+    names = [c.department.name for g in matrix.all_groups for c in g.columns]
+    header = [_(name) for name in FIXED] + names
+    lights = {k: _(v) for k, v in LIGHT_LABELS.items()}
+    roles = {k: _(v) for k, v in ROLES.items()}
 
     def body() -> Iterator[list[str]]:
-        for section, row in iter_rows(matrix):
-            task = row.state.task
-            yield [
-                section.label,
-                task.label,
-                task.title,
-                _(task.status_label),
-                f"{task.progress}%",
-                _(LIGHT_LABELS[row.state.light]),
-            ] + [cell.label for cell in row.cells]
+        for section, st, cells in iter_rows(matrix):
+            task = st.task
+            row = [section.label, task.label, task.title, _(task.status_label), f"{task.progress}%", lights[st.light]]
+            row.extend([""] * len(names))
+            for i, cell in cells.items():
+                row[len(FIXED) + i] = roles.get(cell.role or "", "")
+            yield row
 
     return header, body()

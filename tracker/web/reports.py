@@ -270,16 +270,26 @@ class ReviewForm(FlaskForm):
     version_id = HiddenField()
 
 
+REVIEWS_PER_PAGE = 100  # reports on a page of the review queue
+
+
 @bp.get("/reviews")
 def queue() -> str:
     require(current_user.role in {"coordinator", "leader", "admin"}, _("待审核清单供统筹协调人员使用。"))
-    checkins = queries.review_queue()
+    total = queries.review_queue_count()
+    pages = max(1, -(-total // REVIEWS_PER_PAGE))
+    number = request.args.get("page", "")
+    page = min(int(number) if number.isdigit() and int(number) > 0 else 1, pages)
+    checkins = queries.review_queue(page, REVIEWS_PER_PAGE)
     extensions = queries.pending_extensions()
     tasks = queries.tasks_by_id({e.task_id for e in extensions})
     departments = {d.id: d for d in db.session.scalars(db.select(Department))}
     return render_template(
         "reports/queue.html",
         checkins=checkins,
+        total=total,
+        page=page,
+        pages=pages,
         extensions=extensions,
         tasks=tasks,
         departments=departments,

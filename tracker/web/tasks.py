@@ -8,7 +8,9 @@ from werkzeug.wrappers import Response
 
 from .. import clock
 from ..models import Plan
-from ..tasks.queries import assignments_by_role, current_plan, get_plan, get_task, tasks_by_section
+from ..tasks.queries import assignments_by_role, current_plan, get_plan, get_task, tasks_page
+
+TASKS_PER_PAGE = 100  # the task list's page: a province plan (20,000 tasks) comes a hundred at a time
 
 bp = Blueprint("tasks", __name__)
 
@@ -33,7 +35,9 @@ def _plan() -> Plan:
 @bp.get("/tasks")
 def index() -> str:
     plan = _plan()
-    return render_template("tasks/index.html", plan=plan, sections=tasks_by_section(plan))
+    number = request.args.get("page", "")
+    listing = tasks_page(plan, int(number) if number.isdigit() else 1, TASKS_PER_PAGE)
+    return render_template("tasks/index.html", plan=plan, sections=listing.sections, listing=listing)
 
 
 @bp.get("/tasks/<code>")
