@@ -60,6 +60,7 @@ demo: install instance/secret_key
 
 # The suite runs twice: on SQLite, then on a throw-away PostgreSQL database.
 # The end-to-end tests (marked e2e) run once, in the SQLite pass: they start the app as `make run` does.
+# So does the province-scale test (marked province: a 20,000-task plan, slow to insert and load).
 test: install browser redis
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -70,7 +71,7 @@ test-sqlite: install browser redis
 	$(BIN)/pytest
 
 test-postgres: install redis
-	bash .ci/with-postgres $(BIN)/pytest -m "not e2e"
+	bash .ci/with-postgres $(BIN)/pytest -m "not e2e and not province"
 
 test-e2e: install browser
 	$(BIN)/pytest -m e2e

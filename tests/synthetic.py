@@ -154,7 +154,12 @@ def make_plan(
                         "version_id": 1,
                     }
                 )
-    db.session.execute(insert(Assignment), assignments)
+        if len(checkins) >= 50_000:  # in batches: a 100,000-task plan has 1.6 million check-ins
+            db.session.execute(insert(Assignment), assignments)
+            db.session.execute(insert(CheckIn), checkins)
+            assignments, checkins = [], []
+    if assignments:
+        db.session.execute(insert(Assignment), assignments)
     if checkins:
         db.session.execute(insert(CheckIn), checkins)
     first_target = (db.session.scalar(db.select(db.func.max(Target.id))) or 0) + 1
