@@ -116,8 +116,8 @@ def make_plan(
         roles = [
             (j, role, first_dept + counties + (i + j * 7) % (departments - counties)) for j, role in enumerate(ROLES)
         ]
-        if counties:  # every task implemented in one county, by its government
-            roles.append((len(ROLES), "implementing", first_dept + i % counties))
+        if counties:  # every task implemented in one county, by its government (not in step with the statuses)
+            roles.append((len(ROLES), "implementing", first_dept + (i + i // counties) % counties))
         for j, role, dept in roles:
             if any(a["task_id"] == tid and a["department_id"] == dept for a in assignments[-5:]):
                 continue
