@@ -134,6 +134,42 @@ def measure_pages(args: argparse.Namespace) -> None:
             print(f"{page:<36} {response.status_code:>6} {count[0]:>7} {took:>7.3f} {size:>7.0f}")
 
 
+def exports(args: argparse.Namespace) -> None:
+    """The whole plan's matrix workbook and CSV: the state's load, then each writer, timed, and the peak RSS."""
+    import resource
+    import tempfile
+
+    from tracker import clock
+    from tracker.leadership import export
+    from tracker.leadership.matrix import Filters, build_matrix
+    from tracker.tasks import state as task_state
+    from tracker.tasks.queries import current_plan
+
+    app = _app(_url(args))
+    with app.test_request_context():
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        t0 = time.perf_counter()
+        plan = current_plan(clock.today())
+        snap = task_state.load(plan, today=clock.today(), rule=task_state.light_rule(app.config["LIGHT_RULE"]))
+        m = build_matrix(snap, Filters(), {})
+        loaded = time.perf_counter()
+        after_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "m.xlsx"
+            export.matrix_xlsx_file(m, plan.title, "as of", path)
+            xlsx = time.perf_counter()
+            size = path.stat().st_size
+        csv_size = sum(len(c) for c in export.matrix_csv_chunks(m))
+        done = time.perf_counter()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"state load + matrix {loaded - t0:.1f} s (peak RSS {rss:.0f} → {after_load:.0f} MB); "
+            f"workbook {xlsx - loaded:.1f} s, {size / 2**20:.1f} MiB; "
+            f"CSV {done - xlsx:.1f} s, {csv_size / 2**20:.1f} MiB; "
+            f"peak RSS after both {peak:.0f} MB"
+        )
+
+
 def _opener(base: str, email: str) -> urllib.request.OpenerDirector:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -200,7 +236,7 @@ def main() -> None:
     g.add_argument("--departments", type=int, default=400)
     g.add_argument("--counties", type=int, default=150)
     g.add_argument("--sections", type=int, default=5)
-    for p in (g, sub.add_parser("pages")):
+    for p in (g, sub.add_parser("pages"), sub.add_parser("exports")):
         p.add_argument("--db", default="/tmp/province.sqlite3")
         p.add_argument("--database-url")
         p.add_argument("--user", default="leader@province.local")
@@ -212,7 +248,7 @@ def main() -> None:
     ld.add_argument("--user", default="leader@province.local")
     ld.add_argument("--page", action="append")
     args = parser.parse_args()
-    {"generate": generate, "pages": measure_pages, "load": load}[args.command](args)
+    {"generate": generate, "pages": measure_pages, "load": load, "exports": exports}[args.command](args)
 
 
 if __name__ == "__main__":
