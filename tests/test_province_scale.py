@@ -100,6 +100,19 @@ def test_matrix_and_task_pages_link_to_their_other_pages(seeded: Flask, client: 
     assert matrix.count('<tr id="t') == 21 and 'class="pager"' not in matrix
 
 
+def test_targets_page_across_their_groups_in_order(seeded: Flask) -> None:
+    from tracker.leadership.targets import grouped, load_targets, page_of_groups
+
+    groups = grouped(load_targets(current_plan(clock.today())), ["city", "sector", "task"])
+    order = [r.target.id for _, _, rows in groups for r in rows]
+    pages = [page_of_groups(groups, n, 7) for n in range(1, 30)]
+    count = pages[0][2]
+    assert count == -(-len(order) // 7) and pages[-1][1] == count  # past the end: the last page
+    assert [r.target.id for shown, _, _ in pages[:count] for _, _, rows in shown for r in rows] == order
+    whole, page, one = page_of_groups(groups, 1, 10_000)
+    assert (page, one) == (1, 1) and [k for k, _, _ in whole] == ["city", "sector", "task"]
+
+
 def _pages_of(html: str) -> tuple[int, int]:
     found = re.search(r"第 (\d+) / (\d+) 页", html)
     assert found, "no pager"
@@ -138,6 +151,8 @@ def test_province_pages_are_bounded_and_page_correctly(app: Flask, client: Flask
     html = tasks.get_data(as_text=True)
     assert len(tasks.data) < MB and _pages_of(html) == (2, 200) and "共 20000 项措施" in html
     assert html.count('href="/tasks/S') == 100
+    targets = client.get("/targets?page=2").get_data(as_text=True)
+    assert _pages_of(targets) == (2, 10) and len(targets.encode()) < MB  # 2,000 targets, 200 a page
     for url in ("/dashboard", "/reviews"):
         response = client.get(url)
         assert response.status_code == 200 and len(response.data) < MB, url

@@ -21,7 +21,7 @@ from ..leadership.dashboard import LIGHT_COLOURS, STATUS_COLOURS, build_dashboar
 from ..leadership.departments import department_view
 from ..leadership.matrix import Filters, build_matrix
 from ..leadership.scoring import COMPONENT_LABELS, ScoringRule
-from ..leadership.targets import by_county, grouped, load_targets
+from ..leadership.targets import by_county, grouped, load_targets, page_of_groups
 from ..models import County
 from ..models.plan import TASK_STATUSES, Plan
 from ..tasks import state as task_state
@@ -114,12 +114,26 @@ def matrix_csv() -> Response:
     return attachment(chunks, name, "text/csv; charset=utf-8", f"matrix_{today.isoformat()}.csv")  # type: ignore[arg-type]
 
 
+TARGETS_PER_PAGE = 200  # target rows on a page of /targets (a province plan has thousands)
+
+
 @bp.get("/targets")
 def targets() -> str:
     plan = current_plan(clock.today())
     rows = load_targets(plan)
     groups = grouped(rows, ["city", "sector", "task"])
-    return render_template("leadership/targets.html", plan=plan, groups=groups, sparkline=svg.sparkline)
+    counts = {key: len(group) for key, _label, group in groups}
+    number = request.args.get("page", "")
+    shown, page, pages = page_of_groups(groups, int(number) if number.isdigit() else 1, TARGETS_PER_PAGE)
+    return render_template(
+        "leadership/targets.html",
+        plan=plan,
+        groups=shown,
+        counts=counts,
+        page=page,
+        pages=pages,
+        sparkline=svg.sparkline,
+    )
 
 
 @bp.get("/counties")
