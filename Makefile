@@ -62,6 +62,7 @@ demo: install instance/secret_key
 # (one per core; each keeps its own temporary directory, each test its own ports, Redis keys and
 # LibreOffice profile), each pass's output printed whole when it ends.
 # The end-to-end tests (marked e2e) run once, in the SQLite pass: they start the app as `make run` does.
+# So does the province-scale test (marked province: a 20,000-task plan, slow to insert and load).
 test: install browser redis
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -75,7 +76,7 @@ test-sqlite: install browser redis
 
 test-postgres: install redis
 	mkdir -p $(TEST_TMP)
-	bash .ci/with-postgres $(BIN)/pytest -p no:cacheprovider --basetemp=$(TEST_TMP)/postgres -m "not e2e"
+	bash .ci/with-postgres $(BIN)/pytest -p no:cacheprovider --basetemp=$(TEST_TMP)/postgres -m "not e2e and not province"
 
 test-e2e: install browser
 	$(BIN)/pytest -m e2e

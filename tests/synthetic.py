@@ -11,38 +11,76 @@ from datetime import UTC, date, datetime
 from sqlalchemy import insert
 
 from tracker.extensions import db
-from tracker.models import Assignment, CheckIn, Department, Plan, Section, Target, TargetValue, Task
+from tracker.models import Assignment, CheckIn, County, Department, Plan, Section, Target, TargetValue, Task
 
 KINDS = ["bureau", "bureau", "county", "outside", "party"]
+ROLES = ["lead", "responsible", "support", "support"]
 STATUSES = ["not_started", "in_progress", "in_progress", "lagging", "done", "blocked"]
 
 
-def make_plan(tasks: int, departments: int, *, key: str = "synthetic") -> Plan:
-    """Insert a plan of ``tasks`` tasks over ``departments`` departments, with check-ins and targets."""
+def quarters(first: str, last: str) -> list[tuple[str, date, date]]:
+    """``[("2021Q2", start, end), ...]`` from ``first`` to ``last`` inclusive (keys like ``2024Q1``)."""
+    out = []
+    year, q = int(first[:4]), int(first[-1])
+    while f"{year}Q{q}" <= last:
+        end_month = 3 * q
+        end = date(year, end_month, 31 if end_month in (3, 12) else 30)
+        out.append((f"{year}Q{q}", date(year, end_month - 2, 1), end))
+        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
+    return out
+
+
+def make_plan(
+    tasks: int,
+    departments: int,
+    *,
+    key: str = "synthetic",
+    counties: int = 0,
+    periods: tuple[str, str] = ("2024Q1", "2024Q1"),
+    sections: int = 3,
+) -> Plan:
+    """Insert a plan of ``tasks`` tasks over ``departments`` departments, with check-ins and targets.
+
+    ``counties``: that many counties, the first ``counties`` departments being their governments
+    (kind ``county``). ``periods``: the quarters (first, last) every reporting department has filed
+    (two thirds of the tasks have reports; the province bench files three years of them).
+    ``sections``: how many sections (三、四、五 ... ) the tasks are spread over.
+    """
     created = datetime(2024, 1, 1, tzinfo=UTC)
     plan = Plan(key=key, title=f"合成方案（{tasks} 项措施）", start=date(2021, 1, 1), end=date(2025, 12, 31))
     db.session.add(plan)
     db.session.flush()
-    sections = [
-        Section(plan_id=plan.id, number=n, label=label, title=f"合成部分{label}")
-        for n, label in [(3, "三"), (4, "四"), (5, "五")]
+    labels = "三四五六七八九十"
+    section_rows = [
+        Section(plan_id=plan.id, number=n + 3, label=labels[n], title=f"合成部分{labels[n]}") for n in range(sections)
     ]
-    db.session.add_all(sections)
+    db.session.add_all(section_rows)
     db.session.flush()
     first_dept = (db.session.scalar(db.select(db.func.max(Department.id))) or 0) + 1
+    first_county = (db.session.scalar(db.select(db.func.max(County.id))) or 0) + 1
+    if counties:
+        db.session.execute(
+            insert(County),
+            [
+                {"id": first_county + i, "name": f"{key}合成县{i}", "kind": "county", "position": i, "active": True}
+                for i in range(counties)
+            ],
+        )
     db.session.execute(
         insert(Department),
         [
             {
                 "id": first_dept + i,
-                "name": f"{key}合成部门{i}",
-                "kind": KINDS[i % len(KINDS)],
+                "name": f"{key}合成县{i}人民政府" if i < counties else f"{key}合成部门{i}",
+                "kind": "county" if i < counties else KINDS[i % len(KINDS)],
+                "county_id": first_county + i if i < counties else None,
                 "position": i,
                 "version_id": 1,
             }
             for i in range(departments)
         ],
     )
+    filed = quarters(*periods)
     first_task = (db.session.scalar(db.select(db.func.max(Task.id))) or 0) + 1
     task_rows = []
     for i in range(tasks):
@@ -52,7 +90,7 @@ def make_plan(tasks: int, departments: int, *, key: str = "synthetic") -> Plan:
             {
                 "id": tid,
                 "plan_id": plan.id,
-                "section_id": sections[i % 3].id,
+                "section_id": section_rows[i % sections].id,
                 "parent_id": parent,
                 "code": f"S{i}",
                 "label": f"合成{i}",
@@ -75,9 +113,13 @@ def make_plan(tasks: int, departments: int, *, key: str = "synthetic") -> Plan:
     assignments, checkins = [], []
     for i in range(tasks):
         tid = first_task + i
-        for j, role in enumerate(["lead", "responsible", "support", "support"]):
-            dept = first_dept + (i + j * 7) % departments
-            if any(a["task_id"] == tid and a["department_id"] == dept for a in assignments[-4:]):
+        roles = [
+            (j, role, first_dept + counties + (i + j * 7) % (departments - counties)) for j, role in enumerate(ROLES)
+        ]
+        if counties:  # every task implemented in one county, by its government (not in step with the statuses)
+            roles.append((len(ROLES), "implementing", first_dept + (i + i // counties) % counties))
+        for j, role, dept in roles:
+            if any(a["task_id"] == tid and a["department_id"] == dept for a in assignments[-5:]):
                 continue
             assignments.append(
                 {
@@ -90,15 +132,18 @@ def make_plan(tasks: int, departments: int, *, key: str = "synthetic") -> Plan:
                     "version_id": 1,
                 }
             )
-            if role in {"lead", "responsible"} and i % 3:
+            if role not in {"lead", "responsible"} or not i % 3:
+                continue
+            for n, (period, period_start, period_end) in enumerate(filed):
+                last = n == len(filed) - 1
                 checkins.append(
                     {
                         "task_id": tid,
                         "department_id": dept,
-                        "period": "2024Q1",
-                        "period_start": date(2024, 1, 1),
-                        "period_end": date(2024, 3, 31),
-                        "state": "approved" if i % 2 else "submitted",
+                        "period": period,
+                        "period_start": period_start,
+                        "period_end": period_end,
+                        "state": "approved" if i % 2 or not last else "submitted",
                         "status": STATUSES[i % len(STATUSES)],
                         "percent": 50,
                         "narrative": "",
@@ -109,7 +154,12 @@ def make_plan(tasks: int, departments: int, *, key: str = "synthetic") -> Plan:
                         "version_id": 1,
                     }
                 )
-    db.session.execute(insert(Assignment), assignments)
+        if len(checkins) >= 50_000:  # in batches: a 100,000-task plan has 1.6 million check-ins
+            db.session.execute(insert(Assignment), assignments)
+            db.session.execute(insert(CheckIn), checkins)
+            assignments, checkins = [], []
+    if assignments:
+        db.session.execute(insert(Assignment), assignments)
     if checkins:
         db.session.execute(insert(CheckIn), checkins)
     first_target = (db.session.scalar(db.select(db.func.max(Target.id))) or 0) + 1

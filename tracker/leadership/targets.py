@@ -103,6 +103,24 @@ def grouped(rows: list[TargetRow], groups: list[str]) -> list[tuple[str, str, li
     return [(g, TARGET_GROUPS.get(g, g), [r for r in rows if r.target.group == g]) for g in groups]
 
 
+def page_of_groups(
+    groups: list[tuple[str, str, list[TargetRow]]], page: int, size: int
+) -> tuple[list[tuple[str, str, list[TargetRow]]], int, int]:
+    """Page ``page`` (from 1) of the grouped rows, ``size`` rows at a time across the groups, in order:
+    the groups with rows on that page (every group when there is one page), the page and the page count."""
+    total = sum(len(rows) for _, _, rows in groups)
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    first, last = (page - 1) * size, page * size
+    out, seen = [], 0
+    for key, label, rows in groups:
+        part = rows[max(0, first - seen) : max(0, last - seen)]
+        seen += len(rows)
+        if part or pages == 1:
+            out.append((key, label, part))
+    return out, page, pages
+
+
 @dataclass
 class CountyRow:
     county_id: int

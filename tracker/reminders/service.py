@@ -99,13 +99,12 @@ def claim_keys(keys: list[str], now: datetime) -> dict[str, int]:
     if not keys:
         return {}
     insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-    stmt = (
-        insert(ReminderSent)
-        .values([{"key": key, "created_at": now} for key in keys])
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(ReminderSent.key, ReminderSent.id)
-    )
-    return {key: row_id for key, row_id in db.session.execute(stmt)}
+    table = ReminderSent.__table__
+    # one cached statement run over a list of rows (SQLAlchemy batches it as "insertmanyvalues"): a
+    # statement with the rows as literal VALUES is compiled anew for every department (slow at scale)
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key, table.c.id)
+    rows = db.session.connection().execute(stmt, [{"key": key, "created_at": now} for key in keys])
+    return {key: row_id for key, row_id in rows}
 
 
 def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, department_ids: set[int] | None = None):

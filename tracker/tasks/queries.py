@@ -23,6 +23,7 @@ from .workdays import Workdays
 
 __all__ = [
     "SectionTasks",
+    "TaskPage",
     "assignments_by_role",
     "city_workdays",
     "current_plan",
@@ -34,6 +35,7 @@ __all__ = [
     "remove_workday_override",
     "set_workday_override",
     "tasks_by_section",
+    "tasks_page",
 ]
 
 
@@ -97,6 +99,58 @@ def tasks_by_section(plan: Plan) -> list[SectionTasks]:
     for task in depth_first(list(tasks)):
         by_section[task.section_id].append(task)
     return [SectionTasks(s, by_section[s.id]) for s in sections]
+
+
+@dataclass
+class TaskPage:
+    """One page of the task list: its tasks by section, and where it stands among the pages."""
+
+    sections: list[SectionTasks]
+    page: int
+    pages: int
+    total: int
+
+
+def tasks_page(plan: Plan, page: int, size: int) -> TaskPage:
+    """Page ``page`` (from 1) of the plan's tasks in list order (by section, parents before sub-tasks),
+    ``size`` at a time; four queries whatever the plan's size: the order is worked out on narrow rows,
+    and only the page's tasks are loaded with their assignments and departments."""
+    sections = db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)).all()
+    narrow = db.session.execute(
+        db.select(Task.id, Task.parent_id, Task.section_id).filter_by(plan_id=plan.id).order_by(Task.position, Task.id)
+    ).all()
+    ids = {r.id for r in narrow}
+    children: dict[int | None, list[tuple[int, int]]] = {}
+    for r in narrow:
+        children.setdefault(r.parent_id if r.parent_id in ids else None, []).append((r.id, r.section_id))
+    order: dict[int, list[int]] = {s.id: [] for s in sections}
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        tid, sid = stack.pop()
+        order.setdefault(sid, []).append(tid)
+        stack.extend(reversed(children.get(tid, [])))
+    flat = [(sid, tid) for s in sections for sid, tid in ((s.id, t) for t in order[s.id])]
+    pages = max(1, -(-len(flat) // size))
+    page = min(max(page, 1), pages)
+    chosen = flat[(page - 1) * size : page * size]
+    wanted = [tid for _, tid in chosen]
+    tasks = {t.id: t for t in db.session.scalars(db.select(Task).where(Task.id.in_(wanted)))} if wanted else {}
+    assignments: dict[int, list[Assignment]] = {tid: [] for tid in wanted}
+    if wanted:
+        for a in db.session.scalars(
+            db.select(Assignment)
+            .where(Assignment.task_id.in_(wanted))
+            .options(selectinload(Assignment.department))
+            .order_by(Assignment.position, Assignment.id)
+        ):
+            assignments[a.task_id].append(a)
+    for tid, task in tasks.items():
+        set_committed_value(task, "assignments", assignments[tid])
+    by_section: dict[int, list[Task]] = {}
+    for sid, tid in chosen:
+        by_section.setdefault(sid, []).append(tasks[tid])
+    shown = [SectionTasks(s, by_section[s.id]) for s in sections if s.id in by_section or pages == 1]
+    return TaskPage(shown, page, pages, len(flat))
 
 
 def depth_first(tasks: list[Task]) -> list[Task]:

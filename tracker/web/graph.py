@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
@@ -54,7 +54,7 @@ def export(fmt: str) -> Response:
     if fmt not in service.EXPORT_FORMATS:
         abort(404)
     plan = request_plan()
-    body = service.export(plan, fmt)
+    body = stream_with_context(chunk.encode("utf-8") for chunk in service.export_chunks(plan, fmt))
     response = Response(body, mimetype=service.EXPORT_FORMATS[fmt])
     response.headers["Content-Disposition"] = f"attachment; filename={plan.key}-graph.{fmt}"
     return response

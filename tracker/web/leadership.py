@@ -5,7 +5,11 @@ Read-only GETs: each parses its query string, calls the services in ``tracker.le
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+import os
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,7 +23,7 @@ from ..leadership.dashboard import LIGHT_COLOURS, STATUS_COLOURS, build_dashboar
 from ..leadership.departments import department_view
 from ..leadership.matrix import Filters, build_matrix
 from ..leadership.scoring import COMPONENT_LABELS, ScoringRule
-from ..leadership.targets import by_county, grouped, load_targets
+from ..leadership.targets import by_county, grouped, load_targets, page_of_groups
 from ..models import County
 from ..models.plan import TASK_STATUSES, Plan
 from ..tasks import state as task_state
@@ -102,20 +106,35 @@ def _as_of() -> str:
 
 @bp.get("/matrix.xlsx")
 def matrix_xlsx() -> Response:
+    """The whole (filtered) matrix, written row by row to a temporary file that is streamed and removed."""
     plan, _snap, m = _matrix()
     today = clock.today()
     title = _("%(plan)s · 责任矩阵（%(date)s）", plan=plan.title, date=today.isoformat())
-    data = export.matrix_xlsx(m, title, _as_of())
-    name = export.download_name(_("责任矩阵"), plan.title, today, "xlsx")
-    return attachment(data, name, XLSX, f"matrix_{today.isoformat()}.xlsx")
+    handle, name = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    path = Path(name)
+    try:
+        export.matrix_xlsx_file(m, title, _as_of(), path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    download = export.download_name(_("责任矩阵"), plan.title, today, "xlsx")
+    response = attachment(export.file_chunks(path), download, XLSX, f"matrix_{today.isoformat()}.xlsx")  # type: ignore[arg-type]
+    response.headers["Content-Length"] = str(path.stat().st_size)
+    return response
 
 
 @bp.get("/matrix.csv")
 def matrix_csv() -> Response:
+    """The whole (filtered) matrix as CSV, streamed in chunks of rows as they are built."""
     plan, _snap, m = _matrix()
     today = clock.today()
     name = export.download_name(_("责任矩阵"), plan.title, today, "csv")
-    return attachment(export.matrix_csv(m), name, "text/csv; charset=utf-8", f"matrix_{today.isoformat()}.csv")
+    chunks = stream_with_context(export.matrix_csv_chunks(m))
+    return attachment(chunks, name, "text/csv; charset=utf-8", f"matrix_{today.isoformat()}.csv")  # type: ignore[arg-type]
+
+
+TARGETS_PER_PAGE = 200  # target rows on a page of /targets (a province plan has thousands)
 
 
 @bp.get("/targets")
@@ -124,7 +143,18 @@ def targets() -> str:
     plan = request_plan()
     rows = load_targets(plan)
     groups = grouped(rows, ["city", "sector", "task"])
-    return render_template("leadership/targets.html", plan=plan, groups=groups, sparkline=svg.sparkline)
+    counts = {key: len(group) for key, _label, group in groups}
+    number = request.args.get("page", "")
+    shown, page, pages = page_of_groups(groups, int(number) if number.isdigit() else 1, TARGETS_PER_PAGE)
+    return render_template(
+        "leadership/targets.html",
+        plan=plan,
+        groups=shown,
+        counts=counts,
+        page=page,
+        pages=pages,
+        sparkline=svg.sparkline,
+    )
 
 
 @bp.get("/counties")

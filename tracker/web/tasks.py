@@ -14,8 +14,10 @@ from ..extensions import db
 from ..models import Department, Plan, Task
 from ..models.org import ROLE_ORDER
 from ..plans.parties import OpenPartyError, name_departments, open_parties_of
-from ..tasks.queries import assignments_by_role, get_task, tasks_by_section
+from ..tasks.queries import assignments_by_role, get_task, tasks_page
 from .common import request_plan, require
+
+TASKS_PER_PAGE = 100  # the task list's page: a province plan (20,000 tasks) comes a hundred at a time
 
 bp = Blueprint("tasks", __name__)
 
@@ -37,7 +39,9 @@ def home() -> Response:
 @cached_view
 def index() -> str:
     plan = request_plan()
-    return render_template("tasks/index.html", plan=plan, sections=tasks_by_section(plan))
+    number = request.args.get("page", "")
+    listing = tasks_page(plan, int(number) if number.isdigit() else 1, TASKS_PER_PAGE)
+    return render_template("tasks/index.html", plan=plan, sections=listing.sections, listing=listing)
 
 
 @bp.get("/tasks/<code>")
