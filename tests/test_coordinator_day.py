@@ -98,7 +98,9 @@ def test_a_coordinator_does_not_approve_their_own_departments_report_anywhere(da
     assert db.session.get(CheckIn, own.id).state == "approved"  # type: ignore[union-attr]
 
 
-def test_a_countys_consolidated_report_follows_the_same_rule_and_a_plan_may_turn_it_off(day, make_user) -> None:
+def test_a_countys_consolidated_report_follows_the_same_rule_and_a_plan_may_turn_it_off(
+    day, make_user, client, login
+) -> None:
     task = task_by_code("4.1")
     county = dept_by_name("乙区人民政府")
     report = save_report(
@@ -119,8 +121,13 @@ def test_a_countys_consolidated_report_follows_the_same_rule_and_a_plan_may_turn
     # the plan may turn the rule off (it is on by default)
     own_report = _submit("3.1", "市交通运输局", "2026Q2")
     assert task.plan.separate_review is True
-    task.plan.separate_review = False
-    db.session.commit()
+    login("admin")  # an administrator turns it off on the plan settings page, recorded in the history
+    assert "审核回避" in client.get("/admin/plans").get_data(as_text=True)
+    response = client.post(f"/admin/plans/{task.plan_id}/separation", data={"on": "0"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert task.plan.separate_review is False
+    assert db.session.scalar(db.select(AuditLog).filter_by(entity="plan", entity_id=task.plan_id)) is not None
     transport = make_user("coordinator", "市交通运输局")
     review_checkin(checkin_id=own_report.id, decision="approve", comment="", now=clock.now(), user_id=transport.id,
                    version_id=None)  # fmt: skip

@@ -132,7 +132,7 @@ PAGES = {
     ],
     "admin": [
         *["/admin/workdays", "/profile/tokens", "/calendar", "/password", "/graph/links", "/tasks/3.9"],
-        *["/admin/users", "/admin/departments", "/admin/departments/1", "/admin/counties"],
+        *["/admin/users", "/admin/departments", "/admin/departments/1", "/admin/counties", "/admin/plans"],
     ],
     "security": ["/security"],
     "auditor": ["/audit", "/audit?kind=logins"],

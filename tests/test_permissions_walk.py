@@ -243,6 +243,7 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
         {"decision": "approve"},
         only("head_right"),
     ),
+    "admin.plan_separation": (lambda f: f"/admin/plans/{f['plan_id']}/separation", {"on": "1"}, only("admin")),
     "admin.department_signoff": (
         lambda f: f"/admin/departments/{f['department']}/signoff",
         {"required": "1"},
@@ -373,6 +374,7 @@ def _fixture() -> tuple[Fixture, dict[str, str]]:
         "consolidated": report.id,
         "target_user": target_user.id,
         "target": db.session.scalar(db.select(Target.id).order_by(Target.id).limit(1)),
+        "plan_id": task.plan_id,
         "awaiting": awaiting.id,
         "instruction": instruction.id,
         "leader_user": int(emails["leader"].split(":")[0]),

@@ -9,13 +9,17 @@ the web form, the bulk approval and the API all follow it; the queue shows the s
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import gettext as _
 
+from .. import audit
 from ..extensions import db
 from ..i18n import N_
 from ..models import Plan, User
+from ..tasks.lifecycle import ensure_open
 
-__all__ = ["OWN_DEPARTMENT", "is_own_department", "review_refusal"]
+__all__ = ["OWN_DEPARTMENT", "is_own_department", "review_refusal", "set_separate_review"]
 
 OWN_DEPARTMENT = N_("本单位报告，需由其他协调员审核")
 
@@ -37,3 +41,10 @@ def review_refusal(plan: Plan, department_id: int, reviewer_id: int | None) -> s
     if is_own_department(plan, department_id, reviewer):
         return _("%(rule)s（本计划实行审核回避）。", rule=_(OWN_DEPARTMENT))
     return None
+
+
+def set_separate_review(plan: Plan, on: bool, *, now: datetime, user_id: int | None) -> None:
+    """An administrator turns the plan's rule on or off (in the history); a closed plan keeps its rules."""
+    ensure_open(plan)
+    audit.update_fields(plan, {"separate_review": on}, now=now, entity="plan", user_id=user_id)
+    db.session.commit()

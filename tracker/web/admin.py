@@ -19,10 +19,10 @@ from ..directory import service as directory
 from ..directory.merge import merge_departments
 from ..extensions import db
 from ..leadership import portfolio
-from ..models import County, Department, User
+from ..models import County, Department, Plan, User
 from ..models.org import COUNTY_KINDS, DEPARTMENT_KINDS, USER_ROLES
 from ..numbers import int_or_none
-from ..reports import signoff
+from ..reports import separation, signoff
 from .passwords import send_now
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -314,3 +314,25 @@ def county_edit(county_id: int) -> Response:
     else:
         flash(_("已保存县区 %(name)s。", name=county.name))
     return redirect(url_for("admin.counties"))
+
+
+@bp.get("/plans")
+def plans() -> str:
+    """The loaded plans and their review rule (审核回避: a coordinator does not review their own department)."""
+    rows = db.session.scalars(db.select(Plan).order_by(Plan.start.desc(), Plan.id)).all()
+    return render_template("admin/plans.html", plans=rows)
+
+
+@bp.post("/plans/<int:plan_id>/separation")
+def plan_separation(plan_id: int) -> Response:
+    plan = db.session.get(Plan, plan_id)
+    if plan is None:
+        abort(404)
+    on = request.form.get("on") == "1"
+    separation.set_separate_review(plan, on, now=clock.now(), user_id=current_user.id)
+    flash(
+        _("%(title)s：协调员今后不审核本单位的报告。", title=plan.title)
+        if on
+        else _("%(title)s：协调员今后可以审核本单位的报告。", title=plan.title)
+    )
+    return redirect(url_for("admin.plans"))
