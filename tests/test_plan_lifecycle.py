@@ -358,3 +358,12 @@ def test_my_tasks_ask_nothing_of_a_closed_plan(mini_plan: Flask) -> None:
     after = department_home(lead, clock.today())
     assert (after.due, after.unacknowledged, after.returned, after.drafts) == ([], [], [], [])
     assert after.by_role  # its tasks are still listed, to read
+    assert not before.only_closed and after.only_closed and [p.key for p in after.closed_plans] == ["mini"]
+
+
+def test_my_tasks_page_says_the_plan_is_closed_not_that_all_is_reported(mini_plan: Flask, client, login) -> None:
+    closed(mini_plan)
+    login("staff", "市交通运输局")
+    page = client.get("/my").get_data(as_text=True)
+    assert "已关闭：只能查阅和导出，不再报送。" in page and "计划已关闭，不再需要报送。" in page
+    assert "本期报告都已提交。" not in page

@@ -177,6 +177,14 @@ class MyHome:
     unacknowledged: list[Assignment]
     # submitted, waiting for the department head's sign-off (单位负责人审核)
     awaiting_head: list[CheckIn] = field(default_factory=list)
+    # the closed plans this department has duties in: read-only, nothing more is asked
+    closed_plans: list[Plan] = field(default_factory=list)
+
+    @property
+    def only_closed(self) -> bool:
+        """Every plan the department has duties in is closed: 我的任务 says so rather than "all reported"."""
+        plan_ids = {m.task.plan_id for _, items in self.by_role for m in items}
+        return bool(plan_ids) and plan_ids <= {p.id for p in self.closed_plans}
 
 
 def department_home(department: Department, today: date) -> MyHome:
@@ -243,6 +251,7 @@ def department_home(department: Department, today: date) -> MyHome:
         drafts=sorted((c for c in open_rows if c.state == "draft"), key=lambda c: c.id),
         unacknowledged=[a for a in assignments if a.acknowledged_at is None and a.task.plan_id not in closed],
         awaiting_head=sorted((c for c in open_rows if c.state == "awaiting_head"), key=lambda c: c.id),
+        closed_plans=[plans[i] for i in sorted(closed & {a.task.plan_id for a in assignments})],
     )
 
 
