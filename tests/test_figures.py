@@ -3,6 +3,7 @@ and no page or API response showing a county's or a department's figure as the c
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 from types import SimpleNamespace
@@ -14,7 +15,7 @@ from tests.conftest import dept_by_name, task_by_code
 from tracker import clock
 from tracker.extensions import db
 from tracker.leadership.targets import load_targets
-from tracker.models import Target, TargetValue
+from tracker.models import Attachment, Target, TargetValue
 from tracker.reports.service import review_checkin
 from tracker.reports.submission import RawValue, Reporter, Submission, submit_report
 from tracker.tasks.figures import city_figure, is_additive
@@ -151,12 +152,54 @@ def test_a_county_enters_its_annex_figures_on_its_own_form_and_they_roll_up(
             "source-county-cod-linzhou": "林州市生态环境分局",
             "value-county-energy-linzhou": "12",
             "source-county-energy-linzhou": "林州市统计局",
+            "evidence-county-cod-linzhou": (io.BytesIO(b"%PDF-1.4\n%cod\n"), "cod-2024.pdf"),
         },
+        content_type="multipart/form-data",
     )
     assert ok.status_code == 302
     stored = db.session.scalars(db.select(TargetValue)).all()
     linzhou = dept_by_name("林州市人民政府").county_id
-    assert {(v.unit_kind, v.county_id) for v in stored} == {("county", linzhou)}
+    assert {(v.unit_kind, v.county_id, v.state) for v in stored} == {("county", linzhou, "submitted")}
+    [evidence] = db.session.scalars(db.select(Attachment)).all()
+    cod_value = next(v for v in stored if v.target.key == "county-cod-linzhou")
+    assert evidence.target_value_id == cod_value.id and evidence.checkin_id is None
+
+    # a figure a county's staff enter waits for a coordinator: it counts nowhere before
+    client.post("/logout")
+    login("leader")
+    assert "1200.5" not in _row(client.get("/targets").get_data(as_text=True), "化学需氧量（COD）重点工程减排量")
+    client.post("/logout")
+    login("coordinator", "市发展改革委")
+    assert "1 项全市或县（市、区）数值待审核" not in client.get("/reviews").get_data(as_text=True)
+    queue = client.get("/figures/reviews").get_data(as_text=True)
+    assert "1200.5 吨" in queue and "cod-2024.pdf" in queue and "林州市统计局" in queue
+    assert client.get(f"/attachments/{evidence.id}").data.startswith(b"%PDF")
+    energy_value = next(v for v in stored if v.target.key == "county-energy-linzhou")
+    # no default decision; a return needs a comment; nothing changes until both are right
+    client.post(f"/figures/reviews/{energy_value.id}", data={"comment": ""})
+    client.post(f"/figures/reviews/{energy_value.id}", data={"decision": "return", "comment": ""})
+    db.session.expire_all()
+    assert energy_value.state == "submitted"
+    client.post(f"/figures/reviews/{energy_value.id}", data={"decision": "return", "comment": "请附统计公报"})
+    assert client.post(f"/figures/reviews/{cod_value.id}", data={"decision": "approve"}).status_code == 302
+    db.session.expire_all()
+    assert (cod_value.state, energy_value.state, energy_value.review_comment) == (
+        "approved",
+        "returned",
+        "请附统计公报",
+    )
+    client.post("/logout")
+    login("staff", "林州市人民政府")
+    form = client.get("/figures").get_data(as_text=True)
+    assert "请附统计公报" in form.split('class="card figures-form"', 1)[0]  # the return's comment atop the form
+    client.post(
+        "/figures",
+        data={"period": "2024", "value-county-energy-linzhou": "12", "source-county-energy-linzhou": "林州市统计公报"},
+    )
+    client.post("/logout")
+    login("coordinator", "市发展改革委")
+    again = db.session.scalars(db.select(TargetValue).filter_by(state="submitted")).one()
+    client.post(f"/figures/reviews/{again.id}", data={"decision": "approve"})
 
     client.post("/logout")
     login("leader")
@@ -202,3 +245,35 @@ def test_the_digest_links_the_plan_level_targets_to_the_form_where_they_are_ente
     assert any(row.endswith("/figures") for row in county)
     [city] = [b for b in blocks(body("市发展改革委")) if "全市规划指标" in b[0]]
     assert any(row.endswith("/figures") for row in city)
+
+
+def test_a_coordinating_offices_figure_is_reviewed_by_another_coordinator_and_a_closed_plan_refuses(
+    seeded: Flask, make_user
+) -> None:
+    import pytest
+
+    from tracker.errors import PlanClosed
+    from tracker.reports.figures_entry import enter_figures
+    from tracker.reports.figures_review import review_figure
+    from tracker.reports.service import OwnDepartmentReview
+
+    seeded.config["TRACKER_NOW"] = clock.parse_instant("2025-06-20T09:00")
+    plan = current_plan(clock.today())
+    staff = make_user("staff", "市发展改革委")  # a coordinating office: it enters the city's figures
+    key = db.session.scalar(db.select(Target.key).filter_by(plan_id=plan.id, group="sector").limit(1))
+    [value] = enter_figures(staff, plan, period="2024", cells={key: ("300", "市统计局")}, now=clock.now())
+    assert value.state == "submitted" and value.unit_kind == "city"
+    same_office = make_user("coordinator", "市发展改革委")
+    with pytest.raises(OwnDepartmentReview):
+        review_figure(value_id=value.id, decision="approve", comment="", now=clock.now(), user=same_office)
+    db.session.rollback()
+    other = make_user("coordinator", "市生态环境局")
+    review_figure(value_id=value.id, decision="approve", comment="", now=clock.now(), user=other)
+    assert value.state == "approved" and value.reviewed_by_id == other.id
+    # a coordinator's own entry counts at once (the coordinators are the reviewers)
+    [own] = enter_figures(other, plan, period="2025", cells={key: ("298", "市统计局")}, now=clock.now())
+    assert own.state == "approved"
+    plan.closed_at = clock.now()
+    db.session.commit()
+    with pytest.raises(PlanClosed):
+        enter_figures(staff, plan, period="2025", cells={key: ("297", "市统计局")}, now=clock.now())

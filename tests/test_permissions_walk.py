@@ -102,6 +102,8 @@ EXPECTED: dict[str, tuple[Callable[[Fixture], str], dict[str, str], dict[str, st
     ),
     # a unit's own plan-level figures: a county government's staff (its county), coordinators (the city)
     "figures.form": (lambda f: "/figures", {"period": "2026"}, only("staff_other", "coordinator")),
+    # their review: coordinators and administrators (a figure that does not exist: the route is walked)
+    "figures.decide": (lambda f: "/figures/reviews/999999", {"decision": "approve"}, only("coordinator", "admin")),
     "consolidated.review": (
         lambda f: f"/consolidated/reviews/{f['consolidated']}",
         {"decision": "approve"},

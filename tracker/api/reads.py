@@ -174,7 +174,11 @@ def targets(plan: Plan, user: User, *, group: str | None, county: str | None) ->
         for v in db.session.scalars(
             db.select(TargetValue)
             .outerjoin(CheckIn, CheckIn.id == TargetValue.checkin_id)
-            .where(TargetValue.target_id.in_(list(values)), TargetValue.checkin_id.is_(None) | _visible(user))
+            .where(
+                TargetValue.target_id.in_(list(values)),
+                # a figure entered without a report shows once approved; a report's values as the report shows
+                (TargetValue.checkin_id.is_(None) & (TargetValue.state == "approved")) | _visible(user),
+            )
             .order_by(TargetValue.id)
         ):
             values[v.target_id].append(v)

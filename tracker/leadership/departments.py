@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 
 from ..errors import NotFound
 from ..extensions import db
 from ..models import CheckIn, Department, Target, TargetValue, Task
 from ..models.org import ROLE_ORDER
+from ..tasks.figures import value_counts
 from ..tasks.state import PlanState, TaskState
 
 __all__ = ["DepartmentView", "department_view"]
@@ -65,7 +65,7 @@ def _figures(plan_id: int, department: Department) -> list[TargetValue]:
             db.select(TargetValue)
             .join(Target, Target.id == TargetValue.target_id)
             .outerjoin(CheckIn, CheckIn.id == TargetValue.checkin_id)
-            .where(Target.plan_id == plan_id, mine, or_(TargetValue.checkin_id.is_(None), CheckIn.state == "approved"))
+            .where(Target.plan_id == plan_id, mine, value_counts())
             .options(
                 selectinload(TargetValue.target), selectinload(TargetValue.county), selectinload(TargetValue.department)
             )

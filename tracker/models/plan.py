@@ -191,6 +191,13 @@ class TargetValue(db.Model):
     # The unit the value measures: "city", "county" (county_id) or "department" (department_id).
     unit_kind: Mapped[str] = mapped_column(String(16), server_default="city")
     county_id: Mapped[int | None] = mapped_column(ForeignKey("county.id"), index=True)
+    # A figure entered on the figure form (no report): "submitted" by a unit's staff until a coordinator
+    # approves or returns it; "approved" when a coordinator enters it or approves it. A value on a
+    # report follows its report's state instead (tracker.tasks.figures.value_counts).
+    state: Mapped[str] = mapped_column(String(16), default="approved", server_default="approved")
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     target: Mapped[Target] = relationship()
     county: Mapped[County | None] = relationship()

@@ -122,10 +122,12 @@ class Review(db.Model):
 
 
 class Attachment(db.Model):
-    """Evidence for a check-in, stored outside the web root under a random name."""
+    """Evidence for a check-in (or for a figure entered on the figure form), stored outside the web
+    root under a random name."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    checkin_id: Mapped[int] = mapped_column(ForeignKey("check_in.id"), index=True)
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("check_in.id"), index=True)
+    target_value_id: Mapped[int | None] = mapped_column(ForeignKey("target_value.id"), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     content_type: Mapped[str] = mapped_column(String(128))

@@ -27,13 +27,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_
+from sqlalchemy import func
 
 from .. import audit
 from ..clock import city_date
 from ..errors import TrackerError
 from ..extensions import db
 from ..models import Assignment, CarryOver, Plan, Section, Target, TargetValue, Task, User
+from ..tasks.figures import value_counts
 from ..tasks.lifecycle import ensure_open, is_closed
 
 __all__ = ["CarryError", "CarryLink", "carry_target", "carry_task", "links_of_targets", "links_of_task", "receivers"]
@@ -183,7 +184,7 @@ def _final_value(target: Target) -> float | None:
     return db.session.scalar(
         db.select(TargetValue.value)
         .outerjoin(CheckIn, CheckIn.id == TargetValue.checkin_id)
-        .where(TargetValue.target_id == target.id, or_(TargetValue.checkin_id.is_(None), CheckIn.state == "approved"))
+        .where(TargetValue.target_id == target.id, value_counts())
         .order_by(TargetValue.period_end.desc(), TargetValue.id.desc())
         .limit(1)
     )

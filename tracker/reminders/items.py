@@ -239,7 +239,10 @@ class Collector:
                 .join(Target)
                 .outerjoin(CheckIn, CheckIn.id == TargetValue.checkin_id)
                 # a draft's value is its department's alone: it reports nothing yet
-                .where(TargetValue.period_end >= Target.due, (CheckIn.id.is_(None)) | (CheckIn.state != "draft"))
+                .where(
+                    TargetValue.period_end >= Target.due,
+                    (CheckIn.id.is_(None) & (TargetValue.state != "returned")) | (CheckIn.state != "draft"),
+                )
                 # only the target's own unit's figure meets it (tracker.tasks.figures): the city's for a
                 # city target, the county's for a county's; a county's or a department's share does not
                 .where(

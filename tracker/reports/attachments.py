@@ -204,7 +204,8 @@ STORES = ("disk", "database")
 
 def store_attachment(
     *,
-    checkin_id: int,
+    checkin_id: int | None = None,
+    target_value_id: int | None = None,
     filename: str,
     data: bytes,
     folder: str,
@@ -230,6 +231,7 @@ def store_attachment(
             raise
     row = Attachment(
         checkin_id=checkin_id,
+        target_value_id=target_value_id,
         filename=filename,
         stored_name=stored_name,
         content_type=content_type,

@@ -12,13 +12,16 @@ them to the coordinating offices as 统筹, and each county's to its government)
 A task's target is not entered here: its figure comes with the task's progress report (check-in), where
 the lead's figure is the city's and a county's is its county's.
 
-Values are appended (never overwritten), each with its period, source and reporter, and the entry is
-kept in the history (audit log). One transaction: a bad cell names its field and nothing is stored.
+Values are appended (never overwritten), each with its period, source, reporter and optional evidence
+files, and the entry is kept in the history (audit log). One transaction: a bad cell or file names its
+field and nothing is stored. A unit's staff's figure waits for a coordinator's review
+(:mod:`tracker.reports.figures_review`) and counts only once approved; a coordinator's own entry is
+approved as it is entered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -31,14 +34,26 @@ from ..i18n import N_
 from ..models import Department, Plan, Target, TargetValue, User
 from ..numbers import NumberError, parse_number
 from ..numbers import finite_number as _finite
+from ..tasks.lifecycle import ensure_open
 from ..tasks.periods import parse_period
-from .submission import SOURCE_LIMIT, SOURCE_MAX, SOURCE_REQUIRED, VALUE_FINITE, VALUE_NUMBER, InvalidReport
+from . import attachments
+from .submission import (
+    SOURCE_LIMIT,
+    SOURCE_MAX,
+    SOURCE_REQUIRED,
+    VALUE_FINITE,
+    VALUE_NUMBER,
+    EvidenceStoreError,
+    InvalidReport,
+    Upload,
+)
 
 __all__ = ["FigureScope", "enter_figures", "figure_scope"]
 
 FIGURES_FORBIDDEN = N_("只有协调单位（及统筹部门）可录入全市数值，县（市、区）政府的填报员可录入本县数值。")
 PERIOD_OUTSIDE = N_("报送期 %(key)s 不在计划期 %(start)s 至 %(end)s 之内。")
 NOTHING_ENTERED = N_("请至少填写一项数值。")
+FIGURE_EVIDENCE_NOT_STORED = N_("佐证材料未能保存，数值没有保存，请稍后重试。")
 CITY_GROUPS = ("city", "sector")
 COUNTY_GROUPS = ("county_energy", "county_pollutant")
 
@@ -94,12 +109,20 @@ def enter_figures(
     period: str,
     cells: Mapping[str, tuple[str, str]],
     now: datetime,
+    evidence: Mapping[str, Sequence[Upload]] | None = None,
+    folder: str = "",
+    max_mb: float = 20,
+    store: str = "disk",
 ) -> list[TargetValue]:
-    """Store the filled cells (target key → (value text, source)) as the unit's figures, or nothing.
+    """Store the filled cells (target key → (value text, source)) as the unit's figures, with each row's
+    evidence files (target key → uploads), or nothing.
 
-    Raises ``PermissionDenied`` and ``InvalidReport`` (by field: ``period``, ``value-KEY``, ``source-KEY``).
+    Raises ``PermissionDenied``, ``PlanClosed`` and ``InvalidReport`` (by field: ``period``,
+    ``value-KEY``, ``source-KEY``, ``evidence-KEY``), ``EvidenceStoreError`` (a file could not be written).
     """
     scope = figure_scope(user, plan)
+    ensure_open(plan)
+    evidence = evidence or {}
     problems: dict[str, str] = {}
     try:
         p = parse_period((period or "").strip())
@@ -128,11 +151,21 @@ def enter_figures(
             problems[f"source-{t.key}"] = _(SOURCE_LIMIT, limit=SOURCE_MAX)
         else:
             rows.append((t, number, source))
+        errors = []
+        for upload in evidence.get(t.key, []):
+            try:
+                attachments.check_upload(upload.filename, upload.data, max_mb)
+            except attachments.AttachmentError as exc:
+                errors.append(str(exc))
+        if errors:
+            problems[f"evidence-{t.key}"] = _("；").join(errors)
     if not rows and not problems:
         problems["values"] = _(NOTHING_ENTERED)
     if problems or p is None:
         raise InvalidReport(problems)
     created = []
+    written = []
+    reviewer = user.role == "coordinator"  # the coordinators are the reviewers: their own entry counts at once
     try:
         for t, number, source in rows:
             tv = TargetValue(
@@ -146,9 +179,28 @@ def enter_figures(
                 created_at=now,
                 unit_kind=scope.unit_kind,
                 county_id=scope.county_id,
+                state="approved" if reviewer else "submitted",
+                reviewed_by_id=user.id if reviewer else None,
+                reviewed_at=now if reviewer else None,
             )
             db.session.add(tv)
             db.session.flush()
+            for upload in evidence.get(t.key, []):
+                try:
+                    row = attachments.store_attachment(
+                        target_value_id=tv.id,
+                        filename=upload.filename,
+                        data=upload.data,
+                        folder=folder,
+                        max_mb=max_mb,
+                        user_id=user.id,
+                        now=now,
+                        store=store,
+                    )
+                except OSError:
+                    raise EvidenceStoreError({f"evidence-{t.key}": _(FIGURE_EVIDENCE_NOT_STORED)}) from None
+                if store != "database":
+                    written.append(attachments.stored_path(folder, row))
             audit.record(
                 now=now,
                 action="enter_figure",
@@ -162,6 +214,8 @@ def enter_figures(
         db.session.commit()
     except BaseException:
         db.session.rollback()
+        for path in written:  # the rows are gone with the rollback: their files go too
+            path.unlink(missing_ok=True)
         raise
     return created
 

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
@@ -43,6 +43,7 @@ __all__ = [
     "is_additive",
     "load_figures",
     "own_values",
+    "value_counts",
     "value_unit",
 ]
 
@@ -209,13 +210,23 @@ def city_figure(
     return figure
 
 
+def value_counts() -> ColumnElement[bool]:
+    """The one answer to "does this stored value count" (a query joined to CheckIn on the value's report):
+    a value on a report counts once its report is approved; one entered without a report (the figure
+    form, an import, the demo) once it is approved (a coordinator's entry is; a unit's staff's waits)."""
+    return or_(
+        and_(TargetValue.checkin_id.is_(None), TargetValue.state == "approved"),
+        CheckIn.state == "approved",
+    )
+
+
 def approved_values(plan_id: int) -> dict[int, list[TargetValue]]:
-    """A plan's values that count: approved, or entered without a report (import, coordinator)."""
+    """A plan's values that count (:func:`value_counts`)."""
     rows = db.session.scalars(
         db.select(TargetValue)
         .join(Target, Target.id == TargetValue.target_id)
         .outerjoin(CheckIn, CheckIn.id == TargetValue.checkin_id)
-        .where(Target.plan_id == plan_id, or_(TargetValue.checkin_id.is_(None), CheckIn.state == "approved"))
+        .where(Target.plan_id == plan_id, value_counts())
         .order_by(TargetValue.period_end, TargetValue.id)
         .options(selectinload(TargetValue.department))
     )

@@ -38,6 +38,7 @@ from ..reports.attachments import download_name, load_evidence
 from ..reports.bulk import MAX_BULK, approve_reports
 from ..reports.consolidated import county_due
 from ..reports.consolidated import review_queue as consolidated_queue
+from ..reports.figures_review import figure_evidence_visible, pending_count
 from ..reports.review_queue import QUEUE_SORTS, QUEUE_STATES, QueueFilter, chosen_reports, queue_page
 from ..reports.separation import OWN_DEPARTMENT, is_own_department
 from ..reports.service import (
@@ -68,7 +69,16 @@ from ..reports.submission import (
     submit_report,
 )
 from ..tasks.queries import city_workdays
-from .common import DateInput, ReviewForm, choices, conflict_rows, require, review_decision, task_by_code
+from .common import (
+    DateInput,
+    ReviewForm,
+    choices,
+    conflict_rows,
+    request_plan,
+    require,
+    review_decision,
+    task_by_code,
+)
 from .redirects import redirect_target, safe_redirect
 
 bp = Blueprint("reports", __name__)
@@ -255,9 +265,12 @@ def download(attachment_id: int) -> Response:
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None:
         raise NotFound(_("没有这个附件。"))
-    checkin = db.session.get(CheckIn, attachment.checkin_id)
-    assert checkin is not None
-    require(checkin.state != "draft" or checkin.department_id == current_user.department_id)
+    if attachment.checkin_id is not None:
+        checkin = db.session.get(CheckIn, attachment.checkin_id)
+        assert checkin is not None
+        require(checkin.state != "draft" or checkin.department_id == current_user.department_id)
+    else:  # a figure's evidence (the figure form): its unit's staff and the coordinators see it before approval
+        require(figure_evidence_visible(attachment, current_user))
     data = load_evidence(attachment, folder=current_app.config["UPLOAD_FOLDER"])
     if data is None:
         raise NotFound(_("附件文件已丢失，请联系管理员。"))
@@ -307,6 +320,7 @@ def queue() -> str:
         can_review=permissions.can_review(current_user),
         unacknowledged=queries.count_unacknowledged(),
         consolidated=consolidated_queue(),  # the counties' consolidated 落实 reports, one item each
+        figures_waiting=pending_count(request_plan()),  # figures entered on the figure form
     )
 
 

@@ -28,6 +28,7 @@ from ..models.plan import TARGET_GROUPS, TASK_STATUSES
 from ..models.progress import CHECKIN_STATES
 from ..plans.carryover import CarryLink, links_of_task
 from ..reports import history, queries, signoff
+from ..reports.figures_review import FIGURE_STATES
 from ..reports.service import closure_label
 from ..tasks.duties import CONSOLIDATED_ROLE
 from ..tasks.figures import value_unit
@@ -159,6 +160,7 @@ def register_template_helpers(app: Flask) -> None:
         group_by_role=group_by_role,
         graph_neighbourhood=graph_neighbourhood,
         value_unit_label=value_unit_label,
+        figure_states=Labels(FIGURE_STATES),
         report_unit_label=report_unit_label,
         carry_links=carry_links,
         carry_allowed=carry_allowed,
