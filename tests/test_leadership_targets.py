@@ -110,6 +110,6 @@ def test_department_page_shows_its_tasks_by_role_reports_and_lights(seeded, clie
     page = client.get(f"/departments/{dept.id}").get_data(as_text=True)
     assert "市工业和信息化局" in page
     assert "<h2>牵头（" in page and "<h2>负责（" in page
-    assert "报送记录（1）" in page and "2024Q1" in page
+    assert "报送记录（1）" in page and "2024年第一季度" in page
     assert "红灯" in page
     assert client.get("/departments/999999").status_code == 404
