@@ -30,8 +30,10 @@ import io
 import secrets
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from flask_babel import gettext as _
 
@@ -49,6 +51,7 @@ __all__ = [
     "load_evidence",
     "sniff",
     "store_attachment",
+    "store_evidence",
     "stored_path",
 ]
 
@@ -242,6 +245,41 @@ def store_attachment(
     )
     db.session.add(row)
     return row
+
+
+def store_evidence(
+    uploads: Iterable[Any],
+    *,
+    written: list[Path],
+    folder: str,
+    max_mb: float,
+    user_id: int | None,
+    now: datetime,
+    store: str,
+    checkin_id: int | None = None,
+    target_value_id: int | None = None,
+) -> bool:
+    """Store each upload (``.filename``, ``.data``) as evidence of a report or of a figure; the disk paths
+    written are added to ``written`` (the caller removes them if its transaction rolls back). False when
+    the store could not write a file (the caller refuses the whole submission)."""
+    for upload in uploads:
+        try:
+            row = store_attachment(
+                checkin_id=checkin_id,
+                target_value_id=target_value_id,
+                filename=upload.filename,
+                data=upload.data,
+                folder=folder,
+                max_mb=max_mb,
+                user_id=user_id,
+                now=now,
+                store=store,
+            )
+        except OSError:
+            return False
+        if store != "database":
+            written.append(stored_path(folder, row))
+    return True
 
 
 def stored_path(folder: str, attachment: Attachment) -> Path:

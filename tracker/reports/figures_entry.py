@@ -185,22 +185,18 @@ def enter_figures(
             )
             db.session.add(tv)
             db.session.flush()
-            for upload in evidence.get(t.key, []):
-                try:
-                    row = attachments.store_attachment(
-                        target_value_id=tv.id,
-                        filename=upload.filename,
-                        data=upload.data,
-                        folder=folder,
-                        max_mb=max_mb,
-                        user_id=user.id,
-                        now=now,
-                        store=store,
-                    )
-                except OSError:
-                    raise EvidenceStoreError({f"evidence-{t.key}": _(FIGURE_EVIDENCE_NOT_STORED)}) from None
-                if store != "database":
-                    written.append(attachments.stored_path(folder, row))
+            stored = attachments.store_evidence(
+                evidence.get(t.key, []),
+                written=written,
+                folder=folder,
+                max_mb=max_mb,
+                user_id=user.id,
+                now=now,
+                store=store,
+                target_value_id=tv.id,
+            )
+            if not stored:
+                raise EvidenceStoreError({f"evidence-{t.key}": _(FIGURE_EVIDENCE_NOT_STORED)})
             audit.record(
                 now=now,
                 action="enter_figure",

@@ -326,22 +326,18 @@ def submit_report(
             via_link=reporter.via_link,
             link_message_id=reporter.link_message_id,
         )
-        for upload, _type in files:
-            try:
-                row = attachments.store_attachment(
-                    checkin_id=checkin.id,
-                    filename=upload.filename,
-                    data=upload.data,
-                    folder=folder,
-                    max_mb=max_mb,
-                    user_id=reporter.user_id,
-                    now=now,
-                    store=store,
-                )
-            except OSError:
-                raise EvidenceStoreError({"evidence": _(EVIDENCE_NOT_STORED)}) from None
-            if store != "database":
-                written.append(attachments.stored_path(folder, row))
+        stored = attachments.store_evidence(
+            [upload for upload, _type in files],
+            written=written,
+            folder=folder,
+            max_mb=max_mb,
+            user_id=reporter.user_id,
+            now=now,
+            store=store,
+            checkin_id=checkin.id,
+        )
+        if not stored:
+            raise EvidenceStoreError({"evidence": _(EVIDENCE_NOT_STORED)})
         db.session.commit()
     except BaseException:
         db.session.rollback()
