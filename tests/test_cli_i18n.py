@@ -113,7 +113,7 @@ def test_an_unmigrated_database_says_to_migrate_in_english(tmp_path: Path) -> No
 
 def test_help_texts_are_in_english_when_the_site_language_is_english(en_runner: FlaskCliRunner) -> None:
     english = en_runner.invoke(args=["plan", "load", "--help"])
-    assert "Validate and load a plan file" in english.output
+    assert "Check and load a plan file" in english.output
     assert "Do nothing if the plan is already loaded" in english.output
     assert not CJK.search(english.output)
     listing = en_runner.invoke(args=["--help"])
