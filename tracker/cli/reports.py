@@ -13,12 +13,18 @@ reports_cli = TranslatedGroup("reports", help=N_("进展报送与审核。"))
 
 @reports_cli.command("queue", help=N_("列出待审核的进展报告和待审批的延期申请。"))
 def reports_queue() -> None:
-    from ..reports.queries import pending_extensions, review_queue, tasks_by_id
+    from ..reports.queries import pending_extensions, tasks_by_id
+    from ..reports.review_queue import QueueFilter, queue_page
 
-    checkins = review_queue()
-    click.echo(_("待审核报告 %(n)s 份：", n=len(checkins)))
-    for c in checkins:
-        click.echo(f"  #{c.id} {c.task.label} {c.task.title} · {c.department.name} · {c.period}")
+    # the web queue's own query (submitted, oldest first), page after page
+    page = queue_page(QueueFilter())
+    click.echo(_("待审核报告 %(n)s 份：", n=page.total))
+    while True:
+        for c in page.checkins:
+            click.echo(f"  #{c.id} {c.task.label} {c.task.title} · {c.department.name} · {c.period}")
+        if page.page >= page.pages:
+            break
+        page = queue_page(QueueFilter(page=page.page + 1))
     extensions = pending_extensions()
     tasks = tasks_by_id({e.task_id for e in extensions})
     click.echo(_("待审批延期申请 %(n)s 份：", n=len(extensions)))

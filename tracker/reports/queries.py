@@ -258,30 +258,6 @@ def department_home(department: Department, today: date) -> MyHome:
 # --- the coordinators' queue ---------------------------------------------------------------------
 
 
-def review_queue(page: int | None = None, size: int = 100) -> list[CheckIn]:
-    """Submitted reports, oldest first, with their task and department loaded (a consolidated report's
-    lines are reviewed with their report, not one by one); with ``page`` (from 1) only that page of
-    ``size`` reports (``review_queue_count`` says how many there are)."""
-    query = (
-        db.select(CheckIn)
-        .filter_by(state="submitted", consolidated_id=None)
-        .options(
-            selectinload(CheckIn.department),
-            selectinload(CheckIn.task).selectinload(Task.assignments),
-        )
-        .order_by(CheckIn.submitted_at, CheckIn.id)
-    )
-    if page is not None:
-        query = query.limit(size).offset((max(page, 1) - 1) * size)
-    return list(db.session.scalars(query))
-
-
-def review_queue_count() -> int:
-    """How many submitted reports wait for review (the queue's length)."""
-    query = db.select(db.func.count(CheckIn.id)).filter_by(state="submitted", consolidated_id=None)
-    return db.session.scalar(query) or 0
-
-
 def pending_extensions() -> list[ExtensionRequest]:
     return list(
         db.session.scalars(db.select(ExtensionRequest).filter_by(state="pending").order_by(ExtensionRequest.id))
