@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from datetime import UTC, datetime
@@ -18,8 +17,6 @@ from tracker.scheduler import jobs
 from tracker.scheduler.process import LeaderLock, build_scheduler, sync
 
 from .conftest import dept_by_name
-
-POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgres")
 
 
 @pytest.fixture
@@ -85,7 +82,7 @@ def test_the_web_never_builds_a_scheduler(seeded: Flask) -> None:
     assert [job.id for job in sched.get_jobs()] == ["sync"]
 
 
-@pytest.mark.skipif(not POSTGRES, reason="advisory locks are PostgreSQL's")
+@pytest.mark.postgres  # advisory locks are PostgreSQL's: the PostgreSQL pass runs it
 def test_two_schedulers_on_postgres_one_is_active_and_the_other_takes_over(app: Flask, tmp_path: Path) -> None:
     first, second = LeaderLock(db.engine, tmp_path / "x"), LeaderLock(db.engine, tmp_path / "x")
     try:
