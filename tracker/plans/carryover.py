@@ -88,21 +88,7 @@ def carry_task(task: Task, to_plan: Plan | None, *, code: str, now: datetime, us
             now=now, action="create", entity="task", entity_id=target.id, new=f"{code} {task.title}", user_id=user_id
         )
     row = CarryOver(from_task_id=task.id, to_task_id=target.id, by_user_id=user_id, at=now)
-    db.session.add(row)
-    db.session.flush()
-    audit.record(
-        now=now, action="carry_out", entity="task", entity_id=task.id, new=f"{to_plan.key}:{code}", user_id=user_id
-    )
-    audit.record(
-        now=now,
-        action="carry_in",
-        entity="task",
-        entity_id=target.id,
-        old=f"{source.key}:{task.code}",
-        user_id=user_id,
-    )
-    db.session.commit()
-    return row
+    return _recorded(row, "task", (task.id, f"{source.key}:{task.code}"), (target.id, f"{to_plan.key}:{code}"), now)
 
 
 def _new_task(task: Task, to_plan: Plan, code: str, now: datetime) -> Task:
@@ -165,14 +151,19 @@ def carry_target(target: Target, to_plan: Plan | None, *, key: str, now: datetim
             now=now, action="create", entity="target", entity_id=new.id, new=f"{key} {target.name}", user_id=user_id
         )
     row = CarryOver(from_target_id=target.id, to_target_id=new.id, by_user_id=user_id, at=now)
+    return _recorded(row, "target", (target.id, f"{source.key}:{target.key}"), (new.id, f"{to_plan.key}:{key}"), now)
+
+
+def _recorded(
+    row: CarryOver, entity: str, origin: tuple[int, str], destination: tuple[int, str], now: datetime
+) -> CarryOver:
+    """Store the carry-over and its history on both sides (``carry_out`` names where it went, ``carry_in``
+    where it came from), one transaction."""
     db.session.add(row)
     db.session.flush()
-    audit.record(
-        now=now, action="carry_out", entity="target", entity_id=target.id, new=f"{to_plan.key}:{key}", user_id=user_id
-    )
-    audit.record(
-        now=now, action="carry_in", entity="target", entity_id=new.id, old=f"{source.key}:{target.key}", user_id=user_id
-    )
+    (from_id, from_ref), (to_id, to_ref) = origin, destination
+    audit.record(now=now, action="carry_out", entity=entity, entity_id=from_id, new=to_ref, user_id=row.by_user_id)
+    audit.record(now=now, action="carry_in", entity=entity, entity_id=to_id, old=from_ref, user_id=row.by_user_id)
     db.session.commit()
     return row
 
