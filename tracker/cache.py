@@ -34,7 +34,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, Response, current_app, has_app_context, make_response, render_template, request, session
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    has_app_context,
+    has_request_context,
+    make_response,
+    render_template,
+    request,
+    session,
+)
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
@@ -114,6 +124,12 @@ class RedisStore:
 
     def version(self) -> tuple[int, float]:
         counter, stamp = self.client.mget(self.counter, self.stamp)
+        if stamp is None:
+            # A Redis that lost its keys (it keeps nothing on disk) would count again from 0, and a
+            # worker's near copies and kept states of the old count would be taken for current. A new
+            # era starts with a bump instead: the pair (count, time of the bump) is never seen twice.
+            self.bump()
+            counter, stamp = self.client.mget(self.counter, self.stamp)
         return int(counter or 0), float(stamp or 0)
 
     def bump(self) -> None:
@@ -253,6 +269,8 @@ def _bump_after_commit(session: Session) -> None:
     # After the commit: a reader who sees the new version can only read the new data.
     if session.info.pop("cache_dirty", False) and has_app_context() and _EXTENSION in current_app.extensions:
         page_cache().bump()
+        if has_request_context():  # what this request reads after its own write is the new version
+            request.environ.pop("tracker.cache_version", None)
 
 
 def _forget(session: Session) -> None:
@@ -302,7 +320,7 @@ def cached_view(view: Callable[..., Any]) -> Callable[..., Any]:
         version = data_version()
         if version is None:
             return view(*args, **kwargs)
-        key = hashlib.sha256(repr((version[0], request.full_path, _scope())).encode()).hexdigest()[:40]
+        key = hashlib.sha256(repr((version, request.full_path, _scope())).encode()).hexdigest()[:40]
         etag = f"p{key}"
         modified = datetime.fromtimestamp(int(version[1]), UTC) if version[1] else None
         if etag in request.if_none_match:

@@ -102,7 +102,7 @@ def task_json(task: Task, colour: str) -> dict[str, Any]:
 def _lights(plan: Plan, *, today: date, rule: LightRule) -> dict[int, str]:
     """Each task's warning light exactly as the leadership views compute it (a missing period
     report included): ``tracker.tasks.state.load`` in a fixed number of queries."""
-    return {state.task.id: state.light for state in task_state.load(plan, today=today, rule=rule).states}
+    return {state.task.id: state.light for state in task_state.current(plan, today=today, rule=rule).states}
 
 
 def tasks(plan: Plan, f: TaskFilter, *, today: date, rule: LightRule) -> list[dict[str, Any]]:

@@ -62,9 +62,9 @@ class LinkError(TrackerError):
 
 def plan_lights(plan: Plan, today: date) -> dict[str, str]:
     """The warning light of every task of ``plan``, exactly as the dashboard and matrix show it."""
-    from ..tasks.state import light_rule, load
+    from ..tasks.state import current, light_rule
 
-    snap = load(plan, today=today, rule=light_rule(current_app.config["LIGHT_RULE"]))
+    snap = current(plan, today=today, rule=light_rule(current_app.config["LIGHT_RULE"]))
     return {st.task.code: st.light for st in snap.states}
 
 

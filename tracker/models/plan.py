@@ -22,6 +22,13 @@ TASK_STATUSES = {
     "lagging": N_("滞后"),
     "blocked": N_("受阻"),
 }
+
+
+def task_status_label(status: str) -> str:
+    """A task status as people read it (the task page, the lists and the leadership pages)."""
+    return TASK_STATUSES.get(status, status)
+
+
 REPORTING_CYCLES = {"month": N_("月报"), "quarter": N_("季报"), "year": N_("年报")}
 TARGET_GROUPS = {
     "city": N_("全市主要目标"),
@@ -121,7 +128,7 @@ class Task(VersionedMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return TASK_STATUSES.get(self.status, self.status)
+        return task_status_label(self.status)
 
 
 class Target(VersionedMixin, db.Model):

@@ -122,14 +122,25 @@ def owed_periods(
     cal: Workdays,
 ) -> list[PeriodDue]:
     """The periods requested by ``today`` that have no submitted or approved report, oldest first."""
+    return [due for due in requested_periods(today, cycle, start, until, rule, cal) if due.period.key not in reported]
+
+
+@lru_cache(maxsize=4096)
+def requested_periods(
+    today: date, cycle: str, start: date, until: date, rule: DueRule, cal: Workdays
+) -> tuple[PeriodDue, ...]:
+    """Every period of the window whose report has been requested by ``today``, oldest first.
+
+    Cached: at province scale tens of thousands of reporters share a handful of windows, and the
+    periods of a window do not depend on who reports.
+    """
     out: list[PeriodDue] = []
     for period in periods_between(start, until, cycle):
         due = period_due(period, rule, cal)
         if due.requested > today:
             break
-        if period.key not in reported:
-            out.append(due)
-    return out
+        out.append(due)
+    return tuple(out)
 
 
 def expected_period(

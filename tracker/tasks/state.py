@@ -10,28 +10,114 @@ tasks or 2,000: tasks with their assignments, every department, and the check-in
 * the light: :mod:`tracker.tasks.lights`, whose "report missing" is a reporter owing a period whose
   due date has passed — exactly what the reminders chase;
 * a department's latest status on a task is its latest *approved* check-in (by period end, then id).
+
+Tasks and their assignments are read as narrow rows into :class:`TaskView` / :class:`AssignmentView`,
+not as ORM objects: at province scale (20,000 tasks, 100,000 assignments) building ORM instances was
+half of the time. The departments are ORM objects read in a session of their own (so they are
+detached: a state can outlive the request that built it). :func:`current` keeps the state of the
+plan, the day and the data version (:mod:`tracker.cache`) in this process, so the leadership pages
+of one version build it once instead of once per request; a write bumps the version.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
+
+from flask import has_request_context
+from sqlalchemy.orm import Session
 
 from ..clock import city_date
 from ..extensions import db
 from ..models import Assignment, CheckIn, ConsolidatedReport, Department, Plan, Section, Task
+from ..models.plan import task_status_label
 from ..models.progress import REPORTED_STATES
 from .due import DueRule, PeriodDue, due_state, expected_period, owed_periods, plan_cycle, reporting_window
 from .duties import owes_consolidated_report, task_reporters
 from .lights import LightRule, light_reasons
 from .periods import Period
-from .queries import city_workdays, depth_first, plan_tasks
+from .queries import city_workdays, depth_first
 from .workdays import Workdays
 
-__all__ = ["CheckInRow", "ConsolidatedDuty", "PlanState", "TaskState", "load"]
+__all__ = ["AssignmentView", "CheckInRow", "ConsolidatedDuty", "PlanState", "TaskState", "TaskView", "current", "load"]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
+class AssignmentView:
+    """An assignment as the leadership pages read it: a row with its department."""
+
+    id: int
+    task_id: int
+    department_id: int
+    role: str
+    role_text: str
+    position: int
+    origin: str
+    open_party: str
+    department: Department
+
+
+@dataclass(slots=True)
+class TaskView:
+    """A task as the leadership pages read it: its columns (not its long text) and its assignments."""
+
+    id: int
+    plan_id: int
+    section_id: int
+    parent_id: int | None
+    code: str
+    label: str
+    title: str
+    open_parties: list[dict[str, Any]]
+    start: date
+    due: date
+    original_due: date
+    status: str
+    progress: int
+    reporting_cycle: str
+    closed_on: date | None
+    position: int
+    assignments: list[AssignmentView] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return task_status_label(self.status)
+
+
+_TASK_COLUMNS = (
+    Task.id,
+    Task.plan_id,
+    Task.section_id,
+    Task.parent_id,
+    Task.code,
+    Task.label,
+    Task.title,
+    Task.open_parties,
+    Task.start,
+    Task.due,
+    Task.original_due,
+    Task.status,
+    Task.progress,
+    Task.reporting_cycle,
+    Task.closed_on,
+    Task.position,
+)
+_ASSIGNMENT_COLUMNS = (
+    Assignment.id,
+    Assignment.task_id,
+    Assignment.department_id,
+    Assignment.role,
+    Assignment.role_text,
+    Assignment.position,
+    Assignment.origin,
+    Assignment.open_party,
+)
+
+
+@dataclass(frozen=True, slots=True)
 class CheckInRow:
     id: int
     task_id: int
@@ -49,7 +135,7 @@ class CheckInRow:
 class TaskState:
     """One task with what the pages derive for it."""
 
-    task: Task
+    task: TaskView
     light: str
     reasons: list[str]
     period: Period | None
@@ -108,13 +194,91 @@ def light_rule(config: dict[str, object]) -> LightRule:
 
 
 def load(plan: Plan, *, today: date, rule: LightRule, cal: Workdays | None = None) -> PlanState:
-    departments = list(db.session.scalars(db.select(Department).order_by(Department.position, Department.id)))
-    tasks = depth_first(plan_tasks(plan))
+    """The plan's state, built now from the rows (the request's own transaction sees its own writes)."""
     sections = list(db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)))
+    return _build(plan, today, rule, cal).state(plan, today, sections)
+
+
+@dataclass
+class _Built:
+    """What a state holds besides the plan and its sections (both read per request: they are ORM
+    objects of the request's session, and cheap)."""
+
+    states: list[TaskState]
+    departments: list[Department]
+    checkins: list[CheckInRow]
+    due_rule: DueRule
+    workdays: Workdays
+    consolidated: list[ConsolidatedDuty]
+    consolidated_submitted: dict[tuple[int, str], list[date | None]]
+
+    def state(self, plan: Plan, today: date, sections: list[Section]) -> PlanState:
+        return PlanState(
+            plan,
+            today,
+            sections,
+            self.states,
+            self.departments,
+            self.checkins,
+            self.due_rule,
+            self.workdays,
+            self.consolidated,
+            self.consolidated_submitted,
+        )
+
+
+def _departments() -> list[Department]:
+    """Every department, detached: read through a session of its own on the request's connection (so
+    within the request's transaction), closed at once. A state that outlives its request then never
+    holds an object of another request's session; a department's columns are all loaded."""
+    with Session(bind=db.session.connection(), expire_on_commit=False) as own:
+        return list(own.scalars(db.select(Department).order_by(Department.position, Department.id)))
+
+
+def _tasks(plan: Plan, by_id: dict[int, Department]) -> list[TaskView]:
+    connection = db.session.connection()
+    tasks = [
+        TaskView(*row)
+        for row in connection.execute(
+            db.select(*_TASK_COLUMNS).where(Task.plan_id == plan.id).order_by(Task.position, Task.id)
+        )
+    ]
+    index = {t.id: t for t in tasks}
+    share = {}.setdefault  # a handful of roles and origins over a hundred thousand rows: one object each
+    for i, task_id, dept_id, role, text, position, origin, party in connection.execute(
+        db.select(*_ASSIGNMENT_COLUMNS)
+        .join(Task, Task.id == Assignment.task_id)
+        .where(Task.plan_id == plan.id)
+        .order_by(Assignment.position, Assignment.id)
+    ):
+        index[task_id].assignments.append(
+            AssignmentView(
+                i,
+                task_id,
+                dept_id,
+                share(role, role),
+                share(text, text),
+                position,
+                share(origin, origin),
+                share(party, party),
+                by_id[dept_id],
+            )
+        )
+    return depth_first(tasks)
+
+
+def _build(plan: Plan, today: date, rule: LightRule, cal: Workdays | None) -> _Built:
+    departments = _departments()
     by_id = {d.id: d for d in departments}
+    tasks = _tasks(plan, by_id)
+    # Core rows through the request's connection: the ORM's row handling was most of the time here.
+    connection = db.session.connection()
+    # Hundreds of thousands of rows repeat a few dozen periods, states and statuses: one object each.
+    shared: dict[Any, Any] = {}
+    share = shared.setdefault
     rows = [
-        CheckInRow(*r)
-        for r in db.session.execute(
+        CheckInRow(i, task, dept, share(p, p), share(end, end), share(st, st), share(s, s), pct, at, cons)
+        for i, task, dept, p, end, st, s, pct, at, cons in connection.execute(
             db.select(
                 CheckIn.id,
                 CheckIn.task_id,
@@ -177,11 +341,58 @@ def load(plan: Plan, *, today: date, rule: LightRule, cal: Workdays | None = Non
             TaskState(task, colour, reasons, period, missing, latest.get(task.id, {}), leads, reporters, owed, expected)
         )
     consolidated, submitted = _consolidated(plan, tasks, by_id, today, due_rule, cal)
-    return PlanState(plan, today, sections, states, departments, rows, due_rule, cal, consolidated, submitted)
+    return _Built(states, departments, rows, due_rule, cal, consolidated, submitted)
+
+
+# --- the state kept per data version ----------------------------------------------------------------
+
+_KEPT: OrderedDict[tuple[Any, ...], _Built] = OrderedDict()
+_KEPT_LOCK = threading.Lock()
+_KEEP = 2  # states kept in this process: a plan's today, and one more (another plan, a second rule)
+
+
+def current(plan: Plan, *, today: date, rule: LightRule) -> PlanState:
+    """The plan's state for a page that only reads: kept in this process for the data version, the
+    day and the rule, so that the matrix, the dashboard, the assessment, the graph's lights and the
+    API of one version share one build. Without a data version (the cache off, or no request) it is
+    built as :func:`load` builds it.
+
+    The version is read at the start of the request and bumped after every commit that writes data,
+    so a state kept under a version holds at least that version's data: never an older one.
+    """
+    from ..cache import data_version
+
+    version = data_version() if has_request_context() else None
+    if version is None:
+        return load(plan, today=today, rule=rule)
+    # the version is (count, time of the last write): with the database's address, never the same
+    # pair for other data (another app in this process, a Redis that lost its keys)
+    key = (str(db.engine.url), plan.id, today, rule, version)
+    with _KEPT_LOCK:
+        built = _KEPT.get(key)
+        if built is not None:
+            _KEPT.move_to_end(key)
+    if built is None:
+        with _KEPT_LOCK:  # an older version or day of this plan is never asked for again: free it first
+            for old in [k for k in _KEPT if k[:2] == key[:2]]:
+                del _KEPT[old]
+        built = _build(plan, today, rule, None)
+        with _KEPT_LOCK:
+            _KEPT[key] = built
+            while len(_KEPT) > _KEEP:
+                _KEPT.popitem(last=False)
+    sections = list(db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)))
+    return built.state(plan, today, sections)
+
+
+def forget() -> None:
+    """Drop every kept state (tests that change the data behind the version's back)."""
+    with _KEPT_LOCK:
+        _KEPT.clear()
 
 
 def _consolidated(
-    plan: Plan, tasks: list[Task], by_id: dict[int, Department], today: date, rule: DueRule, cal: Workdays
+    plan: Plan, tasks: list[TaskView], by_id: dict[int, Department], today: date, rule: DueRule, cal: Workdays
 ) -> tuple[list[ConsolidatedDuty], dict[tuple[int, str], list[date | None]]]:
     """Each implementing county's consolidated report: one query for the plan's consolidated reports."""
     implementing = {

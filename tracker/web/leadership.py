@@ -39,7 +39,7 @@ def _plan_state() -> tuple[Plan, task_state.PlanState]:
     today = clock.today()
     plan = request_plan()
     rule = task_state.light_rule(current_app.config["LIGHT_RULE"])
-    return plan, task_state.load(plan, today=today, rule=rule)
+    return plan, task_state.current(plan, today=today, rule=rule)
 
 
 def _county_names() -> dict[int, str]:
