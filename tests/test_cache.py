@@ -151,3 +151,63 @@ def test_with_redis_two_apps_share_one_data_version(seeded: Flask, database_url,
 
     client = redis.Redis.from_url(REDIS_URL)
     client.delete(*client.keys(f"{prefix}*"))
+
+
+@pytest.mark.redis
+def test_a_redis_that_lost_its_keys_never_hands_out_an_old_version_again(app: Flask) -> None:
+    import redis
+
+    store = cache.RedisStore(REDIS_URL, f"test-{uuid.uuid4().hex}")
+    first = store.version()
+    store.bump()
+    bumped = store.version()
+    redis.Redis.from_url(REDIS_URL).delete(store.counter, store.stamp)  # as a restarted Redis (no disk)
+    again = store.version()
+    assert again not in {first, bumped}  # a worker's kept pages and states of those versions stay unused
+    assert again[1] >= bumped[1]
+    redis.Redis.from_url(REDIS_URL).delete(store.counter, store.stamp)
+
+
+def _plan_state_reads(statements: list[str]) -> list[str]:
+    """The statement that reads every check-in of the plan (tracker.tasks.state builds a state with it)."""
+    narrow = "SELECT check_in.id, check_in.task_id, check_in.department_id, check_in.period, check_in.period_end, "
+    return [s for s in statements if s.startswith(narrow)]
+
+
+def test_the_plan_state_is_built_once_per_data_version_and_again_after_a_write(seeded, client, login) -> None:
+    from tracker.models import Task
+    from tracker.tasks import state
+
+    login("leader")
+    state.forget()
+    assert client.get("/matrix?section=5").status_code == 200
+    with count_queries() as statements:  # another page of the same version: the plan's rows are not read again
+        assert client.get("/dashboard").status_code == 200
+    assert not _plan_state_reads(statements), statements
+    task = db.session.scalar(db.select(Task).filter_by(code="3.2"))
+    task.status = "lagging"
+    db.session.commit()
+    with count_queries() as statements:
+        page = client.get("/matrix?status=lagging").get_data(as_text=True)
+    assert _plan_state_reads(statements)  # built again
+    assert 'id="t3.2"' in page
+
+
+def test_a_kept_state_serves_later_requests_without_touching_their_sessions(seeded, client, login) -> None:
+    """The kept state's departments are detached: pages of later requests (other sessions) render from
+    them, and the request's own objects stay attached to the request's session."""
+    from tracker.models import Department
+    from tracker.tasks import state
+
+    login("leader")
+    state.forget()
+    ndrc = db.session.scalar(db.select(Department.id).filter_by(name="市发展改革委"))
+    pages = ["/dashboard", "/matrix", "/assessment", "/counties", "/tasks/3.1", "/graph", f"/departments/{ndrc}"]
+    first = {p: client.get(p).status_code for p in pages}
+    version = _version()
+    # the same pages again under other addresses: the page cache misses, the kept state is used
+    with count_queries() as statements:
+        again = {p: client.get(f"{p}?again=1").status_code for p in pages}
+    assert _version() == version
+    assert not _plan_state_reads(statements)
+    assert first == again == {p: 200 for p in pages}
