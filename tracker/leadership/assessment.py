@@ -7,6 +7,7 @@ milestones (targets without a number) are not part of target completion.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -52,10 +53,14 @@ def assess(snap: PlanState, targets: list[TargetRow], rule: ScoringRule) -> list
     today = snap.today
     plan = snap.plan
     # every submission of a (task, department, period) report; None = submission time unknown (imported)
-    submitted: dict[tuple[int, int, str], list[date | None]] = {}
+    # a report counts as punctual when any of its submissions was by the deadline: keep the earliest
+    # (an unknown time counts as in time, date.min)
+    earliest: dict[tuple[int, int, str], date] = {}
     for c in snap.checkins:
-        when = city_date(c.submitted_at) if c.submitted_at else None
-        submitted.setdefault((c.task_id, c.department_id, c.period), []).append(when)
+        when = city_date(c.submitted_at) if c.submitted_at else date.min
+        key = (c.task_id, c.department_id, c.period)
+        if when < earliest.get(key, date.max):
+            earliest[key] = when
     lead_tasks: dict[int, list[int]] = {}
     owed: dict[int, list[Task]] = {}
     held: set[int] = set()
@@ -82,6 +87,25 @@ def assess(snap: PlanState, targets: list[TargetRow], rule: ScoringRule) -> list
         if d.kind == "county" and d.county_id is not None:
             return county_targets.get(d.county_id, [])
         return [r for tid in lead_tasks.get(d.id, []) for r in task_targets.get(tid, [])]
+
+    @functools.cache
+    def owed_in_window(
+        start: date, due: date, cycle: str, closed_on: date | None, w_start: date, w_end: date
+    ) -> list[tuple[str, date]]:
+        """The reports a task's reporter owed in a window, as (period, deadline): those of the one due
+        rule, due on its due date, before today. The same for every task with the same dates."""
+        begin, end = max(start, w_start), min(max(due, plan.end), w_end)
+        if begin > end:
+            return []
+        out: list[tuple[str, date]] = []
+        for p in periods_between(begin, end, cycle):
+            deadline = period_due(p, snap.due_rule, snap.workdays).due
+            if p.end > w_end or deadline >= today:
+                continue
+            if closed_on is not None and closed_on < p.start:
+                continue
+            out.append((p.key, deadline))
+        return out
 
     out: list[Ranking] = []
     for w in windows(plan.start, plan.end):
@@ -113,18 +137,10 @@ def assess(snap: PlanState, targets: list[TargetRow], rule: ScoringRule) -> list
             # punctuality
             due_reports = punctual = 0
             for task in owed.get(d.id, []):
-                # the reports owed in the window are those of the one due rule, due on its due date
-                begin, end = max(task.start, w.start), min(max(task.due, plan.end), w.end)
-                if begin > end:
-                    continue
-                for p in periods_between(begin, end, task.reporting_cycle):
-                    deadline = period_due(p, snap.due_rule, snap.workdays).due
-                    if p.end > w.end or deadline >= today:
-                        continue
-                    if task.closed_on is not None and task.closed_on < p.start:
-                        continue
-                    due_reports += 1
-                    if any(s is None or s <= deadline for s in submitted.get((task.id, d.id, p.key), [])):
+                deadlines = owed_in_window(task.start, task.due, task.reporting_cycle, task.closed_on, w.start, w.end)
+                due_reports += len(deadlines)
+                for key, deadline in deadlines:
+                    if earliest.get((task.id, d.id, key), date.max) <= deadline:
                         punctual += 1
             # a county's consolidated 落实 report counts once per period, due on the rule's due date
             if d.id in consolidated_ids:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from flask_babel import gettext as _
 
@@ -82,9 +83,15 @@ def parse_period(key: str) -> Period:
 
 def periods_between(start: date, end: date, cycle: str) -> list[Period]:
     """Every period of ``cycle`` that overlaps ``start``..``end``, in order."""
+    return list(_periods_between(start, end, cycle))
+
+
+@lru_cache(maxsize=8192)
+def _periods_between(start: date, end: date, cycle: str) -> tuple[Period, ...]:
+    # Cached: the assessment and the due rules ask for the same few windows tens of thousands of times.
     out: list[Period] = []
     period = period_for(start, cycle)
     while period.start <= end:
         out.append(period)
         period = period_for(period.end + timedelta(days=1), cycle)
-    return out
+    return tuple(out)

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import has_request_context
 from sqlalchemy.orm import Session
@@ -41,6 +42,8 @@ from .lights import LightRule, light_reasons
 from .periods import Period
 from .queries import city_workdays, depth_first
 from .workdays import Workdays
+
+T = TypeVar("T")
 
 __all__ = ["AssignmentView", "CheckInRow", "ConsolidatedDuty", "PlanState", "TaskState", "TaskView", "current", "load"]
 
@@ -177,6 +180,17 @@ class PlanState:
     consolidated: list[ConsolidatedDuty] = field(default_factory=list)
     # (department id, period) -> submission days of its consolidated report (None: unknown)
     consolidated_submitted: dict[tuple[int, str], list[date | None]] = field(default_factory=dict)
+    # what pages derive from the whole state (the assessment's rankings): kept as long as the state is
+    derived: dict[str, Any] = field(default_factory=dict)
+
+    def derive(self, name: str, make: Callable[[], T]) -> T:
+        """``make()``, computed once per state: again for the same data version only if not kept.
+
+        ``make`` must depend only on the state and on data under the same data version (targets,
+        figures), never on the viewer: a kept state serves every viewer."""
+        if name not in self.derived:
+            self.derived[name] = make()
+        return self.derived[name]  # type: ignore[no-any-return]
 
     def by_section(self) -> list[tuple[Section, list[TaskState]]]:
         groups: dict[int, list[TaskState]] = {s.id: [] for s in self.sections}
@@ -211,6 +225,7 @@ class _Built:
     workdays: Workdays
     consolidated: list[ConsolidatedDuty]
     consolidated_submitted: dict[tuple[int, str], list[date | None]]
+    derived: dict[str, Any] = field(default_factory=dict)
 
     def state(self, plan: Plan, today: date, sections: list[Section]) -> PlanState:
         return PlanState(
@@ -224,6 +239,7 @@ class _Built:
             self.workdays,
             self.consolidated,
             self.consolidated_submitted,
+            self.derived,
         )
 
 

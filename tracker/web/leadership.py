@@ -168,6 +168,7 @@ def counties() -> str:
 
 
 @bp.get("/departments/<int:department_id>")
+@cached_view
 def department(department_id: int) -> str:
     plan, snap = _plan_state()
     return render_template("leadership/department.html", plan=plan, v=department_view(snap, department_id))
@@ -176,10 +177,12 @@ def department(department_id: int) -> str:
 def _rankings():  # type: ignore[no-untyped-def]
     plan, snap = _plan_state()
     rule = ScoringRule()
-    return plan, snap, rule, assess(snap, load_targets(plan), rule)
+    # the rankings read the whole plan (every report of every unit): once per kept state
+    return plan, snap, rule, snap.derive(f"assessment {rule!r}", lambda: assess(snap, load_targets(plan), rule))
 
 
 @bp.get("/assessment")
+@cached_view
 def assessment() -> str:
     plan, snap, rule, rankings = _rankings()
     chosen = request.args.get("window")
