@@ -138,7 +138,8 @@ def measure_pages(args: argparse.Namespace) -> None:
             again = time.perf_counter() - start
             size = len(response.data) / 1024
             print(
-                f"{page:<36} {response.status_code:>6} {queries:>7} {took:>7.3f} {again:>7.3f} {count[0]:>7} {size:>7.0f}"
+                f"{page:<36} {response.status_code:>6} {queries:>7} {took:>7.3f} {again:>7.3f} {count[0]:>7} "
+                f"{size:>7.0f}"
             )
 
 
@@ -201,9 +202,11 @@ def load(args: argparse.Namespace) -> None:
     county = re.search(r"county=(\d+)", matrix)
     urls = args.page or pages(first, int(dept.group(1)) if dept else 0, int(county.group(1)) if county else 0)
     times: dict[str, list[float]] = {u: [] for u in urls}
+    warm: dict[str, list[float]] = {u: [] for u in urls}  # requests that began after the warm-up
     sizes: dict[str, int] = {}
     errors: list[str] = []
-    stop = time.monotonic() + args.seconds
+    began = time.monotonic()
+    stop = began + args.seconds
 
     def user(n: int) -> None:
         opener = _opener(base, args.user)
@@ -212,12 +215,15 @@ def load(args: argparse.Namespace) -> None:
             u = urls[i % len(urls)]
             i += 1
             start = time.perf_counter()
+            after_warmup = time.monotonic() - began >= args.warmup
             try:
                 body = opener.open(base + u, timeout=60).read()
             except Exception as exc:
                 errors.append(f"{u}: {exc}")
                 continue
             times[u].append(time.perf_counter() - start)
+            if after_warmup:
+                warm[u].append(times[u][-1])
             sizes[u] = len(body)
 
     threads = [threading.Thread(target=user, args=(n,)) for n in range(args.users)]
@@ -225,15 +231,28 @@ def load(args: argparse.Namespace) -> None:
         t.start()
     for t in threads:
         t.join()
-    print(f"{args.users} users, {args.seconds} s; errors: {len(errors)} {errors[:3]}")
-    print(f"{'page':<36} {'n':>4} {'p50 ms':>7} {'p95 ms':>7} {'KiB':>6}")
+    print(
+        f"{args.users} users, {args.seconds} s (warm-up: the first {args.warmup} s); errors: {len(errors)} {errors[:3]}"
+    )
+    print(
+        f"{'page':<36} {'n':>5} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} | "
+        f"{'after warm-up: n':>16} {'p50':>6} {'p95':>6} {'KiB':>6}"
+    )
+
+    def stats(ts: list[float]) -> tuple[float, float, float]:
+        ts = sorted(ts)
+        return statistics.median(ts) * 1000, ts[min(len(ts) - 1, int(0.95 * len(ts)))] * 1000, ts[-1] * 1000
+
     for u in urls:
-        ts = sorted(times[u])
-        if not ts:
-            print(f"{u:<36} {0:>4}")
+        if not times[u]:
+            print(f"{u:<36} {0:>5}")
             continue
-        p95 = ts[min(len(ts) - 1, int(0.95 * len(ts)))]
-        print(f"{u:<36} {len(ts):>4} {statistics.median(ts) * 1000:>7.0f} {p95 * 1000:>7.0f} {sizes[u] / 1024:>6.0f}")
+        p50, p95, top = stats(times[u])
+        w50, w95, _top = stats(warm[u]) if warm[u] else (0.0, 0.0, 0.0)
+        print(
+            f"{u:<36} {len(times[u]):>5} {p50:>7.0f} {p95:>7.0f} {top:>7.0f} | {len(warm[u]):>16} {w50:>6.0f} "
+            f"{w95:>6.0f} {sizes[u] / 1024:>6.0f}"
+        )
 
 
 def main() -> None:
@@ -253,6 +272,7 @@ def main() -> None:
     ld.add_argument("--url", default="http://127.0.0.1:5106")
     ld.add_argument("--users", type=int, default=8)
     ld.add_argument("--seconds", type=float, default=15)
+    ld.add_argument("--warmup", type=float, default=0, help="seconds whose requests the second p95 leaves out")
     ld.add_argument("--user", default="leader@province.local")
     ld.add_argument("--page", action="append")
     args = parser.parse_args()

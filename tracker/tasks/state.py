@@ -182,14 +182,18 @@ class PlanState:
     consolidated_submitted: dict[tuple[int, str], list[date | None]] = field(default_factory=dict)
     # what pages derive from the whole state (the assessment's rankings): kept as long as the state is
     derived: dict[str, Any] = field(default_factory=dict)
+    derive_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def derive(self, name: str, make: Callable[[], T]) -> T:
         """``make()``, computed once per state: again for the same data version only if not kept.
 
         ``make`` must depend only on the state and on data under the same data version (targets,
-        figures), never on the viewer: a kept state serves every viewer."""
+        figures), never on the viewer: a kept state serves every viewer. Threads of one process that
+        ask at once wait for the first one's answer instead of computing it again."""
         if name not in self.derived:
-            self.derived[name] = make()
+            with self.derive_lock:
+                if name not in self.derived:
+                    self.derived[name] = make()
         return self.derived[name]  # type: ignore[no-any-return]
 
     def by_section(self) -> list[tuple[Section, list[TaskState]]]:
@@ -226,6 +230,7 @@ class _Built:
     consolidated: list[ConsolidatedDuty]
     consolidated_submitted: dict[tuple[int, str], list[date | None]]
     derived: dict[str, Any] = field(default_factory=dict)
+    derive_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def state(self, plan: Plan, today: date, sections: list[Section]) -> PlanState:
         return PlanState(
@@ -240,6 +245,7 @@ class _Built:
             self.consolidated,
             self.consolidated_submitted,
             self.derived,
+            self.derive_lock,
         )
 
 
@@ -364,6 +370,7 @@ def _build(plan: Plan, today: date, rule: LightRule, cal: Workdays | None) -> _B
 
 _KEPT: OrderedDict[tuple[Any, ...], _Built] = OrderedDict()
 _KEPT_LOCK = threading.Lock()
+_BUILDING: dict[tuple[Any, ...], threading.Lock] = {}
 _KEEP = 2  # states kept in this process: a plan's today, and one more (another plan, a second rule)
 
 
@@ -389,14 +396,23 @@ def current(plan: Plan, *, today: date, rule: LightRule) -> PlanState:
         if built is not None:
             _KEPT.move_to_end(key)
     if built is None:
-        with _KEPT_LOCK:  # an older version or day of this plan is never asked for again: free it first
-            for old in [k for k in _KEPT if k[:2] == key[:2]]:
-                del _KEPT[old]
-        built = _build(plan, today, rule, None)
+        # One build per key in this process: threads that ask meanwhile wait for it (gthread workers).
         with _KEPT_LOCK:
-            _KEPT[key] = built
-            while len(_KEPT) > _KEEP:
-                _KEPT.popitem(last=False)
+            building = _BUILDING.setdefault(key, threading.Lock())
+        with building:
+            with _KEPT_LOCK:
+                built = _KEPT.get(key)
+                if built is None:  # an older version or day of this plan is never asked for again: free it
+                    for old in [k for k in _KEPT if k[:2] == key[:2]]:
+                        del _KEPT[old]
+            if built is None:
+                built = _build(plan, today, rule, None)
+                with _KEPT_LOCK:
+                    _KEPT[key] = built
+                    while len(_KEPT) > _KEEP:
+                        _KEPT.popitem(last=False)
+        with _KEPT_LOCK:
+            _BUILDING.pop(key, None)
     sections = list(db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)))
     return built.state(plan, today, sections)
 
