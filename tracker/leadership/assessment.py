@@ -11,7 +11,6 @@ import functools
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..clock import city_date
 from ..i18n import N_
 from ..models import Department, Task
 from ..tasks.due import period_due, plan_cycle
@@ -57,7 +56,7 @@ def assess(snap: PlanState, targets: list[TargetRow], rule: ScoringRule) -> list
     # (an unknown time counts as in time, date.min)
     earliest: dict[tuple[int, int, str], date] = {}
     for c in snap.checkins:
-        when = city_date(c.submitted_at) if c.submitted_at else date.min
+        when = c.submitted_on or date.min
         key = (c.task_id, c.department_id, c.period)
         if when < earliest.get(key, date.max):
             earliest[key] = when

@@ -25,7 +25,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any, TypeVar
 
 from flask import has_request_context
@@ -130,7 +130,7 @@ class CheckInRow:
     state: str
     status: str
     percent: int
-    submitted_at: datetime | None
+    submitted_on: date | None  # the city's date of the submission (None: unknown, as for imported reports)
     consolidated_id: int | None = None
 
 
@@ -295,11 +295,23 @@ def _build(plan: Plan, today: date, rule: LightRule, cal: Workdays | None) -> _B
     tasks = _tasks(plan, by_id)
     # Core rows through the request's connection: the ORM's row handling was most of the time here.
     connection = db.session.connection()
-    # Hundreds of thousands of rows repeat a few dozen periods, states and statuses: one object each.
+    # Hundreds of thousands of rows repeat a few thousand tasks, departments, periods, states, statuses
+    # and days: one object each (a kept state is held by every web worker: its size is theirs).
     shared: dict[Any, Any] = {}
     share = shared.setdefault
     rows = [
-        CheckInRow(i, task, dept, share(p, p), share(end, end), share(st, st), share(s, s), pct, at, cons)
+        CheckInRow(
+            i,
+            share(task, task),
+            share(dept, dept),
+            share(p, p),
+            share(end, end),
+            share(st, st),
+            share(s, s),
+            pct,
+            share(on := city_date(at), on) if at is not None else None,
+            cons,
+        )
         for i, task, dept, p, end, st, s, pct, at, cons in connection.execute(
             db.select(
                 CheckIn.id,

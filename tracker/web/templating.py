@@ -7,7 +7,7 @@ since imported macros see globals only) finds the same helpers.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
@@ -49,9 +49,11 @@ def city_time(instant: datetime | None) -> str:
     return moment(instant.astimezone(clock.CITY_TZ)) if instant else ""
 
 
-def city_day(instant: datetime | None) -> str:
-    """A stored instant (UTC) as the city's date."""
-    return day(instant.astimezone(clock.CITY_TZ).date()) if instant else "—"
+def city_day(instant: datetime | date | None) -> str:
+    """A stored instant (UTC) as the city's date; a date already in the city's calendar as it is."""
+    if instant is None:
+        return "—"
+    return day(clock.city_date(instant) if isinstance(instant, datetime) else instant)
 
 
 def report_panel(task: Task) -> dict[str, Any]:
