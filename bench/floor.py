@@ -69,7 +69,8 @@ def login(app: Flask, email: str) -> Any:
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    answer = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token.group(1) if token else ""})
+    form = {"email": email, "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
+    answer = client.post("/login", data=form)
     assert answer.status_code == 302, answer.status_code
     return client
 
@@ -154,7 +155,7 @@ def main() -> None:
                 answer.close()
                 assert answer.status_code == expected, (url, answer.status_code)
             rounds.append((time.perf_counter() - start) / max(1, args.repeat // 5) * 1000)
-        calls, statements = counts(app, lambda: client.get(url, headers=headers).close())
+        calls, statements = counts(app, lambda c=client, u=url, h=headers: c.get(u, headers=h).close())
         print(f"| {label} | {min(rounds):.2f} ms | {sorted(rounds)[2]:.2f} ms | {calls:,.0f} | {statements:g} |")
 
 
