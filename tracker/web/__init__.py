@@ -105,6 +105,8 @@ def register_web(app: Flask) -> None:
         # No field of any form or query may carry a NUL: PostgreSQL refuses it in text (a 500 deep in
         # a save or a filter), and no person types one. Refused here once, as a 400, for every route.
         # JSON bodies are the API's to check, field by field (422 as documented).
+        if not request.query_string and not request.content_length and "Transfer-Encoding" not in request.headers:
+            return None  # no query and no body: nothing to check (most GETs)
         fields = [*request.args.lists(), *request.form.lists()]
         texts = [key for key, _values in fields] + [v for _key, values in fields for v in values]
         texts += [f.filename or "" for f in request.files.values()]

@@ -6,7 +6,8 @@ without opening the session.
   keeps it and does not ask again on every page. A changed file gets a new address, so nobody keeps an
   old one. Asked without ``v`` (or with an old one), it is sent as before: ``no-cache`` with an ETag, so
   the browser asks each time and gets a 304.
-- A static file is the same for everyone: its request does not read or sign the session cookie.
+- A static file is the same for everyone: its request does not read or sign the session cookie
+  (tracker/web/session_cookie.py).
 
 The security headers (tracker/web/headers.py) are set on static files as on every response.
 """
@@ -18,12 +19,13 @@ import os
 import threading
 from typing import Any
 
-from flask import Flask, Request, current_app, request, send_from_directory
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask import Flask, current_app, request, send_from_directory
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
-__all__ = ["YEAR", "SessionInterface", "init_app", "is_static_request", "static_version"]
+from .session_cookie import SessionInterface
+
+__all__ = ["YEAR", "init_app", "is_static_request", "static_version"]
 
 YEAR = 365 * 24 * 3600
 
@@ -62,27 +64,6 @@ def _serve(filename: str) -> Response:
     return send_from_directory(current_app.static_folder or "", filename, max_age=max_age)
 
 
-class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, not read (nor written) for static files: none of them uses it.
-
-    A static request gets an empty session that is never saved, so even an error page rendered for
-    one (it asks for a CSRF token) cannot replace the person's session cookie.
-    """
-
-    def __init__(self, static_prefix: str) -> None:
-        self.static_prefix = static_prefix
-
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if request.path.startswith(self.static_prefix):
-            return self.session_class()
-        return super().open_session(app, request)
-
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        if request.path.startswith(self.static_prefix):
-            return
-        super().save_session(app, session, response)
-
-
 def is_static_request() -> bool:
     """Is this request for a static file (by its path, whether or not such a file exists)?"""
     return request.path.startswith(_prefix(current_app))
@@ -94,7 +75,7 @@ def _prefix(app: Flask) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.session_interface = SessionInterface(_prefix(app))
+    app.session_interface = SessionInterface(_prefix(app))  # tracker/web/session_cookie.py
     app.view_functions["static"] = _serve
 
     @app.url_defaults
