@@ -69,7 +69,8 @@ class TestPagesAndForms:
             assert url_for("leadership.targets") == f"/targets?plan={OLD}"
             assert url_for("reports.form", code="3.1") == f"/tasks/3.1/report?plan={OLD}"
             assert url_for("tasks.detail", code="3.1", plan=None) == "/tasks/3.1"  # explicitly today's
-            assert url_for("static", filename="css/app.css") == "/static/css/app.css"
+            static = url_for("static", filename="css/app.css")  # the file's version, never a plan
+            assert static.startswith("/static/css/app.css?v=") and "plan=" not in static
             assert url_for("auth.login") == "/login"
         with two_plans.test_request_context(f"/tasks?plan={NEW}"):
             login_user(user)

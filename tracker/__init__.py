@@ -7,6 +7,7 @@ scheduler: that runs in its own process.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,22 @@ from . import config as config_module
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = config_module.PROJECT_ROOT
+
+
+def _without_hooks(app: Flask, extension: object) -> None:
+    """Unhook ``extension``'s per-request functions from ``app``.
+
+    Flask-Limiter is only the API's counting store (tracker/api/tokens.py counts per token once it
+    knows the token): it declares no limit, so its hooks would check none, add no header and release
+    nothing, at a cost on every request the app serves.
+    """
+
+    def its(function: object) -> bool:
+        bound = getattr(function, "__self__", None) is extension
+        return bound or (isinstance(function, partial) and extension in function.args)
+
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        hooks[None] = [f for f in hooks.get(None, []) if not its(f)]
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -51,6 +68,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+    _without_hooks(app, limiter)
 
     from . import cache
 

@@ -53,7 +53,15 @@ from sqlalchemy.orm import Session
 from . import clock
 from .config import running_under_gunicorn
 
-__all__ = ["IGNORED_TABLES", "PageCache", "cached_view", "data_version", "init_app", "page_cache"]
+__all__ = [
+    "IGNORED_TABLES",
+    "PageCache",
+    "cached_view",
+    "data_version",
+    "init_app",
+    "page_cache",
+    "shared_data_version",
+]
 
 # Tables no cached page reads: writing them does not bump the data version.
 IGNORED_TABLES = frozenset(
@@ -76,6 +84,7 @@ USER_MARK = "\x1euser\x1e"
 _USER_LINE = re.compile(r'<span class="user">.*?</span>', re.S)
 _DML = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
 _EXTENSION = "tracker_cache"
+DIRTY = "cache_dirty"  # in a database session's info: it has flushed writes that will bump the version
 
 
 class MemoryStore:
@@ -154,10 +163,16 @@ class PageCache:
     def __init__(self, store: MemoryStore | RedisStore | None, ttl: int) -> None:
         self.store, self.ttl = store, ttl
         self.near = MemoryStore(max_entries=128) if isinstance(store, RedisStore) else None
+        self.lines = MemoryStore(max_entries=256)  # the viewers' name lines (:func:`_user_line`)
 
     @property
     def enabled(self) -> bool:
         return self.store is not None
+
+    @property
+    def shared(self) -> bool:
+        """Is the data version one for every process (Redis), so that a write anywhere moves it?"""
+        return isinstance(self.store, RedisStore)
 
     def version(self) -> tuple[int, float] | None:
         if self.store is None:
@@ -228,6 +243,18 @@ def data_version() -> tuple[int, float] | None:
     return request.environ["tracker.cache_version"]
 
 
+def shared_data_version() -> int | None:
+    """The data version's counter when every process shares it (Redis), else None; None outside a request.
+
+    What a process may keep of the database between requests (``tracker.accounts.sessions``) is good
+    while this number stays the same: a write through any process of any machine moves it.
+    """
+    if not has_request_context() or not page_cache().shared:
+        return None
+    version = data_version()
+    return None if version is None else version[0]
+
+
 # --- the one place where writes bump the version -------------------------------------------------
 
 _registered = False
@@ -246,7 +273,7 @@ def _register_session_events() -> None:
 
 def _note_changes(session: Session, tables: set[str]) -> None:
     if tables - IGNORED_TABLES:
-        session.info["cache_dirty"] = True
+        session.info[DIRTY] = True
 
 
 def _note_flush(session: Session, _context: object) -> None:
@@ -267,14 +294,14 @@ def _note_statement(state: Any) -> None:
 
 def _bump_after_commit(session: Session) -> None:
     # After the commit: a reader who sees the new version can only read the new data.
-    if session.info.pop("cache_dirty", False) and has_app_context() and _EXTENSION in current_app.extensions:
+    if session.info.pop(DIRTY, False) and has_app_context() and _EXTENSION in current_app.extensions:
         page_cache().bump()
         if has_request_context():  # what this request reads after its own write is the new version
             request.environ.pop("tracker.cache_version", None)
 
 
 def _forget(session: Session) -> None:
-    session.info.pop("cache_dirty", None)
+    session.info.pop(DIRTY, None)
 
 
 # --- cached views ---------------------------------------------------------------------------------
@@ -300,10 +327,27 @@ def _personal(html: str) -> str:
     return _USER_LINE.sub(USER_MARK, html, count=1)
 
 
-def _personalise(html: str) -> str:
+def _personalise(html: str, version: int) -> str:
     if USER_MARK in html:
-        html = html.replace(USER_MARK, render_template("_user_line.html"), 1)
+        html = html.replace(USER_MARK, _user_line(version), 1)
     return html.replace(CSRF_MARK, generate_csrf())
+
+
+def _user_line(version: int) -> str:
+    """The header's name line for this viewer, rendered once per data version, account and language.
+
+    It shows the account's name, role and department (data: the version moves when they change) in the
+    request's language; kept in this process only, so rendering it again is all a miss costs.
+    """
+    from flask_babel import get_locale
+
+    lines = page_cache().lines
+    key = f"{version}\x1f{current_user.get_id()}\x1f{get_locale()}"
+    line = lines.get(key)
+    if line is None:
+        line = render_template("_user_line.html").encode()
+        lines.set(key, line, 0)
+    return line.decode()
 
 
 def cached_view(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -338,7 +382,7 @@ def cached_view(view: Callable[..., Any]) -> Callable[..., Any]:
             cache.set(key, stored)
         mimetype, _sep, body = stored.partition(b"\n")
         if mimetype.startswith(b"text/html"):
-            response = make_response(_personalise(body.decode()))
+            response = make_response(_personalise(body.decode(), version[0]))
         else:
             response = Response(body, mimetype=mimetype.decode())
         return _conditional(response, etag, modified)

@@ -7,6 +7,7 @@ tests never sleep.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -36,12 +37,18 @@ def parse_instant(text: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=16)
+def _frozen(text: str) -> datetime:
+    """``TRACKER_NOW`` parsed once, not at every call (several per request). A bad value raises each time."""
+    return parse_instant(text)
+
+
 def now() -> datetime:
     """The current instant, aware UTC, honouring a frozen clock in the app config."""
     if has_app_context():
         frozen = current_app.config.get("TRACKER_NOW")
         if frozen:
-            return frozen if isinstance(frozen, datetime) else parse_instant(str(frozen))
+            return frozen if isinstance(frozen, datetime) else _frozen(str(frozen))
     return datetime.now(UTC)
 
 

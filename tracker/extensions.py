@@ -7,7 +7,6 @@ from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -32,7 +31,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
-talisman = Talisman()  # security headers: tracker/web/headers.py
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = N_("请先登录。")

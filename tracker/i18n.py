@@ -8,10 +8,12 @@ department names, targets) is data and is never translated.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 
+from babel import Locale
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from flask_babel import Babel, format_date, get_locale, gettext, refresh
 from flask_login import current_user
@@ -41,13 +43,24 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LOCALES, default=site_locale()) or site_locale()
 
 
+@functools.cache
+def _parsed(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+def _selected_locale() -> Locale:
+    """:func:`select_locale` as the parsed ``Locale`` Flask-Babel wants: parsed once per language, not
+    on every request (Flask-Babel parses a name again for each)."""
+    return _parsed(select_locale())
+
+
 def init_app(app: Flask) -> None:
     language = app.config.setdefault("LANGUAGE", DEFAULT_LOCALE)
     if language not in LOCALES:
         raise ValueError(f"TRACKER_LANGUAGE must be one of {', '.join(LOCALES)}, not {language!r}")
     app.config.setdefault("BABEL_DEFAULT_LOCALE", language)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=_selected_locale)
 
     # Flask-Babel caches the locale on ``g``, which outlives a request wherever an app context is
     # held open around several (the scheduler, the tests): choose afresh for every request, and

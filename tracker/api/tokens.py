@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from limits import RateLimitItemPerSecond
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
+from ..accounts.sessions import account
 from ..errors import NotFound, TrackerError
 from ..extensions import db, limiter
 from ..models import ApiToken, User
@@ -65,8 +67,14 @@ def authenticate(secret: str, *, now: datetime) -> ApiToken | None:
     if not secret.startswith(PREFIX):
         return None
     token = db.session.scalar(db.select(ApiToken).filter_by(token_hash=_hash(secret)))
-    if token is None or token.revoked_at is not None or not token.user.active:
+    if token is None or token.revoked_at is not None:
         return None
+    # The owner as the session's account is read: this process's copy while the data version stands
+    # (a token's own row is read every time: revoking it does not move the version).
+    owner = account(token.user_id)
+    if owner is None or not owner.active:
+        return None
+    set_committed_value(token, "user", owner)  # token.user without a read (and not a change to save)
     # A read must not write on every call: the time of last use is kept to the minute.
     last = token.last_used_at
     if last is None or not timedelta(0) <= now - last < LAST_USED_EVERY:
@@ -76,7 +84,8 @@ def authenticate(secret: str, *, now: datetime) -> ApiToken | None:
 
 
 def rate_limit_hit(token_id: int, *, limit: int, window: int) -> tuple[bool, int]:
-    """Count one call of a token in its fixed window; return (allowed, seconds until the window resets).
+    """Count one call of a token in its fixed window; return (allowed, seconds until the window resets:
+    worked out only for a refused call, which says it in Retry-After; ``window`` for an allowed one).
 
     The count lives in Flask-Limiter's storage (``RATELIMIT_STORAGE_URI``): in memory by default, in
     Redis in production, so that every worker process counts against one limit. Windows run on real
@@ -86,9 +95,10 @@ def rate_limit_hit(token_id: int, *, limit: int, window: int) -> tuple[bool, int
     keys = (current_app.config.get("RATELIMIT_KEY_PREFIX") or "tracker", "api-token", str(token_id))
     try:
         strategy = limiter.limiter
-        allowed = strategy.hit(item, *keys)
+        if strategy.hit(item, *keys):  # one round trip to the store for an allowed call
+            return True, window
         reset_at, _remaining = strategy.get_window_stats(item, *keys)
     except Exception:
         current_app.logger.exception("rate-limit storage unavailable; the call is let through")
         return True, window
-    return allowed, max(1, math.ceil(reset_at - time.time()))
+    return False, max(1, math.ceil(reset_at - time.time()))

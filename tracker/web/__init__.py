@@ -32,7 +32,7 @@ class IdConverter(IntegerConverter):
 
 
 def register_web(app: Flask) -> None:
-    from . import headers
+    from . import headers, static
     from .admin import bp as admin_bp
     from .admin_jobs import bp as admin_jobs_bp
     from .api import bp as api_bp
@@ -59,6 +59,7 @@ def register_web(app: Flask) -> None:
     from .tasks import bp as tasks_bp
 
     headers.init_app(app)
+    static.init_app(app)
     app.url_map.converters["int"] = IdConverter  # before any rule is added: rules bind it then
     app.register_blueprint(auth_bp)
     app.register_blueprint(tasks_bp)
@@ -104,6 +105,8 @@ def register_web(app: Flask) -> None:
         # No field of any form or query may carry a NUL: PostgreSQL refuses it in text (a 500 deep in
         # a save or a filter), and no person types one. Refused here once, as a 400, for every route.
         # JSON bodies are the API's to check, field by field (422 as documented).
+        if not request.query_string and not request.content_length and "Transfer-Encoding" not in request.headers:
+            return None  # no query and no body: nothing to check (most GETs)
         fields = [*request.args.lists(), *request.form.lists()]
         texts = [key for key, _values in fields] + [v for _key, values in fields for v in values]
         texts += [f.filename or "" for f in request.files.values()]
@@ -140,6 +143,8 @@ def register_web(app: Flask) -> None:
     @app.errorhandler(NotFound)
     @app.errorhandler(404)
     def not_found(exc: Exception) -> tuple[str, int]:
+        if static.is_static_request():  # a stylesheet or an image asked for, not a page: no page
+            return _("页面不存在。"), 404
         message = str(exc) if isinstance(exc, NotFound) else _l("页面不存在。")
         return render_template("error.html", title=_("未找到"), message=message), 404
 

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from .. import clock
 from ..accounts.permissions import is_admin, is_coordinator
 from ..clock import CITY_TZ
-from ..extensions import db, talisman
+from ..extensions import db
 from ..models import Department, JobRun, OutboxMessage, User, WorkdayOverride
 from ..numbers import int_or_none
 from ..reminders import mailer
@@ -26,7 +26,7 @@ from ..reminders.service import (
 from ..scheduler import jobs
 from ..tasks.queries import remove_workday_override, set_workday_override
 from ..tasks.workdays import statutory_years
-from .headers import EMAIL_PREVIEW_CSP
+from .headers import EMAIL_PREVIEW_CSP, talisman
 
 bp = Blueprint("admin_jobs", __name__, url_prefix="/admin")
 
