@@ -211,3 +211,15 @@ def test_a_kept_state_serves_later_requests_without_touching_their_sessions(seed
     assert _version() == version
     assert not _plan_state_reads(statements)
     assert first == again == {p: 200 for p in pages}
+
+
+def test_signing_in_keeps_the_cache_but_a_changed_account_does_not(seeded, client, make_user) -> None:
+    user = make_user("staff", "市发展改革委")
+    before = _version()
+    client.post("/login", data={"email": user.email, "password": "wrong password"})  # a failed sign-in
+    _as(client, user)  # last login and the audit row are written: no cached page shows them
+    assert _version() == before
+    user = db.session.merge(user)
+    user.role = "coordinator"
+    db.session.commit()
+    assert _version() == before + 1

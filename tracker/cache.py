@@ -47,7 +47,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -243,16 +243,15 @@ def data_version() -> tuple[int, float] | None:
     return request.environ["tracker.cache_version"]
 
 
-def shared_data_version() -> int | None:
-    """The data version's counter when every process shares it (Redis), else None; None outside a request.
+def shared_data_version() -> tuple[int, float] | None:
+    """The data version when every process shares it (Redis), else None; None outside a request.
 
     What a process may keep of the database between requests (``tracker.accounts.sessions``) is good
     while this number stays the same: a write through any process of any machine moves it.
     """
     if not has_request_context() or not page_cache().shared:
         return None
-    version = data_version()
-    return None if version is None else version[0]
+    return data_version()
 
 
 # --- the one place where writes bump the version -------------------------------------------------
@@ -276,8 +275,28 @@ def _note_changes(session: Session, tables: set[str]) -> None:
         session.info[DIRTY] = True
 
 
+# Sign-ins write the account's last login and an audit row; no cached page shows either, and at
+# morning logins a bump per login would empty every page and every kept plan state again and again.
+SIGN_IN_ACTIONS = frozenset({"login", "login_failed", "logout"})
+SIGN_IN_COLUMNS = frozenset({"last_login_at"})
+
+
+def _shown(obj: object, new: bool) -> bool:
+    """Can this written object change what a cached page shows? (Not a sign-in's bookkeeping.)"""
+    table = getattr(obj, "__tablename__", "?")
+    if table == "audit_log" and new:
+        return not (getattr(obj, "entity", None) == "user" and getattr(obj, "action", None) in SIGN_IN_ACTIONS)
+    if table == "user" and not new:
+        state = inspect(obj)
+        changed = {a.key for a in state.attrs if a.history.has_changes()}
+        return not changed <= SIGN_IN_COLUMNS
+    return True
+
+
 def _note_flush(session: Session, _context: object) -> None:
-    tables = {getattr(obj, "__tablename__", "?") for obj in (*session.new, *session.dirty, *session.deleted)}
+    tables = {getattr(obj, "__tablename__", "?") for obj in session.new if _shown(obj, True)}
+    tables |= {getattr(obj, "__tablename__", "?") for obj in session.dirty if _shown(obj, False)}
+    tables |= {getattr(obj, "__tablename__", "?") for obj in session.deleted}
     _note_changes(session, tables)
 
 
@@ -327,13 +346,13 @@ def _personal(html: str) -> str:
     return _USER_LINE.sub(USER_MARK, html, count=1)
 
 
-def _personalise(html: str, version: int) -> str:
+def _personalise(html: str, version: tuple[int, float]) -> str:
     if USER_MARK in html:
         html = html.replace(USER_MARK, _user_line(version), 1)
     return html.replace(CSRF_MARK, generate_csrf())
 
 
-def _user_line(version: int) -> str:
+def _user_line(version: tuple[int, float]) -> str:
     """The header's name line for this viewer, rendered once per data version, account and language.
 
     It shows the account's name, role and department (data: the version moves when they change) in the
@@ -382,7 +401,7 @@ def cached_view(view: Callable[..., Any]) -> Callable[..., Any]:
             cache.set(key, stored)
         mimetype, _sep, body = stored.partition(b"\n")
         if mimetype.startswith(b"text/html"):
-            response = make_response(_personalise(body.decode(), version[0]))
+            response = make_response(_personalise(body.decode(), version))
         else:
             response = Response(body, mimetype=mimetype.decode())
         return _conditional(response, etag, modified)

@@ -54,15 +54,15 @@ class KnownAccounts:
     def __init__(self, max_entries: int = 1024) -> None:
         self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._copies: dict[int, tuple[int, float, User]] = {}
+        self._copies: dict[int, tuple[tuple[int, float], float, User]] = {}
 
-    def get(self, user_id: int, version: int) -> User | None:
+    def get(self, user_id: int, version: tuple[int, float]) -> User | None:
         found = self._copies.get(user_id)
         if found is None or found[0] != version or time.monotonic() - found[1] > KNOWN_MAX_AGE:
             return None
         return found[2]
 
-    def keep(self, user: User, version: int) -> None:
+    def keep(self, user: User, version: tuple[int, float]) -> None:
         """Keep a copy of ``user``, read from the database after the data version ``version`` was read."""
         copy = User(**{attr.key: getattr(user, attr.key) for attr in inspect(User).column_attrs})
         make_transient_to_detached(copy)  # persistent facts, no pending change: mergeable without a read
