@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import resource
 import shutil
 import sys
@@ -57,7 +58,7 @@ def main() -> None:
     if args.command == "generate":
         path.unlink(missing_ok=True)
     else:  # sweep a copy (outside the timed part): the sweep commits, the file stays as generated
-        copy = path.with_name(path.stem + ".sweeping" + path.suffix)
+        copy = path.with_name(f"{path.stem}.sweeping-{os.getpid()}{path.suffix}")
         shutil.copyfile(path, copy)
         try:
             _run(args, copy)
