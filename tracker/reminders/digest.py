@@ -35,6 +35,7 @@ from markupsafe import Markup
 from ..extensions import db
 from ..i18n import N_
 from ..i18n import day as day_label
+from ..i18n import label as label_words
 from ..i18n import period as period_label
 from ..models import OutboxMessage, ReminderSent
 from ..tasks.periods import parse_period
@@ -92,6 +93,7 @@ class Words:
         self._days: dict[date, str] = {}
         self._periods: dict[str, str] = {}
         self._stages: dict[tuple[str, str, int | None], str] = {}
+        self._labels: dict[str, str] = {}
 
     def message(self, message: str) -> str:
         """``message`` translated, unformatted."""
@@ -124,6 +126,12 @@ class Words:
         if value not in self._days:
             self._days[value] = day_label(value)
         return self._days[value]
+
+    def label(self, text: str) -> str:
+        """A constant label (a task's status) in this language: the ``label`` filter's words."""
+        if text not in self._labels:
+            self._labels[text] = label_words(text)
+        return self._labels[text]
 
     def period(self, key: str) -> str:
         """A period key (2024Q1) as the language writes periods (2024年第一季度, Q1 2024)."""

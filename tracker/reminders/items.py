@@ -143,14 +143,17 @@ def task_ref(task: TaskLike, plan: Plan) -> TaskRef:
 def reported_periods(plan: Plan) -> dict[tuple[int, int], set[str]]:
     """(task, department) → the periods with a submitted or approved report."""
     reported: dict[tuple[int, int], set[str]] = defaultdict(set)
+    # one row per task and department, its periods joined by the database (a period key has no comma):
+    # 1.6 million check-ins at 100,000 tasks are 100,000 rows
     rows = db.session.execute(
-        db.select(CheckIn.task_id, CheckIn.department_id, CheckIn.period)
+        db.select(CheckIn.task_id, CheckIn.department_id, db.func.aggregate_strings(CheckIn.period, ","))
         .join(Task, Task.id == CheckIn.task_id)
         .where(Task.plan_id == plan.id, CheckIn.state.in_(REPORTED_STATES))
+        .group_by(CheckIn.task_id, CheckIn.department_id)
     )
-    keys: dict[str, str] = {}  # one string per period, not one per check-in (1.6 million at 100,000 tasks)
-    for task_id, dept_id, period in rows:
-        reported[(task_id, dept_id)].add(keys.setdefault(period, period))
+    keys: dict[str, str] = {}  # one string per period, not one per check-in
+    for task_id, dept_id, periods in rows:
+        reported[(task_id, dept_id)] = {keys.setdefault(p, p) for p in periods.split(",")}
     return reported
 
 
@@ -182,9 +185,11 @@ class Collector:
         return dict(self._lines)
 
     def line(self, department_id: int, key: tuple[Any, ...], make: Callable[[], LineInfo]) -> LineInfo:
-        if (department_id, *key) not in self._lines:
-            self._lines[(department_id, *key)] = make()
-        return self._lines[(department_id, *key)]
+        whose = (department_id, *key)
+        line = self._lines.get(whose)
+        if line is None:
+            line = self._lines[whose] = make()
+        return line
 
     def deadline_stage(self, due: date) -> str | None:
         """``policy.deadline_stage`` of ``due`` today, worked out once per date (tasks share due dates)."""
@@ -194,7 +199,7 @@ class Collector:
 
     def department_name(self, department_id: int) -> str:
         if self._names is None:
-            self._names = dict(db.session.execute(db.select(Department.id, Department.name)).tuples().all())
+            self._names = dict(db.session.execute(db.select(Department.id, Department.name)).all())
         return self._names[department_id]
 
     def task_line(self, department_id: int, task: TaskLike, plan: Plan) -> LineInfo:
