@@ -236,7 +236,7 @@ def owed_words(periods: list[str]) -> str:
     return Words().owed(periods)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskRef:
     """What a link needs of a task, read once: the sweep commits per department and must not reload."""
 
