@@ -13,26 +13,48 @@ this module turns the fresh items of one department into *lines*:
 
 A chaser's number is how many times this department was chased for this deadline: the earlier chasers
 of the same task or target and due date that went into a message not held (``chase_counts``).
+
+The words are rendered per digest and language by a ``Words``: each phrase is translated once per
+digest, not once per line (flask-babel's ``gettext`` looks the translations up on every call, and a
+sweep at five times province scale writes ~170,000 lines).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext, ngettext
+from flask_babel import get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from ..extensions import db
 from ..i18n import N_
 from ..i18n import day as day_label
+from ..i18n import label as label_words
 from ..i18n import period as period_label
 from ..models import OutboxMessage, ReminderSent
 from ..tasks.periods import parse_period
 from . import policy
 
-__all__ = ["Item", "Line", "LineInfo", "TaskRef", "Text", "chase_counts", "lines_of", "owed_words", "render"]
+__all__ = [
+    "Item",
+    "Line",
+    "LineInfo",
+    "Shown",
+    "TaskRef",
+    "Text",
+    "Words",
+    "chase_counts",
+    "lines_of",
+    "owed_words",
+    "render",
+    "sent_chasers",
+]
 
 # A message id (marked with N_) and its values: rendered in the reader's language when the email is
 # written, so one item can go into a Chinese and an English digest alike.
@@ -53,19 +75,147 @@ KIND_ORDER = [
 CHECKIN_KINDS = frozenset({"checkin", "checkin_chase"})
 
 
+class Words:
+    """The current language's words for one digest: each message translated once, each date, period
+    and stage phrase rendered once.
+
+    flask-babel's ``gettext`` finds the translations through the request context on every call (tens
+    of microseconds); a digest says several phrases on each of its lines, in two templates, and a sweep
+    writes thousands of digests. A ``Words`` takes the translations of the language chosen when it is
+    made (``force_locale``) and formats as flask-babel does (``msgstr % values``); ``template_context``
+    gives the templates' ``{% trans %}`` blocks the same, with Jinja's escaping.
+    """
+
+    def __init__(self) -> None:
+        self._translations = get_translations()
+        self._messages: dict[str, str] = {}
+        self._plurals: dict[tuple[str, str, int], str] = {}
+        self._days: dict[date, str] = {}
+        self._periods: dict[str, str] = {}
+        self._stages: dict[tuple[str, str, int | None], str] = {}
+        self._labels: dict[str, str] = {}
+
+    def message(self, message: str) -> str:
+        """``message`` translated, unformatted."""
+        try:
+            return self._messages[message]
+        except KeyError:
+            translated = self._messages[message] = self._translations.ugettext(message)
+            return translated
+
+    def plural(self, singular: str, plural: str, num: int) -> str:
+        """The plural form for ``num``, translated, unformatted."""
+        key = (singular, plural, num)
+        try:
+            return self._plurals[key]
+        except KeyError:
+            translated = self._plurals[key] = self._translations.ungettext(singular, plural, num)
+            return translated
+
+    def gettext(self, message: str, **values: Any) -> str:
+        """As ``flask_babel.gettext``."""
+        translated = self.message(message)
+        return translated % values if values else translated
+
+    def ngettext(self, singular: str, plural: str, num: int, **values: Any) -> str:
+        """As ``flask_babel.ngettext`` (``num`` is among the values)."""
+        values.setdefault("num", num)
+        return self.plural(singular, plural, num) % values
+
+    def day(self, value: date) -> str:
+        if value not in self._days:
+            self._days[value] = day_label(value)
+        return self._days[value]
+
+    def label(self, text: str) -> str:
+        """A constant label (a task's status) in this language: the ``label`` filter's words."""
+        if text not in self._labels:
+            self._labels[text] = label_words(text)
+        return self._labels[text]
+
+    def period(self, key: str) -> str:
+        """A period key (2024Q1) as the language writes periods (2024年第一季度, Q1 2024)."""
+        if key not in self._periods:
+            self._periods[key] = _period_words(key)
+        return self._periods[key]
+
+    def stage(self, kind: str, stage: str, count: int | None) -> str:
+        key = (kind, stage, count)
+        if key not in self._stages:
+            self._stages[key] = policy.stage_label(kind, stage, count)
+        return self._stages[key]
+
+    def render(self, text: Text | None) -> str:
+        """A ``Text`` in this language; a ``period`` key (2024Q1) is shown as the language writes
+        periods (2024年第一季度, Q1 2024), a ``due`` date as it writes dates."""
+        if text is None:
+            return ""
+        message, values = text
+        words = {k: self.period(v) if k == "period" else v for k, v in values.items()}
+        for k, v in words.items():
+            if isinstance(v, tuple):  # several names (the measures a county implements), joined as the language does
+                words[k] = self.message("、").join(v)
+        if isinstance(words.get("due"), date):
+            words["due"] = self.day(words["due"])
+        return self.gettext(message, **words)
+
+    def owed(self, periods: list[str]) -> str:
+        """The report periods owed, on one line (the count is every period owed, gaps included)."""
+        if not periods:
+            return ""
+        return self.ngettext(
+            "%(first)s未报",
+            "%(first)s至%(last)s共 %(num)s 期未报",
+            len(periods),
+            first=self.period(periods[0]),
+            last=self.period(periods[-1]),
+        )
+
+    def entry(self, item: Item) -> str:
+        """What an item says on its line: its kind, then its words."""
+        label = self.message(policy.STAGE_LABELS[item.kind])
+        if item.kind in {"deadline", "chase"}:
+            stage = self.stage(item.kind, item.stage, item.count)
+            words = self.render((item.body[0], {**item.body[1], "stage": stage})) if item.body else ""
+        elif item.kind in CHECKIN_KINDS:
+            words = self.render(item.body) if item.body else self.owed(item.line.owed)
+        else:
+            words = self.render(item.body)
+        return self.gettext("【%(label)s】%(text)s", label=label, text=words)
+
+    def line(self, line: Line) -> Shown:
+        """A line as the templates print it, in this language."""
+        info = line.info
+        return Shown(
+            title=self.render(info.title),
+            role=self.message(info.duty) if info.duty else "",
+            entries=[Entry(self.entry(item)) for item in line.entries],
+            link=line.link,
+            consolidated=info.consolidated,
+        )
+
+    def template_context(self) -> dict[str, Callable[..., str]]:
+        """``gettext``, ``_`` and ``ngettext`` for a template: they shadow the app's (flask-babel's, which
+        look the translations up per call), with the same behaviour as Jinja's ``{% trans %}`` (the
+        translation is trusted markup, the values are escaped where the template autoescapes)."""
+
+        @pass_context
+        def gettext(context: Context, message: str, **values: Any) -> str:
+            translated = self.message(message)
+            return (Markup(translated) if context.eval_ctx.autoescape else translated) % values
+
+        @pass_context
+        def ngettext(context: Context, singular: str, plural: str, num: int, **values: Any) -> str:
+            values.setdefault("num", num)
+            translated = self.plural(singular, plural, num)
+            return (Markup(translated) if context.eval_ctx.autoescape else translated) % values
+
+        return {"gettext": gettext, "_": gettext, "ngettext": ngettext}
+
+
 def render(text: Text | None) -> str:
-    """A ``Text`` in the current language; a ``period`` key (2024Q1) is shown as that language writes
-    periods (2024年第一季度, Q1 2024), a ``due`` date as it writes dates."""
-    if text is None:
-        return ""
-    message, values = text
-    words = {k: _period_words(v) if k == "period" else v for k, v in values.items()}
-    for k, v in words.items():
-        if isinstance(v, tuple):  # several names (the measures a county implements), joined as the language does
-            words[k] = gettext("、").join(v)
-    if isinstance(words.get("due"), date):
-        words["due"] = day_label(words["due"])
-    return gettext(message, **words)
+    """A ``Text`` in the current language (see ``Words.render``)."""
+    return Words().render(text)
 
 
 def _period_words(key: str) -> str:
@@ -83,18 +233,10 @@ def owed_words(periods: list[str]) -> str:
     >>> owed_words(["2025Q4"])
     '2025年第四季度未报'
     """
-    if not periods:
-        return ""
-    return ngettext(
-        "%(first)s未报",
-        "%(first)s至%(last)s共 %(num)s 期未报",
-        len(periods),
-        first=_period_words(periods[0]),
-        last=_period_words(periods[-1]),
-    )
+    return Words().owed(periods)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskRef:
     """What a link needs of a task, read once: the sweep commits per department and must not reload."""
 
@@ -104,7 +246,7 @@ class TaskRef:
     position: int
 
 
-@dataclass
+@dataclass(slots=True)
 class LineInfo:
     """What a line says before its entries: shared by every item of one department on one line."""
 
@@ -119,7 +261,7 @@ class LineInfo:
     position: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """One reminder: a unique key claimed once, and what it adds to its line."""
 
@@ -139,14 +281,7 @@ class Item:
 
     @property
     def text(self) -> str:
-        label = gettext(policy.STAGE_LABELS[self.kind])
-        if self.kind in {"deadline", "chase"}:
-            words = render((self.body[0], {**self.body[1], "stage": self.stage_text})) if self.body else ""
-        elif self.kind in CHECKIN_KINDS:
-            words = render(self.body) if self.body else owed_words(self.line.owed)
-        else:
-            words = render(self.body)
-        return gettext("【%(label)s】%(text)s", label=label, text=words)
+        return Words().entry(self)
 
 
 @dataclass
@@ -163,7 +298,7 @@ class Line:
 
     @property
     def role(self) -> str:
-        return gettext(self.info.duty) if self.info.duty else ""
+        return Words().message(self.info.duty) if self.info.duty else ""
 
     @property
     def consolidated(self) -> bool:
@@ -181,8 +316,26 @@ class Line:
         return min(dated) if dated else None
 
 
-def lines_of(items: list[Item]) -> list[Line]:
-    """The department's fresh items as lines, in due order."""
+@dataclass(slots=True)
+class Entry:
+    text: str
+
+
+@dataclass(slots=True)
+class Shown:
+    """A line as the digest templates print it, its words in one language (``Words.line``)."""
+
+    title: str
+    role: str
+    entries: list[Entry]
+    link: str
+    consolidated: bool
+
+
+def lines_of(items: list[Item], words: Words | None = None) -> list[Line]:
+    """The department's fresh items as lines, in due order (``words``: the language their titles are
+    compared in, for lines due alike; the current one by default)."""
+    words = words or Words()
     grouped: dict[tuple[Any, ...], list[Item]] = defaultdict(list)
     infos: dict[tuple[Any, ...], LineInfo] = {}
     for item in items:
@@ -200,19 +353,22 @@ def lines_of(items: list[Item]) -> list[Line]:
         shown.sort(key=lambda i: (i.due or date.max, KIND_ORDER.index(i.kind), i.key))
         lines.append(Line(infos[key], shown))
     # the earliest thing due first; among lines that owe reports since the same period, the earliest deadline
-    lines.sort(key=lambda ln: (ln.due or date.max, ln.deadline or date.max, ln.info.position, ln.title))
+    lines.sort(
+        key=lambda ln: (ln.due or date.max, ln.deadline or date.max, ln.info.position, words.render(ln.info.title))
+    )
     return lines
 
 
 def _merge_implemented(entries: list[Item]) -> list[Item]:
     """On a county's consolidated line, the measures due on one day at one stage are one entry."""
     out: list[Item] = []
-    merged: dict[tuple[str, date | None, str], Item] = {}
+    merged: dict[tuple[str, date | None, str, int | None], Item] = {}
     for item in entries:
         if item.body is None or item.body[0] != WORDS["implemented_deadline"]:
             out.append(item)
             continue
-        same = (item.kind, item.due, item.stage_text)
+        # the same stage phrase (``stage_text``): one stage of one due date, the same chaser number
+        same = (item.kind, item.due, item.stage, item.count)
         if same in merged:
             first = merged[same]
             tasks = (*first.body[1]["task"], *item.body[1]["task"])  # type: ignore[index]
@@ -222,22 +378,34 @@ def _merge_implemented(entries: list[Item]) -> list[Item]:
     return out + list(merged.values())
 
 
-def chase_counts(department_id: int, items: list[Item]) -> None:
+def sent_chasers(department_id: int | None = None) -> dict[int, Counter[tuple[str, ...]]]:
+    """Department → the chasers it was actually sent (claimed in ``reminder_sent`` and put in a message
+    that is not held), counted by what they chase (``_chased``); every department's at once unless
+    ``department_id`` is given. A sweep reads them once: the key prefix is no index (LIKE), so a query
+    per department read the whole table each time."""
+    pattern = "chase:%" if department_id is None else f"chase:{department_id}:%"
+    keys = db.session.scalars(
+        db.select(ReminderSent.key)
+        .join(OutboxMessage, OutboxMessage.id == ReminderSent.message_id)
+        .where(ReminderSent.key.like(pattern), OutboxMessage.status != "held")
+    )
+    sent: dict[int, Counter[tuple[str, ...]]] = defaultdict(Counter)
+    for key in keys:
+        sent[int(key.split(":")[1])][_chased(key)] += 1
+    return sent
+
+
+def chase_counts(
+    department_id: int, items: list[Item], sent: Mapping[int, Counter[tuple[str, ...]]] | None = None
+) -> None:
     """Number each fresh chaser by the chasers this department was actually sent for the same task or
-    target and deadline before (claimed in ``reminder_sent`` and put in a message that is not held)."""
+    target and deadline before (``sent_chasers``: read now unless ``sent`` has them, read for the sweep)."""
     chasers = [i for i in items if i.kind == "chase"]
     if not chasers:
         return
-    earlier = db.session.scalars(
-        db.select(ReminderSent.key)
-        .join(OutboxMessage, OutboxMessage.id == ReminderSent.message_id)
-        .where(ReminderSent.key.like(f"chase:{department_id}:%"), OutboxMessage.status != "held")
-    ).all()
-    sent: dict[tuple[str, ...], int] = defaultdict(int)
-    for key in earlier:
-        sent[_chased(key)] += 1
+    mine = (sent_chasers(department_id) if sent is None else sent).get(department_id, Counter())
     for item in chasers:
-        item.count = sent[_chased(item.key)] + 1
+        item.count = mine[_chased(item.key)] + 1
 
 
 def _chased(key: str) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from collections.abc import MutableMapping
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer, want_bytes
 
 from ..errors import TrackerError
 from ..extensions import db
@@ -33,16 +33,33 @@ class LinkError(TrackerError):
     apart by it) and is translated where shown."""
 
 
+class LinkSigner:
+    """Signs report links with one secret and one clock reading; a sweep signs a link per task line
+    (over 100,000 at five times province scale) and makes its serializer and signer once."""
+
+    def __init__(self, secret: str, now: datetime | None = None) -> None:
+        """``now`` (the app clock) stamps the tokens, so their age is measured on the same clock."""
+        if now is None:
+            self._serializer = URLSafeTimedSerializer(secret, salt=SALT)
+        else:
+            stamp = int(now.timestamp())
+            signer = type("ClockSigner", (TimestampSigner,), {"get_timestamp": lambda self: stamp})
+            self._serializer = URLSafeTimedSerializer(secret, salt=SALT, signer=signer)
+        self._signer = self._serializer.make_signer()
+
+    def token(self, *, department_id: int, task_code: str, period: str, plan_key: str) -> str:
+        """A signed token: what ``URLSafeTimedSerializer.dumps`` writes, with the signer made once."""
+        data = {"d": department_id, "t": task_code, "p": period, "k": plan_key}
+        return self._signer.sign(want_bytes(self._serializer.dump_payload(data))).decode("utf-8")
+
+
 def make_token(
     secret: str, *, department_id: int, task_code: str, period: str, plan_key: str, now: datetime | None = None
 ) -> str:
     """A signed token; ``now`` (the app clock) stamps it, so its age is measured on the same clock."""
-    data = {"d": department_id, "t": task_code, "p": period, "k": plan_key}
-    if now is None:
-        return URLSafeTimedSerializer(secret, salt=SALT).dumps(data)
-    stamp = int(now.timestamp())
-    signer = type("ClockSigner", (TimestampSigner,), {"get_timestamp": lambda self: stamp})
-    return URLSafeTimedSerializer(secret, salt=SALT, signer=signer).dumps(data)
+    return LinkSigner(secret, now).token(
+        department_id=department_id, task_code=task_code, period=period, plan_key=plan_key
+    )
 
 
 def read_token(secret: str, token: str, *, max_age_seconds: int, now: datetime) -> dict[str, Any]:

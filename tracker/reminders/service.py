@@ -4,7 +4,9 @@ One email per department per run: every item due for a department goes into one 
 person reads (``digest``). Each item has a unique key (kind, department, task or target, stage,
 deadline or period) claimed in ``reminder_sent`` with an insert that ignores conflicts, in the same
 transaction as the digest it goes into — so a re-run, a restart or a second scheduler never queues an
-item twice. Who is reminded of what is written down in ``items``.
+item twice. A transaction holds a few departments' claims and digests (``COMMIT_ITEMS``): a crash
+loses them together, and the next run claims and writes them again. Who is reminded of what is
+written down in ``items``.
 
 Recipients of a department's mail: its contact addresses (``remind_contacts``) and its active staff
 accounts (``remind_staff``). A digest with no recipient is kept in the outbox as ``held``. Leadership
@@ -14,17 +16,19 @@ and period).
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections import defaultdict
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext, ngettext
+from flask_babel import force_locale, gettext
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer
 
 from .. import audit
 from ..clock import city_date
@@ -32,16 +36,15 @@ from ..contacts import parse_email_list
 from ..errors import ConflictError, NotFound, TrackerError
 from ..extensions import db
 from ..i18n import HTML_LANG, LOCALES, site_locale
-from ..i18n import day as day_label
 from ..leadership import portfolio
-from ..models import Assignment, CheckIn, Department, OutboxMessage, Plan, ReminderSent, Task, User
+from ..models import CheckIn, Department, OutboxMessage, Plan, ReminderSent, Task, User
 from ..tasks.periods import period_for
 from ..tasks.queries import city_workdays
 from . import digest as digests
 from . import policy
 from .digest import Item, LineInfo
-from .items import Collector, latest_reports
-from .links import make_token
+from .items import Collector, TaskRow, latest_reports, task_rows
+from .links import LinkSigner
 from .mailer import NO_RECIPIENTS
 from .policy import Stages
 
@@ -60,6 +63,7 @@ __all__ = [
 ]
 
 ALL_KINDS = frozenset({"deadline", "checkin", "escalation", "returned", "final", "leader"})
+COMMIT_ITEMS = 10_000  # items claimed per transaction, at most one department's more
 
 
 @dataclass
@@ -109,6 +113,26 @@ def claim_keys(keys: list[str], now: datetime) -> dict[str, int]:
 
 def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, department_ids: set[int] | None = None):
     """Queue every reminder due at ``now``: one digest per department (and one for leadership)."""
+    with _no_cycle_collection():
+        return _sweep(now, kinds, department_ids)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector: a sweep at scale holds hundreds of thousands of small objects to
+    its end (items, lines), and the collector walked them all again each time a few thousand more were
+    made (half of the collecting at 20,000 tasks). Reference counting still frees what the sweep lets
+    go; cycles wait for the end."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _sweep(now: datetime, kinds: set[str] | frozenset[str], department_ids: set[int] | None) -> SweepReport:
     config = current_app.config
     stages = Stages.from_config(config["REMINDERS"])
     cal = city_workdays()
@@ -129,31 +153,112 @@ def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, depart
     by_department: dict[int, list[Item]] = defaultdict(list)
     for item in items:
         by_department[item.department_id].append(item)
-    departments = {d.id: d for d in db.session.scalars(db.select(Department))}
+    del collector, items  # each department's items go when its digest is written (memory, at scale)
+    departments = {d.id: d for d in mailboxes()}
+    mail = _Mail(
+        sent_chasers=digests.sent_chasers(),  # what is read for every digest is read once
+        staff=staff_addresses(),
+        languages=account_languages(),
+        signer=LinkSigner(config["SECRET_KEY"], now),
+    )
+    message_ids: list[int] = []
+    uncommitted = 0
     for dept_id in sorted(by_department, key=lambda d: departments[d].position):
-        messages, count = _queue_digest(departments[dept_id], by_department[dept_id], now, today, config)
-        report.queued += messages
+        dept_items = by_department.pop(dept_id)
+        ids, count = _queue_digest(departments[dept_id], dept_items, now, today, config, mail)
+        message_ids += ids
         report.items += count
+        # Claims and the digests they went into commit together, a few departments at a time: a
+        # commit per department was a quarter of the sweep on SQLite at scale (a disk flush each).
+        uncommitted += len(dept_items)
+        if uncommitted >= COMMIT_ITEMS:
+            db.session.commit()
+            uncommitted = 0
+    db.session.commit()
     if "leader" in kinds and department_ids is None and cal.is_workday(today):
-        report.queued += _queue_leader_digest(now, today, stages)
+        message_ids += _queue_leader_digest(now, today, stages)
+    report.queued = _messages(message_ids)
     report.fallback_years = cal.fallback_years
     return report
 
 
-def recipients_for(department: Department) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Mailbox:
+    """A department as the sweep reads it: a row, not an ORM object. ORM objects in the session are
+    expired at every commit, and the sweep commits as it goes (it committed per department: 2,000 ×
+    2,000 expiries at scale)."""
+
+    id: int
+    name: str
+    position: int
+    contact_emails: str
+    remind_contacts: bool
+    remind_staff: bool
+
+    emails = Department.emails  # the department's own rule, read from the row
+
+
+def mailboxes() -> list[Mailbox]:
+    """Every department, as the sweep reads it."""
+    columns = (Department.id, Department.name, Department.position, Department.contact_emails)
+    return [
+        Mailbox(*row)
+        for row in db.session.execute(db.select(*columns, Department.remind_contacts, Department.remind_staff))
+    ]
+
+
+@dataclass(frozen=True)
+class _Mail:
+    """What every digest of a sweep needs, read once for all of them."""
+
+    sent_chasers: Mapping[int, Counter[tuple[str, ...]]]
+    staff: Mapping[int, list[str]]
+    languages: Mapping[str, str]
+    signer: LinkSigner
+
+
+def _messages(ids: list[int]) -> list[OutboxMessage]:
+    """The messages written, in the order written; their bodies are read only if asked for (a sweep
+    at scale writes thousands of digests: holding them all would hold every body)."""
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        db.select(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .options(defer(OutboxMessage.body_text), defer(OutboxMessage.body_html))
+    )
+    by_id = {m.id: m for m in rows}
+    return [by_id[i] for i in ids]
+
+
+def staff_addresses(department_id: int | None = None) -> dict[int, list[str]]:
+    """Department → the addresses of its active staff and head accounts, oldest account first (every
+    department's, or ``department_id``'s)."""
+    query = (
+        db.select(User.department_id, User.email)
+        .where(User.role.in_(("staff", "head")), User.active.is_(True))
+        .order_by(User.id)
+    )
+    if department_id is not None:
+        query = query.where(User.department_id == department_id)
+    addresses: dict[int, list[str]] = defaultdict(list)
+    for dept_id, email in db.session.execute(query):
+        addresses[dept_id].append(email)
+    return addresses
+
+
+def recipients_for(department: Department | Mailbox, staff: Mapping[int, list[str]] | None = None) -> list[str]:
+    """The department's reminder addresses (lowercase, each once); ``staff``: ``staff_addresses()``
+    read beforehand, else its staff are read now."""
     addresses: list[str] = []
     if department.remind_contacts:
         addresses += department.emails
     if department.remind_staff:
-        addresses += db.session.scalars(
-            db.select(User.email)
-            .where(User.department_id == department.id, User.role.in_(("staff", "head")), User.active.is_(True))
-            .order_by(User.id)
-        ).all()
+        addresses += (staff_addresses(department.id) if staff is None else staff).get(department.id, [])
     return list(dict.fromkeys(a.lower() for a in addresses))
 
 
-def _link(line: LineInfo, department_id: int, now: datetime, config: dict[str, Any]) -> str:
+def _link(line: LineInfo, department_id: int, now: datetime, config: dict[str, Any], signer: LinkSigner) -> str:
     """The one link of a line: a signed link to the task's report form for the period it opens (the
     oldest owed), or the consolidated report's page for a county's line."""
     base = config["BASE_URL"].rstrip("/")
@@ -165,13 +270,11 @@ def _link(line: LineInfo, department_id: int, now: datetime, config: dict[str, A
     task = line.task
     if task is None:
         return ""
-    token = make_token(
-        config["SECRET_KEY"],
+    token = signer.token(
         department_id=department_id,
         task_code=task.code,
         period=line.period or period_for(city_date(now), task.cycle).key,
         plan_key=task.plan_key,
-        now=now,
     )
     return base + "/r/" + token
 
@@ -182,65 +285,84 @@ def _consolidated_path(period: str) -> str:
 
 
 def _queue_digest(
-    department: Department, items: list[Item], now: datetime, today: date, config: Any
-) -> tuple[list[OutboxMessage], int]:
+    department: Mailbox, items: list[Item], now: datetime, today: date, config: Any, mail: _Mail
+) -> tuple[list[int], int]:
+    """Claim the department's items and write the digest of those claimed now, uncommitted (the
+    caller commits claims and digests together); the messages' ids (one per language) and the number
+    of items."""
     claimed = claim_keys([item.key for item in items], now)
     fresh = [(claimed[item.key], item) for item in items if item.key in claimed]
     if not fresh:
-        db.session.commit()
         return [], 0
     chosen = [item for _, item in fresh]
-    digests.chase_counts(department.id, chosen)
+    digests.chase_counts(department.id, chosen, mail.sent_chasers)
     lines = digests.lines_of(chosen)
     for line in lines:
-        line.link = _link(line.info, department.id, now, config)
+        line.link = _link(line.info, department.id, now, config, mail.signer)
     digest = hashlib.sha1("\n".join(sorted(i.key for i in chosen)).encode()).hexdigest()[:16]
 
     def compose() -> tuple[str, dict[str, Any]]:
-        subject = ngettext(
+        # the lines' words, and the templates' phrases, translated once for this copy (not per line)
+        words = digests.Words()
+        subject = words.ngettext(
             "【督办提醒】%(department)s：%(num)s 项事项待办理（%(day)s）",
             "【督办提醒】%(department)s：%(num)s 项事项待办理（%(day)s）",
             len(lines),
             department=department.name,
-            day=day_label(today),
+            day=words.day(today),
         )
         return subject, {
             "department": department,
-            "lines": lines,
+            "lines": [words.line(line) for line in lines],
             "today": today,
             "link_days": config["REMINDERS"]["link_days"],
+            **words.template_context(),
         }
 
     messages = _write_in_languages(
-        recipients_for(department),
+        recipients_for(department, mail.staff),
         dedupe_key=f"digest:{department.id}:{today}:{digest}",
         kind="digest",
         department_id=department.id,
         template="email/digest",
         compose=compose,
         now=now,
+        languages=mail.languages,
     )
     if messages:
         # An item is in every language's copy; the history links it to the first.
         ids = [sent_id for sent_id, _ in fresh]
-        db.session.execute(db.update(ReminderSent).where(ReminderSent.id.in_(ids)).values(message_id=messages[0].id))
-    db.session.commit()
+        db.session.execute(
+            db.update(ReminderSent)
+            .where(ReminderSent.id.in_(ids))
+            .values(message_id=messages[0])
+            .execution_options(synchronize_session=False)  # no claim is an object in the session
+        )
     return messages, len(chosen)
 
 
-def by_language(addresses: list[str]) -> dict[str, list[str]]:
+def account_languages() -> dict[str, str]:
+    """Every account's address (lowercase) → the language its owner chose."""
+    return dict(db.session.execute(db.select(db.func.lower(User.email), User.locale)).all())
+
+
+def by_language(addresses: list[str], languages: Mapping[str, str] | None = None) -> dict[str, list[str]]:
     """The addresses grouped by the language their email is written in, the site's language first.
 
     An address that belongs to an account gets the language its owner chose; any other address (a
     department's contact mailbox) gets the site's language. Each address is in exactly one group,
-    so everyone receives one copy of a digest.
+    so everyone receives one copy of a digest. ``languages``: ``account_languages()`` read beforehand
+    (for lowercase addresses, as ``recipients_for`` gives them), else the accounts are read now.
     """
     site = site_locale()
-    chosen = dict(
-        db.session.execute(
-            db.select(db.func.lower(User.email), User.locale).where(db.func.lower(User.email).in_(addresses))
-        ).all()
-    )
+    if languages is not None:
+        chosen: Mapping[str, str] = languages
+    else:
+        chosen = dict(
+            db.session.execute(
+                db.select(db.func.lower(User.email), User.locale).where(db.func.lower(User.email).in_(addresses))
+            ).all()
+        )
     groups: dict[str, list[str]] = {site: []}
     for address in addresses:
         language = chosen.get(address.lower())
@@ -253,19 +375,20 @@ def language_suffix(language: str) -> str:
     return "" if language == site_locale() else f":{language}"
 
 
-def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> list[OutboxMessage]:
+def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> list[int]:
     year, week, _ = today.isocalendar()
     key = f"leader:{year}-W{week:02d}"
     if insert_ignore(ReminderSent, {"key": key, "created_at": now}, "key") is None:
         db.session.commit()
         return []
-    tasks = db.session.scalars(
-        db.select(Task)
-        .join(Plan, Plan.id == Task.plan_id)
-        .where(Plan.closed_at.is_(None))  # a closed plan is no longer chased
-        .options(selectinload(Task.assignments).selectinload(Assignment.department))
-        .order_by(Task.due)
-    ).all()
+    leaders = db.session.scalars(db.select(User).filter_by(role="leader", active=True).order_by(User.id)).all()
+    portfolios = {leader.id: portfolio.department_ids(leader.id) for leader in leaders}
+    # rows, not ORM objects (every task of every open plan); their duties only for a leader's portfolio
+    tasks = task_rows(
+        Plan.closed_at.is_(None),  # a closed plan is no longer chased
+        order_by=(Task.due,),
+        duties=any(portfolios.values()),
+    )
     open_tasks = [t for t in tasks if policy.is_open(t.status, t.closed_on)]
     overdue = [t for t in open_tasks if t.due < today]
     soon = [t for t in open_tasks if today <= t.due <= today + timedelta(days=30)]
@@ -287,7 +410,6 @@ def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> list[Out
         "open_count": len(open_tasks),
         "base_url": current_app.config["BASE_URL"].rstrip("/"),
     }
-    leaders = db.session.scalars(db.select(User).filter_by(role="leader", active=True).order_by(User.id)).all()
 
     def composer(mine: dict[str, Any] | None) -> Callable[[], tuple[str, dict[str, Any]]]:
         def compose() -> tuple[str, dict[str, Any]]:
@@ -298,15 +420,22 @@ def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> list[Out
                 overdue=len(overdue),
                 soon=len(soon),
             )
-            return subject, {**context, "portfolio": mine}
+            # the listed tasks' dates and statuses in this copy's language, each said once (a plan
+            # at scale lists tens of thousands of overdue tasks)
+            words = digests.Words()
+            lists = {name: _listed(context[name], words) for name in ("overdue", "soon")}
+            shown = None
+            if mine is not None:
+                shown = {**mine, "overdue": _listed(mine["overdue"], words), "soon": _listed(mine["soon"], words)}
+            return subject, {**context, **lists, "portfolio": shown, **words.template_context()}
 
         return compose
 
     # 分管: a leader with a portfolio gets their own copy, starting with their departments' tasks
     shared: list[str] = []
-    messages: list[OutboxMessage] = []
+    messages: list[int] = []
     for leader in leaders:
-        ids = portfolio.department_ids(leader.id)
+        ids = portfolios[leader.id]
         if not ids:
             shared.append(leader.email)
             continue
@@ -338,6 +467,20 @@ def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> list[Out
     return messages
 
 
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A task as the leaders' digest lists it, its date and status in one language."""
+
+    label: str
+    title: str
+    day: str
+    status: str
+
+
+def _listed(tasks: list[TaskRow], words: digests.Words) -> list[Listed]:
+    return [Listed(t.label, t.title, words.day(t.due), words.label(t.status_label)) for t in tasks]
+
+
 def _write_in_languages(
     addresses: list[str],
     *,
@@ -347,17 +490,19 @@ def _write_in_languages(
     template: str,
     compose: Callable[[], tuple[str, dict[str, Any]]],
     now: datetime,
-) -> list[OutboxMessage]:
+    languages: Mapping[str, str] | None = None,
+) -> list[int]:
     """One message per language among ``addresses`` (see ``by_language``): ``compose`` gives the
-    subject and the template's context, called in that language; ``template`` names the .txt and .html."""
+    subject and the template's context, called in that language; ``template`` names the .txt and .html.
+    The ids of the messages written."""
     messages = []
-    for language, recipients in by_language(addresses).items():
+    for language, recipients in by_language(addresses, languages).items():
         with force_locale(language):
             subject, context = compose()
             context["email_lang"] = HTML_LANG[language]
             text = render_template(f"{template}.txt", **context)
             html = render_template(f"{template}.html", **context)
-        message = write_message(
+        message_id = _insert_message(
             dedupe_key=dedupe_key + language_suffix(language),
             kind=kind,
             department_id=department_id,
@@ -367,8 +512,8 @@ def _write_in_languages(
             html=html,
             now=now,
         )
-        if message is not None:
-            messages.append(message)
+        if message_id is not None:
+            messages.append(message_id)
     return messages
 
 
@@ -384,6 +529,31 @@ def write_message(
     now: datetime,
 ) -> OutboxMessage | None:
     """Write one message to the outbox (held if nobody would receive it); None if the key exists."""
+    message_id = _insert_message(
+        dedupe_key=dedupe_key,
+        kind=kind,
+        department_id=department_id,
+        recipients=recipients,
+        subject=subject,
+        text=text,
+        html=html,
+        now=now,
+    )
+    return db.session.get(OutboxMessage, message_id) if message_id is not None else None
+
+
+def _insert_message(
+    *,
+    dedupe_key: str,
+    kind: str,
+    department_id: int | None,
+    recipients: list[str],
+    subject: str,
+    text: str,
+    html: str,
+    now: datetime,
+) -> int | None:
+    """``write_message`` without loading what it wrote: the new message's id, None if the key exists."""
     values = {
         "dedupe_key": dedupe_key,
         "kind": kind,
@@ -397,8 +567,7 @@ def write_message(
         "last_error": "" if recipients else NO_RECIPIENTS,
         "created_at": now,
     }
-    message_id = insert_ignore(OutboxMessage, values, "dedupe_key")
-    return db.session.get(OutboxMessage, message_id) if message_id is not None else None
+    return insert_ignore(OutboxMessage, values, "dedupe_key")
 
 
 def set_recipients(

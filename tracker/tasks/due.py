@@ -135,12 +135,18 @@ def requested_periods(
     periods of a window do not depend on who reports.
     """
     out: list[PeriodDue] = []
-    for period in periods_between(start, until, cycle):
-        due = period_due(period, rule, cal)
+    for due in _window_dues(cycle, start, until, rule, cal):
         if due.requested > today:
             break
         out.append(due)
     return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _window_dues(cycle: str, start: date, until: date, rule: DueRule, cal: Workdays) -> tuple[PeriodDue, ...]:
+    """Every period of a window with its dates, worked out once: the reminder sweep asks for the windows
+    of 100,000 tasks, most of which share a few start and due dates."""
+    return tuple(period_due(period, rule, cal) for period in periods_between(start, until, cycle))
 
 
 def expected_period(
