@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from .. import clock
 from ..accounts.permissions import can_edit_plan
+from ..cache import cached_view
 from ..errors import DependencyCycleError, TrackerError
 from ..graph import service
 from ..numbers import LAG_MAX, NumberError, bounded_int
@@ -26,6 +27,7 @@ def _int_arg(name: str) -> int | None:
 
 
 @bp.get("/graph")
+@cached_view
 def index() -> str:
     filters = service.GraphFilters(
         section=_int_arg("section"),
@@ -39,6 +41,7 @@ def index() -> str:
 
 
 @bp.get("/graph/departments")
+@cached_view
 def departments() -> str:
     include_implementing = request.args.get("implementing") == "1"
     min_weight = _int_arg("min") or 1
@@ -61,6 +64,7 @@ def export(fmt: str) -> Response:
 
 
 @bp.get("/graph/links")
+@cached_view
 def links() -> str:
     plan = request_plan()
     return render_template("graph/links.html", plan=plan, **service.link_lists(plan))

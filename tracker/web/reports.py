@@ -297,6 +297,7 @@ def _queue_filter() -> QueueFilter:
 
 
 @bp.get("/reviews")
+@cached_view
 def queue() -> str:
     require(current_user.role in {"coordinator", "leader", "admin"}, _("待审核清单供统筹协调人员使用。"))
     f = _queue_filter()
