@@ -226,13 +226,32 @@ def load(args: argparse.Namespace) -> None:
                 warm[u].append(times[u][-1])
             sizes[u] = len(body)
 
+    def writer() -> None:
+        """Bump the shared data version every ``--bump-every`` seconds as a report on one task does (a
+        random task id up to ``--bump-tasks``; with ``--bump-all``, as a write to anything else): every
+        cached page is then of an old version, and each worker's kept plan state is brought up to date
+        for that task (or built again)."""
+        import random
+
+        from tracker.cache import RedisStore
+
+        store = RedisStore(args.cache_url, args.cache_prefix)
+        while time.monotonic() + args.bump_every < stop:
+            time.sleep(args.bump_every)
+            store.bump(None if args.bump_all else frozenset({random.randint(1, args.bump_tasks)}))
+
     threads = [threading.Thread(target=user, args=(n,)) for n in range(args.users)]
+    if args.bump_every:
+        threads.append(threading.Thread(target=writer))
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    what = "anything" if args.bump_all else "one task"
+    bumps = f"; the data version bumped every {args.bump_every:g} s ({what})" if args.bump_every else ""
     print(
-        f"{args.users} users, {args.seconds} s (warm-up: the first {args.warmup} s); errors: {len(errors)} {errors[:3]}"
+        f"{args.users} users, {args.seconds} s (warm-up: the first {args.warmup} s){bumps}; "
+        f"errors: {len(errors)} {errors[:3]}"
     )
     print(
         f"{'page':<36} {'n':>5} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} | "
@@ -273,6 +292,11 @@ def main() -> None:
     ld.add_argument("--users", type=int, default=8)
     ld.add_argument("--seconds", type=float, default=15)
     ld.add_argument("--warmup", type=float, default=0, help="seconds whose requests the second p95 leaves out")
+    ld.add_argument("--bump-every", type=float, default=0, help="bump the data version this often (as a write)")
+    ld.add_argument("--bump-tasks", type=int, default=20000, help="task ids the bumps choose from")
+    ld.add_argument("--bump-all", action="store_true", help="bump as a write to something else than a task")
+    ld.add_argument("--cache-url", default="redis://127.0.0.1:6379/3", help="the server's CACHE_URL")
+    ld.add_argument("--cache-prefix", default="tracker", help="the server's CACHE_KEY_PREFIX")
     ld.add_argument("--user", default="leader@province.local")
     ld.add_argument("--page", action="append")
     args = parser.parse_args()

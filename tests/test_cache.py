@@ -223,3 +223,25 @@ def test_signing_in_keeps_the_cache_but_a_changed_account_does_not(seeded, clien
     user.role = "coordinator"
     db.session.commit()
     assert _version() == before + 1
+
+
+@pytest.mark.redis
+def test_redis_records_which_tasks_each_bump_changed_in_one_unbroken_chain(app: Flask) -> None:
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    store = cache.RedisStore(REDIS_URL, prefix)
+    pages = cache.PageCache(store, 60)
+    start = store.version()
+    store.bump(frozenset({3, 5}))
+    store.bump(frozenset({7}))
+    two = store.version()
+    assert pages.tasks_changed(start, two) == {3, 5, 7}
+    store.bump(None)  # anything else the plan state reads
+    assert pages.tasks_changed(start, store.version()) is None
+    assert pages.tasks_changed(two, store.version()) is None
+    client = redis.Redis.from_url(REDIS_URL)
+    client.delete(store.counter, store.stamp)  # a Redis that lost its count (not its records)
+    store.bump(frozenset({9}))
+    assert pages.tasks_changed(two, store.version()) is None  # the chain does not run on from `two`
+    client.delete(*client.keys(f"{prefix}*"))

@@ -31,6 +31,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,6 +86,31 @@ _USER_LINE = re.compile(r'<span class="user">.*?</span>', re.S)
 _DML = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.I)
 _EXTENSION = "tracker_cache"
 DIRTY = "cache_dirty"  # in a database session's info: it has flushed writes that will bump the version
+CHANGED_TASKS = "cache_tasks"  # … the tasks whose rows it wrote (for the kept plan states)
+CHANGED_ALL = "cache_all"  # … it wrote something else a plan state reads
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one bump of the data version changed, for the kept plan states (``tracker.tasks.state``):
+    the tasks whose rows were written, or None when anything else the state reads was. ``previous`` and
+    ``stamp`` are the times of the bump before and of this one, so that a chain of changes is known to
+    run unbroken from a kept version to the current one."""
+
+    previous: float
+    stamp: float
+    tasks: frozenset[int] | None
+
+
+CHANGES_KEPT = 200  # bumps whose changes are kept: a state more bumps behind is built again
+CHANGE_TTL = 3600
+_BUMP_SCRIPT = """
+local previous = redis.call('GET', KEYS[2]) or ''
+local n = redis.call('INCR', KEYS[1])
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[3] .. n, previous .. '|' .. ARGV[1] .. '|' .. ARGV[2], 'EX', ARGV[3])
+return n
+"""
 
 
 class MemoryStore:
@@ -95,14 +121,23 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._version = (1, time.time())
         self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._changes: OrderedDict[int, Change] = OrderedDict()
 
     def version(self) -> tuple[int, float]:
         return self._version
 
-    def bump(self) -> None:
+    def bump(self, tasks: frozenset[int] | None = None) -> None:
         with self._lock:
-            self._version = (self._version[0] + 1, time.time())
+            previous = self._version
+            self._version = (previous[0] + 1, time.time())
+            self._changes[self._version[0]] = Change(previous[1], self._version[1], tasks)
+            while len(self._changes) > CHANGES_KEPT:
+                self._changes.popitem(last=False)
             self._entries.clear()  # every entry was keyed by an older version
+
+    def changes(self, first: int, last: int) -> list[Change | None]:
+        with self._lock:
+            return [self._changes.get(n) for n in range(first, last + 1)]
 
     def get(self, key: str) -> bytes | None:
         with self._lock:
@@ -130,6 +165,8 @@ class RedisStore:
 
         self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self.counter, self.stamp, self.prefix = f"{prefix}:version", f"{prefix}:version-time", f"{prefix}:page:"
+        self.change_prefix = f"{prefix}:change:"
+        self._bump = self.client.register_script(_BUMP_SCRIPT)
 
     def version(self) -> tuple[int, float]:
         counter, stamp = self.client.mget(self.counter, self.stamp)
@@ -141,9 +178,21 @@ class RedisStore:
             counter, stamp = self.client.mget(self.counter, self.stamp)
         return int(counter or 0), float(stamp or 0)
 
-    def bump(self) -> None:
-        with self.client.pipeline() as pipe:
-            pipe.incr(self.counter).set(self.stamp, repr(time.time())).execute()
+    def bump(self, tasks: frozenset[int] | None = None) -> None:
+        # One script, so the count, its time and its change record move together.
+        written = "*" if tasks is None else ",".join(map(str, sorted(tasks)))
+        self._bump(keys=[self.counter, self.stamp, self.change_prefix], args=[repr(time.time()), written, CHANGE_TTL])
+
+    def changes(self, first: int, last: int) -> list[Change | None]:
+        out: list[Change | None] = []
+        for raw in self.client.mget([f"{self.change_prefix}{n}" for n in range(first, last + 1)]):
+            if raw is None:
+                out.append(None)
+                continue
+            previous, stamp, written = raw.decode().split("|")
+            tasks = None if written == "*" else frozenset(int(t) for t in written.split(",") if t)
+            out.append(Change(float(previous or 0), float(stamp), tasks))
+        return out
 
     def get(self, key: str) -> bytes | None:
         return self.client.get(self.prefix + key)  # type: ignore[return-value]
@@ -183,13 +232,34 @@ class PageCache:
             current_app.logger.exception("page cache unavailable: pages are rendered without it")
             return None
 
-    def bump(self) -> None:
+    def bump(self, tasks: frozenset[int] | None = None) -> None:
+        """Move the data version: ``tasks`` are the tasks whose rows changed, None for anything else."""
         if self.store is None:
             return
         try:
-            self.store.bump()
+            self.store.bump(tasks)
         except Exception:
             current_app.logger.exception("page cache: the data version could not be bumped")
+
+    def tasks_changed(self, since: tuple[int, float], now: tuple[int, float]) -> frozenset[int] | None:
+        """The tasks whose rows changed from version ``since`` to ``now``, or None when that is not known
+        for sure (anything else changed, too many bumps, a record missing, a chain that does not run
+        unbroken from ``since`` to ``now``): then whoever asks builds afresh."""
+        if self.store is None or not since[0] < now[0] <= since[0] + CHANGES_KEPT:
+            return None
+        try:
+            changes = self.store.changes(since[0] + 1, now[0])
+        except Exception:
+            current_app.logger.exception("page cache: the changes could not be read")
+            return None
+        tasks: set[int] = set()
+        stamp = since[1]
+        for change in changes:
+            if change is None or change.tasks is None or change.previous != stamp:
+                return None
+            tasks |= change.tasks
+            stamp = change.stamp
+        return frozenset(tasks) if stamp == now[1] else None
 
     def get(self, key: str) -> bytes | None:
         near = self.near.get(key) if self.near is not None else None
@@ -273,6 +343,45 @@ def _register_session_events() -> None:
 def _note_changes(session: Session, tables: set[str]) -> None:
     if tables - IGNORED_TABLES:
         session.info[DIRTY] = True
+    if tables & STATE_TABLES:  # a statement or a row the plan state reads, not one task's: it is built again
+        session.info[CHANGED_ALL] = True
+
+
+# What the kept plan states (tracker.tasks.state) read. A write to one task's rows is noted by task, so
+# that a kept state can be brought up to date task by task; a write to any other of these tables makes
+# it be built again. Writes to other tables leave the state as it is (pages derived from it, like the
+# assessment, are worked out again all the same: they are kept per version).
+STATE_TABLES = frozenset({"department", "plan", "section", "calendar_override", "task", "assignment", "check_in"})
+TASK_MOVES = frozenset({"parent_id", "position", "section_id", "plan_id", "code"})  # what orders or names it
+
+
+def _task_of(obj: object, new: bool, deleted: bool) -> int | None:
+    """The task whose rows ``obj`` is, when the kept state can be brought up to date for it alone."""
+    table = getattr(obj, "__tablename__", "?")
+    if table in {"check_in", "assignment"}:
+        task_id = getattr(obj, "task_id", None)
+        moved = not new and not deleted and inspect(obj).attrs.task_id.history.has_changes()
+        return None if moved else task_id
+    if table == "task" and not new and not deleted:
+        changed = {a.key for a in inspect(obj).attrs if a.history.has_changes()}
+        return None if changed & TASK_MOVES else getattr(obj, "id", None)
+    return None
+
+
+def _note_tasks(session: Session) -> None:
+    for objects, new, deleted in (
+        (session.new, True, False),
+        (session.dirty, False, False),
+        (session.deleted, False, True),
+    ):
+        for obj in objects:
+            if getattr(obj, "__tablename__", "?") not in STATE_TABLES:
+                continue
+            task_id = _task_of(obj, new, deleted)
+            if task_id is None:
+                session.info[CHANGED_ALL] = True
+            else:
+                session.info.setdefault(CHANGED_TASKS, set()).add(task_id)
 
 
 # Sign-ins write the account's last login and an audit row; no cached page shows either, and at
@@ -297,7 +406,9 @@ def _note_flush(session: Session, _context: object) -> None:
     tables = {getattr(obj, "__tablename__", "?") for obj in session.new if _shown(obj, True)}
     tables |= {getattr(obj, "__tablename__", "?") for obj in session.dirty if _shown(obj, False)}
     tables |= {getattr(obj, "__tablename__", "?") for obj in session.deleted}
-    _note_changes(session, tables)
+    if tables - IGNORED_TABLES:
+        session.info[DIRTY] = True
+    _note_tasks(session)
 
 
 def _note_statement(state: Any) -> None:
@@ -313,14 +424,17 @@ def _note_statement(state: Any) -> None:
 
 def _bump_after_commit(session: Session) -> None:
     # After the commit: a reader who sees the new version can only read the new data.
+    changed_all = session.info.pop(CHANGED_ALL, False)
+    tasks = session.info.pop(CHANGED_TASKS, set())
     if session.info.pop(DIRTY, False) and has_app_context() and _EXTENSION in current_app.extensions:
-        page_cache().bump()
+        page_cache().bump(None if changed_all else frozenset(tasks))
         if has_request_context():  # what this request reads after its own write is the new version
             request.environ.pop("tracker.cache_version", None)
 
 
 def _forget(session: Session) -> None:
-    session.info.pop(DIRTY, None)
+    for key in (DIRTY, CHANGED_ALL, CHANGED_TASKS):
+        session.info.pop(key, None)
 
 
 # --- cached views ---------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -257,22 +257,24 @@ def _departments() -> list[Department]:
         return list(own.scalars(db.select(Department).order_by(Department.position, Department.id)))
 
 
-def _tasks(plan: Plan, by_id: dict[int, Department]) -> list[TaskView]:
+def _tasks(plan: Plan, by_id: dict[int, Department], only: Collection[int] | None = None) -> list[TaskView]:
+    """The plan's tasks with their assignments (``only`` these, when given), parents before sub-tasks."""
     connection = db.session.connection()
-    tasks = [
-        TaskView(*row)
-        for row in connection.execute(
-            db.select(*_TASK_COLUMNS).where(Task.plan_id == plan.id).order_by(Task.position, Task.id)
-        )
-    ]
+    query = db.select(*_TASK_COLUMNS).where(Task.plan_id == plan.id).order_by(Task.position, Task.id)
+    if only is not None:
+        query = query.where(Task.id.in_(only))
+    tasks = [TaskView(*row) for row in connection.execute(query)]
     index = {t.id: t for t in tasks}
     share = {}.setdefault  # a handful of roles and origins over a hundred thousand rows: one object each
-    for i, task_id, dept_id, role, text, position, origin, party in connection.execute(
+    query = (
         db.select(*_ASSIGNMENT_COLUMNS)
         .join(Task, Task.id == Assignment.task_id)
         .where(Task.plan_id == plan.id)
         .order_by(Assignment.position, Assignment.id)
-    ):
+    )
+    if only is not None:
+        query = query.where(Task.id.in_(only))
+    for i, task_id, dept_id, role, text, position, origin, party in connection.execute(query):
         index[task_id].assignments.append(
             AssignmentView(
                 i,
@@ -289,17 +291,33 @@ def _tasks(plan: Plan, by_id: dict[int, Department]) -> list[TaskView]:
     return depth_first(tasks)
 
 
-def _build(plan: Plan, today: date, rule: LightRule, cal: Workdays | None) -> _Built:
-    departments = _departments()
-    by_id = {d.id: d for d in departments}
-    tasks = _tasks(plan, by_id)
+def _checkins(plan: Plan, only: Collection[int] | None = None) -> list[CheckInRow]:
+    """The plan's reports that are not drafts (of ``only`` these tasks, when given), oldest period first."""
     # Core rows through the request's connection: the ORM's row handling was most of the time here.
-    connection = db.session.connection()
+    query = (
+        db.select(
+            CheckIn.id,
+            CheckIn.task_id,
+            CheckIn.department_id,
+            CheckIn.period,
+            CheckIn.period_end,
+            CheckIn.state,
+            CheckIn.status,
+            CheckIn.percent,
+            CheckIn.submitted_at,
+            CheckIn.consolidated_id,
+        )
+        .join(Task, Task.id == CheckIn.task_id)
+        .where(Task.plan_id == plan.id, CheckIn.state != "draft")
+        .order_by(CheckIn.period_end, CheckIn.id)
+    )
+    if only is not None:
+        query = query.where(Task.id.in_(only))
     # Hundreds of thousands of rows repeat a few thousand tasks, departments, periods, states, statuses
     # and days: one object each (a kept state is held by every web worker: its size is theirs).
     shared: dict[Any, Any] = {}
     share = shared.setdefault
-    rows = [
+    return [
         CheckInRow(
             i,
             share(task, task),
@@ -312,24 +330,24 @@ def _build(plan: Plan, today: date, rule: LightRule, cal: Workdays | None) -> _B
             share(on := city_date(at), on) if at is not None else None,
             cons,
         )
-        for i, task, dept, p, end, st, s, pct, at, cons in connection.execute(
-            db.select(
-                CheckIn.id,
-                CheckIn.task_id,
-                CheckIn.department_id,
-                CheckIn.period,
-                CheckIn.period_end,
-                CheckIn.state,
-                CheckIn.status,
-                CheckIn.percent,
-                CheckIn.submitted_at,
-                CheckIn.consolidated_id,
-            )
-            .join(Task, Task.id == CheckIn.task_id)
-            .where(Task.plan_id == plan.id, CheckIn.state != "draft")
-            .order_by(CheckIn.period_end, CheckIn.id)
-        )
+        for i, task, dept, p, end, st, s, pct, at, cons in db.session.connection().execute(query)
     ]
+
+
+@dataclass
+class _Context:
+    """What every task's state is worked out with."""
+
+    plan: Plan
+    today: date
+    rule: LightRule
+    due_rule: DueRule
+    cal: Workdays
+    by_id: dict[int, Department]
+
+
+def _task_states(ctx: _Context, tasks: list[TaskView], rows: list[CheckInRow]) -> list[TaskState]:
+    """The state of each of ``tasks`` from ``rows``, their reports (oldest period first)."""
     latest: dict[int, dict[int, CheckInRow]] = {}
     reported_by_task: dict[int, set[tuple[int, str]]] = {}
     for c in rows:
@@ -337,14 +355,12 @@ def _build(plan: Plan, today: date, rule: LightRule, cal: Workdays | None) -> _B
             latest.setdefault(c.task_id, {})[c.department_id] = c  # ordered: the last one wins
         if c.state in REPORTED_STATES:
             reported_by_task.setdefault(c.task_id, set()).add((c.department_id, c.period))
-
-    due_rule = DueRule.of(plan)
-    cal = cal if cal is not None else city_workdays()
+    today, by_id, due_rule, cal = ctx.today, ctx.by_id, ctx.due_rule, ctx.cal
     states: list[TaskState] = []
     for task in tasks:
         roles = {a.department_id: a.role for a in task.assignments}
         reporter_ids = task_reporters(roles)
-        start, until = reporting_window(task.start, task.due, plan.end)
+        start, until = reporting_window(task.start, task.due, ctx.plan.end)
         expected = expected_period(today, task.reporting_cycle, start, until, due_rule, cal)
         owed: dict[int, list[PeriodDue]] = {}
         missing: list[Department] = []
@@ -357,7 +373,7 @@ def _build(plan: Plan, today: date, rule: LightRule, cal: Workdays | None) -> _B
         # the light's "report missing": a reporter owes a period whose due date has passed (it is being chased)
         overdue_report = any(due_state(p, today) in {"late", "chase"} for periods in owed.values() for p in periods)
         colour, reasons = light_reasons(
-            rule,
+            ctx.rule,
             today=today,
             start=task.start,
             due=task.due,
@@ -374,8 +390,40 @@ def _build(plan: Plan, today: date, rule: LightRule, cal: Workdays | None) -> _B
         states.append(
             TaskState(task, colour, reasons, period, missing, latest.get(task.id, {}), leads, reporters, owed, expected)
         )
-    consolidated, submitted = _consolidated(plan, tasks, by_id, today, due_rule, cal)
-    return _Built(states, departments, rows, due_rule, cal, consolidated, submitted)
+    return states
+
+
+def _build(plan: Plan, today: date, rule: LightRule, cal: Workdays | None) -> _Built:
+    departments = _departments()
+    by_id = {d.id: d for d in departments}
+    tasks = _tasks(plan, by_id)
+    rows = _checkins(plan)
+    ctx = _Context(plan, today, rule, DueRule.of(plan), cal if cal is not None else city_workdays(), by_id)
+    states = _task_states(ctx, tasks, rows)
+    consolidated, submitted = _consolidated(plan, tasks, by_id, today, ctx.due_rule, ctx.cal)
+    return _Built(states, departments, rows, ctx.due_rule, ctx.cal, consolidated, submitted)
+
+
+def _patch(old: _Built, plan: Plan, today: date, rule: LightRule, changed: frozenset[int]) -> _Built:
+    """``old`` brought up to date after writes to the rows of the ``changed`` tasks only (reports,
+    assignments, the task's own fields; never its place in the plan: that builds afresh). What is read
+    again is those tasks' rows, and the counties' consolidated reports; ``old`` itself is not changed
+    (other requests may be reading it)."""
+    by_id = {d.id: d for d in old.departments}
+    ids = {st.task.id for st in old.states} & changed
+    tasks = {t.id: t for t in _tasks(plan, by_id, ids)} if ids else {}
+    rows = _checkins(plan, ids) if ids else []
+    ctx = _Context(plan, today, rule, old.due_rule, old.workdays, by_id)
+    fresh = {st.task.id: st for st in _task_states(ctx, list(tasks.values()), rows)}
+    states = [fresh.get(st.task.id, st) for st in old.states]  # a task gone from the plan is a move: not here
+    if ids:
+        kept = [c for c in old.checkins if c.task_id not in ids]
+        checkins = sorted([*kept, *rows], key=lambda c: (c.period_end, c.id))
+    else:
+        checkins = old.checkins
+    all_tasks = [st.task for st in states]
+    consolidated, submitted = _consolidated(plan, all_tasks, by_id, today, old.due_rule, old.workdays)
+    return _Built(states, old.departments, checkins, old.due_rule, old.workdays, consolidated, submitted)
 
 
 # --- the state kept per data version ----------------------------------------------------------------
@@ -395,7 +443,7 @@ def current(plan: Plan, *, today: date, rule: LightRule) -> PlanState:
     The version is read at the start of the request and bumped after every commit that writes data,
     so a state kept under a version holds at least that version's data: never an older one.
     """
-    from ..cache import data_version
+    from ..cache import data_version, page_cache
 
     version = data_version() if has_request_context() else None
     if version is None:
@@ -414,15 +462,25 @@ def current(plan: Plan, *, today: date, rule: LightRule) -> PlanState:
         with building:
             with _KEPT_LOCK:
                 built = _KEPT.get(key)
-                if built is None:  # an older version or day of this plan is never asked for again: free it
+                earlier = [(k, b) for k, b in _KEPT.items() if k[:4] == key[:4]] if built is None else []
+            if built is None and earlier:
+                # The same plan, day and rule at an older version: if only some tasks' rows changed
+                # since, bring it up to date for those tasks (what a day of reporting mostly is).
+                (since, kept_state) = earlier[-1]
+                changed = page_cache().tasks_changed(since[4], version)
+                if changed is not None:
+                    built = _patch(kept_state, plan, today, rule, changed)
+            if built is None:
+                with _KEPT_LOCK:  # an older version or day of this plan is never asked for again: free it
                     for old in [k for k in _KEPT if k[:2] == key[:2]]:
                         del _KEPT[old]
-            if built is None:
                 built = _build(plan, today, rule, None)
-                with _KEPT_LOCK:
-                    _KEPT[key] = built
-                    while len(_KEPT) > _KEEP:
-                        _KEPT.popitem(last=False)
+            with _KEPT_LOCK:
+                for old in [k for k in _KEPT if k[:2] == key[:2]]:
+                    del _KEPT[old]
+                _KEPT[key] = built
+                while len(_KEPT) > _KEEP:
+                    _KEPT.popitem(last=False)
         with _KEPT_LOCK:
             _BUILDING.pop(key, None)
     sections = list(db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)))
