@@ -16,7 +16,8 @@ not as ORM objects: at province scale (20,000 tasks, 100,000 assignments) buildi
 half of the time. The departments are ORM objects read in a session of their own (so they are
 detached: a state can outlive the request that built it). :func:`current` keeps the state of the
 plan, the day and the data version (:mod:`tracker.cache`) in this process, so the leadership pages
-of one version build it once instead of once per request; a write bumps the version.
+of one version build it once instead of once per request; a write bumps the version, and a write to
+some tasks' rows only re-reads those tasks (:func:`_patch`).
 """
 
 from __future__ import annotations
@@ -441,7 +442,9 @@ def current(plan: Plan, *, today: date, rule: LightRule) -> PlanState:
     built as :func:`load` builds it.
 
     The version is read at the start of the request and bumped after every commit that writes data,
-    so a state kept under a version holds at least that version's data: never an older one.
+    so a state kept under a version holds at least that version's data: never an older one. A state
+    a few versions behind whose bumps each name the tasks they wrote (:meth:`PageCache.tasks_changed`)
+    is brought up to date for those tasks (:func:`_patch`); otherwise it is built afresh.
     """
     from ..cache import data_version, page_cache
 
