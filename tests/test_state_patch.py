@@ -36,7 +36,7 @@ def _facts(snap: state.PlanState) -> dict[str, Any]:
             )
             for st in snap.states
         ],
-        "checkins": [(c.id, c.state, c.period, c.submitted_on) for c in snap.checkins],
+        "pending": [(c.id, c.state, c.period, c.submitted_on) for c in snap.pending],
         "consolidated": [(d.department.id, d.missing, tuple(p.period.key for p in d.owed)) for d in snap.consolidated],
         "submitted": sorted(snap.consolidated_submitted.items()),
     }
@@ -114,7 +114,7 @@ def test_reports_task_edits_and_assignments_bring_the_kept_state_up_to_date_as_a
     db.session.commit()
     patched = _current(seeded)  # four bumps behind: their changes together
     assert _facts(patched) == _facts(_fresh(seeded))
-    assert "2024Q1" in {c.period for c in patched.checkins if c.task_id == t32.id}
+    assert "2024Q1" in {c.period for c in patched.pending if c.task_id == t32.id}
     assert no_fresh_builds == ["build"]  # every one of them brought the kept state up to date, no build
     # a report withdrawn (deleted) is a change of its task as well
     db.session.delete(db.session.scalar(db.select(CheckIn).filter_by(task_id=t32.id, period="2024Q1")))

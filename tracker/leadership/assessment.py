@@ -16,7 +16,7 @@ from ..models import Department, Task
 from ..tasks.due import period_due, plan_cycle
 from ..tasks.duties import owes_task_report
 from ..tasks.periods import periods_between
-from ..tasks.state import PlanState
+from ..tasks.state import PlanState, first_submissions
 from .rules import expected_share, path_start, target_share
 from .scoring import ScoringRule, Window, score, target_component, windows
 from .targets import TargetRow, target_spec
@@ -51,15 +51,9 @@ def _rank(units: list[UnitScore]) -> list[UnitScore]:
 def assess(snap: PlanState, targets: list[TargetRow], rule: ScoringRule) -> list[Ranking]:
     today = snap.today
     plan = snap.plan
-    # every submission of a (task, department, period) report; None = submission time unknown (imported)
-    # a report counts as punctual when any of its submissions was by the deadline: keep the earliest
-    # (an unknown time counts as in time, date.min)
-    earliest: dict[tuple[int, int, str], date] = {}
-    for c in snap.checkins:
-        when = c.submitted_on or date.min
-        key = (c.task_id, c.department_id, c.period)
-        if when < earliest.get(key, date.max):
-            earliest[key] = when
+    # a report counts as punctual when any of its submissions was by the deadline: the earliest of each
+    # (task, department, period); an unknown time (imported) counts as in time, date.min
+    earliest = first_submissions(plan)
     lead_tasks: dict[int, list[int]] = {}
     owed: dict[int, list[Task]] = {}
     held: set[int] = set()

@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import groupby
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from flask import has_request_context
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from ..clock import city_date
@@ -46,7 +49,17 @@ from .workdays import Workdays
 
 T = TypeVar("T")
 
-__all__ = ["AssignmentView", "CheckInRow", "ConsolidatedDuty", "PlanState", "TaskState", "TaskView", "current", "load"]
+__all__ = [
+    "AssignmentView",
+    "CheckInRow",
+    "ConsolidatedDuty",
+    "PlanState",
+    "TaskState",
+    "TaskView",
+    "current",
+    "first_submissions",
+    "load",
+]
 
 
 @dataclass(slots=True)
@@ -175,7 +188,10 @@ class PlanState:
     sections: list[Section]
     states: list[TaskState]
     departments: list[Department]
-    checkins: list[CheckInRow]
+    # the reports waiting for review (submitted, not part of a consolidated report), oldest period first:
+    # of all the plan's reports the state keeps only these and each department's latest approved one
+    # per task (TaskState.latest); the assessment reads the rest when it needs them (first_submissions)
+    pending: list[CheckInRow]
     due_rule: DueRule = field(default_factory=DueRule)
     workdays: Workdays = field(default_factory=Workdays)
     consolidated: list[ConsolidatedDuty] = field(default_factory=list)
@@ -205,7 +221,7 @@ class PlanState:
 
     @property
     def pending_review(self) -> list[CheckInRow]:
-        return [c for c in self.checkins if c.state == "submitted" and c.consolidated_id is None]
+        return self.pending
 
 
 def light_rule(config: dict[str, object]) -> LightRule:
@@ -225,7 +241,7 @@ class _Built:
 
     states: list[TaskState]
     departments: list[Department]
-    checkins: list[CheckInRow]
+    pending: list[CheckInRow]
     due_rule: DueRule
     workdays: Workdays
     consolidated: list[ConsolidatedDuty]
@@ -240,7 +256,7 @@ class _Built:
             sections,
             self.states,
             self.departments,
-            self.checkins,
+            self.pending,
             self.due_rule,
             self.workdays,
             self.consolidated,
@@ -292,8 +308,10 @@ def _tasks(plan: Plan, by_id: dict[int, Department], only: Collection[int] | Non
     return depth_first(tasks)
 
 
-def _checkins(plan: Plan, only: Collection[int] | None = None) -> list[CheckInRow]:
-    """The plan's reports that are not drafts (of ``only`` these tasks, when given), oldest period first."""
+def _checkins(plan: Plan, only: Collection[int] | None = None) -> Iterator[tuple[int, list[CheckInRow]]]:
+    """The plan's reports that are not drafts (of ``only`` these tasks, when given), task by task: each
+    task's id and its reports, oldest period first. One task's rows are in memory at a time: a state
+    keeps a few of them (:func:`_task_states`), not the hundreds of thousands a plan gathers."""
     # Core rows through the request's connection: the ORM's row handling was most of the time here.
     query = (
         db.select(
@@ -310,18 +328,18 @@ def _checkins(plan: Plan, only: Collection[int] | None = None) -> list[CheckInRo
         )
         .join(Task, Task.id == CheckIn.task_id)
         .where(Task.plan_id == plan.id, CheckIn.state != "draft")
-        .order_by(CheckIn.period_end, CheckIn.id)
+        .order_by(CheckIn.task_id, CheckIn.period_end, CheckIn.id)
     )
     if only is not None:
         query = query.where(Task.id.in_(only))
-    # Hundreds of thousands of rows repeat a few thousand tasks, departments, periods, states, statuses
-    # and days: one object each (a kept state is held by every web worker: its size is theirs).
+    # The rows repeat a few thousand departments, periods, states, statuses and days: one object each
+    # (a kept state is held by every web worker: its size is theirs).
     shared: dict[Any, Any] = {}
     share = shared.setdefault
-    return [
+    rows = (
         CheckInRow(
             i,
-            share(task, task),
+            task,
             share(dept, dept),
             share(p, p),
             share(end, end),
@@ -332,7 +350,31 @@ def _checkins(plan: Plan, only: Collection[int] | None = None) -> list[CheckInRo
             cons,
         )
         for i, task, dept, p, end, st, s, pct, at, cons in db.session.connection().execute(query)
-    ]
+    )
+    for task_id, group in groupby(rows, key=attrgetter("task_id")):
+        yield task_id, list(group)
+
+
+def first_submissions(plan: Plan) -> dict[tuple[int, int, str], date]:
+    """When each report of the plan, by (task, department, period), was first submitted: the city's
+    date of its earliest submission that is not a draft, ``date.min`` when any of them has no known time
+    (imported reports count as in time). What the assessment's punctuality reads; the kept state does
+    not hold every report, so it is read here, one row per report."""
+    unknown = func.count() - func.count(CheckIn.submitted_at)
+    query = (
+        db.select(CheckIn.task_id, CheckIn.department_id, CheckIn.period, func.min(CheckIn.submitted_at), unknown)
+        .join(Task, Task.id == CheckIn.task_id)
+        .where(Task.plan_id == plan.id, CheckIn.state != "draft")
+        .group_by(CheckIn.task_id, CheckIn.department_id, CheckIn.period)
+    )
+    shared: dict[Any, Any] = {}
+    share = shared.setdefault
+    return {
+        (task, share(dept, dept), share(period, period)): (
+            date.min if missing or at is None else share(on := city_date(at), on)
+        )
+        for task, dept, period, at, missing in db.session.execute(query)
+    }
 
 
 @dataclass
@@ -347,62 +389,75 @@ class _Context:
     by_id: dict[int, Department]
 
 
-def _task_states(ctx: _Context, tasks: list[TaskView], rows: list[CheckInRow]) -> list[TaskState]:
-    """The state of each of ``tasks`` from ``rows``, their reports (oldest period first)."""
-    latest: dict[int, dict[int, CheckInRow]] = {}
-    reported_by_task: dict[int, set[tuple[int, str]]] = {}
-    for c in rows:
-        if c.state == "approved":
-            latest.setdefault(c.task_id, {})[c.department_id] = c  # ordered: the last one wins
-        if c.state in REPORTED_STATES:
-            reported_by_task.setdefault(c.task_id, set()).add((c.department_id, c.period))
+def _task_states(
+    ctx: _Context, tasks: list[TaskView], reports: Iterable[tuple[int, list[CheckInRow]]]
+) -> tuple[list[TaskState], list[CheckInRow]]:
+    """The state of each of ``tasks`` from ``reports`` (theirs, task by task, as :func:`_checkins` gives
+    them), and the reports among them waiting for review (oldest period first)."""
+    index = {t.id: t for t in tasks}
+    worked: dict[int, TaskState] = {}
+    pending: list[CheckInRow] = []
+    for task_id, rows in reports:
+        latest: dict[int, CheckInRow] = {}
+        reported: dict[int, set[str]] = {}
+        for c in rows:
+            if c.state == "approved":
+                latest[c.department_id] = c  # ordered: the last one wins
+            if c.state in REPORTED_STATES:
+                reported.setdefault(c.department_id, set()).add(c.period)
+            if c.state == "submitted" and c.consolidated_id is None:
+                pending.append(c)
+        worked[task_id] = _task_state(ctx, index[task_id], latest, reported)
+    states = [st if (st := worked.get(t.id)) is not None else _task_state(ctx, t, {}, {}) for t in tasks]
+    pending.sort(key=lambda c: (c.period_end, c.id))
+    return states, pending
+
+
+def _task_state(
+    ctx: _Context, task: TaskView, latest: dict[int, CheckInRow], reported: dict[int, set[str]]
+) -> TaskState:
+    """One task's state from its departments' latest approved reports and the periods each reported."""
     today, by_id, due_rule, cal = ctx.today, ctx.by_id, ctx.due_rule, ctx.cal
-    states: list[TaskState] = []
-    for task in tasks:
-        roles = {a.department_id: a.role for a in task.assignments}
-        reporter_ids = task_reporters(roles)
-        start, until = reporting_window(task.start, task.due, ctx.plan.end)
-        expected = expected_period(today, task.reporting_cycle, start, until, due_rule, cal)
-        owed: dict[int, list[PeriodDue]] = {}
-        missing: list[Department] = []
-        if task.status != "done" and task.closed_on is None:
-            for dept_id in sorted(reporter_ids, key=lambda i: by_id[i].position):
-                done = {p for d, p in reported_by_task.get(task.id, ()) if d == dept_id}
-                owed[dept_id] = owed_periods(today, task.reporting_cycle, start, until, done, due_rule, cal)
-                if expected is not None and expected.period.key not in done:
-                    missing.append(by_id[dept_id])
-        # the light's "report missing": a reporter owes a period whose due date has passed (it is being chased)
-        overdue_report = any(due_state(p, today) in {"late", "chase"} for periods in owed.values() for p in periods)
-        colour, reasons = light_reasons(
-            ctx.rule,
-            today=today,
-            start=task.start,
-            due=task.due,
-            status=task.status,
-            progress=task.progress,
-            report_missing=overdue_report,
-        )
-        # who answers for the task: its leads, or where the plan names none, its responsible departments
-        leads = [by_id[a.department_id] for a in task.assignments if a.role == "lead"] or [
-            by_id[a.department_id] for a in task.assignments if a.role == "responsible"
-        ]
-        reporters = [by_id[i] for i in sorted(reporter_ids, key=lambda i: by_id[i].position)]
-        period = expected.period if expected is not None else None
-        states.append(
-            TaskState(task, colour, reasons, period, missing, latest.get(task.id, {}), leads, reporters, owed, expected)
-        )
-    return states
+    roles = {a.department_id: a.role for a in task.assignments}
+    reporter_ids = task_reporters(roles)
+    start, until = reporting_window(task.start, task.due, ctx.plan.end)
+    expected = expected_period(today, task.reporting_cycle, start, until, due_rule, cal)
+    owed: dict[int, list[PeriodDue]] = {}
+    missing: list[Department] = []
+    if task.status != "done" and task.closed_on is None:
+        for dept_id in sorted(reporter_ids, key=lambda i: by_id[i].position):
+            done = reported.get(dept_id, set())
+            owed[dept_id] = owed_periods(today, task.reporting_cycle, start, until, done, due_rule, cal)
+            if expected is not None and expected.period.key not in done:
+                missing.append(by_id[dept_id])
+    # the light's "report missing": a reporter owes a period whose due date has passed (it is being chased)
+    overdue_report = any(due_state(p, today) in {"late", "chase"} for periods in owed.values() for p in periods)
+    colour, reasons = light_reasons(
+        ctx.rule,
+        today=today,
+        start=task.start,
+        due=task.due,
+        status=task.status,
+        progress=task.progress,
+        report_missing=overdue_report,
+    )
+    # who answers for the task: its leads, or where the plan names none, its responsible departments
+    leads = [by_id[a.department_id] for a in task.assignments if a.role == "lead"] or [
+        by_id[a.department_id] for a in task.assignments if a.role == "responsible"
+    ]
+    reporters = [by_id[i] for i in sorted(reporter_ids, key=lambda i: by_id[i].position)]
+    period = expected.period if expected is not None else None
+    return TaskState(task, colour, reasons, period, missing, latest, leads, reporters, owed, expected)
 
 
 def _build(plan: Plan, today: date, rule: LightRule, cal: Workdays | None) -> _Built:
     departments = _departments()
     by_id = {d.id: d for d in departments}
     tasks = _tasks(plan, by_id)
-    rows = _checkins(plan)
     ctx = _Context(plan, today, rule, DueRule.of(plan), cal if cal is not None else city_workdays(), by_id)
-    states = _task_states(ctx, tasks, rows)
+    states, pending = _task_states(ctx, tasks, _checkins(plan))
     consolidated, submitted = _consolidated(plan, tasks, by_id, today, ctx.due_rule, ctx.cal)
-    return _Built(states, departments, rows, ctx.due_rule, ctx.cal, consolidated, submitted)
+    return _Built(states, departments, pending, ctx.due_rule, ctx.cal, consolidated, submitted)
 
 
 def _patch(old: _Built, plan: Plan, today: date, rule: LightRule, changed: frozenset[int]) -> _Built:
@@ -412,19 +467,19 @@ def _patch(old: _Built, plan: Plan, today: date, rule: LightRule, changed: froze
     (other requests may be reading it)."""
     by_id = {d.id: d for d in old.departments}
     ids = {st.task.id for st in old.states} & changed
-    tasks = {t.id: t for t in _tasks(plan, by_id, ids)} if ids else {}
-    rows = _checkins(plan, ids) if ids else []
+    tasks = _tasks(plan, by_id, ids) if ids else []
     ctx = _Context(plan, today, rule, old.due_rule, old.workdays, by_id)
-    fresh = {st.task.id: st for st in _task_states(ctx, list(tasks.values()), rows)}
+    worked, waiting = _task_states(ctx, tasks, _checkins(plan, ids)) if ids else ([], [])
+    fresh = {st.task.id: st for st in worked}
     states = [fresh.get(st.task.id, st) for st in old.states]  # a task gone from the plan is a move: not here
     if ids:
-        kept = [c for c in old.checkins if c.task_id not in ids]
-        checkins = sorted([*kept, *rows], key=lambda c: (c.period_end, c.id))
+        kept = [c for c in old.pending if c.task_id not in ids]
+        pending = sorted([*kept, *waiting], key=lambda c: (c.period_end, c.id))
     else:
-        checkins = old.checkins
+        pending = old.pending
     all_tasks = [st.task for st in states]
     consolidated, submitted = _consolidated(plan, all_tasks, by_id, today, old.due_rule, old.workdays)
-    return _Built(states, old.departments, checkins, old.due_rule, old.workdays, consolidated, submitted)
+    return _Built(states, old.departments, pending, old.due_rule, old.workdays, consolidated, submitted)
 
 
 # --- the state kept per data version ----------------------------------------------------------------
