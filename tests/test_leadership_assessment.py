@@ -93,3 +93,41 @@ def test_assessment_before_the_plan_explains_nothing_has_started(seeded, app, cl
     page = client.get("/assessment").get_data(as_text=True)
     assert "尚未开始" in page
     assert client.get("/assessment.xlsx").status_code == 200
+
+
+def test_punctuality_reads_each_reports_first_submission_in_the_citys_date(seeded, app) -> None:
+    """The assessment's punctuality reads, per (task, department, period), the earliest submission that is
+    not a draft, as a date in the city (UTC+8); a report with an unknown time (imported) counts as in time."""
+    from tracker.tasks.state import first_submissions
+
+    task = db.session.scalar(db.select(Task).filter_by(code="3.2"))
+    a, b, c = (x.department_id for x in task.assignments[:3])
+
+    def report(dept_id: int, state: str, submitted: datetime | None) -> CheckIn:
+        return CheckIn(
+            task_id=task.id,
+            department_id=dept_id,
+            period="2024Q1",
+            period_start=date(2024, 1, 1),
+            period_end=date(2024, 3, 31),
+            state=state,
+            status="in_progress",
+            created_at=datetime(2024, 4, 1, tzinfo=UTC),
+            submitted_at=submitted,
+        )
+
+    db.session.add_all(
+        [
+            # returned on its first submission (the evening of 10 April in UTC: the 11th in the city), then approved
+            report(a, "returned", datetime(2024, 4, 10, 20, 0, tzinfo=UTC)),
+            report(a, "approved", datetime(2024, 6, 1, 2, 0, tzinfo=UTC)),
+            report(b, "approved", None),  # imported: no known time
+            report(b, "returned", datetime(2024, 5, 1, tzinfo=UTC)),
+            report(c, "draft", datetime(2024, 4, 2, tzinfo=UTC)),  # a draft is not a submission
+        ]
+    )
+    db.session.commit()
+    first = first_submissions(task.plan)
+    assert first[(task.id, a, "2024Q1")] == date(2024, 4, 11)
+    assert first[(task.id, b, "2024Q1")] == date.min
+    assert (task.id, c, "2024Q1") not in first
