@@ -15,7 +15,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from .extensions import csrf, db, limiter, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager
 
 PROJECT_ROOT = config_module.PROJECT_ROOT
 
@@ -64,7 +64,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from . import models  # noqa: F401  (register the tables with the metadata)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    if not config_module.running_under_gunicorn():
+        # `flask db …` (Flask-Migrate, alembic): the command line's, never the web server's, whose every
+        # worker would hold alembic for nothing (11 MB each)
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)

@@ -18,8 +18,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-import icalendar
-
 __all__ = ["Event", "calendar"]
 
 # RFC 5545 allows no control character in TEXT but HTAB (line breaks are escaped as \n).
@@ -42,6 +40,8 @@ def _text(value: str) -> str:
 
 def calendar(name: str, events: Iterable[Event], *, stamp: datetime) -> str:
     """The VCALENDAR text of ``events``; ``stamp`` is the DTSTAMP (when the feed was generated)."""
+    import icalendar  # loaded by the first feed, not by every web worker at start
+
     cal = icalendar.Calendar()
     cal.add("prodid", "-//tracker//规划任务督办系统//ZH")
     cal.add("version", "2.0")

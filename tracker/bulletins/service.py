@@ -39,7 +39,6 @@ from ..tasks.periods import Period, parse_period, period_for, previous
 from ..tasks.queries import city_workdays, current_plan
 from . import pdf
 from .content import Extension, gather
-from .document import render_docx
 
 __all__ = [
     "DOCX_TYPE",
@@ -147,7 +146,7 @@ def _issue(plan: Plan, p: Period, *, now: datetime, user_id: int | None, correct
         data["corrects"] = corrects.number
     language = site_locale()
     with force_locale(language):
-        docx = render_docx(data)
+        docx = _render_docx(data)
     row = Bulletin(
         plan_id=plan.id,
         number=number,
@@ -215,7 +214,14 @@ def word_bytes(row: Bulletin, language: str) -> bytes:
     if language == row.language or language not in LOCALES:
         return row.docx
     with force_locale(language):
-        return render_docx(json.loads(row.data))
+        return _render_docx(json.loads(row.data))
+
+
+def _render_docx(data: dict[str, Any]) -> bytes:
+    # python-docx is loaded when a bulletin is written, not by every web worker at start
+    from .document import render_docx
+
+    return render_docx(data)
 
 
 def pdf_bytes(row: Bulletin, language: str) -> bytes:
