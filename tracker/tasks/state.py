@@ -373,7 +373,7 @@ def first_submissions(plan: Plan) -> dict[tuple[int, int, str], date]:
         (task, share(dept, dept), share(period, period)): (
             date.min if missing or at is None else share(on := city_date(at), on)
         )
-        for task, dept, period, at, missing in db.session.execute(query)
+        for task, dept, period, at, missing in db.session.connection().execute(query)  # Core rows, as read
     }
 
 
