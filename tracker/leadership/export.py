@@ -126,9 +126,16 @@ def _print_setup_xlsxwriter(ws: XlsxSheet, *, title: str, as_of: str, title_rows
         ws.repeat_rows(*title_rows)
     ws.center_horizontally()
     ws.set_margins(left=0.75, right=0.75, top=0.7, bottom=0.7)  # openpyxl's sides, the tops set above
-    as_of = _header_text(as_of)
-    room = 255 - len("&L&R") - len(as_of)  # Excel's limit for a header; XlsxWriter drops a longer one
-    ws.set_header(f"&L{_header_text(title)[:room]}&R{as_of}", {"margin": 0.5})  # openpyxl's margins
+    header = f"&L{_header_text(title)}&R{_header_text(as_of)}"
+    while len(header.encode("utf-16-le")) > 2 * 255 and title:  # Excel's limit; XlsxWriter drops a longer one
+        title = title[:-1]
+        header = f"&L{_header_text(title)}&R{_header_text(as_of)}"
+    if "&G" in header or "&[Picture]" in header:
+        # XlsxWriter takes these for an image's place and drops (or rewrites) a header without the
+        # image, even escaped ("&&G" in a title): such a header is set as it is
+        ws.header, ws.margin_header, ws.header_footer_changed = header, 0.5, True
+    else:
+        ws.set_header(header, {"margin": 0.5})  # openpyxl's margins
     ws.set_footer("&C" + _("第 &P 页，共 &N 页"), {"margin": 0.5})
 
 
