@@ -1,4 +1,5 @@
-"""The responsibility matrix as an Excel workbook (openpyxl) and as CSV (UTF-8 with BOM).
+"""The responsibility matrix as an Excel workbook (XlsxWriter) and as CSV (UTF-8 with BOM); the
+assessment workbook (openpyxl).
 
 Workbook layout: sheet 责任矩阵 with every shown row; one sheet per section with that section's
 rows; sheet 图例 explaining roles, fill colours and lights. On the matrix sheets row 1 carries the
@@ -9,16 +10,20 @@ Sheet names, headers, the legend and the labels in cells (roles, statuses, light
 language of the request (made for whoever downloads them); the plan's own text is written as it is.
 The legend explains in words, never in internal codes (``lead``, ``in_progress``).
 
-The matrix workbook is written in openpyxl's write-only mode, one row at a time from
+The matrix workbook is written by XlsxWriter in constant-memory mode, one row at a time from
 ``matrix.iter_rows`` into a temporary file that the response then streams (``matrix_xlsx_file``),
 and the CSV is streamed row by row (``matrix_csv_chunks``): a whole province plan (20,000 tasks ×
-400 departments) never sits in memory as cells. Write-only sheets keep everything the printable
-setup needs (page setup, print titles, header and footer, frozen panes, merged header cells,
-column widths), which must be set before the first row is written.
+400 departments) never sits in memory as cells. Each row is prepared once and written on 责任矩阵
+and on its section's sheet; only filled cells are written, with formats made once. XlsxWriter
+rather than openpyxl's write-only mode because at province scale openpyxl's per-cell objects took
+two thirds of the time (bench/README.md, issue 15). Column widths, panes, merged header cells and
+the print setup are set before the first row, as constant-memory mode needs. The assessment and the
+other small workbooks stay with openpyxl, which the app needs anyway to read workbooks.
 
-Both workbooks are set up to print (``print_setup``): A3 landscape, fitted to the page width, the
-header rows repeated on every page, the plan's title and the as-of date in the page header, page
-numbers in the footer. ``download_name`` names the files after the plan and the date.
+Both workbooks are set up to print (``print_setup``, and ``_print_setup_xlsxwriter`` the same for
+XlsxWriter): A3 landscape, fitted to the page width, the header rows repeated on every page, the
+plan's title and the as-of date in the page header, page numbers in the footer. ``download_name``
+names the files after the plan and the date.
 """
 
 from __future__ import annotations
@@ -26,26 +31,24 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Iterator
-from copy import copy
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import xlsxwriter
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet as XlsxSheet
 
 from ..i18n import N_, label
-from ..models import Section
 from ..models.org import ROLES
 from ..models.plan import TASK_STATUSES
 from ..spreadsheets import csv_bytes, workbook_bytes
 from ..tasks.lights import LIGHT_LABELS
-from ..tasks.state import TaskState
-from .matrix import FIXED, Cell, Matrix, iter_rows, open_cells, table_rows
+from .matrix import FIXED, ColumnGroup, Matrix, iter_rows, open_cells, table_rows
 
 __all__ = [
     "STATUS_FILLS",
@@ -114,6 +117,28 @@ def print_setup(ws: Any, *, title: str, as_of: str, title_rows: str | None) -> N
     ws.oddFooter.center.text = _("第 &P 页，共 &N 页")
 
 
+def _print_setup_xlsxwriter(ws: XlsxSheet, *, title: str, as_of: str, title_rows: tuple[int, int] | None) -> None:
+    """``print_setup`` for an XlsxWriter sheet: the same page, margins, titles, header and footer."""
+    ws.set_paper(8)  # A3
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)  # one page wide, as many pages down as it takes
+    if title_rows:
+        ws.repeat_rows(*title_rows)
+    ws.center_horizontally()
+    ws.set_margins(left=0.75, right=0.75, top=0.7, bottom=0.7)  # openpyxl's sides, the tops set above
+    header = f"&L{_header_text(title)}&R{_header_text(as_of)}"
+    while len(header.encode("utf-16-le")) > 2 * 255 and title:  # Excel's limit; XlsxWriter drops a longer one
+        title = title[:-1]
+        header = f"&L{_header_text(title)}&R{_header_text(as_of)}"
+    if "&G" in header or "&[Picture]" in header:
+        # XlsxWriter takes these for an image's place and drops (or rewrites) a header without the
+        # image, even escaped ("&&G" in a title): such a header is set as it is
+        ws.header, ws.margin_header, ws.header_footer_changed = header, 0.5, True
+    else:
+        ws.set_header(header, {"margin": 0.5})  # openpyxl's margins
+    ws.set_footer("&C" + _("第 &P 页，共 &N 页"), {"margin": 0.5})
+
+
 def matrix_csv(matrix: Matrix) -> bytes:
     return b"".join(matrix_csv_chunks(matrix))
 
@@ -134,101 +159,74 @@ def matrix_csv_chunks(matrix: Matrix, rows_per_chunk: int = 500) -> Iterator[byt
         yield data if bom else data.removeprefix(b"\xef\xbb\xbf")
 
 
-class _Styles:
-    """The few styled cells of the matrix sheets, made once and copied (styling each cell anew is slow)."""
+class _Formats:
+    """The few cell formats of the matrix workbook, made once per workbook (XlsxWriter)."""
 
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-        centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        self.bold = self._make(font=Font(bold=True))
-        self.group = self._make(font=Font(bold=True), alignment=centre)
-        self.dept = self._make(font=Font(bold=True), alignment=Alignment(wrap_text=True, vertical="top"))
-        self.light = {k: self._make(fill=PatternFill("solid", fgColor=v)) for k, v in LIGHT_FILLS.items()}
-        self.status = {
-            k: self._make(fill=PatternFill("solid", fgColor=v), alignment=centre) for k, v in STATUS_FILLS.items()
-        }
-        self.plain_status = self._make(fill=PatternFill("solid", fgColor="FFFFFF"), alignment=centre)
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        centre = {"align": "center", "valign": "vcenter", "text_wrap": True}
 
-    def _make(self, **style: Any) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.ws)
-        for k, v in style.items():
-            setattr(cell, k, v)
-        return cell
+        def fill(colour: str, **more: Any) -> Format:
+            return wb.add_format({"pattern": 1, "bg_color": f"#{colour}", **more})
 
-    def cell(self, template: WriteOnlyCell, value: Any) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.ws, value)
-        cell._style = copy(template._style)
-        if isinstance(value, str):
-            cell.data_type = "s"
-        return cell
+        self.bold = wb.add_format({"bold": True})
+        self.group = wb.add_format({"bold": True, **centre})
+        self.dept = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        self.light = {k: fill(v) for k, v in LIGHT_FILLS.items()}
+        self.status = {k: fill(v, **centre) for k, v in STATUS_FILLS.items()}
+        self.plain_status = fill("FFFFFF", **centre)
 
 
-def _text(ws: Any, value: Any) -> Any:
-    """A value for a write-only row: text that openpyxl would take for a formula or an error stays text."""
-    if isinstance(value, str) and value.startswith(("=", "#")):
-        cell = WriteOnlyCell(ws, value)
-        cell.data_type = "s"
-        return cell
-    return value
+def _put(ws: XlsxSheet, row: int, col: int, value: Any, fmt: Format | None = None) -> None:
+    """One cell; text is always written as text (never a formula, an error code or a link)."""
+    if value is None or value == "":
+        ws.write_blank(row, col, None, fmt)  # written only if it has a format
+    elif isinstance(value, str):
+        ws.write_string(row, col, value, fmt)
+    else:
+        ws.write(row, col, value, fmt)
 
 
-def _write_matrix_sheet(ws: Any, matrix: Matrix, rows: Iterator[tuple[Section, TaskState, dict[int, Cell]]]) -> None:
-    """Headers (rows 1–2), then one row per task: column sizes, merges and panes first (write-only)."""
-    st = _Styles(ws)
-    groups = matrix.all_groups
-    first = len(FIXED) + 1
+def _columns(ws: XlsxSheet, first: int, last: int, width: float) -> None:
+    """Columns ``first``–``last`` (0-based) ``width`` characters wide as stored in the file (7 pixels a
+    character), the widths the workbook has always had."""
+    ws.set_column_pixels(first, last, round(width * 7))
+
+
+def _matrix_headers(ws: XlsxSheet, fmt: _Formats, groups: list[ColumnGroup], opens: list[str]) -> None:
+    """Column sizes, panes, then rows 1–2 (groups merged over their departments, the task columns over
+    both rows), written in row order as constant-memory mode needs."""
+    first = len(FIXED)
     width = len(FIXED) + sum(len(g.columns) for g in groups)
-    opens = matrix.open_headers()  # the plan's open parties (各有关部门), never expanded into names
-    for col in range(first, width + 1):
-        ws.column_dimensions[get_column_letter(col)].width = 6
-    for col in range(width + 1, width + len(opens) + 1):
-        ws.column_dimensions[get_column_letter(col)].width = 8
-    ws.column_dimensions["C"].width = 36
-    ws.row_dimensions[2].height = 90
-    ws.freeze_panes = f"{get_column_letter(first)}3"
-    for i in range(1, len(FIXED) + 1):
-        ws.merged_cells.add(f"{get_column_letter(i)}1:{get_column_letter(i)}2")
-    top: list[Any] = [st.cell(st.bold, _(name)) for name in FIXED]
-    second: list[Any] = [None] * len(FIXED)
+    if width > first:
+        _columns(ws, first, width - 1, 6)
+    if opens:
+        _columns(ws, width, width + len(opens) - 1, 8)
+    _columns(ws, 2, 2, 36)
+    ws.set_row(1, 90)
+    ws.freeze_panes(2, first)
+    # merge_range with an empty value and no format only records the range (nothing is written, as
+    # before: the merged-over cells stay empty); the heading is then written into its first cell
+    for i, name in enumerate(FIXED):
+        ws.merge_range(0, i, 1, i, "", None)
+        ws.write_string(0, i, _(name), fmt.bold)
     col = first
     for group in groups:
-        top.append(st.cell(st.group, _(group.label)))
-        top.extend([None] * (len(group.columns) - 1))
         if len(group.columns) > 1:
-            ws.merged_cells.add(f"{get_column_letter(col)}1:{get_column_letter(col + len(group.columns) - 1)}1")
+            ws.merge_range(0, col, 0, col + len(group.columns) - 1, "", None)
+        _put(ws, 0, col, _(group.label), fmt.group)
         col += len(group.columns)
-        second.extend(st.cell(st.dept, c.department.name) for c in group.columns)
     if opens:
-        top.append(st.cell(st.group, _("开放责任方")))
-        top.extend([None] * (len(opens) - 1))
         if len(opens) > 1:
-            ws.merged_cells.add(f"{get_column_letter(col)}1:{get_column_letter(col + len(opens) - 1)}1")
-        second.extend(st.cell(st.dept, heading) for heading in opens)
-    ws.append(top)
-    ws.append(second)
-    width = sum(len(g.columns) for g in groups)
-    roles = {k: _(v) for k, v in ROLES.items()}
-    lights = {k: _(v) for k, v in LIGHT_LABELS.items()}
-    for section, state, cells in rows:
-        task = state.task
-        values: list[Any] = [
-            section.label,
-            _text(ws, task.label),
-            _text(ws, task.title),
-            _(task.status_label),
-            f"{task.progress}%",
-            st.cell(st.light[state.light], lights[state.light]),
-        ]
-        values.extend([None] * width)
-        for i, cell in cells.items():
-            values[len(FIXED) + i] = st.cell(
-                st.status.get(cell.status, st.plain_status), roles.get(cell.role or "", "")
-            )
-        values.extend(
-            st.cell(st.plain_status, roles[r]) if r in roles else None
-            for r in open_cells(state, matrix.open_columns, matrix.filters)
-        )
-        ws.append(values)
+            ws.merge_range(0, col, 0, col + len(opens) - 1, "", None)
+        ws.write_string(0, col, _("开放责任方"), fmt.group)
+    col = first
+    for group in groups:
+        for c in group.columns:
+            _put(ws, 1, col, c.department.name, fmt.dept)
+            col += 1
+    for heading in opens:
+        _put(ws, 1, col, heading, fmt.dept)
+        col += 1
 
 
 def _safe_title(text: str) -> str:
@@ -237,37 +235,93 @@ def _safe_title(text: str) -> str:
     return text[:31]
 
 
+def _sheet_name(text: str, taken: set[str]) -> str:
+    """A valid sheet name not yet used in the workbook (``名称1``, ``名称2`` … as openpyxl named repeats)."""
+    name = _safe_title(text).strip("'") or "Sheet"
+    base, n = name, 0
+    while name.casefold() in taken:
+        n += 1
+        name = f"{base[: 31 - len(str(n))]}{n}"
+    taken.add(name.casefold())
+    return name
+
+
 def matrix_xlsx_file(matrix: Matrix, title: str, as_of: str, path: Path) -> None:
-    """Write the matrix workbook to ``path``, row by row (write-only mode): sheet 责任矩阵 with every
-    matching row, one sheet per section, the legend; each set up to print."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_("责任矩阵"))
-    print_setup(ws, title=title, as_of=as_of, title_rows="1:2")
-    _write_matrix_sheet(ws, matrix, iter_rows(matrix))
-    for section, states in matrix.matched:
-        sheet = wb.create_sheet(_safe_title(_("%(label)s、%(title)s", label=section.label, title=section.title)))
-        print_setup(sheet, title=title, as_of=as_of, title_rows="1:2")
-        part = Matrix(matrix.groups, [], matrix.filters, matched=[(section, states)], all_groups=matrix.all_groups)
-        _write_matrix_sheet(sheet, part, iter_rows(part))
-    legend = wb.create_sheet(_("图例"))
-    legend.column_dimensions["A"].width = 24
-    legend.column_dimensions["B"].width = 56
-    print_setup(legend, title=title, as_of=as_of, title_rows=None)
-    st = _Styles(legend)
-    legend.append([_text(legend, title)])
-    legend.append([])
-    legend.append([_("单元格文字"), _("角色")])
-    for key, role in ROLES.items():
-        legend.append([_(role), _(ROLE_MEANINGS[key])])
-    legend.append([])
-    legend.append([_("填充颜色"), _("该单位最近一次审核通过的报送状态")])
-    for key in STATUS_FILLS:
-        legend.append([st.cell(st.status[key], _(TASK_STATUSES.get(key, N_("尚无审核通过的报送"))))])
-    legend.append([])
-    legend.append([_("预警"), _("含义")])
-    for key, light in LIGHT_LABELS.items():
-        legend.append([st.cell(st.light[key], _(light)), _(LIGHT_MEANINGS[key])])
-    wb.save(str(path))
+    """Write the matrix workbook to ``path``: sheet 责任矩阵 with every matching row, one sheet per
+    section, the legend; each set up to print.
+
+    XlsxWriter in constant-memory mode: each sheet's rows go to a temporary file as they are written and
+    the workbook is put together from those files, so memory stays flat however long the plan. Every
+    row is prepared once and written twice, on 责任矩阵 and on its section's sheet (the section sheets
+    have no open-party columns). Only the filled cells are written, each with a format made once.
+    """
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    fmt = _Formats(wb)
+    taken: set[str] = set()
+    opens = matrix.open_headers()  # the plan's open parties (各有关部门), never expanded into names
+    ws = wb.add_worksheet(_sheet_name(_("责任矩阵"), taken))
+    sheets = []
+    for section, _states in matrix.matched:
+        name = _sheet_name(_("%(label)s、%(title)s", label=section.label, title=section.title), taken)
+        sheets.append(wb.add_worksheet(name))
+    legend = wb.add_worksheet(_sheet_name(_("图例"), taken))
+    for sheet, columns in ((ws, opens), *((s, []) for s in sheets)):
+        _print_setup_xlsxwriter(sheet, title=title, as_of=as_of, title_rows=(0, 1))
+        _matrix_headers(sheet, fmt, matrix.all_groups, columns)
+    first = len(FIXED)
+    roles = {k: _(v) for k, v in ROLES.items()}
+    lights = {k: _(v) for k, v in LIGHT_LABELS.items()}
+    row = 2
+    rows = iter_rows(matrix)
+    for sheet, (section, states) in zip(sheets, matrix.matched, strict=True):
+        for sheet_row in range(2, 2 + len(states)):
+            _section, state, cells = next(rows)
+            task = state.task
+            line: list[tuple[int, str, Format | None]] = [
+                (0, section.label, None),
+                (1, task.label, None),
+                (2, task.title, None),
+                (3, _(task.status_label), None),
+                (4, f"{task.progress}%", None),
+                (5, lights[state.light], fmt.light[state.light]),
+            ]
+            line.extend(
+                (first + i, roles.get(cell.role or "", ""), fmt.status.get(cell.status, fmt.plain_status))
+                for i, cell in cells.items()
+            )
+            for col, text, cell_fmt in line:
+                if text:
+                    ws.write_string(row, col, text, cell_fmt)
+                    sheet.write_string(sheet_row, col, text, cell_fmt)
+                elif cell_fmt is not None:
+                    ws.write_blank(row, col, None, cell_fmt)
+                    sheet.write_blank(sheet_row, col, None, cell_fmt)
+            col = first + sum(len(g.columns) for g in matrix.all_groups)
+            for r in open_cells(state, matrix.open_columns, matrix.filters):
+                if r in roles:
+                    _put(ws, row, col, roles[r], fmt.plain_status)
+                col += 1
+            row += 1
+    _write_legend(legend, fmt, title, as_of)
+    wb.close()
+
+
+def _write_legend(ws: XlsxSheet, fmt: _Formats, title: str, as_of: str) -> None:
+    """Roles, fill colours and lights explained in words."""
+    _columns(ws, 0, 0, 24)
+    _columns(ws, 1, 1, 56)
+    _print_setup_xlsxwriter(ws, title=title, as_of=as_of, title_rows=None)
+    rows: list[list[tuple[Any, Format | None]]] = [[(title, None)], [], [(_("单元格文字"), None), (_("角色"), None)]]
+    rows.extend([(_(role), None), (_(ROLE_MEANINGS[key]), None)] for key, role in ROLES.items())
+    rows.append([])
+    rows.append([(_("填充颜色"), None), (_("该单位最近一次审核通过的报送状态"), None)])
+    rows.extend([(_(TASK_STATUSES.get(key, N_("尚无审核通过的报送"))), fmt.status[key])] for key in STATUS_FILLS)
+    rows.append([])
+    rows.append([(_("预警"), None), (_("含义"), None)])
+    rows.extend([(_(light), fmt.light[key]), (_(LIGHT_MEANINGS[key]), None)] for key, light in LIGHT_LABELS.items())
+    for r, cells in enumerate(rows):
+        for c, (value, cell_fmt) in enumerate(cells):
+            _put(ws, r, c, value, cell_fmt)
 
 
 def matrix_xlsx(matrix: Matrix, title: str, as_of: str = "") -> bytes:
