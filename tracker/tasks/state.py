@@ -122,6 +122,8 @@ _TASK_COLUMNS = (
     Task.closed_on,
     Task.position,
 )
+# plan, section, parent, start, due, original due, status, cycle, closed on: values many tasks hold alike
+_SHARED_TASK_COLUMNS = (1, 2, 3, 8, 9, 10, 11, 13, 14)
 _ASSIGNMENT_COLUMNS = (
     Assignment.id,
     Assignment.task_id,
@@ -280,9 +282,16 @@ def _tasks(plan: Plan, by_id: dict[int, Department], only: Collection[int] | Non
     query = db.select(*_TASK_COLUMNS).where(Task.plan_id == plan.id).order_by(Task.position, Task.id)
     if only is not None:
         query = query.where(Task.id.in_(only))
-    tasks = [TaskView(*row) for row in connection.execute(query)]
+    # Repeated values — a few hundred departments, the plan's dates, a handful of roles and origins over
+    # a hundred thousand rows — are one object each: a kept state is held by every web worker.
+    share = {}.setdefault
+    tasks = []
+    for row in connection.execute(query):
+        values = list(row)
+        for k in _SHARED_TASK_COLUMNS:
+            values[k] = share(values[k], values[k])
+        tasks.append(TaskView(*values))
     index = {t.id: t for t in tasks}
-    share = {}.setdefault  # a handful of roles and origins over a hundred thousand rows: one object each
     query = (
         db.select(*_ASSIGNMENT_COLUMNS)
         .join(Task, Task.id == Assignment.task_id)
@@ -292,17 +301,19 @@ def _tasks(plan: Plan, by_id: dict[int, Department], only: Collection[int] | Non
     if only is not None:
         query = query.where(Task.id.in_(only))
     for i, task_id, dept_id, role, text, position, origin, party in connection.execute(query):
-        index[task_id].assignments.append(
+        task = index[task_id]
+        department = by_id[dept_id]
+        task.assignments.append(
             AssignmentView(
                 i,
-                task_id,
-                dept_id,
+                task.id,
+                department.id,
                 share(role, role),
                 share(text, text),
                 position,
                 share(origin, origin),
                 share(party, party),
-                by_id[dept_id],
+                department,
             )
         )
     return depth_first(tasks)
