@@ -51,9 +51,6 @@ def _rank(units: list[UnitScore]) -> list[UnitScore]:
 def assess(snap: PlanState, targets: list[TargetRow], rule: ScoringRule) -> list[Ranking]:
     today = snap.today
     plan = snap.plan
-    # a report counts as punctual when any of its submissions was by the deadline: the earliest of each
-    # (task, department, period); an unknown time (imported) counts as in time, date.min
-    earliest = first_submissions(plan)
     lead_tasks: dict[int, list[int]] = {}
     owed: dict[int, list[Task]] = {}
     held: set[int] = set()
@@ -100,62 +97,74 @@ def assess(snap: PlanState, targets: list[TargetRow], rule: ScoringRule) -> list
             out.append((p.key, deadline))
         return out
 
+    def unit(d: Department, w: Window, first: dict[tuple[int, str], date]) -> UnitScore:
+        """One unit's score in one window; ``first``: its reports' first submissions by (task, period)."""
+        until = min(w.end, today)
+        comps: dict[str, float | None] = {}
+        detail: dict[str, str] = {}
+        # targets
+        parts = []
+        for r in targets_of(d):
+            t = r.target
+            if t.is_milestone:
+                continue
+            values = [v for v in r.values if v.period_end <= until]
+            share = target_share(target_spec(t), values[-1].value if values else None)
+            expected = expected_share(until, path_start(t.baseline_year, plan.start), t.due)
+            if values or expected > 0:
+                parts.append(target_component(share, expected) or 0.0)
+        comps["targets"] = sum(parts) / len(parts) if parts else None
+        # stays Chinese: shown through the |label filter, which matches it
+        detail["targets"] = N_("%(n)s 项目标") % {"n": len(parts)} if parts else "—"
+        # punctuality
+        due_reports = punctual = 0
+        for task in owed.get(d.id, []):
+            deadlines = owed_in_window(task.start, task.due, task.reporting_cycle, task.closed_on, w.start, w.end)
+            due_reports += len(deadlines)
+            # a report counts as punctual when any of its submissions was by the deadline: the earliest
+            # (an unknown time, as of an imported report, counts as in time: date.min)
+            for key, deadline in deadlines:
+                if first.get((task.id, key), date.max) <= deadline:
+                    punctual += 1
+        # a county's consolidated 落实 report counts once per period, due on the rule's due date
+        if d.id in consolidated_ids:
+            for p in periods_between(max(plan.start, w.start), min(plan.end, w.end), county_cycle):
+                deadline = period_due(p, snap.due_rule, snap.workdays).due
+                if p.end > w.end or deadline >= today:
+                    continue
+                due_reports += 1
+                if any(s is None or s <= deadline for s in snap.consolidated_submitted.get((d.id, p.key), [])):
+                    punctual += 1
+        comps["punctuality"] = punctual / due_reports if due_reports else None
+        detail["punctuality"] = f"{punctual}/{due_reports}" if due_reports else "—"
+        # tasks done on time
+        due_tasks = [
+            tasks[tid] for tid in lead_tasks.get(d.id, []) if w.start <= tasks[tid].original_due <= min(w.end, today)
+        ]
+        on_time = sum(1 for t in due_tasks if t.closed_on is not None and t.closed_on <= t.original_due)
+        comps["on_time"] = on_time / len(due_tasks) if due_tasks else None
+        detail["on_time"] = f"{on_time}/{len(due_tasks)}" if due_tasks else "—"
+        return UnitScore(d, comps, detail, score(comps, rule))
+
+    every = windows(plan.start, plan.end)
+    live = [n for n, w in enumerate(every) if w.state(today) != "future"]
+    assessed = {d.id: d for d in snap.departments if d.id in held or d.kind == "county"}
+    scored: dict[int, dict[int, UnitScore]] = {}  # department id -> window -> its score there
+    # department by department, each with its own reports' first submissions: the plan's hundreds of
+    # thousands of reports are never in memory at once
+    for dept_id, first in first_submissions(plan):
+        if (d := assessed.get(dept_id)) is not None:
+            scored[d.id] = {n: unit(d, every[n], first) for n in live}
+    for d in assessed.values():
+        if d.id not in scored:
+            scored[d.id] = {n: unit(d, every[n], {}) for n in live}
     out: list[Ranking] = []
-    for w in windows(plan.start, plan.end):
+    for n, w in enumerate(every):
         state = w.state(today)
         if state == "future":
             out.append(Ranking(w, state, [], []))
             continue
-        until = min(w.end, today)
-        units: list[UnitScore] = []
-        for d in snap.departments:
-            if d.id not in held and d.kind != "county":
-                continue
-            comps: dict[str, float | None] = {}
-            detail: dict[str, str] = {}
-            # targets
-            parts = []
-            for r in targets_of(d):
-                t = r.target
-                if t.is_milestone:
-                    continue
-                values = [v for v in r.values if v.period_end <= until]
-                share = target_share(target_spec(t), values[-1].value if values else None)
-                expected = expected_share(until, path_start(t.baseline_year, plan.start), t.due)
-                if values or expected > 0:
-                    parts.append(target_component(share, expected) or 0.0)
-            comps["targets"] = sum(parts) / len(parts) if parts else None
-            # stays Chinese: shown through the |label filter, which matches it
-            detail["targets"] = N_("%(n)s 项目标") % {"n": len(parts)} if parts else "—"
-            # punctuality
-            due_reports = punctual = 0
-            for task in owed.get(d.id, []):
-                deadlines = owed_in_window(task.start, task.due, task.reporting_cycle, task.closed_on, w.start, w.end)
-                due_reports += len(deadlines)
-                for key, deadline in deadlines:
-                    if earliest.get((task.id, d.id, key), date.max) <= deadline:
-                        punctual += 1
-            # a county's consolidated 落实 report counts once per period, due on the rule's due date
-            if d.id in consolidated_ids:
-                for p in periods_between(max(plan.start, w.start), min(plan.end, w.end), county_cycle):
-                    deadline = period_due(p, snap.due_rule, snap.workdays).due
-                    if p.end > w.end or deadline >= today:
-                        continue
-                    due_reports += 1
-                    if any(s is None or s <= deadline for s in snap.consolidated_submitted.get((d.id, p.key), [])):
-                        punctual += 1
-            comps["punctuality"] = punctual / due_reports if due_reports else None
-            detail["punctuality"] = f"{punctual}/{due_reports}" if due_reports else "—"
-            # tasks done on time
-            due_tasks = [
-                tasks[tid]
-                for tid in lead_tasks.get(d.id, [])
-                if w.start <= tasks[tid].original_due <= min(w.end, today)
-            ]
-            on_time = sum(1 for t in due_tasks if t.closed_on is not None and t.closed_on <= t.original_due)
-            comps["on_time"] = on_time / len(due_tasks) if due_tasks else None
-            detail["on_time"] = f"{on_time}/{len(due_tasks)}" if due_tasks else "—"
-            units.append(UnitScore(d, comps, detail, score(comps, rule)))
+        units = [scored[d.id][n] for d in snap.departments if d.id in scored]
         out.append(
             Ranking(
                 w,

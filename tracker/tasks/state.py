@@ -28,7 +28,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 from flask import has_request_context
@@ -366,26 +366,32 @@ def _checkins(plan: Plan, only: Collection[int] | None = None) -> Iterator[tuple
         yield task_id, list(group)
 
 
-def first_submissions(plan: Plan) -> dict[tuple[int, int, str], date]:
-    """When each report of the plan, by (task, department, period), was first submitted: the city's
-    date of its earliest submission that is not a draft, ``date.min`` when any of them has no known time
-    (imported reports count as in time). What the assessment's punctuality reads; the kept state does
-    not hold every report, so it is read here, one row per report."""
+def first_submissions(plan: Plan) -> Iterator[tuple[int, dict[tuple[int, str], date]]]:
+    """When each report of the plan was first submitted, department by department (by id): a
+    department's id and, by (task, period), the city's date of its report's earliest submission that is
+    not a draft, ``date.min`` when any of them has no known time (imported reports count as in time).
+
+    What the assessment's punctuality reads. The kept state does not hold every report, and neither
+    does this: one department's rows at a time (a province's plan has hundreds of thousands)."""
     unknown = func.count() - func.count(CheckIn.submitted_at)
     query = (
-        db.select(CheckIn.task_id, CheckIn.department_id, CheckIn.period, func.min(CheckIn.submitted_at), unknown)
+        db.select(CheckIn.department_id, CheckIn.task_id, CheckIn.period, func.min(CheckIn.submitted_at), unknown)
         .join(Task, Task.id == CheckIn.task_id)
         .where(Task.plan_id == plan.id, CheckIn.state != "draft")
-        .group_by(CheckIn.task_id, CheckIn.department_id, CheckIn.period)
+        .group_by(CheckIn.department_id, CheckIn.task_id, CheckIn.period)
+        .order_by(CheckIn.department_id)
     )
     shared: dict[Any, Any] = {}
     share = shared.setdefault
-    return {
-        (task, share(dept, dept), share(period, period)): (
-            date.min if missing or at is None else share(on := city_date(at), on)
+    rows = db.session.connection().execute(query)  # Core rows, as read (an ORM result buffers them all)
+    for dept_id, group in groupby(rows, key=itemgetter(0)):
+        yield (
+            dept_id,
+            {
+                (task, share(period, period)): date.min if missing or at is None else share(on := city_date(at), on)
+                for _, task, period, at, missing in group
+            },
         )
-        for task, dept, period, at, missing in db.session.connection().execute(query)  # Core rows, as read
-    }
 
 
 @dataclass
