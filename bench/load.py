@@ -176,7 +176,10 @@ def cpu_seconds(pid: int) -> float:
             fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+        if each == str(pid):
+            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: workers that ended and were replaced
+        total += ticks / os.sysconf("SC_CLK_TCK")
     return total
 
 
