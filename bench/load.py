@@ -8,6 +8,7 @@ clock 2024-06-20) twice: with the page cache warm (Redis, as several workers nee
 production. Pages are read as the demo leader; ``/my`` as the staff of 市发展改革委 (a leader has no /my).
 
     .venv/bin/python bench/load.py                 # prints a Markdown table; bench/README.md keeps results
+    .venv/bin/python bench/load.py --modes warm --only /api/ --compare main   # the API, this tree and main
 
 Nothing here is a test: the figures depend on the machine and its load (``uptime`` is printed).
 """
@@ -82,11 +83,31 @@ def api_token(env: dict[str, str]) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
-def serve(app: str, port: int, workers: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def checkout(rev: str, work: Path) -> tuple[Path, str]:
+    """Revision ``rev`` of this repository as a tree of its own under ``work`` (``git archive``), with its
+    catalogue compiled and the vendored static files copied: served side by side with the working tree."""
+    sha = subprocess.run(["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True, check=True)
+    short = sha.stdout.strip()
+    tree = work / f"rev-{short}"
+    if not tree.exists():
+        tree.mkdir(parents=True)
+        archive = subprocess.run(["git", "archive", short], cwd=ROOT, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        compile_mo = [sys.executable, "-m", "babel.messages.frontend", "compile", "-d", "tracker/translations"]
+        subprocess.run(compile_mo, cwd=tree, capture_output=True, check=True)
+        vendor = ROOT / "tracker" / "static" / "vendor"
+        if vendor.exists():
+            shutil.copytree(vendor, tree / "tracker" / "static" / "vendor")
+    return tree, short
+
+
+def serve(
+    app: str, port: int, workers: int, env: dict[str, str], log: Path, root: Path = ROOT
+) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", app],
-            cwd=ROOT,
+            cwd=root,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -143,11 +164,37 @@ def fetch(url: str, headers: dict[str, str]) -> tuple[int, int, str]:
         return exc.code, 0, ""
 
 
-def wrk(url: str, headers: dict[str, str], seconds: int, threads: int, connections: int) -> dict[str, str]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` and its children (gunicorn's workers), from /proc."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    total = 0.0
+    for each in [str(pid), *children]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime
+        if each == str(pid):
+            ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: workers that ended and were replaced
+        total += ticks / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def wrk(
+    url: str, headers: dict[str, str], seconds: int, threads: int, connections: int, server: int | None = None
+) -> dict[str, str]:
+    """wrk's figures, and the server's CPU time per request when its process id is given: unlike req/s,
+    it hardly depends on what else the machine runs (other processes take turns, not this one's work)."""
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
+    before = cpu_seconds(server) if server else 0.0
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    spent = cpu_seconds(server) - before if server else 0.0
+    done = re.search(r"(\d+) requests in", out)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
@@ -157,6 +204,7 @@ def wrk(url: str, headers: dict[str, str], seconds: int, threads: int, connectio
         "p50": p50.group(1) if p50 else "?",
         "p99": p99.group(1) if p99 else "?",
         "bad": bad.group(1) if bad else "0",
+        "cpu": f"{1000 * spent / int(done.group(1)):.2f} ms" if server and done and int(done.group(1)) else "?",
     }
 
 
@@ -171,6 +219,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/14", help="the warm run's cache and rate limit")
     parser.add_argument("--modes", default="warm,cold", help="warm, cold or both")
+    parser.add_argument("--only", help="drive only the URLs containing this (hello always runs first)")
+    parser.add_argument(
+        "--compare", action="append", default=[], metavar="REV",
+        help="also serve git revision REV (e.g. main) on the same database, after the working tree, each mode",
+    )  # fmt: skip
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install -y wrk")
@@ -196,22 +249,25 @@ def main() -> None:
 
     hello = serve("bench.hello:app", args.hello_port, args.workers, env, work / "hello.log")
     try:
-        base = wrk(f"http://127.0.0.1:{args.hello_port}/", {}, args.seconds, args.threads, args.connections)
+        base = wrk(f"http://127.0.0.1:{args.hello_port}/", {}, args.seconds, args.threads, args.connections, hello.pid)
     finally:
         stop(hello)
     hello_rate = float(base["rate"])
     rows = [("bare Flask hello", "—", base, "—")]
-    for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
-        mode_env = dict(env)
+    trees = [(ROOT, "")] + [(tree, f" @{short}") for tree, short in (checkout(rev, work) for rev in args.compare)]
+    runs = [(mode.strip(), tree, label) for mode in args.modes.split(",") if mode.strip() for tree, label in trees]
+    for mode, tree, label in runs:
+        mode_env = dict(env, PYTHONPATH=str(tree))
         if mode == "warm":
-            mode_env.update(CACHE_URL=args.redis, CACHE_KEY_PREFIX=f"bench-{os.getpid()}")
+            mode_env.update(CACHE_URL=args.redis, CACHE_KEY_PREFIX=f"bench-{os.getpid()}{label.strip()}")
         else:
             mode_env.update(CACHE_ENABLED="0")
-        server = serve("wsgi:app", args.port, args.workers, mode_env, work / f"{mode}.log")
+        server = serve("wsgi:app", args.port, args.workers, mode_env, work / f"{mode}.log", tree)
         try:
             site = f"http://127.0.0.1:{args.port}"
             cookies = {who: session_cookie(site, email) for who, email in ACCOUNTS.items()}
             pages = PAGES + (FLOOR if mode == "warm" else [])
+            pages = [(path, who) for path, who in pages if not args.only or args.only in path]
             for path, who in pages:
                 headers = {"Authorization": f"Bearer {token}"} if who == "token" else {}
                 if who in cookies:
@@ -219,20 +275,21 @@ def main() -> None:
                 status, size, etag = fetch(site + path, headers)  # warms the cache in the warm run
                 if status != 200:
                     sys.exit(f"{path}: {status}")
-                result = wrk(site + path, headers, args.seconds, args.threads, args.connections)
-                rows.append((path, mode, result, f"{size // 1024} KiB"))
+                result = wrk(site + path, headers, args.seconds, args.threads, args.connections, server.pid)
+                rows.append((path, mode + label, result, f"{size // 1024} KiB"))
                 if mode == "warm" and path in REVALIDATED and etag:
                     result = wrk(site + path, {**headers, "If-None-Match": etag}, args.seconds, args.threads,
-                                 args.connections)  # fmt: skip
-                    rows.append((path, "warm, 304", result, "0 KiB"))
+                                 args.connections, server.pid)  # fmt: skip
+                    rows.append((path, f"warm, 304{label}", result, "0 KiB"))
         finally:
             stop(server)
-    print("\n| URL | cache | req/s | share of hello | p50 | p99 | non-2xx | size |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("\n| URL | cache | req/s | share of hello | p50 | p99 | non-2xx | size | worker CPU per request |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for path, mode, r, size in rows:
         share = f"{100 * float(r['rate']) / hello_rate:.1f} %" if r["rate"] != "?" else "?"
         print(
-            f"| `{path}` | {mode} | {float(r['rate']):,.0f} | {share} | {r['p50']} | {r['p99']} | {r['bad']} | {size} |"
+            f"| `{path}` | {mode} | {float(r['rate']):,.0f} | {share} | {r['p50']} | {r['p99']} | {r['bad']} | {size} "
+            f"| {r['cpu']} |"
         )
 
 

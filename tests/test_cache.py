@@ -95,6 +95,15 @@ def test_bookkeeping_writes_do_not_empty_the_cache(seeded, make_user) -> None:
     assert _version() == before
 
 
+def test_revoking_a_token_moves_the_version(seeded, make_user) -> None:
+    # What each process keeps of a token is good while the version stands (tracker.api.tokens).
+    token, _secret = create_token(make_user("leader"), "x", now=clock.now())
+    before = _version()
+    token.revoked_at = clock.now()  # the row alone, without the audit record revoke_token adds
+    db.session.commit()
+    assert _version() > before
+
+
 def test_a_token_in_use_is_written_at_most_once_a_minute(seeded, make_user) -> None:
     from datetime import timedelta
 

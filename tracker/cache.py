@@ -5,8 +5,10 @@ What it owns:
 - **The data version.** One number for the whole database. Every committed write to a table a cached
   page can show bumps it (:func:`_note_changes` and :func:`_bump_after_commit`, SQLAlchemy session
   events: the one place; the app writes only through ``db.session``). Writes to bookkeeping tables no
-  cached page shows (the scheduler's runs, the outbox, reminder records, API token use, login
-  failures) do not, or the scheduler would empty the cache every minute.
+  cached page shows (the scheduler's runs, the outbox, reminder records, login failures) do not, or
+  the scheduler would empty the cache every minute; nor do a sign-in's or an API call's records (the
+  last login, a token's last use). Revoking an API token does: what a process keeps of a token
+  (``tracker.api.tokens``) is good while the version stands.
 - **The store.** ``CACHE_URL``: ``memory://`` (default; one process, as ``make run`` serves) or
   ``redis://…`` (every worker and machine shares one version and one set of pages). Under gunicorn a
   memory store would let a write through one worker go unseen by the others, so there the cache is off
@@ -67,7 +69,6 @@ __all__ = [
 # Tables no cached page reads: writing them does not bump the data version.
 IGNORED_TABLES = frozenset(
     {
-        "api_token",
         "calendar_feed",
         "login_failure",
         "job_setting",
@@ -387,18 +388,24 @@ def _note_tasks(session: Session) -> None:
 # Sign-ins write the account's last login and an audit row; no cached page shows either, and at
 # morning logins a bump per login would empty every page and every kept plan state again and again.
 SIGN_IN_ACTIONS = frozenset({"login", "login_failed", "logout"})
-SIGN_IN_COLUMNS = frozenset({"last_login_at"})
+# Per table, the columns whose change alone is bookkeeping: the last login, a token's last use (written
+# at most once a minute per token and process). Any other change to these rows moves the version: a
+# role, a disabled account, a revoked token must be seen by every process's next request.
+BOOKKEEPING_COLUMNS = {"user": frozenset({"last_login_at"}), "api_token": frozenset({"last_used_at"})}
 
 
 def _shown(obj: object, new: bool) -> bool:
-    """Can this written object change what a cached page shows? (Not a sign-in's bookkeeping.)"""
+    """Can this written object change what a cached page shows, or what a process keeps between requests
+    (accounts, API tokens)? Not a sign-in's or an API call's bookkeeping."""
     table = getattr(obj, "__tablename__", "?")
     if table == "audit_log" and new:
         return not (getattr(obj, "entity", None) == "user" and getattr(obj, "action", None) in SIGN_IN_ACTIONS)
-    if table == "user" and not new:
+    if table == "api_token" and new:
+        return False  # nobody has kept a token not yet made (a secret not found is not kept)
+    if table in BOOKKEEPING_COLUMNS and not new:
         state = inspect(obj)
         changed = {a.key for a in state.attrs if a.history.has_changes()}
-        return not changed <= SIGN_IN_COLUMNS
+        return not changed <= BOOKKEEPING_COLUMNS[table]
     return True
 
 

@@ -116,9 +116,9 @@ def register_web(app: Flask) -> None:
 
     @app.before_request
     def require_login():  # type: ignore[no-untyped-def]
-        if request.endpoint in public_endpoints or current_user.is_authenticated:
-            return None
         if request.path.startswith("/api/"):  # the API authenticates by token and answers in JSON
+            return None  # (asked first: a session's account is none of a call's business)
+        if request.endpoint in public_endpoints or current_user.is_authenticated:
             return None
         if request.endpoint in grant_endpoints and _granted():
             return None

@@ -12,8 +12,8 @@ import json
 from typing import Any
 
 from flask import Blueprint, current_app, g, render_template, request
+from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
-from flask_babel import refresh
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.wrappers import Response
@@ -25,7 +25,7 @@ from ..api.tokens import authenticate, rate_limit_hit
 from ..cache import cached_view
 from ..errors import ConflictError, NotFound, PermissionDenied, PlanClosed
 from ..extensions import csrf, db
-from ..i18n import HTML_LANG, select_locale
+from ..i18n import HTML_LANG
 from ..models import Department, User
 from ..reports.service import ReportError
 from ..tasks.lights import LightRule
@@ -134,7 +134,8 @@ def _headers(response: Response) -> Response:
     if retry := g.get("retry_after"):
         response.headers["Retry-After"] = str(retry)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Language"] = HTML_LANG.get(select_locale(), "zh-CN")
+    # The language this request chose (the owner's, once authenticated: _act_as), not chosen again.
+    response.headers["Content-Language"] = HTML_LANG.get(str(get_locale()), "zh-CN")
     return response
 
 
