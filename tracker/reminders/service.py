@@ -340,7 +340,7 @@ def _queue_digest(
         )
         return subject, {
             "department": department,
-            "lines": [words.line(line) for line in lines],
+            "lines": [words.line(line, config["REMINDERS"]["link_days"]) for line in lines],
             "today": today,
             "link_days": config["REMINDERS"]["link_days"],
             **words.template_context(),
