@@ -138,6 +138,19 @@ def _claim_statement(postgres: bool) -> Any:
     )
 
 
+@cache
+def _file_claims_statement(postgres: bool) -> Any:
+    """UPDATE the claims whose ids are in an array parameter to name their message (one statement for
+    every department, as the claims: no IN list of a few hundred parameters rendered per department)."""
+    table = ReminderSent.__table__
+    if postgres:
+        ids = db.func.any(db.bindparam("ids", type_=postgresql.ARRAY(db.Integer)))
+        where = table.c.id == ids
+    else:
+        where = table.c.id.in_(db.select(db.func.json_each(db.bindparam("ids", type_=db.Text)).table_valued("value")))
+    return db.update(table).where(where).values(message_id=db.bindparam("message"))
+
+
 def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, department_ids: set[int] | None = None):
     """Queue every reminder due at ``now``: one digest per department (and one for leadership)."""
     with _no_cycle_collection():
@@ -358,12 +371,11 @@ def _queue_digest(
     )
     if messages:
         # An item is in every language's copy; the history links it to the first.
+        connection = db.session.connection()  # no claim is an object in the session
+        postgres = connection.dialect.name == "postgresql"
         ids = [sent_id for sent_id, _ in fresh]
-        db.session.execute(
-            db.update(ReminderSent)
-            .where(ReminderSent.id.in_(ids))
-            .values(message_id=messages[0])
-            .execution_options(synchronize_session=False)  # no claim is an object in the session
+        connection.execute(
+            _file_claims_statement(postgres), {"ids": ids if postgres else json.dumps(ids), "message": messages[0]}
         )
     return messages, len(chosen)
 
