@@ -606,7 +606,20 @@ def _insert_message(
         "last_error": "" if recipients else NO_RECIPIENTS,
         "created_at": now,
     }
-    return insert_ignore(OutboxMessage, values, "dedupe_key")
+    return db.session.connection().execute(_message_statement(db.engine.dialect.name == "postgresql"), values).scalar()
+
+
+@cache
+def _message_statement(postgres: bool) -> Any:
+    """``insert_ignore`` of an outbox message as one statement built once, run on the connection: a sweep
+    writes a message per department and language, and building the statement and running it through the
+    ORM was most of the time of writing one (the bodies themselves are quick to store)."""
+    table = OutboxMessage.__table__
+    insert = postgresql.insert if postgres else sqlite.insert
+    columns = ("dedupe_key", "kind", "department_id", "recipients", "subject", "body_text", "body_html")
+    columns += ("status", "attempts", "last_error", "created_at")
+    values = {name: db.bindparam(name, type_=table.c[name].type) for name in columns}
+    return insert(table).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
 
 
 def set_recipients(
