@@ -45,7 +45,7 @@ from ..tasks.queries import city_workdays
 from . import digest as digests
 from . import policy
 from .digest import Item, LineInfo
-from .items import Collector, TaskRow, latest_reports, task_rows
+from .items import Collector, TaskRow, latest_in, task_rows
 from .links import LinkSigner
 from .mailer import NO_RECIPIENTS
 from .policy import Stages
@@ -435,7 +435,7 @@ def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> list[int
     # counts as approved, not as returned
     states = dict(
         db.session.execute(
-            db.select(CheckIn.state, db.func.count()).where(CheckIn.id.in_(latest_reports())).group_by(CheckIn.state)
+            db.select(CheckIn.state, db.func.count()).where(latest_in("returned", "submitted")).group_by(CheckIn.state)
         ).all()
     )
     returned, pending = states.get("returned", 0), states.get("submitted", 0)
