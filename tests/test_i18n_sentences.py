@@ -19,6 +19,7 @@ from flask_babel import force_locale
 from tracker import clock
 from tracker.extensions import db
 from tracker.models import CheckIn, OutboxMessage, Target
+from tracker.reminders.digest import Line, LineInfo, Words
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -202,24 +203,21 @@ def test_the_leaders_weekly_digest_reads_as_english(seeded: Flask, make_user) ->
 
 
 def test_english_sentences_with_a_count_of_one_are_singular(app: Flask) -> None:
-    line = SimpleNamespace(  # a digest line: one task, its entries nested, one link (issue 12)
-        title="三（一） 重点行业绿色升级工程",
-        role="牵头",
-        entries=[SimpleNamespace(text="")],
-        link="http://x/r/t",
-    )
+    # a digest line: one task, its entries nested, one link (issue 12); its sentences are said by
+    # ``Words.line`` in the copy's language, as the sweep does
+    line = Line(LineInfo(key=("task", 1), title=("三（一） 重点行业绿色升级工程", {}), duty="牵头"), [], "http://x/r/t")
     context = {
         "department": SimpleNamespace(name="市发展改革委"),
-        "lines": [line],
         "today": date(2025, 12, 24),
         "link_days": 1,
     }
     with app.test_request_context():
         with force_locale("en"):
-            text = render_template("email/digest.txt", **context)
-            page = render_template("email/digest.html", **context)
+            shown = [Words().line(line, link_days=1)]
+            text = render_template("email/digest.txt", lines=shown, **context)
+            page = render_template("email/digest.html", lines=shown, **context)
         with force_locale("zh_CN"):
-            chinese = render_template("email/digest.txt", **context)
+            chinese = render_template("email/digest.txt", lines=[Words().line(line, link_days=1)], **context)
     assert "your department has 1 item to act on" in text and "Reporting link (valid for 1 day): http://x/r/t" in text
     assert "Reporting links are valid for 1 day." in _text(page)
     assert "有以下 1 项事项需要办理" in chinese and "填报链接（1 天内有效）：http://x/r/t" in chinese

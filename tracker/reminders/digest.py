@@ -25,12 +25,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from itertools import groupby
 from typing import Any
 
 from flask_babel import get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..extensions import db
 from ..i18n import N_
@@ -183,15 +184,36 @@ class Words:
             words = self.render(item.body)
         return self.gettext("【%(label)s】%(text)s", label=label, text=words)
 
-    def line(self, line: Line) -> Shown:
-        """A line as the templates print it, in this language."""
+    def line(self, line: Line, link_days: int) -> Shown:
+        """A line as the templates print it, in this language: its sentences said here, once per line
+        and language, not by a ``{% trans %}`` per line in each template (a sweep at scale prints
+        ~170,000 lines twice); ``link_days``: how long a signed link stays valid."""
         info = line.info
+        role = self.message(info.duty) if info.duty else ""
+        role_sentence = self.message(LINE_WORDS["role"]) if role else ""
+        link = line.link
+        if not link:
+            link_text = ""
+        elif info.consolidated:  # a page behind the login, not a signed link
+            link_text = self.gettext(LINE_WORDS["consolidated_link"], link=link)
+        else:
+            link_text = self.ngettext(
+                "填报链接（%(count)s 天内有效）：%(link)s",
+                "填报链接（%(count)s 天内有效）：%(link)s",
+                link_days,
+                count=link_days,
+                link=link,
+            )
         return Shown(
             title=self.render(info.title),
-            role=self.message(info.duty) if info.duty else "",
+            role=role,
             entries=[Entry(self.entry(item)) for item in line.entries],
-            link=line.link,
+            link=link,
             consolidated=info.consolidated,
+            role_text=role_sentence % {"role": role} if role else "",
+            # as ``{% trans %}`` says it where the template escapes: the sentence is trusted, the role escaped
+            role_html=Markup(role_sentence % {"role": escape(role)}) if role else Markup(""),
+            link_text=link_text,
         )
 
     def template_context(self) -> dict[str, Callable[..., str]]:
@@ -330,6 +352,9 @@ class Shown:
     entries: list[Entry]
     link: str
     consolidated: bool
+    role_text: str  # the department's part, as a sentence ("贵单位职责：牵头"), for the plain text
+    role_html: Markup  # the same for the HTML, the role escaped
+    link_text: str  # the link as a sentence (how long it is valid, or that the page asks for a login)
 
 
 def lines_of(items: list[Item], words: Words | None = None) -> list[Line]:
@@ -352,10 +377,21 @@ def lines_of(items: list[Item], words: Words | None = None) -> list[Line]:
         shown = _merge_implemented(shown)
         shown.sort(key=lambda i: (i.due or date.max, KIND_ORDER.index(i.kind), i.key))
         lines.append(Line(infos[key], shown))
-    # the earliest thing due first; among lines that owe reports since the same period, the earliest deadline
-    lines.sort(
-        key=lambda ln: (ln.due or date.max, ln.deadline or date.max, ln.info.position, words.render(ln.info.title))
-    )
+
+    # the earliest thing due first; among lines that owe reports since the same period, the earliest
+    # deadline; then the plan's order; then the title as the language writes it
+    def rank(line: Line) -> tuple[date, date, int]:
+        return (line.due or date.max, line.deadline or date.max, line.info.position)
+
+    keyed = sorted(((rank(line), line) for line in lines), key=lambda pair: pair[0])
+    # only lines alike so far are told apart by their titles (rendering every title to sort them was a
+    # fifth of making the lines); the sort is the same as with the title in every key
+    lines = []
+    for _, alike in groupby(keyed, key=lambda pair: pair[0]):
+        group = [line for _, line in alike]
+        if len(group) > 1:
+            group.sort(key=lambda line: words.render(line.info.title))
+        lines += group
     return lines
 
 
@@ -413,6 +449,13 @@ def _chased(key: str) -> tuple[str, ...]:
     parts = key.split(":")
     return (parts[2], parts[3], parts[-1])
 
+
+# A line's sentences around its role and its link (``Words.line``): the message ids the digest
+# templates' ``{% trans %}`` blocks had, so the catalogue keeps its translations.
+LINE_WORDS = {
+    "role": N_("贵单位职责：%(role)s"),
+    "consolidated_link": N_("填报页面（登录后填报）：%(link)s"),
+}
 
 # The words of entries and line titles, for the catalogue.
 WORDS = {

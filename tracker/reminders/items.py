@@ -29,7 +29,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from ..clock import city_date
 from ..extensions import db
@@ -445,7 +445,7 @@ class Collector:
         """A report returned and not yet fixed (the latest of its task, department and period)."""
         rows = db.session.scalars(
             db.select(CheckIn)
-            .where(CheckIn.id.in_(latest_reports()), CheckIn.state == "returned")
+            .where(latest_in("returned"))
             .options(
                 selectinload(CheckIn.task).selectinload(Task.assignments),
                 selectinload(CheckIn.task).joinedload(Task.plan),
@@ -588,13 +588,24 @@ class Collector:
             )
 
 
-def latest_reports() -> Any:
-    """The ids of the latest report (not a draft) of each task, department and period: what is true now
-    (a returned report fixed by a resubmission is no longer returned)."""
-    return (
-        db.select(db.func.max(CheckIn.id))
-        .where(CheckIn.state != "draft")
-        .group_by(CheckIn.task_id, CheckIn.department_id, CheckIn.period)
+def latest_in(*states: str) -> Any:
+    """A report in one of ``states`` (not drafts) that is the latest report (not a draft) of its task,
+    department and period: what is true now (a returned report fixed by a resubmission is no longer
+    returned). Asked of each report in these states (no later report of the same task, department and
+    period that is not a draft, found through the task's index), rather than by grouping every report
+    of the plan to find the latest (1.6 M at five times province scale, for each of two queries)."""
+    later = aliased(CheckIn)
+    return db.and_(
+        CheckIn.state.in_(states),
+        ~db.select(later.id)
+        .where(
+            later.task_id == CheckIn.task_id,
+            later.department_id == CheckIn.department_id,
+            later.period == CheckIn.period,
+            later.id > CheckIn.id,
+            later.state != "draft",
+        )
+        .exists(),
     )
 
 

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app, render_template
@@ -43,7 +45,7 @@ from ..tasks.queries import city_workdays
 from . import digest as digests
 from . import policy
 from .digest import Item, LineInfo
-from .items import Collector, TaskRow, latest_reports, task_rows
+from .items import Collector, TaskRow, latest_in, task_rows
 from .links import LinkSigner
 from .mailer import NO_RECIPIENTS
 from .policy import Stages
@@ -98,17 +100,55 @@ def insert_ignore(model: type[Any], values: dict[str, Any], key_column: str) -> 
 
 
 def claim_keys(keys: list[str], now: datetime) -> dict[str, int]:
-    """Claim reminder items in one statement; the ones this call inserted (key → id), others skipped."""
+    """Claim reminder items in one statement; the ones this call inserted (key → id), others skipped.
+
+    The keys go to the database as one parameter, an array (PostgreSQL) or a JSON array (SQLite), and
+    the database makes the rows: one claim row per key in the unique index as before, so a second sweep,
+    concurrent or after a crash, still finds each key claimed, but no Python object per row is made on
+    the way in (a row of bound parameters each was half the claiming at scale)."""
     keys = list(dict.fromkeys(keys))
     if not keys:
         return {}
-    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-    table = ReminderSent.__table__
-    # one cached statement run over a list of rows (SQLAlchemy batches it as "insertmanyvalues"): a
-    # statement with the rows as literal VALUES is compiled anew for every department (slow at scale)
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key, table.c.id)
-    rows = db.session.connection().execute(stmt, [{"key": key, "created_at": now} for key in keys])
+    connection = db.session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    stmt = _claim_statement(postgres)
+    rows = connection.execute(stmt, {"keys": keys if postgres else json.dumps(keys), "now": now})
     return {key: row_id for key, row_id in rows}
+
+
+@cache
+def _claim_statement(postgres: bool) -> Any:
+    """INSERT … SELECT over the array of keys, ON CONFLICT (key) DO NOTHING RETURNING key, id (built
+    once: the same statement for every department, so SQLAlchemy compiles it once)."""
+    table = ReminderSent.__table__
+    now = db.bindparam("now", type_=table.c.created_at.type)
+    if postgres:
+        # a set-returning function in the select list: one row per element, in order
+        source = db.select(db.func.unnest(db.bindparam("keys", type_=postgresql.ARRAY(db.Text))), now)
+        insert = postgresql.insert
+    else:  # JSON1 (in SQLite since 3.38): the array's elements in order, as rows
+        key = db.func.json_each(db.bindparam("keys", type_=db.Text)).table_valued("value")
+        source = db.select(key.c.value, now).where(db.true())  # WHERE: SQLite's upsert after a SELECT needs it
+        insert = sqlite.insert
+    return (
+        insert(table)
+        .from_select(["key", "created_at"], source)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.key, table.c.id)
+    )
+
+
+@cache
+def _file_claims_statement(postgres: bool) -> Any:
+    """UPDATE the claims whose ids are in an array parameter to name their message (one statement for
+    every department, as the claims: no IN list of a few hundred parameters rendered per department)."""
+    table = ReminderSent.__table__
+    if postgres:
+        ids = db.func.any(db.bindparam("ids", type_=postgresql.ARRAY(db.Integer)))
+        where = table.c.id == ids
+    else:
+        where = table.c.id.in_(db.select(db.func.json_each(db.bindparam("ids", type_=db.Text)).table_valued("value")))
+    return db.update(table).where(where).values(message_id=db.bindparam("message"))
 
 
 def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, department_ids: set[int] | None = None):
@@ -313,7 +353,7 @@ def _queue_digest(
         )
         return subject, {
             "department": department,
-            "lines": [words.line(line) for line in lines],
+            "lines": [words.line(line, config["REMINDERS"]["link_days"]) for line in lines],
             "today": today,
             "link_days": config["REMINDERS"]["link_days"],
             **words.template_context(),
@@ -331,12 +371,11 @@ def _queue_digest(
     )
     if messages:
         # An item is in every language's copy; the history links it to the first.
+        connection = db.session.connection()  # no claim is an object in the session
+        postgres = connection.dialect.name == "postgresql"
         ids = [sent_id for sent_id, _ in fresh]
-        db.session.execute(
-            db.update(ReminderSent)
-            .where(ReminderSent.id.in_(ids))
-            .values(message_id=messages[0])
-            .execution_options(synchronize_session=False)  # no claim is an object in the session
+        connection.execute(
+            _file_claims_statement(postgres), {"ids": ids if postgres else json.dumps(ids), "message": messages[0]}
         )
     return messages, len(chosen)
 
@@ -396,7 +435,7 @@ def _queue_leader_digest(now: datetime, today: date, stages: Stages) -> list[int
     # counts as approved, not as returned
     states = dict(
         db.session.execute(
-            db.select(CheckIn.state, db.func.count()).where(CheckIn.id.in_(latest_reports())).group_by(CheckIn.state)
+            db.select(CheckIn.state, db.func.count()).where(latest_in("returned", "submitted")).group_by(CheckIn.state)
         ).all()
     )
     returned, pending = states.get("returned", 0), states.get("submitted", 0)
@@ -567,7 +606,20 @@ def _insert_message(
         "last_error": "" if recipients else NO_RECIPIENTS,
         "created_at": now,
     }
-    return insert_ignore(OutboxMessage, values, "dedupe_key")
+    return db.session.connection().execute(_message_statement(db.engine.dialect.name == "postgresql"), values).scalar()
+
+
+@cache
+def _message_statement(postgres: bool) -> Any:
+    """``insert_ignore`` of an outbox message as one statement built once, run on the connection: a sweep
+    writes a message per department and language, and building the statement and running it through the
+    ORM was most of the time of writing one (the bodies themselves are quick to store)."""
+    table = OutboxMessage.__table__
+    insert = postgresql.insert if postgres else sqlite.insert
+    columns = ("dedupe_key", "kind", "department_id", "recipients", "subject", "body_text", "body_html")
+    columns += ("status", "attempts", "last_error", "created_at")
+    values = {name: db.bindparam(name, type_=table.c[name].type) for name in columns}
+    return insert(table).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
 
 
 def set_recipients(
