@@ -27,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from flask import has_request_context
 from sqlalchemy.orm import Session
@@ -121,8 +121,11 @@ _ASSIGNMENT_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CheckInRow:
+class CheckInRow(NamedTuple):
+    """A report as the state reads it: immutable, hashable. A named tuple, not a frozen dataclass: a
+    frozen dataclass sets each field through ``object.__setattr__``, and a city plan has a thousand
+    reports to build on every page the cache does not serve."""
+
     id: int
     task_id: int
     department_id: int
@@ -350,12 +353,13 @@ class _Context:
 def _task_states(ctx: _Context, tasks: list[TaskView], rows: list[CheckInRow]) -> list[TaskState]:
     """The state of each of ``tasks`` from ``rows``, their reports (oldest period first)."""
     latest: dict[int, dict[int, CheckInRow]] = {}
-    reported_by_task: dict[int, set[tuple[int, str]]] = {}
+    # task id -> department id -> the periods it has reported on the task
+    reported_by_task: dict[int, dict[int, set[str]]] = {}
     for c in rows:
         if c.state == "approved":
             latest.setdefault(c.task_id, {})[c.department_id] = c  # ordered: the last one wins
         if c.state in REPORTED_STATES:
-            reported_by_task.setdefault(c.task_id, set()).add((c.department_id, c.period))
+            reported_by_task.setdefault(c.task_id, {}).setdefault(c.department_id, set()).add(c.period)
     today, by_id, due_rule, cal = ctx.today, ctx.by_id, ctx.due_rule, ctx.cal
     states: list[TaskState] = []
     for task in tasks:
@@ -366,8 +370,9 @@ def _task_states(ctx: _Context, tasks: list[TaskView], rows: list[CheckInRow]) -
         owed: dict[int, list[PeriodDue]] = {}
         missing: list[Department] = []
         if task.status != "done" and task.closed_on is None:
+            reported = reported_by_task.get(task.id, {})
             for dept_id in sorted(reporter_ids, key=lambda i: by_id[i].position):
-                done = {p for d, p in reported_by_task.get(task.id, ()) if d == dept_id}
+                done = reported.get(dept_id, set())
                 owed[dept_id] = owed_periods(today, task.reporting_cycle, start, until, done, due_rule, cal)
                 if expected is not None and expected.period.key not in done:
                     missing.append(by_id[dept_id])
