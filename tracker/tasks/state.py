@@ -46,7 +46,17 @@ from .workdays import Workdays
 
 T = TypeVar("T")
 
-__all__ = ["AssignmentView", "CheckInRow", "ConsolidatedDuty", "PlanState", "TaskState", "TaskView", "current", "load"]
+__all__ = [
+    "AssignmentView",
+    "CheckInRow",
+    "ConsolidatedDuty",
+    "PlanState",
+    "TaskState",
+    "TaskView",
+    "current",
+    "load",
+    "task_states",
+]
 
 
 @dataclass(slots=True)
@@ -493,6 +503,16 @@ def current(plan: Plan, *, today: date, rule: LightRule) -> PlanState:
             _BUILDING.pop(key, None)
     sections = list(db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)))
     return built.state(plan, today, sections)
+
+
+def task_states(plan: Plan, ids: Collection[int], *, today: date, rule: LightRule) -> list[TaskState]:
+    """The states of the ``ids`` tasks of ``plan`` only, built now from their own rows: what a page
+    about one task needs when no state is kept (the cache off). A task's state depends on its own
+    rows and the plan's rules, never on the other tasks', so each equals its entry in :func:`load`."""
+    by_id = {d.id: d for d in _departments()}
+    tasks = _tasks(plan, by_id, ids)
+    ctx = _Context(plan, today, rule, DueRule.of(plan), city_workdays(), by_id)
+    return _task_states(ctx, tasks, _checkins(plan, ids))
 
 
 def forget() -> None:
