@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 import networkx as nx
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
@@ -66,6 +66,22 @@ def plan_lights(plan: Plan, today: date) -> dict[str, str]:
 
     snap = current(plan, today=today, rule=light_rule(current_app.config["LIGHT_RULE"]))
     return {st.task.code: st.light for st in snap.states}
+
+
+def _task_light(plan: Plan, code: str, today: date) -> str:
+    """One task's light, as :func:`plan_lights` gives it. With a data version the plan's kept state
+    answers (built once per version for every page); without one (the cache off) only this task's rows
+    are read: a task page does not build the whole plan's state for one light."""
+    from ..cache import data_version
+    from ..tasks.state import light_rule, task_states
+
+    if has_request_context() and data_version() is not None:
+        return plan_lights(plan, today).get(code, "green")
+    task_id = db.session.scalar(select(Task.id).where(Task.plan_id == plan.id, Task.code == code))
+    if task_id is None:
+        return "green"
+    states = task_states(plan, [task_id], today=today, rule=light_rule(current_app.config["LIGHT_RULE"]))
+    return states[0].light if states else "green"
 
 
 # ── reading and caching ──────────────────────────────────────────────────────────────────────────
@@ -333,7 +349,7 @@ class Neighbourhood:
 def task_neighbourhood(plan: Plan, code: str, today: date) -> Neighbourhood:
     """Upstream and downstream of one task and what its delay puts at risk."""
     graph = plan_graph(plan)
-    light = plan_lights(plan, today).get(code, "green")
+    light = _task_light(plan, code, today)
     node = gx.task_node(code)
 
     def link(other: str, data: Mapping[str, Any]) -> dict[str, Any]:

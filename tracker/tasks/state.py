@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
 from operator import attrgetter, itemgetter
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from flask import has_request_context
 from sqlalchemy import func
@@ -59,6 +59,7 @@ __all__ = [
     "current",
     "first_submissions",
     "load",
+    "task_states",
 ]
 
 
@@ -136,8 +137,11 @@ _ASSIGNMENT_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CheckInRow:
+class CheckInRow(NamedTuple):
+    """A report as the state reads it: immutable, hashable. A named tuple, not a frozen dataclass: a
+    frozen dataclass sets each field through ``object.__setattr__``, and a city plan has a thousand
+    reports to build on every page the cache does not serve."""
+
     id: int
     task_id: int
     department_id: int
@@ -560,6 +564,16 @@ def current(plan: Plan, *, today: date, rule: LightRule) -> PlanState:
             _BUILDING.pop(key, None)
     sections = list(db.session.scalars(db.select(Section).filter_by(plan_id=plan.id).order_by(Section.number)))
     return built.state(plan, today, sections)
+
+
+def task_states(plan: Plan, ids: Collection[int], *, today: date, rule: LightRule) -> list[TaskState]:
+    """The states of the ``ids`` tasks of ``plan`` only, built now from their own rows: what a page
+    about one task needs when no state is kept (the cache off). A task's state depends on its own
+    rows and the plan's rules, never on the other tasks', so each equals its entry in :func:`load`."""
+    by_id = {d.id: d for d in _departments()}
+    tasks = _tasks(plan, by_id, ids)
+    ctx = _Context(plan, today, rule, DueRule.of(plan), city_workdays(), by_id)
+    return _task_states(ctx, tasks, _checkins(plan, ids))[0]
 
 
 def forget() -> None:

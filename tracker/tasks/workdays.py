@@ -34,24 +34,35 @@ def statutory_years() -> tuple[int, int]:
     return min(years), max(years)
 
 
+# The statutory calendar is fixed for the life of the process: each day's answer (is a working day, was
+# guessed) is kept for every calendar. The package validates each date slowly, and a calendar is made per
+# request (the city's overrides are data): a per-calendar cache started empty at every page.
+_STATUTORY_DAYS: dict[date, tuple[bool, bool]] = {}
+
+
+def _statutory(day: date) -> tuple[bool, bool]:
+    try:
+        return bool(chinese_calendar.is_workday(day)), False
+    except NotImplementedError:  # the package has no data for this year: Monday to Friday, guessed
+        return day.weekday() < 5, True
+
+
 class Workdays:
     """Working-day arithmetic over the statutory calendar and ``overrides`` (day → is working day)."""
 
     def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
         self.overrides = dict(overrides or {})
         self.fallback_years: set[int] = set()
-        self._cache: dict[date, bool] = {}  # the package validates each date slowly; a sweep asks thousands
 
     def is_workday(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        if day not in self._cache:
-            try:
-                self._cache[day] = bool(chinese_calendar.is_workday(day))
-            except NotImplementedError:  # the package has no data for this year
-                self.fallback_years.add(day.year)
-                self._cache[day] = day.weekday() < 5
-        return self._cache[day]
+        known = _STATUTORY_DAYS.get(day)
+        if known is None:
+            known = _STATUTORY_DAYS[day] = _statutory(day)
+        if known[1]:
+            self.fallback_years.add(day.year)
+        return known[0]
 
     def next_workday(self, day: date) -> date:
         """``day`` itself if it is a working day, else the next one."""
