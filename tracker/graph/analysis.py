@@ -23,6 +23,7 @@ from .model import (  # the rows and build_graph are also the doctests' names
     AssignmentRow,  # noqa: F401
     ContributionRow,  # noqa: F401
     DepartmentRow,  # noqa: F401
+    DependencyLinks,
     DependencyRow,  # noqa: F401
     PlanRows,  # noqa: F401
     TargetRow,  # noqa: F401
@@ -154,6 +155,7 @@ class DueConflict:
     required: date
 
 
+@paused_gc()  # thousands of conflicts in a plan whose dates were never checked
 def due_conflicts(g: nx.DiGraph, add_days: AddDays = add_workdays) -> list[DueConflict]:
     """Dependencies whose dependent task is due before its prerequisite's due date plus the lag.
 
@@ -299,14 +301,26 @@ def delay_impact(g: nx.DiGraph, code: str, light: str = "red") -> Impact:
     (['4.2'], [('city-cod', ['4.2'], ['市生态环境局'])], ['市生态环境局'])
     """
     task_attrs(g, code)
-    hit = [code, *_in_code_order(_reachable(_links(g).succ, code))]
+    return _impact(g, _links(g), code, light, {})
+
+
+def _impact(
+    g: nx.DiGraph, links: DependencyLinks, code: str, light: str, owners_of: dict[str, list[tuple[str, str]]]
+) -> Impact:
+    """:func:`delay_impact`, with each task's owners looked up once in ``owners_of`` (shared by a run of them)."""
+    hit = [code, *_in_code_order(_reachable(links.succ, code))]
     nodes, succ, pred = g._node, g._succ, g._pred
     feeds: dict[str, list[str]] = defaultdict(list)
     for c in hit:
         for target, edge in succ["task:" + c].items():
             if edge.get("kind") in _FEEDS:
                 feeds[target].append(c)
-    task_owners = {c: owners(g, c) for c in hit}
+    task_owners = {}
+    for c in hit:
+        found = owners_of.get(c)
+        if found is None:
+            found = owners_of[c] = owners(g, c)
+        task_owners[c] = list(found)  # each impact its own lists
     targets = []
     for node, via in feeds.items():
         data = nodes[node]
@@ -342,6 +356,7 @@ def _county_governments(pred: Mapping[str, Mapping[str, Mapping[str, Any]]], tar
                     yield dept
 
 
+@paused_gc()  # a thousand impacts at 20,000 tasks, each a few dicts and lists
 def at_risk_impact(g: nx.DiGraph, lights: Mapping[str, str]) -> list[Impact]:
     """The :func:`delay_impact` of each red or yellow task, red first, then in code order.
 
@@ -360,7 +375,9 @@ def at_risk_impact(g: nx.DiGraph, lights: Mapping[str, str]) -> list[Impact]:
         for code, light in lights.items()
         if light in {"red", "yellow"} and task_node(code) in g
     ]
-    return [delay_impact(g, code, light) for _, _, code, light in sorted(late)]
+    links: DependencyLinks = _links(g)
+    owners_of: dict[str, list[tuple[str, str]]] = {}  # a task downstream of several late ones is looked up once
+    return [_impact(g, links, code, light, owners_of) for _, _, code, light in sorted(late)]
 
 
 def targets_at_risk(impacts: Iterable[Impact]) -> dict[str, list[str]]:
@@ -426,6 +443,7 @@ def department_workload(g: nx.DiGraph, weights: Mapping[str, float] = ROLE_WEIGH
     return result
 
 
+@paused_gc()  # ~50,000 pairs at 20,000 tasks, each a list and a dict kept in the network
 def co_ownership_network(g: nx.DiGraph, roles: Iterable[str] = CO_OWNERSHIP_ROLES) -> nx.Graph:
     """Departments linked by the tasks they share (in ``roles``); ``weight`` = number of shared tasks.
 
@@ -445,26 +463,25 @@ def co_ownership_network(g: nx.DiGraph, roles: Iterable[str] = CO_OWNERSHIP_ROLE
     """
     wanted = set(roles)
     net = nx.Graph()
-    with paused_gc():  # ~50,000 pairs at 20,000 tasks, each a list and a dict kept in the network
-        net.add_nodes_from(data["name"] for data in g._node.values() if data["kind"] == "department")
-        # Count in a plain dict first: one edge per pair, not one update per shared task.
-        shared: dict[tuple[str, str], list[str]] = defaultdict(list)
-        pred = g._pred
-        for node, data in g._node.items():  # tasks in plan order
-            if data["kind"] != "task":
-                continue
-            names = [u[5:] for u, e in pred[node].items() if e["kind"] == "owns" and e["role"] in wanted]
-            if len(names) < 2:
-                continue
-            names.sort()
-            code = node[5:]
-            for pair in combinations(names, 2):
-                shared[pair].append(code)
-        # Each pair is new and both ends are in the network: written straight into its adjacency,
-        # as ``add_edges_from`` would write them, without copying each edge's dict.
-        adj = net._adj
-        for (a, b), codes in shared.items():
-            adj[a][b] = adj[b][a] = {"weight": len(codes), "tasks": codes}
+    net.add_nodes_from(data["name"] for data in g._node.values() if data["kind"] == "department")
+    # Count in a plain dict first: one edge per pair, not one update per shared task.
+    shared: dict[tuple[str, str], list[str]] = defaultdict(list)
+    pred = g._pred
+    for node, data in g._node.items():  # tasks in plan order
+        if data["kind"] != "task":
+            continue
+        names = [u[5:] for u, e in pred[node].items() if e["kind"] == "owns" and e["role"] in wanted]
+        if len(names) < 2:
+            continue
+        names.sort()
+        code = node[5:]
+        for pair in combinations(names, 2):
+            shared[pair].append(code)
+    # Each pair is new and both ends are in the network: written straight into its adjacency,
+    # as ``add_edges_from`` would write them, without copying each edge's dict.
+    adj = net._adj
+    for (a, b), codes in shared.items():
+        adj[a][b] = adj[b][a] = {"weight": len(codes), "tasks": codes}
     return net
 
 
@@ -496,21 +513,29 @@ def coordination_hubs(
     n = net.number_of_nodes()
     if n == 0:
         return []
+    adj = net._adj
+    # Each department's tie weights in networkx's order: its strength, and its backbone's threshold.
+    weights = {node: [data.get("weight", 1) for data in ties.values()] for node, ties in adj.items()}
     if n <= sample_above:
         between = nx.betweenness_centrality(net)
     else:
         core = nx.Graph()
         core.add_nodes_from(net)
-        for node, ties in net.adj.items():
-            # (-weight, name) sorts as the key (-weight, name) would: names are unique among ties.
-            strongest = sorted([(-data.get("weight", 1), other) for other, data in ties.items()])[:backbone]
-            core.add_edges_from((node, other) for _, other in strongest)
+        for node, ties in adj.items():
+            # The strongest ties by (-weight, name): only ties as heavy as the backbone-th heaviest can be
+            # among them, so only those are sorted (names are unique among ties: no two sort alike).
+            heaviest = sorted(weights[node], reverse=True)
+            least = heaviest[backbone - 1] if 0 < backbone <= len(heaviest) else None
+            strongest = sorted(
+                [(-w, other) for other, w in zip(ties, weights[node], strict=True) if least is None or w >= least]
+            )
+            core.add_edges_from((node, other) for _, other in strongest[:backbone])
         between = nx.betweenness_centrality(core, k=min(sample, n), seed=0)
     hubs = []
-    for node, ties in net._adj.items():
+    for node, ties in adj.items():
         # networkx's degree and weighted degree (a self-loop counts twice), without its views.
         degree = len(ties) + (node in ties)
-        strength = sum(data.get("weight", 1) for data in ties.values()) + (node in ties and ties[node].get("weight", 1))
+        strength = sum(weights[node]) + (node in ties and ties[node].get("weight", 1))
         hubs.append(Hub(node, round(between[node], 4), degree, int(strength)))
     hubs.sort(key=lambda h: (-h.betweenness, -h.degree, -h.strength, h.department))
     return hubs[:top]
@@ -527,12 +552,18 @@ def top_shared_pairs(net: nx.Graph, top: int = 10) -> list[tuple[str, str, int, 
     >>> top_shared_pairs(net, top=1)
     [('乙', '甲', 3, ['a', 'b', 'c'])]
     """
-    edges = list(net.edges(data=True))
-    if len(edges) > top > 0:
-        # Only pairs as heavy as the top-th heaviest can be among the top: sort just those.
-        least = heapq.nlargest(top, [data["weight"] for _, _, data in edges])[-1]
-        edges = [e for e in edges if e[2]["weight"] >= least]
-    pairs = ((*sorted((a, b)), data) for a, b, data in edges)
+    if top <= 0:
+        return []
+    # Each pair once, its names in order (a self-loop once too), from networkx's adjacency.
+    adj = net._adj
+    weights = [data["weight"] for a, ties in adj.items() for b, data in ties.items() if not b < a]
+    if not weights:
+        return []
+    # Only pairs as heavy as the top-th heaviest can be among the top: just those are sorted.
+    least = heapq.nlargest(top, weights)[-1]
+    pairs = [
+        (a, b, data) for a, ties in adj.items() for b, data in ties.items() if data["weight"] >= least and not b < a
+    ]
     best = heapq.nsmallest(top, pairs, key=lambda p: (-p[2]["weight"], p[0], p[1]))
     return [(a, b, data["weight"], list(data.get("tasks", []))) for a, b, data in best]
 

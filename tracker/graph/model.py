@@ -235,13 +235,14 @@ def _build(rows: PlanRows) -> nx.DiGraph:
     # or edge takes its dict, a repeated one is updated in place. Every endpoint exists already.
     node, succ, pred = g._node, g._succ, g._pred
 
-    def add_node(name: str, attrs: dict[str, Any]) -> None:
+    def add_node(names: dict[str, str], key: str, name: str, attrs: dict[str, Any]) -> None:
         if name in node:
             node[name].update(attrs)
         else:
             node[name] = attrs
             succ[name] = {}
             pred[name] = {}
+            names[key] = name
 
     def add_edge(u: str, v: str, attrs: dict[str, Any]) -> None:
         edge = succ[u].get(v)
@@ -250,10 +251,18 @@ def _build(rows: PlanRows) -> nx.DiGraph:
         else:
             edge.update(attrs)
 
+    # Each kind's node names by code, key or name: a row's ends are looked up, not spelled out again,
+    # and every edge holds the node's own string.
+    counties: dict[str, str] = {}
+    tasks: dict[str, str] = {}
+    targets: dict[str, str] = {}
+    departments: dict[str, str] = {}
     for c in rows.counties:
-        add_node("county:" + c.name, {"kind": "county", "name": c.name, "label": c.name})
+        add_node(counties, c.name, "county:" + c.name, {"kind": "county", "name": c.name, "label": c.name})
     for t in rows.tasks:
         add_node(
+            tasks,
+            t.code,
             "task:" + t.code,
             {
                 "kind": "task",
@@ -268,6 +277,8 @@ def _build(rows: PlanRows) -> nx.DiGraph:
         )
     for t in rows.targets:
         add_node(
+            targets,
+            t.key,
             "target:" + t.key,
             {
                 "kind": "target",
@@ -281,26 +292,28 @@ def _build(rows: PlanRows) -> nx.DiGraph:
         )
     for d in rows.departments:
         add_node(
+            departments,
+            d.name,
             "dept:" + d.name,
             {"kind": "department", "name": d.name, "label": d.name, "dept_kind": d.kind, "county": d.county or ""},
         )
     for t in rows.targets:
-        if t.task and "task:" + t.task in node:
-            add_edge("task:" + t.task, "target:" + t.key, {"kind": "has_target"})
+        if t.task and t.task in tasks:
+            add_edge(tasks[t.task], targets[t.key], {"kind": "has_target"})
     for t in rows.targets:
-        if t.county and "county:" + t.county in node:
-            add_edge("county:" + t.county, "target:" + t.key, {"kind": "allocated"})
+        if t.county and t.county in counties:
+            add_edge(counties[t.county], targets[t.key], {"kind": "allocated"})
     for d in rows.departments:
-        if d.county and "county:" + d.county in node:
-            add_edge("dept:" + d.name, "county:" + d.county, {"kind": "governs"})
+        if d.county and d.county in counties:
+            add_edge(departments[d.name], counties[d.county], {"kind": "governs"})
     for a in rows.assignments:
-        u, v = "dept:" + a.department, "task:" + a.task
-        if v in node and u in node:
+        v, u = tasks.get(a.task), departments.get(a.department)
+        if v is not None and u is not None:
             add_edge(u, v, {"kind": "owns", "role": a.role})
     later: dict[str, dict[str, int]] = {}  # prerequisite → {dependent: lag}, as the edges hold them
     for dep in rows.dependencies:
-        u, v = "task:" + dep.depends_on, "task:" + dep.task
-        if v in node and u in node:
+        v, u = tasks.get(dep.task), tasks.get(dep.depends_on)
+        if v is not None and u is not None:
             add_edge(
                 u,
                 v,
@@ -314,8 +327,8 @@ def _build(rows: PlanRows) -> nx.DiGraph:
             )
             later.setdefault(dep.depends_on, {})[dep.task] = dep.lag_days
     for con in rows.contributions:
-        u, v = "task:" + con.task, "target:" + con.target
-        if u in node and v in node:
+        u, v = tasks.get(con.task), targets.get(con.target)
+        if u is not None and v is not None:
             add_edge(
                 u,
                 v,
@@ -326,7 +339,7 @@ def _build(rows: PlanRows) -> nx.DiGraph:
                     "origin": con.origin,
                 },
             )
-    order = list(dict.fromkeys(t.code for t in rows.tasks))
+    order = list(tasks)  # codes in plan order
     links = _link(order, {code: list(later[code].items()) if code in later else [] for code in order})
     g.__networkx_cache__[_LINKS_KEY] = links
     return g
@@ -407,6 +420,10 @@ def _link(order: list[str], succ: dict[str, list[tuple[str, int]]]) -> Dependenc
             pred[other].append((code, lag))
     # Kahn's algorithm with a heap on plan position: the order is stable and reads like the plan.
     position = {code: i for i, code in enumerate(order)}
+    if all(position[code] < position[other] for code in order for other, _ in succ[code]):
+        # Every prerequisite comes earlier in the plan (the usual case): the plan's order is the one
+        # Kahn's algorithm would give (the smallest position first at every step), without the heap.
+        return DependencyLinks(order, succ, pred, list(order), False)
     waiting = {code: len(pred[code]) for code in order}
     heap = [position[code] for code in order if not waiting[code]]
     heapq.heapify(heap)
