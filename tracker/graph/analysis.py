@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,14 +23,17 @@ from .model import (  # the rows and build_graph are also the doctests' names
     AssignmentRow,  # noqa: F401
     ContributionRow,  # noqa: F401
     DepartmentRow,  # noqa: F401
+    DependencyLinks,
     DependencyRow,  # noqa: F401
     PlanRows,  # noqa: F401
     TargetRow,  # noqa: F401
     TaskRow,  # noqa: F401
+    _links,
     build_graph,  # noqa: F401
     department_node,
     dependency_links,
     natural_key,
+    paused_gc,
     task_attrs,
     task_node,
 )
@@ -115,10 +118,19 @@ def critical_chain(g: nx.DiGraph, add_days: AddDays = add_workdays) -> CriticalC
     finish: dict[str, date] = {}
     length: dict[str, int] = {}
     via: dict[str, str | None] = {}
+    # add_days's answers: thousands of links share a few thousand (date, lag) pairs, and working-day
+    # arithmetic is the costly step.
+    shifted: dict[tuple[date, int], date] = {}
     for code in links.topo:
         best, best_len, best_via = nodes["task:" + code]["due"], 1, None
         for pred, lag in links.pred[code]:
-            cand = add_days(finish[pred], lag) if lag else finish[pred]
+            if lag:
+                key = (finish[pred], lag)
+                cand = shifted.get(key)
+                if cand is None:
+                    cand = shifted[key] = add_days(*key)
+            else:
+                cand = finish[pred]
             if cand > best or (cand == best and length[pred] + 1 > best_len):
                 best, best_len, best_via = cand, length[pred] + 1, pred
         finish[code], length[code], via[code] = best, best_len, best_via
@@ -143,6 +155,7 @@ class DueConflict:
     required: date
 
 
+@paused_gc()  # thousands of conflicts in a plan whose dates were never checked
 def due_conflicts(g: nx.DiGraph, add_days: AddDays = add_workdays) -> list[DueConflict]:
     """Dependencies whose dependent task is due before its prerequisite's due date plus the lag.
 
@@ -157,14 +170,23 @@ def due_conflicts(g: nx.DiGraph, add_days: AddDays = add_workdays) -> list[DueCo
     nodes = g._node
     found = []
     links = dependency_links(g)
+    shifted: dict[tuple[date, int], date] = {}  # add_days's answers, as in critical_chain
+
+    def required(due: date, lag: int) -> date:
+        key = (due, lag)
+        day = shifted.get(key)
+        if day is None:
+            day = shifted[key] = add_days(due, lag)
+        return day
+
     for u in links.order:
         due_u = nodes["task:" + u]["due"]
         for v, lag in links.succ[u]:
             due_v = nodes["task:" + v]["due"]
             if due_v < due_u:  # a conflict whatever the lag; skip the date arithmetic
-                found.append(DueConflict(v, u, due_v, add_days(due_u, lag)))
-            elif lag and due_v < (required := add_days(due_u, lag)):
-                found.append(DueConflict(v, u, due_v, required))
+                found.append(DueConflict(v, u, due_v, required(due_u, lag)))
+            elif lag and due_v < (day := required(due_u, lag)):
+                found.append(DueConflict(v, u, due_v, day))
     return found  # in plan order of the prerequisites
 
 
@@ -183,26 +205,33 @@ def upstream_tasks(g: nx.DiGraph, code: str) -> list[str]:
     (['a', 'b'], ['b', 'c'])
     """
     task_attrs(g, code)
-    return sorted((n[5:] for n in _reachable_by_dependency(g, task_node(code), backwards=True)), key=natural_key)
+    return _in_code_order(_reachable(_links(g).pred, code))
 
 
 def downstream_tasks(g: nx.DiGraph, code: str) -> list[str]:
     """Every task that depends on ``code``, directly or not, in code order (see :func:`upstream_tasks`)."""
     task_attrs(g, code)
-    return sorted((n[5:] for n in _reachable_by_dependency(g, task_node(code), backwards=False)), key=natural_key)
+    return _in_code_order(_reachable(_links(g).succ, code))
 
 
-def _reachable_by_dependency(g: nx.DiGraph, start: str, *, backwards: bool) -> set[str]:
-    adjacency = g._pred if backwards else g._succ
+def _reachable(links: Mapping[str, list[tuple[str, int]]], start: str) -> set[str]:
+    """Task codes reachable from ``start`` along ``links`` (the dependency structure's succ or pred)."""
     seen: set[str] = set()
     stack = [start]
     while stack:
-        for other, edge in adjacency[stack.pop()].items():
-            if edge["kind"] == "depends" and other not in seen:
+        for other, _ in links[stack.pop()]:
+            if other not in seen:
                 seen.add(other)
                 stack.append(other)
     seen.discard(start)
     return seen
+
+
+def _in_code_order(codes: Iterable[str]) -> list[str]:
+    codes = list(codes)
+    if len(codes) > 1:  # most lists of a late task's targets or dependents hold one code
+        codes.sort(key=natural_key)
+    return codes
 
 
 def owners(g: nx.DiGraph, code: str) -> list[tuple[str, str]]:
@@ -272,44 +301,62 @@ def delay_impact(g: nx.DiGraph, code: str, light: str = "red") -> Impact:
     (['4.2'], [('city-cod', ['4.2'], ['市生态环境局'])], ['市生态环境局'])
     """
     task_attrs(g, code)
-    hit = [code, *downstream_tasks(g, code)]
+    return _impact(g, _links(g), code, light, {})
+
+
+def _impact(
+    g: nx.DiGraph, links: DependencyLinks, code: str, light: str, owners_of: dict[str, list[tuple[str, str]]]
+) -> Impact:
+    """:func:`delay_impact`, with each task's owners looked up once in ``owners_of`` (shared by a run of them)."""
+    hit = [code, *_in_code_order(_reachable(links.succ, code))]
+    nodes, succ, pred = g._node, g._succ, g._pred
     feeds: dict[str, list[str]] = defaultdict(list)
     for c in hit:
-        for _, target, kind in g.out_edges(task_node(c), data="kind"):
-            if kind in {"contributes", "has_target"}:
+        for target, edge in succ["task:" + c].items():
+            if edge.get("kind") in _FEEDS:
                 feeds[target].append(c)
-    task_owners = {c: owners(g, c) for c in hit}
+    task_owners = {}
+    for c in hit:
+        found = owners_of.get(c)
+        if found is None:
+            found = owners_of[c] = owners(g, c)
+        task_owners[c] = list(found)  # each impact its own lists
     targets = []
     for node, via in feeds.items():
-        data = g.nodes[node]
+        data = nodes[node]
         names = {name for c in via for name, role in task_owners[c] if role in OWNER_ROLES}
-        names.update(g.nodes[u]["name"] for u in _county_governments(g, node))
+        names.update(nodes[u]["name"] for u in _county_governments(pred, node))
         targets.append(
             ImpactedTarget(
                 data["key"],
                 data["name"],
                 data["group"],
-                sorted(via, key=natural_key),
+                _in_code_order(via),
                 sorted(names),
                 data.get("county") or None,
             )
         )
     targets.sort(key=lambda t: (_GROUP_ORDER.get(t.group, 9), t.key))
-    labels = {c: f"{g.nodes[task_node(c)]['label']} {g.nodes[task_node(c)]['title']}".strip() for c in hit}
+    labels = {}
+    for c in hit:
+        data = nodes["task:" + c]
+        labels[c] = f"{data['label']} {data['title']}".strip()
     return Impact(code, light, hit[1:], targets, task_owners, labels)
 
 
+_FEEDS = frozenset({"contributes", "has_target"})
 _GROUP_ORDER = {"city": 0, "sector": 1, "county_energy": 2, "county_pollutant": 3, "task": 4}
 
 
-def _county_governments(g: nx.DiGraph, target: str) -> Iterable[str]:
-    for county, _, kind in g.in_edges(target, data="kind"):
-        if kind == "allocated":
-            for dept, _, k in g.in_edges(county, data="kind"):
-                if k == "governs":
+def _county_governments(pred: Mapping[str, Mapping[str, Mapping[str, Any]]], target: str) -> Iterable[str]:
+    for county, edge in pred[target].items():
+        if edge.get("kind") == "allocated":
+            for dept, e in pred[county].items():
+                if e.get("kind") == "governs":
                     yield dept
 
 
+@paused_gc()  # a thousand impacts at 20,000 tasks, each a few dicts and lists
 def at_risk_impact(g: nx.DiGraph, lights: Mapping[str, str]) -> list[Impact]:
     """The :func:`delay_impact` of each red or yellow task, red first, then in code order.
 
@@ -328,7 +375,9 @@ def at_risk_impact(g: nx.DiGraph, lights: Mapping[str, str]) -> list[Impact]:
         for code, light in lights.items()
         if light in {"red", "yellow"} and task_node(code) in g
     ]
-    return [delay_impact(g, code, light) for _, _, code, light in sorted(late)]
+    links: DependencyLinks = _links(g)
+    owners_of: dict[str, list[tuple[str, str]]] = {}  # a task downstream of several late ones is looked up once
+    return [_impact(g, links, code, light, owners_of) for _, _, code, light in sorted(late)]
 
 
 def targets_at_risk(impacts: Iterable[Impact]) -> dict[str, list[str]]:
@@ -380,16 +429,21 @@ def department_workload(g: nx.DiGraph, weights: Mapping[str, float] = ROLE_WEIGH
     [('甲', 3.0, 1), ('乙', 2.0, 2), ('丙', 0.0, 0)]
     """
     result = []
-    for node, data in g.nodes(data=True):
+    succ = g._succ
+    for node, data in g._node.items():
         if data["kind"] != "department":
             continue
-        roles = Counter(role for _, _, role in g.out_edges(node, data="role") if role)
+        roles: dict[str, int] = {}
+        for edge in succ[node].values():
+            if role := edge.get("role"):
+                roles[role] = roles.get(role, 0) + 1
         score = sum(weights.get(role, 0.0) * n for role, n in roles.items())
-        result.append(Workload(data["name"], data["dept_kind"], float(score), dict(roles)))
+        result.append(Workload(data["name"], data["dept_kind"], float(score), roles))
     result.sort(key=lambda w: (-w.score, -w.tasks, w.department))
     return result
 
 
+@paused_gc()  # ~50,000 pairs at 20,000 tasks, each a list and a dict kept in the network
 def co_ownership_network(g: nx.DiGraph, roles: Iterable[str] = CO_OWNERSHIP_ROLES) -> nx.Graph:
     """Departments linked by the tasks they share (in ``roles``); ``weight`` = number of shared tasks.
 
@@ -409,17 +463,25 @@ def co_ownership_network(g: nx.DiGraph, roles: Iterable[str] = CO_OWNERSHIP_ROLE
     """
     wanted = set(roles)
     net = nx.Graph()
-    net.add_nodes_from(data["name"] for _, data in g.nodes(data=True) if data["kind"] == "department")
-    # Count in a plain dict first: one networkx edge update per pair, not per shared task.
+    net.add_nodes_from(data["name"] for data in g._node.values() if data["kind"] == "department")
+    # Count in a plain dict first: one edge per pair, not one update per shared task.
     shared: dict[tuple[str, str], list[str]] = defaultdict(list)
     pred = g._pred
-    for node, kind in g.nodes(data="kind"):  # tasks in plan order
-        if kind != "task":
+    for node, data in g._node.items():  # tasks in plan order
+        if data["kind"] != "task":
             continue
-        names = sorted(u[5:] for u, e in pred[node].items() if e["kind"] == "owns" and e["role"] in wanted)
+        names = [u[5:] for u, e in pred[node].items() if e["kind"] == "owns" and e["role"] in wanted]
+        if len(names) < 2:
+            continue
+        names.sort()
+        code = node[5:]
         for pair in combinations(names, 2):
-            shared[pair].append(node[5:])
-    net.add_edges_from((a, b, {"weight": len(codes), "tasks": codes}) for (a, b), codes in shared.items())
+            shared[pair].append(code)
+    # Each pair is new and both ends are in the network: written straight into its adjacency,
+    # as ``add_edges_from`` would write them, without copying each edge's dict.
+    adj = net._adj
+    for (a, b), codes in shared.items():
+        adj[a][b] = adj[b][a] = {"weight": len(codes), "tasks": codes}
     return net
 
 
@@ -451,18 +513,30 @@ def coordination_hubs(
     n = net.number_of_nodes()
     if n == 0:
         return []
+    adj = net._adj
+    # Each department's tie weights in networkx's order: its strength, and its backbone's threshold.
+    weights = {node: [data.get("weight", 1) for data in ties.values()] for node, ties in adj.items()}
     if n <= sample_above:
         between = nx.betweenness_centrality(net)
     else:
         core = nx.Graph()
         core.add_nodes_from(net)
-        for node, ties in net.adj.items():
-            strongest = sorted(ties.items(), key=lambda t: (-t[1].get("weight", 1), t[0]))[:backbone]
-            core.add_edges_from((node, other) for other, _ in strongest)
+        for node, ties in adj.items():
+            # The strongest ties by (-weight, name): only ties as heavy as the backbone-th heaviest can be
+            # among them, so only those are sorted (names are unique among ties: no two sort alike).
+            heaviest = sorted(weights[node], reverse=True)
+            least = heaviest[backbone - 1] if 0 < backbone <= len(heaviest) else None
+            strongest = sorted(
+                [(-w, other) for other, w in zip(ties, weights[node], strict=True) if least is None or w >= least]
+            )
+            core.add_edges_from((node, other) for _, other in strongest[:backbone])
         between = nx.betweenness_centrality(core, k=min(sample, n), seed=0)
-    degree = dict(net.degree())
-    strength = dict(net.degree(weight="weight"))
-    hubs = [Hub(node, round(between[node], 4), degree[node], int(strength[node])) for node in net]
+    hubs = []
+    for node, ties in adj.items():
+        # networkx's degree and weighted degree (a self-loop counts twice), without its views.
+        degree = len(ties) + (node in ties)
+        strength = sum(weights[node]) + (node in ties and ties[node].get("weight", 1))
+        hubs.append(Hub(node, round(between[node], 4), degree, int(strength)))
     hubs.sort(key=lambda h: (-h.betweenness, -h.degree, -h.strength, h.department))
     return hubs[:top]
 
@@ -478,7 +552,18 @@ def top_shared_pairs(net: nx.Graph, top: int = 10) -> list[tuple[str, str, int, 
     >>> top_shared_pairs(net, top=1)
     [('乙', '甲', 3, ['a', 'b', 'c'])]
     """
-    pairs = ((*sorted((a, b)), data) for a, b, data in net.edges(data=True))
+    if top <= 0:
+        return []
+    # Each pair once, its names in order (a self-loop once too), from networkx's adjacency.
+    adj = net._adj
+    weights = [data["weight"] for a, ties in adj.items() for b, data in ties.items() if not b < a]
+    if not weights:
+        return []
+    # Only pairs as heavy as the top-th heaviest can be among the top: just those are sorted.
+    least = heapq.nlargest(top, weights)[-1]
+    pairs = [
+        (a, b, data) for a, ties in adj.items() for b, data in ties.items() if data["weight"] >= least and not b < a
+    ]
     best = heapq.nsmallest(top, pairs, key=lambda p: (-p[2]["weight"], p[0], p[1]))
     return [(a, b, data["weight"], list(data.get("tasks", []))) for a, b, data in best]
 
@@ -516,16 +601,26 @@ def graph_checks(g: nx.DiGraph) -> Checks:
     """
     no_owner, no_contribution, idle = [], [], []
     pred, succ = g._pred, g._succ
-    for node, data in g.nodes(data=True):
+    for node, data in g._node.items():
         kind = data["kind"]
         if kind == "task":
-            if not any(e["kind"] == "owns" and e["role"] in OWNER_ROLES for e in pred[node].values()):
+            for e in pred[node].values():
+                if e["kind"] == "owns" and e["role"] in OWNER_ROLES:
+                    break
+            else:
                 no_owner.append(data["code"])
         elif kind == "target":
-            if not any(e["kind"] in {"contributes", "has_target"} for e in pred[node].values()):
+            for e in pred[node].values():
+                if e["kind"] in _FEEDS:
+                    break
+            else:
                 no_contribution.append(data["key"])
-        elif kind == "department" and not any(e["kind"] == "owns" for e in succ[node].values()):
-            idle.append(data["name"])
+        elif kind == "department":
+            for e in succ[node].values():
+                if e["kind"] == "owns":
+                    break
+            else:
+                idle.append(data["name"])
     return Checks(sorted(no_owner, key=natural_key), sorted(no_contribution), sorted(idle))
 
 

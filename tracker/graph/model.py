@@ -31,9 +31,11 @@ Edges carry ``kind``:
 
 from __future__ import annotations
 
+import gc
 import heapq
 import re
-import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -169,17 +171,41 @@ def natural_key(code: str) -> tuple[Any, ...]:
     >>> sorted(["3.10", "4.1", "3.2"], key=natural_key)
     ['3.2', '3.10', '4.1']
     """
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", code) if p)
+    return tuple([(0, int(p), "") if p.isdigit() else (1, 0, p) for p in _NUMBERS.split(code) if p])
+
+
+_NUMBERS = re.compile(r"(\d+)")
 
 
 # ── building ─────────────────────────────────────────────────────────────────────────────────────
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cycle collector while a graph, or an analysis of it, makes its many small objects.
+
+    A 20,000-task graph is ~150,000 dicts that live as long as the graph; the collector walked the
+    whole heap again each time a few thousand more were made (in ``bench/graph_bench.py``, about a fifth
+    of the build and analyses went to collections). Reference counting still frees what is let go;
+    cycles wait for the next collection.
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def build_graph(rows: PlanRows) -> nx.DiGraph:
     """Build the one graph of tasks, targets, departments and counties from plain rows.
 
     Rows that name an unknown task, target, department or county are skipped (the database's
-    foreign keys make that impossible; a hand-built row list might not).
+    foreign keys make that impossible; a hand-built row list might not). A repeated row keeps
+    its node's or edge's first place and gives it the later row's attributes.
+
+    The dependency structure (:func:`dependency_links`) is worked out here too, from the rows.
 
     Examples
     --------
@@ -199,12 +225,46 @@ def build_graph(rows: PlanRows) -> nx.DiGraph:
     >>> sorted(g.successors("task:3.1"))
     ['target:city-ei']
     """
+    with paused_gc():
+        return _build(rows)
+
+
+def _build(rows: PlanRows) -> nx.DiGraph:
     g = nx.DiGraph()
-    # Bulk adds: networkx's add_*_from is several times faster than one call per node or edge.
-    g.add_nodes_from((county_node(c.name), {"kind": "county", "name": c.name, "label": c.name}) for c in rows.counties)
-    g.add_nodes_from(
-        (
-            task_node(t.code),
+    # Written straight into the graph's own dicts, as ``add_nodes_from`` and ``add_edges_from`` write
+    # them but without copying each attribute dict twice (a quarter of the build at 20,000 tasks): a
+    # new node or edge takes its dict, a repeated one is updated in place. Every endpoint exists already.
+    node, succ, pred = g._node, g._succ, g._pred
+
+    def add_node(names: dict[str, str], key: str, name: str, attrs: dict[str, Any]) -> None:
+        if name in node:
+            node[name].update(attrs)
+        else:
+            node[name] = attrs
+            succ[name] = {}
+            pred[name] = {}
+            names[key] = name
+
+    def add_edge(u: str, v: str, attrs: dict[str, Any]) -> None:
+        edge = succ[u].get(v)
+        if edge is None:
+            succ[u][v] = pred[v][u] = attrs
+        else:
+            edge.update(attrs)
+
+    # Each kind's node names by code, key or name: a row's ends are looked up, not spelled out again,
+    # and every edge holds the node's own string.
+    counties: dict[str, str] = {}
+    tasks: dict[str, str] = {}
+    targets: dict[str, str] = {}
+    departments: dict[str, str] = {}
+    for c in rows.counties:
+        add_node(counties, c.name, "county:" + c.name, {"kind": "county", "name": c.name, "label": c.name})
+    for t in rows.tasks:
+        add_node(
+            tasks,
+            t.code,
+            "task:" + t.code,
             {
                 "kind": "task",
                 "code": t.code,
@@ -216,11 +276,11 @@ def build_graph(rows: PlanRows) -> nx.DiGraph:
                 "parent": t.parent or "",
             },
         )
-        for t in rows.tasks
-    )
-    g.add_nodes_from(
-        (
-            target_node(t.key),
+    for t in rows.targets:
+        add_node(
+            targets,
+            t.key,
+            "target:" + t.key,
             {
                 "kind": "target",
                 "key": t.key,
@@ -231,71 +291,64 @@ def build_graph(rows: PlanRows) -> nx.DiGraph:
                 "county": t.county or "",
             },
         )
-        for t in rows.targets
-    )
-    g.add_nodes_from(
-        (
-            department_node(d.name),
+    for d in rows.departments:
+        add_node(
+            departments,
+            d.name,
+            "dept:" + d.name,
             {"kind": "department", "name": d.name, "label": d.name, "dept_kind": d.kind, "county": d.county or ""},
         )
-        for d in rows.departments
-    )
-    nodes = g._node  # membership tests on the plain dict: the hot loop of the build
-    g.add_edges_from(
-        (task_node(t.task), target_node(t.key), {"kind": "has_target"})
-        for t in rows.targets
-        if t.task and task_node(t.task) in nodes
-    )
-    g.add_edges_from(
-        (county_node(t.county), target_node(t.key), {"kind": "allocated"})
-        for t in rows.targets
-        if t.county and county_node(t.county) in nodes
-    )
-    g.add_edges_from(
-        (department_node(d.name), county_node(d.county), {"kind": "governs"})
-        for d in rows.departments
-        if d.county and county_node(d.county) in nodes
-    )
-    g.add_edges_from(
-        (department_node(a.department), task_node(a.task), {"kind": "owns", "role": a.role})
-        for a in rows.assignments
-        if task_node(a.task) in nodes and department_node(a.department) in nodes
-    )
-    g.add_edges_from(
-        (
-            task_node(dep.depends_on),
-            task_node(dep.task),
-            {
-                "kind": "depends",
-                "lag_days": dep.lag_days,
-                "rationale": dep.rationale,
-                "id": dep.id if dep.id is not None else -1,
-                "origin": dep.origin,
-            },
-        )
-        for dep in rows.dependencies
-        if task_node(dep.task) in nodes and task_node(dep.depends_on) in nodes
-    )
-    g.add_edges_from(
-        (
-            task_node(con.task),
-            target_node(con.target),
-            {
-                "kind": "contributes",
-                "rationale": con.rationale,
-                "id": con.id if con.id is not None else -1,
-                "origin": con.origin,
-            },
-        )
-        for con in rows.contributions
-        if task_node(con.task) in nodes and target_node(con.target) in nodes
-    )
+    for t in rows.targets:
+        if t.task and t.task in tasks:
+            add_edge(tasks[t.task], targets[t.key], {"kind": "has_target"})
+    for t in rows.targets:
+        if t.county and t.county in counties:
+            add_edge(counties[t.county], targets[t.key], {"kind": "allocated"})
+    for d in rows.departments:
+        if d.county and d.county in counties:
+            add_edge(departments[d.name], counties[d.county], {"kind": "governs"})
+    for a in rows.assignments:
+        v, u = tasks.get(a.task), departments.get(a.department)
+        if v is not None and u is not None:
+            add_edge(u, v, {"kind": "owns", "role": a.role})
+    later: dict[str, dict[str, int]] = {}  # prerequisite → {dependent: lag}, as the edges hold them
+    for dep in rows.dependencies:
+        v, u = tasks.get(dep.task), tasks.get(dep.depends_on)
+        if v is not None and u is not None:
+            add_edge(
+                u,
+                v,
+                {
+                    "kind": "depends",
+                    "lag_days": dep.lag_days,
+                    "rationale": dep.rationale,
+                    "id": dep.id if dep.id is not None else -1,
+                    "origin": dep.origin,
+                },
+            )
+            later.setdefault(dep.depends_on, {})[dep.task] = dep.lag_days
+    for con in rows.contributions:
+        u, v = tasks.get(con.task), targets.get(con.target)
+        if u is not None and v is not None:
+            add_edge(
+                u,
+                v,
+                {
+                    "kind": "contributes",
+                    "rationale": con.rationale,
+                    "id": con.id if con.id is not None else -1,
+                    "origin": con.origin,
+                },
+            )
+    order = list(tasks)  # codes in plan order
+    links = _link(order, {code: list(later[code].items()) if code in later else [] for code in order})
+    g.__networkx_cache__[_LINKS_KEY] = links
     return g
 
 
-# The dependency structure derived from each graph object, shared by the analyses instead of each
-# rebuilding it; dropped with the graph, and rebuilt if the graph gains or loses a node or an edge.
-_LINKS: weakref.WeakKeyDictionary[nx.DiGraph, tuple[tuple[int, int], DependencyLinks]] = weakref.WeakKeyDictionary()
+# Where each graph keeps its dependency structure: networkx's own per-graph cache, which it empties
+# whenever the graph is changed through its methods, so a changed graph derives the structure again.
+_LINKS_KEY = "tracker.graph.dependency_links"
 
 
 def dependency_dag(g: nx.DiGraph) -> nx.DiGraph:
@@ -326,25 +379,52 @@ class DependencyLinks:
     order: list[str]  # task codes in plan order
     succ: dict[str, list[tuple[str, int]]]  # prerequisite → [(dependent, lag)]
     pred: dict[str, list[tuple[str, int]]]  # dependent → [(prerequisite, lag)]
-    topo: list[str]  # prerequisites first, ties in plan order
+    topo: list[str]  # prerequisites first, ties in plan order (as far as it goes when ``cyclic``)
+    cyclic: bool = False
 
 
 def dependency_links(g: nx.DiGraph) -> DependencyLinks:
-    size = (g.number_of_nodes(), g.number_of_edges())
-    cached = _LINKS.get(g)
-    if cached is not None and cached[0] == size:
-        return cached[1]
+    """The graph's dependency structure; raises ``networkx.NetworkXUnfeasible`` if it has a cycle."""
+    links = _links(g)
+    if links.cyclic:
+        raise nx.NetworkXUnfeasible(gettext("依赖关系中存在循环"))
+    return links
+
+
+def _links(g: nx.DiGraph) -> DependencyLinks:
+    """The graph's dependency structure, cycle or not, derived once per graph (:func:`build_graph` does it)."""
+    cache = getattr(g, "__networkx_cache__", None)  # None where networkx turned caching off
+    links = cache.get(_LINKS_KEY) if cache is not None else None
+    if links is not None:
+        return links
     order = [node[5:] for node, kind in g.nodes(data="kind") if kind == "task"]
-    succ: dict[str, list[tuple[str, int]]] = {code: [] for code in order}
-    pred: dict[str, list[tuple[str, int]]] = {code: [] for code in order}
     adjacency = g._succ
-    for code in order:
-        for other, edge in adjacency["task:" + code].items():
-            if edge["kind"] == "depends":
-                succ[code].append((other[5:], edge["lag_days"]))
-                pred[other[5:]].append((code, edge["lag_days"]))
+    succ = {
+        code: [
+            (other[5:], edge["lag_days"])
+            for other, edge in adjacency["task:" + code].items()
+            if edge["kind"] == "depends"
+        ]
+        for code in order
+    }
+    links = _link(order, succ)
+    if cache is not None:
+        cache[_LINKS_KEY] = links
+    return links
+
+
+def _link(order: list[str], succ: dict[str, list[tuple[str, int]]]) -> DependencyLinks:
+    """The rest of :class:`DependencyLinks` from the tasks in plan order and each one's dependents."""
+    pred: dict[str, list[tuple[str, int]]] = {code: [] for code in order}
+    for code in order:  # each dependent's prerequisites in plan order
+        for other, lag in succ[code]:
+            pred[other].append((code, lag))
     # Kahn's algorithm with a heap on plan position: the order is stable and reads like the plan.
     position = {code: i for i, code in enumerate(order)}
+    if all(position[code] < position[other] for code in order for other, _ in succ[code]):
+        # Every prerequisite comes earlier in the plan (the usual case): the plan's order is the one
+        # Kahn's algorithm would give (the smallest position first at every step), without the heap.
+        return DependencyLinks(order, succ, pred, list(order), False)
     waiting = {code: len(pred[code]) for code in order}
     heap = [position[code] for code in order if not waiting[code]]
     heapq.heapify(heap)
@@ -356,11 +436,7 @@ def dependency_links(g: nx.DiGraph) -> DependencyLinks:
             waiting[other] -= 1
             if not waiting[other]:
                 heapq.heappush(heap, position[other])
-    if len(topo) != len(order):
-        raise nx.NetworkXUnfeasible(gettext("依赖关系中存在循环"))
-    links = DependencyLinks(order, succ, pred, topo)
-    _LINKS[g] = (size, links)
-    return links
+    return DependencyLinks(order, succ, pred, topo, len(topo) != len(order))
 
 
 def task_attrs(g: nx.DiGraph, code: str) -> dict[str, Any]:

@@ -462,10 +462,9 @@ def dependency_overview(plan: Plan, filters: GraphFilters, today: date) -> dict[
     widest = sorted(impacts, key=lambda i: (i.light != "red", -(len(i.tasks) + len(i.targets))))
     selected = set(codes)
     order = [c for c in gx.topological_order(graph) if c in selected]
+    calendar = city_workdays()  # one calendar for both: the chain's date arithmetic is the conflicts'
     conflicts = [
-        c
-        for c in gx.due_conflicts(graph, city_workdays().add_workdays)
-        if c.task in selected or c.depends_on in selected
+        c for c in gx.due_conflicts(graph, calendar.add_workdays) if c.task in selected or c.depends_on in selected
     ]
     return {
         "scene": task_scene(graph, codes, lights, groups, at_risk=threatened),
@@ -474,7 +473,7 @@ def dependency_overview(plan: Plan, filters: GraphFilters, today: date) -> dict[
         "light_counts": {light: sum(1 for c in codes if lights.get(c) == light) for light in LIGHTS},
         "order": [nodes[gx.task_node(c)] for c in order[:LIST_LIMIT]],
         "order_total": len(order),
-        "chain": gx.critical_chain(graph, city_workdays().add_workdays),
+        "chain": gx.critical_chain(graph, calendar.add_workdays),
         "conflicts": conflicts[:LIST_LIMIT],
         "conflicts_total": len(conflicts),
         "sections": sorted({d["section"] for _, d in graph.nodes(data=True) if d["kind"] == "task"}),

@@ -5,17 +5,24 @@ these yield text pieces as they go, so a download streams. Attribute values are 
 :func:`tracker.graph.analysis.export_copy` (dates as ISO text, lists joined, ``None`` dropped), so
 ``networkx.read_graphml`` reads back exactly ``export_copy(graph)``; ``networkx.read_gexf`` reads the
 same nodes and edges (each node's ``label`` is the GEXF label, as networkx writes it).
+
+Both formats declare every attribute with its type before the first element, so each writer makes two
+passes over the graph's attribute dicts. Nearly every dict has one of a few shapes (the same names
+with values of the same types: a task's, a target's, an "owns" edge's …): the first pass works out
+each shape's part in the declarations once, and the second writes every element of a shape through
+one prepared template, converting only its values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
 import networkx as nx
 
 from .analysis import _plain, _plain_attrs
+from .model import paused_gc
 
 __all__ = ["iter_gexf", "iter_graphml"]
 
@@ -23,10 +30,6 @@ BATCH = 2000  # elements per yielded piece
 
 
 KINDS = {bool: "boolean", int: "long", float: "double", str: "string"}
-
-
-def _kind(value: Any) -> str:
-    return KINDS.get(type(value), "string")
 
 
 def _escape(text: str) -> str:
@@ -51,56 +54,8 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _keys(items: Iterator[Mapping[str, Any]]) -> dict[str, str]:
-    """Every attribute name with its type (ints mixed with floats are doubles, anything else with text is text)."""
-    kinds: dict[str, str] = {}
-    for data in items:
-        for name, value in data.items():
-            kind, seen = KINDS.get(type(value), "string"), kinds.get(name)
-            if seen == kind:
-                continue
-            if seen is None:
-                kinds[name] = kind
-            elif {seen, kind} == {"long", "double"}:
-                kinds[name] = "double"
-            else:
-                kinds[name] = "string"
-    return kinds
-
-
-def _plain_all(g: nx.DiGraph) -> tuple[list[tuple[Any, dict[str, Any]]], list[tuple[Any, Any, dict[str, Any]]]]:
-    """Every node's and edge's attributes made plain, once (both the key pass and the writing use them)."""
-    nodes = [(n, _plain_fast(d)) for n, d in g.nodes(data=True)]
-    edges = [(u, v, _plain_fast(d)) for u, v, d in g.edges(data=True)]
-    return nodes, edges
-
-
-def _plain_fast(data: dict[str, Any]) -> dict[str, Any]:
-    """``analysis._plain_attrs`` with the common plain types passed straight through."""
-    out = {}
-    for key, value in data.items():
-        kind = type(value)
-        if kind is str or kind is int or kind is bool:
-            out[key] = value
-        elif value is not None:
-            plain = _plain(value)
-            if plain is not None:
-                out[key] = plain
-    return out
-
-
-def _batched(pieces: Iterator[str]) -> Iterator[str]:
-    batch: list[str] = []
-    for piece in pieces:
-        batch.append(piece)
-        if len(batch) >= BATCH:
-            yield "".join(batch)
-            batch = []
-    if batch:
-        yield "".join(batch)
-
-
 def _value(value: Any) -> str:
+    """A plain value as GraphML element text."""
     if isinstance(value, str):
         return _escape(value)
     if isinstance(value, bool):
@@ -108,13 +63,117 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+class _Shape:
+    """The attribute names of one shape of dict, with the value types, and how its values are written."""
+
+    __slots__ = ("by_value", "convert", "names", "template", "types")
+
+    def __init__(self, names: tuple[str, ...], types: tuple[type, ...]) -> None:
+        self.names, self.types = names, types
+        # A float's kind depends on its value (not finite: text), so such dicts are looked at one by one.
+        self.by_value = any(issubclass(t, float) and not issubclass(t, (bool, int, str)) for t in types)
+        self.template = ""
+        self.convert: tuple[Callable[[Any], str] | None, ...] = ()
+
+    def text(self, head: tuple[Any, ...], data: Mapping[str, Any]) -> str:
+        """An element of this shape: its own fields (``head``), then each value written."""
+        return self.template.format(*head, *[c(x) for c, x in zip(self.convert, data.values(), strict=True) if c])
+
+
+def _plain_kind(value: Any) -> str | None:
+    """The declared type of a value once made plain (``None``: the value is dropped)."""
+    plain = _plain(value)
+    return None if plain is None else KINDS.get(type(plain), "string")
+
+
+def _declare(kinds: dict[str, str], names: Iterable[str], values: Iterable[Any], omit: str | None) -> None:
+    """Add names to the declarations: ints mixed with floats are doubles, anything else with text is text."""
+    for name, value in zip(names, values, strict=True):
+        if name == omit:
+            continue
+        kind = _plain_kind(value)
+        seen = kinds.get(name)
+        if kind is None or seen == kind:
+            continue
+        if seen is None:
+            kinds[name] = kind
+        elif {seen, kind} == {"long", "double"}:
+            kinds[name] = "double"
+        else:
+            kinds[name] = "string"
+
+
+def _shapes(items: Iterable[Mapping[str, Any]], omit: str | None = None) -> tuple[dict[str, str], list[_Shape]]:
+    """Every attribute name with its type, in the order first met, and each item's shape.
+
+    The same as declaring the names of every item's plain values in turn: a shape met again adds no
+    name and no type (except by its floats' values), so only the first dict of each shape is read.
+    """
+    kinds: dict[str, str] = {}
+    shapes: dict[tuple[Any, ...], _Shape] = {}
+    of_item = []
+    for data in items:
+        key = (*data, *map(type, data.values()))  # the names, then their values' types
+        shape = shapes.get(key)
+        if shape is None:
+            shape = shapes[key] = _Shape(tuple(data), tuple(map(type, data.values())))
+            _declare(kinds, shape.names, data.values(), omit)
+        elif shape.by_value:
+            _declare(kinds, shape.names, data.values(), omit)
+        of_item.append(shape)
+    return kinds, of_item
+
+
+def _graphml_text(kind: type) -> Callable[[Any], str] | None:
+    """How a value of this type is written as GraphML element text (``None``: it is dropped)."""
+    if kind is str:
+        return _escape
+    if kind is int:
+        return str
+    if kind is type(None):
+        return None
+    return lambda value: _value(_plain(value))
+
+
+def _gexf_text(kind: type) -> Callable[[Any], str] | None:
+    """How a value of this type is written as a quoted GEXF attribute value (``None``: it is dropped)."""
+    if kind is str:
+        return _attr
+    if kind is int:
+        return lambda value: f'"{value}"'
+    if kind is type(None):
+        return None
+    return lambda value: _attr(_text(_plain(value)))
+
+
+def _prepare(
+    shapes: Iterable[_Shape],
+    opening: Mapping[str, str],
+    closing: str,
+    text: Callable[[type], Callable[[Any], str] | None],
+    wrap: Callable[[str], str],
+    omit: str | None = None,
+) -> None:
+    """Each shape's template (the element's own fields first, then one field a written value) and converters."""
+    for shape in dict.fromkeys(shapes):
+        convert = [None if name == omit else text(kind) for name, kind in zip(shape.names, shape.types, strict=True)]
+        inner = "".join(f"{opening[name]}{{}}{closing}" for name, c in zip(shape.names, convert, strict=True) if c)
+        shape.template, shape.convert = wrap(inner), tuple(convert)
+
+
+def _edge_data(g: nx.DiGraph) -> Iterator[dict[str, Any]]:
+    for later in g._succ.values():
+        yield from later.values()
+
+
 def iter_graphml(g: nx.DiGraph) -> Iterator[str]:
     """The graph as GraphML text in pieces."""
-    nodes, edges = _plain_all(g)
-    graph_attrs = _plain_attrs(g.graph)
-    node_keys = _keys(d for _, d in nodes)
-    edge_keys = _keys(d for _, _, d in edges)
-    graph_keys = _keys(iter([graph_attrs]))
+    with paused_gc():  # the first pass keeps little; the collector would only walk the graph again
+        graph_attrs = _plain_attrs(g.graph)
+        graph_keys, _ = _shapes([graph_attrs])
+        node_keys, node_shapes = _shapes(g._node.values())
+        edge_keys, edge_shapes = _shapes(_edge_data(g))
+        ids = {node: _attr(str(node)) for node in g._node}
     opening: dict[str, dict[str, str]] = {"graph": {}, "node": {}, "edge": {}}
     out = [
         "<?xml version='1.0' encoding='utf-8'?>\n"
@@ -132,20 +191,28 @@ def iter_graphml(g: nx.DiGraph) -> Iterator[str]:
     out.append('  <graph edgedefault="directed">\n')
     out.extend(f"    {opening['graph'][k]}{_value(v)}</data>\n" for k, v in graph_attrs.items())
     yield "".join(out)
-    node_open, edge_open = opening["node"], opening["edge"]
-
-    ids = {node: _attr(str(node)) for node, _ in nodes}
-
-    def pieces() -> Iterator[str]:
-        for node, attrs in nodes:
-            inner = "".join([f"{node_open[k]}{_value(v)}</data>" for k, v in attrs.items()])
-            yield f"    <node id={ids[node]}>{inner}</node>\n"
-        for u, v, attrs in edges:
-            inner = "".join([f"{edge_open[k]}{_value(x)}</data>" for k, x in attrs.items()])
-            yield f"    <edge source={ids[u]} target={ids[v]}>{inner}</edge>\n"
-        yield "  </graph>\n</graphml>\n"
-
-    yield from _batched(pieces())
+    _prepare(node_shapes, opening["node"], "</data>", _graphml_text, "    <node id={{}}>{}</node>\n".format)
+    _prepare(
+        edge_shapes, opening["edge"], "</data>", _graphml_text, "    <edge source={{}} target={{}}>{}</edge>\n".format
+    )
+    # The hot loops: one format call per element, its values converted by their shape's converters.
+    batch: list[str] = []
+    for (node, data), shape in zip(g._node.items(), node_shapes, strict=True):
+        batch.append(shape.text((ids[node],), data))
+        if len(batch) >= BATCH:
+            yield "".join(batch)
+            batch.clear()
+    shapes = iter(edge_shapes)
+    for u, later in g._succ.items():
+        source = ids[u]
+        for v, data in later.items():
+            shape = next(shapes)
+            batch.append(shape.text((source, ids[v]), data))
+            if len(batch) >= BATCH:
+                yield "".join(batch)
+                batch.clear()
+    batch.append("  </graph>\n</graphml>\n")
+    yield "".join(batch)
 
 
 GEXF_KINDS = {"boolean": "boolean", "long": "long", "double": "double", "string": "string"}
@@ -153,10 +220,10 @@ GEXF_KINDS = {"boolean": "boolean", "long": "long", "double": "double", "string"
 
 def iter_gexf(g: nx.DiGraph) -> Iterator[str]:
     """The graph as GEXF 1.2 text in pieces (static, directed)."""
-    nodes, edges = _plain_all(g)
-    labels = [str(attrs.pop("label", node)) for node, attrs in nodes]
-    node_keys = _keys(d for _, d in nodes)
-    edge_keys = _keys(d for _, _, d in edges)
+    with paused_gc():  # as in iter_graphml
+        node_keys, node_shapes = _shapes(g._node.values(), omit="label")
+        edge_keys, edge_shapes = _shapes(_edge_data(g))
+        ids = {node: _attr(str(node)) for node in g._node}
     out = [
         "<?xml version='1.0' encoding='utf-8'?>\n"
         '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
@@ -174,20 +241,41 @@ def iter_gexf(g: nx.DiGraph) -> Iterator[str]:
         out.append("    </attributes>\n")
     out.append("    <nodes>\n")
     yield "".join(out)
-    node_open, edge_open = opening["node"], opening["edge"]
 
-    def values(first: dict[str, str], attrs: dict[str, Any]) -> str:
-        inner = "".join([f"{first[k]}{_attr(_text(v))} />" for k, v in attrs.items()])
-        return f"<attvalues>{inner}</attvalues>" if inner else ""
+    def node(inner: str) -> str:
+        return f"      <node id={{}} label={{}}>{_attvalues(inner)}</node>\n"
 
-    ids = {node: _attr(str(node)) for node, _ in nodes}
+    def edge(inner: str) -> str:
+        return f'      <edge id="{{}}" source={{}} target={{}}>{_attvalues(inner)}</edge>\n'
 
-    def pieces() -> Iterator[str]:
-        for (node, attrs), label in zip(nodes, labels, strict=True):
-            yield f"      <node id={ids[node]} label={_attr(label)}>{values(node_open, attrs)}</node>\n"
-        yield "    </nodes>\n    <edges>\n"
-        for i, (u, v, attrs) in enumerate(edges):
-            yield f'      <edge id="{i}" source={ids[u]} target={ids[v]}>{values(edge_open, attrs)}</edge>\n'
-        yield "    </edges>\n  </graph>\n</gexf>\n"
+    _prepare(node_shapes, opening["node"], " />", _gexf_text, node, omit="label")
+    _prepare(edge_shapes, opening["edge"], " />", _gexf_text, edge)
+    batch: list[str] = []  # as in iter_graphml
+    for (name, data), shape in zip(g._node.items(), node_shapes, strict=True):
+        label = data.get("label")  # made plain; the node's name if it has none (as networkx writes it)
+        label = _attr(str(name if label is None else _plain(label)))
+        batch.append(shape.text((ids[name], label), data))
+        if len(batch) >= BATCH:
+            yield "".join(batch)
+            batch.clear()
+    batch.append("    </nodes>\n    <edges>\n")
+    if len(batch) >= BATCH:
+        yield "".join(batch)
+        batch.clear()
+    shapes = iter(edge_shapes)
+    i = 0
+    for u, later in g._succ.items():
+        source = ids[u]
+        for v, data in later.items():
+            shape = next(shapes)
+            batch.append(shape.text((i, source, ids[v]), data))
+            i += 1
+            if len(batch) >= BATCH:
+                yield "".join(batch)
+                batch.clear()
+    batch.append("    </edges>\n  </graph>\n</gexf>\n")
+    yield "".join(batch)
 
-    yield from _batched(pieces())
+
+def _attvalues(inner: str) -> str:
+    return f"<attvalues>{inner}</attvalues>" if inner else ""

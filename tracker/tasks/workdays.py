@@ -53,6 +53,9 @@ class Workdays:
     def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
         self.overrides = dict(overrides or {})
         self.fallback_years: set[int] = set()
+        # add_workdays's answers: the graph's critical chain and date conflicts ask for the same due
+        # dates plus the same few lags tens of thousands of times.
+        self._added: dict[tuple[date, int], date] = {}
 
     def is_workday(self, day: date) -> bool:
         if day in self.overrides:
@@ -72,6 +75,13 @@ class Workdays:
 
     def add_workdays(self, day: date, n: int) -> date:
         """The ``n``-th working day after ``day`` (``n`` ≥ 1)."""
+        key = (day, n)
+        found = self._added.get(key)
+        if found is None:
+            found = self._added[key] = self._counted(day, n)
+        return found
+
+    def _counted(self, day: date, n: int) -> date:
         while n > 0:
             day += timedelta(days=1)
             if self.is_workday(day):
