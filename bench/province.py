@@ -1,7 +1,7 @@
 """Province scale: generate a 20,000-task plan into a database file, then measure pages and exports.
 
     .venv/bin/python bench/province.py generate --db /tmp/province.sqlite3   # 20,000 tasks, 400 depts, 150 counties
-    .venv/bin/python bench/province.py pages --db /tmp/province.sqlite3      # each page once: status, s, KiB, queries
+    .venv/bin/python bench/province.py pages --db /tmp/province.sqlite3      # each page once: s, KiB, queries, RSS
     .venv/bin/python bench/province.py load --url http://127.0.0.1:5106 --users 8 --seconds 15
 
 ``generate`` bulk-inserts (``tests.synthetic.make_plan``) three years of quarterly check-ins
@@ -126,7 +126,10 @@ def measure_pages(args: argparse.Namespace) -> None:
         event.listen(db.engine, "before_cursor_execute", on_execute)
         # "s": the first request (the first page builds the plan's state); "again s": the same page under
         # another address, so the page cache misses but the state kept for this data version is used.
-        print(f"{'page':<36} {'status':>6} {'queries':>7} {'s':>7} {'again s':>7} {'queries':>7} {'KiB':>7}")
+        # "RSS MB": this process's resident memory after the page (what a web worker holds by then).
+        print(
+            f"{'page':<36} {'status':>6} {'queries':>7} {'s':>7} {'again s':>7} {'queries':>7} {'KiB':>7} {'RSS MB':>7}"
+        )
         for page in args.page or pages(first or "", dept or 0, county or 0):
             count[0] = 0
             start = time.perf_counter()
@@ -139,8 +142,17 @@ def measure_pages(args: argparse.Namespace) -> None:
             size = len(response.data) / 1024
             print(
                 f"{page:<36} {response.status_code:>6} {queries:>7} {took:>7.3f} {again:>7.3f} {count[0]:>7} "
-                f"{size:>7.0f}"
+                f"{size:>7.0f} {_rss_mb():>7.0f}"
             )
+
+
+def _rss_mb() -> float:
+    """This process's resident set size now (Linux), in MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def exports(args: argparse.Namespace) -> None:
