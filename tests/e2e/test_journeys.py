@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import Server, log_in, shot
 
@@ -30,4 +31,5 @@ def test_a_wrong_password_is_refused_in_chinese(page, server: Server) -> None:  
     page.get_by_label("电子邮箱").fill("leader@demo.local")
     page.get_by_label("密码").fill("not-the-password")
     page.get_by_role("button", name="登录").click()
-    assert page.get_by_text("邮箱或密码不正确").is_visible()
+    # the refusal is a new page: wait for it (a click does not wait for the page it submits to)
+    expect(page.get_by_text("邮箱或密码不正确")).to_be_visible()
