@@ -18,6 +18,7 @@ from typing import Any
 
 import networkx as nx
 
+from ..collector import paused_gc
 from ..tasks.workdays import add_workdays
 from .model import (  # the rows and build_graph are also the doctests' names
     AssignmentRow,  # noqa: F401
@@ -33,7 +34,6 @@ from .model import (  # the rows and build_graph are also the doctests' names
     department_node,
     dependency_links,
     natural_key,
-    paused_gc,
     task_attrs,
     task_node,
 )

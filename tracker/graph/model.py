@@ -31,11 +31,8 @@ Edges carry ``kind``:
 
 from __future__ import annotations
 
-import gc
 import heapq
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -43,6 +40,7 @@ from typing import Any
 import networkx as nx
 from flask_babel import gettext
 
+from ..collector import paused_gc
 from ..errors import DependencyCycleError, NotFound
 
 __all__ = [
@@ -178,24 +176,6 @@ _NUMBERS = re.compile(r"(\d+)")
 
 
 # ── building ─────────────────────────────────────────────────────────────────────────────────────
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause Python's cycle collector while a graph, or an analysis of it, makes its many small objects.
-
-    A 20,000-task graph is ~150,000 dicts that live as long as the graph; the collector walked the
-    whole heap again each time a few thousand more were made (in ``bench/graph_bench.py``, about a fifth
-    of the build and analyses went to collections). Reference counting still frees what is let go;
-    cycles wait for the next collection.
-    """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def build_graph(rows: PlanRows) -> nx.DiGraph:

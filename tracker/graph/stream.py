@@ -21,8 +21,8 @@ from xml.sax.saxutils import quoteattr
 
 import networkx as nx
 
+from ..collector import paused_gc
 from .analysis import _plain, _plain_attrs
-from .model import paused_gc
 
 __all__ = ["iter_gexf", "iter_graphml"]
 

@@ -16,12 +16,10 @@ and period).
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -34,6 +32,7 @@ from sqlalchemy.orm import defer
 
 from .. import audit
 from ..clock import city_date
+from ..collector import paused_gc
 from ..contacts import parse_email_list
 from ..errors import ConflictError, NotFound, TrackerError
 from ..extensions import db
@@ -153,23 +152,8 @@ def _file_claims_statement(postgres: bool) -> Any:
 
 def sweep(now: datetime, *, kinds: set[str] | frozenset[str] = ALL_KINDS, department_ids: set[int] | None = None):
     """Queue every reminder due at ``now``: one digest per department (and one for leadership)."""
-    with _no_cycle_collection():
+    with paused_gc():
         return _sweep(now, kinds, department_ids)
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Pause Python's cycle collector: a sweep at scale holds hundreds of thousands of small objects to
-    its end (items, lines), and the collector walked them all again each time a few thousand more were
-    made (half of the collecting at 20,000 tasks). Reference counting still frees what the sweep lets
-    go; cycles wait for the end."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _sweep(now: datetime, kinds: set[str] | frozenset[str], department_ids: set[int] | None) -> SweepReport:
