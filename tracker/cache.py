@@ -471,11 +471,11 @@ def _personalise(html: bytes, version: tuple[int, float]) -> bytes:
     """The stored page with this viewer's name line and CSRF token, as bytes: a page of tens of KiB is
     not decoded and encoded again on every hit."""
     if _USER_MARK in html:
-        html = html.replace(_USER_MARK, _user_line(version).encode(), 1)
+        html = html.replace(_USER_MARK, _user_line(version), 1)
     return html.replace(_CSRF_MARK, generate_csrf().encode())
 
 
-def _user_line(version: tuple[int, float]) -> str:
+def _user_line(version: tuple[int, float]) -> bytes:
     """The header's name line for this viewer, rendered once per data version, account and language.
 
     It shows the account's name, role and department (data: the version moves when they change) in the
@@ -489,7 +489,7 @@ def _user_line(version: tuple[int, float]) -> str:
     if line is None:
         line = render_template("_user_line.html").encode()
         lines.set(key, line, 0)
-    return line.decode()
+    return line
 
 
 def cached_view(view: Callable[..., Any]) -> Callable[..., Any]:
